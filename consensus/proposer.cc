@@ -1,0 +1,564 @@
+// Proposer: greeting, campaign, election (donor choice, per-acceptor start points), streaming,
+// recovery reads and the commit rule. See proposer.h for the life cycle.
+#include "consensus/proposer.h"
+
+#include <algorithm>
+#include <string>
+
+#include "consensus/quorum.h"
+
+namespace sk::consensus {
+namespace {
+
+template <class... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+
+void send(Ready& ready, NodeId to, Message message) {
+  ready.messages.push_back({to, std::move(message), false});
+}
+
+}  // namespace
+
+std::string_view proposer_phase_name(ProposerPhase phase) {
+  switch (phase) {
+    case ProposerPhase::kGreeting:
+      return "greeting";
+    case ProposerPhase::kCampaigning:
+      return "campaigning";
+    case ProposerPhase::kElected:
+      return "elected";
+    case ProposerPhase::kFenced:
+      return "fenced";
+    case ProposerPhase::kGaveUp:
+      return "gave-up";
+  }
+  return "unknown";
+}
+
+Proposer::Proposer(ProposerConfig config)
+    : config_(std::move(config)), jitter_(config_.jitter_seed) {
+  SK_CHECK(!config_.acceptors.empty());
+  SK_CHECK(config_.max_append_bytes > 0);
+  for (NodeId acceptor : config_.acceptors) {
+    sessions_.emplace(acceptor, Session{});
+  }
+  SK_CHECK(sessions_.size() == config_.acceptors.size());
+}
+
+Ready Proposer::start() {
+  Ready ready;
+  for (auto& [id, session] : sessions_) {
+    send(ready, id, ProposerGreeting{config_.proposer_id, config_.identity});
+    session.ticks_since_sent = 0;
+  }
+  return ready;
+}
+
+Ready Proposer::tick() {
+  Ready ready;
+  if (phase_ == ProposerPhase::kFenced || phase_ == ProposerPhase::kGaveUp) {
+    return ready;
+  }
+  ++ticks_in_phase_;
+  for (auto& [id, session] : sessions_) {
+    ++session.ticks_since_heard;
+    ++session.ticks_since_sent;
+    ++session.ticks_since_progress;
+    if (session.state != SessionState::kOffline &&
+        session.ticks_since_heard >= config_.peer_timeout_ticks) {
+      ready = [&] {
+        Ready merged = std::move(ready);
+        Ready more = disconnected(id);
+        for (Outbound& out : more.messages) {
+          merged.messages.push_back(std::move(out));
+        }
+        return merged;
+      }();
+      continue;
+    }
+    const bool resend_due = session.ticks_since_sent >= config_.resend_ticks;
+    switch (session.state) {
+      case SessionState::kOffline:
+        if (resend_due) {
+          send(ready, id, ProposerGreeting{config_.proposer_id, config_.identity});
+          session.ticks_since_sent = 0;
+        }
+        break;
+      case SessionState::kGreeted:
+        if (resend_due && phase_ != ProposerPhase::kGreeting) {
+          send_vote_request(id, ready);
+        }
+        break;
+      case SessionState::kVoted:
+        break;
+      case SessionState::kElecting:
+        if (resend_due) {
+          send_elected(id, session, ready);
+        }
+        break;
+      case SessionState::kStreaming:
+        pump(id, session, ready);
+        break;
+    }
+  }
+  if (phase_ == ProposerPhase::kCampaigning && ticks_in_phase_ >= campaign_timeout_ticks_) {
+    begin_campaign(ready);
+  }
+  if (phase_ == ProposerPhase::kElected) {
+    request_missing_wal(ready);
+  }
+  return ready;
+}
+
+Ready Proposer::disconnected(NodeId acceptor) {
+  Ready ready;
+  auto it = sessions_.find(acceptor);
+  if (it == sessions_.end() || phase_ == ProposerPhase::kFenced ||
+      phase_ == ProposerPhase::kGaveUp) {
+    return ready;
+  }
+  Session& session = it->second;
+  // A vote given in a campaign still counts (the acceptor made it durable); everything else
+  // about the session is re-learnt from a fresh greeting.
+  session.state = SessionState::kOffline;
+  session.ticks_since_heard = 0;
+  session.ticks_since_sent = 0;
+  send(ready, acceptor, ProposerGreeting{config_.proposer_id, config_.identity});
+  trim_buffer();
+  return ready;
+}
+
+Result<Ready> Proposer::step(NodeId from, const Message& message) {
+  if (!sessions_.contains(from)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "message from node " + std::to_string(from.value()) +
+                     ", which is not one of this proposer's acceptors");
+  }
+  if (phase_ == ProposerPhase::kFenced || phase_ == ProposerPhase::kGaveUp) {
+    return Ready{};
+  }
+  sessions_.at(from).ticks_since_heard = 0;
+  return std::visit(
+      Overloaded{
+          [&](const AcceptorGreeting& m) { return handle_acceptor_greeting(from, m); },
+          [&](const VoteResponse& m) { return handle_vote_response(from, m); },
+          [&](const AppendResponse& m) { return handle_append_response(from, m); },
+          [&](const ReadWalResponse& m) { return handle_read_wal_response(from, m); },
+          [&](const auto& m) -> Result<Ready> {
+            return Error(ErrorCode::kMalformedMessage,
+                         "proposer got " + std::string(message_name(Message(m))) +
+                             ", expected an acceptor message");
+          },
+      },
+      message);
+}
+
+Result<Ready> Proposer::propose(std::span<const std::uint8_t> records) {
+  if (phase_ != ProposerPhase::kElected) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "cannot append WAL: proposer is " + std::string(proposer_phase_name(phase_)) +
+                     ", expected elected");
+  }
+  Ready ready;
+  if (records.empty()) {
+    return ready;
+  }
+  buffer_.insert(buffer_.end(), records.begin(), records.end());
+  end_lsn_ = end_lsn_.plus_bytes(records.size());
+  record_ends_.push_back(end_lsn_);
+  for (auto& [id, session] : sessions_) {
+    pump(id, session, ready);
+  }
+  return ready;
+}
+
+Result<Ready> Proposer::handle_acceptor_greeting(NodeId from, const AcceptorGreeting& greeting) {
+  Ready ready;
+  Session& session = sessions_.at(from);
+  highest_seen_term_ = std::max(highest_seen_term_, greeting.term);
+  if (session.state != SessionState::kOffline) {
+    return ready;  // A duplicate.
+  }
+  session.state = SessionState::kGreeted;
+  session.greeted_term = greeting.term;
+  switch (phase_) {
+    case ProposerPhase::kGreeting: {
+      auto greeted = std::count_if(sessions_.begin(), sessions_.end(), [](const auto& entry) {
+        return entry.second.state != SessionState::kOffline;
+      });
+      if (counts_as_majority(static_cast<std::size_t>(greeted))) {
+        begin_campaign(ready);
+      }
+      break;
+    }
+    case ProposerPhase::kCampaigning:
+      send_vote_request(from, ready);
+      break;
+    case ProposerPhase::kElected:
+      if (greeting.term > term_) {
+        become_fenced();
+        break;
+      }
+      // A late or reconnected acceptor: move it to our term and learn its log position.
+      send_vote_request(from, ready);
+      break;
+    case ProposerPhase::kFenced:
+    case ProposerPhase::kGaveUp:
+      break;
+  }
+  return ready;
+}
+
+Result<Ready> Proposer::handle_vote_response(NodeId from, const VoteResponse& response) {
+  Ready ready;
+  Session& session = sessions_.at(from);
+  highest_seen_term_ = std::max(highest_seen_term_, response.term);
+  if (response.term > term_) {
+    if (phase_ == ProposerPhase::kElected) {
+      become_fenced();
+    }
+    return ready;  // A campaign that cannot win; its timeout starts a higher one.
+  }
+  if (response.term < term_ || session.state != SessionState::kGreeted) {
+    return ready;  // Stale, or a duplicate.
+  }
+  if (phase_ == ProposerPhase::kCampaigning) {
+    if (!response.vote_given) {
+      return ready;  // Someone else got this acceptor's vote for our term.
+    }
+    session.vote = response;
+    session.state = SessionState::kVoted;
+    auto voted = std::count_if(sessions_.begin(), sessions_.end(), [&](const auto& entry) {
+      return entry.second.vote && entry.second.vote->term == term_ && entry.second.vote->vote_given;
+    });
+    if (counts_as_majority(static_cast<std::size_t>(voted))) {
+      become_elected(ready);
+    }
+  } else if (phase_ == ProposerPhase::kElected) {
+    // Granted or not, the acceptor is now in our term and can no longer change its log except
+    // at our request: its reported position is final.
+    session.vote = response;
+    session.state = SessionState::kVoted;
+    send_elected(from, session, ready);
+  }
+  return ready;
+}
+
+Result<Ready> Proposer::handle_append_response(NodeId from, const AppendResponse& response) {
+  Ready ready;
+  Session& session = sessions_.at(from);
+  highest_seen_term_ = std::max(highest_seen_term_, response.term);
+  if (response.term > term_) {
+    if (phase_ == ProposerPhase::kElected) {
+      become_fenced();
+    }
+    return ready;
+  }
+  if (phase_ != ProposerPhase::kElected || response.term < term_) {
+    return ready;
+  }
+  switch (response.status) {
+    case AppendStatus::kStaleTerm:
+    case AppendStatus::kNotElected:
+      // Appends overtook our ProposerElected; its resend timer covers it.
+      return ready;
+    case AppendStatus::kElectedMismatch:
+      if (session.state == SessionState::kElecting) {
+        // Our picture of this acceptor is stale: ask again for its position.
+        session.state = SessionState::kGreeted;
+        session.vote.reset();
+        send_vote_request(from, ready);
+      }
+      return ready;
+    case AppendStatus::kAccepted:
+    case AppendStatus::kOutOfOrder:
+      break;
+  }
+  // Both statuses mean the acceptor holds our history and its log equals ours up to flush_lsn.
+  if (session.state == SessionState::kElecting) {
+    session.state = SessionState::kStreaming;
+    session.acked_flush_lsn = response.flush_lsn;
+    session.next_send_lsn = response.flush_lsn;
+    session.ticks_since_progress = 0;
+  } else if (session.state == SessionState::kStreaming) {
+    if (response.flush_lsn > session.acked_flush_lsn) {
+      session.acked_flush_lsn = response.flush_lsn;
+      session.ticks_since_progress = 0;
+    }
+    if (response.status == AppendStatus::kOutOfOrder) {
+      session.next_send_lsn = std::max(response.flush_lsn, session.acked_flush_lsn);
+    }
+  } else {
+    return ready;  // From before a reconnect; the new session will catch up.
+  }
+  advance_commit_lsn();
+  trim_buffer();
+  pump(from, session, ready);
+  return ready;
+}
+
+Result<Ready> Proposer::handle_read_wal_response(NodeId from, const ReadWalResponse& response) {
+  Ready ready;
+  highest_seen_term_ = std::max(highest_seen_term_, response.term);
+  if (response.term > term_ && phase_ == ProposerPhase::kElected) {
+    become_fenced();
+    return ready;
+  }
+  if (phase_ != ProposerPhase::kElected || !pending_read_ || pending_read_->source != from ||
+      response.begin_lsn != pending_read_->begin_lsn) {
+    return ready;  // Stale.
+  }
+  const bool complete = response.term == term_ && response.end_lsn == pending_read_->end_lsn &&
+                        response.wal.size() == response.end_lsn.bytes_since(response.begin_lsn);
+  pending_read_.reset();
+  if (!complete || response.end_lsn != buffer_begin_lsn_) {
+    ++read_attempts_;  // Try another source next time.
+    return ready;
+  }
+  buffer_.insert(buffer_.begin(), response.wal.begin(), response.wal.end());
+  buffer_begin_lsn_ = response.begin_lsn;
+  for (auto& [id, session] : sessions_) {
+    pump(id, session, ready);
+  }
+  request_missing_wal(ready);
+  return ready;
+}
+
+void Proposer::begin_campaign(Ready& ready) {
+  auto greeted = std::count_if(sessions_.begin(), sessions_.end(), [](const auto& entry) {
+    return entry.second.state != SessionState::kOffline;
+  });
+  if (!counts_as_majority(static_cast<std::size_t>(greeted))) {
+    phase_ = ProposerPhase::kGreeting;
+    ticks_in_phase_ = 0;
+    return;
+  }
+  const Term next(std::max(highest_seen_term_, term_).value() + 1);
+  if (config_.max_term.value() != 0 && next > config_.max_term) {
+    phase_ = ProposerPhase::kGaveUp;
+    return;
+  }
+  term_ = next;
+  highest_seen_term_ = next;
+  phase_ = ProposerPhase::kCampaigning;
+  ticks_in_phase_ = 0;
+  campaign_timeout_ticks_ = config_.election_timeout_ticks +
+                            static_cast<std::uint32_t>(jitter_.below(config_.election_jitter_ticks + 1));
+  for (auto& [id, session] : sessions_) {
+    session.vote.reset();
+    if (session.state != SessionState::kOffline) {
+      session.state = SessionState::kGreeted;
+      send_vote_request(id, ready);
+    }
+  }
+}
+
+void Proposer::become_elected(Ready& ready) {
+  // Donor: the most advanced log among the voters, by (last log term, flush LSN); ties go to the
+  // lowest node id so the choice is deterministic.
+  const Session* donor = nullptr;
+  for (auto& [id, session] : sessions_) {
+    if (!session.vote || !session.vote->vote_given) {
+      continue;
+    }
+    auto key = [&](const Session& s) {
+      const bool flush_only = is_mutated(config_.mutation, Mutation::kDonorByFlushOnly);
+      return std::pair(flush_only ? Term(0) : s.vote->history.last_term(), s.vote->flush_lsn);
+    };
+    if (donor == nullptr || key(session) > key(*donor)) {
+      donor = &session;
+      donor_ = id;
+    }
+  }
+  SK_CHECK(donor != nullptr);
+  phase_ = ProposerPhase::kElected;
+  ticks_in_phase_ = 0;
+  term_start_lsn_ = donor->vote->flush_lsn;
+  history_ = donor->vote->history.up_to(term_start_lsn_);
+  history_.append({term_, term_start_lsn_});
+  end_lsn_ = term_start_lsn_;
+  buffer_begin_lsn_ = term_start_lsn_;
+  buffer_.clear();
+  record_ends_.assign({term_start_lsn_});
+  commit_lsn_ = Lsn(0);
+  truncate_lsn_ = Lsn(0);
+  for (auto& [id, session] : sessions_) {
+    if (session.state == SessionState::kVoted) {
+      send_elected(id, session, ready);
+    } else if (session.state == SessionState::kGreeted) {
+      send_vote_request(id, ready);
+    }
+  }
+}
+
+void Proposer::become_fenced() { phase_ = ProposerPhase::kFenced; }
+
+void Proposer::send_vote_request(NodeId to, Ready& ready) {
+  send(ready, to, VoteRequest{term_});
+  sessions_.at(to).ticks_since_sent = 0;
+}
+
+void Proposer::send_elected(NodeId to, Session& session, Ready& ready) {
+  SK_CHECK(session.vote.has_value());
+  std::optional<Lsn> common =
+      find_highest_common_point(history_, session.vote->history, session.vote->flush_lsn);
+  if (!common) {
+    // No shared first term: this acceptor's log is not of our timeline. Leave it out; a
+    // majority without it is still needed to commit.
+    session.state = SessionState::kVoted;
+    return;
+  }
+  session.state = SessionState::kElecting;
+  session.start_streaming_at = *common;
+  session.next_send_lsn = *common;
+  session.acked_flush_lsn = Lsn(0);
+  session.ticks_since_sent = 0;
+  send(ready, to, ProposerElected{term_, *common, history_});
+}
+
+void Proposer::pump(NodeId to, Session& session, Ready& ready) {
+  if (phase_ != ProposerPhase::kElected || session.state != SessionState::kStreaming) {
+    return;
+  }
+  if (session.next_send_lsn > session.acked_flush_lsn &&
+      session.ticks_since_progress >= config_.resend_ticks) {
+    // Nothing acknowledged for a while: something was lost; go back and resend.
+    session.next_send_lsn = session.acked_flush_lsn;
+    session.ticks_since_progress = 0;
+  }
+  bool sent = false;
+  while (session.next_send_lsn < end_lsn_ && session.next_send_lsn >= buffer_begin_lsn_) {
+    const std::uint64_t inflight = session.next_send_lsn > session.acked_flush_lsn
+                                       ? session.next_send_lsn.bytes_since(session.acked_flush_lsn)
+                                       : 0;
+    if (inflight >= config_.max_inflight_bytes) {
+      break;
+    }
+    const std::uint64_t size =
+        std::min({end_lsn_.bytes_since(session.next_send_lsn), config_.max_append_bytes,
+                  config_.max_inflight_bytes - inflight});
+    const auto offset =
+        static_cast<std::ptrdiff_t>(session.next_send_lsn.bytes_since(buffer_begin_lsn_));
+    AppendRequest request{term_,       session.next_send_lsn, session.next_send_lsn.plus_bytes(size),
+                          commit_lsn_, truncate_lsn_,         {}};
+    request.wal.assign(buffer_.begin() + offset,
+                       buffer_.begin() + offset + static_cast<std::ptrdiff_t>(size));
+    session.next_send_lsn = request.end_lsn;
+    send(ready, to, std::move(request));
+    sent = true;
+  }
+  if (sent) {
+    session.ticks_since_sent = 0;
+  } else if (session.ticks_since_sent >= config_.heartbeat_ticks &&
+             session.next_send_lsn == session.acked_flush_lsn) {
+    send(ready, to,
+         AppendRequest{term_, session.next_send_lsn, session.next_send_lsn, commit_lsn_,
+                       truncate_lsn_, {}});
+    session.ticks_since_sent = 0;
+  }
+}
+
+void Proposer::request_missing_wal(Ready& ready) {
+  if (pending_read_) {
+    if (++pending_read_->ticks_waiting < 2 * config_.resend_ticks) {
+      return;
+    }
+    pending_read_.reset();
+    ++read_attempts_;
+  }
+  // The lowest position some session must be sent from but our buffer no longer (or never) had.
+  std::optional<Lsn> needed;
+  for (const auto& [id, session] : sessions_) {
+    if ((session.state == SessionState::kStreaming) &&
+        session.next_send_lsn < buffer_begin_lsn_) {
+      needed = needed ? std::min(*needed, session.next_send_lsn) : session.next_send_lsn;
+    }
+  }
+  if (!needed) {
+    return;
+  }
+  const Lsn end = buffer_begin_lsn_;
+  const Lsn begin = end.bytes_since(*needed) > config_.max_append_bytes
+                        ? Lsn(end.value() - config_.max_append_bytes)
+                        : *needed;
+  // Sources whose log equals ours over [begin, end): the donor for WAL of earlier terms, and
+  // any acceptor that acknowledged at least `end` in our term.
+  std::vector<NodeId> sources;
+  for (const auto& [id, session] : sessions_) {
+    const bool is_donor = donor_ && *donor_ == id && end <= term_start_lsn_;
+    const bool holds_it = session.state == SessionState::kStreaming &&
+                          session.acked_flush_lsn >= end && session.acked_flush_lsn >= term_start_lsn_;
+    if (is_donor || holds_it) {
+      sources.push_back(id);
+    }
+  }
+  if (sources.empty()) {
+    return;
+  }
+  const NodeId source = sources[read_attempts_ % sources.size()];
+  pending_read_ = PendingRead{source, begin, end, 0};
+  send(ready, source, ReadWalRequest{term_, begin, end});
+}
+
+void Proposer::advance_commit_lsn() {
+  const bool count_earlier = is_mutated(config_.mutation, Mutation::kCountEarlierTermAcks);
+  std::vector<Lsn> flushes;
+  flushes.reserve(sessions_.size());
+  Lsn lowest = kMaxLsn;
+  for (const auto& [id, session] : sessions_) {
+    Lsn flush = session.state == SessionState::kStreaming ? session.acked_flush_lsn : Lsn(0);
+    lowest = std::min(lowest, flush);
+    if (count_earlier) {
+      if (session.vote && session.vote->vote_given) {
+        flush = std::max(flush, session.vote->flush_lsn);
+      }
+    } else if (flush < term_start_lsn_) {
+      // Only acknowledgements that reach into our own term prove the acceptor holds our log's
+      // earlier part in a form no later leader can overrule.
+      flush = Lsn(0);
+    }
+    flushes.push_back(flush);
+  }
+  const Lsn quorum_flush = quorum_flush_lsn(std::move(flushes));
+  Lsn boundary = Lsn(0);
+  for (Lsn end : record_ends_) {
+    if (end > quorum_flush) {
+      break;
+    }
+    boundary = end;
+  }
+  if (count_earlier && quorum_flush < term_start_lsn_) {
+    boundary = quorum_flush;
+  }
+  if (boundary > commit_lsn_) {
+    commit_lsn_ = boundary;
+  }
+  truncate_lsn_ = std::max(truncate_lsn_, std::min(lowest, commit_lsn_));
+  while (record_ends_.size() > 1 && record_ends_[1] <= commit_lsn_) {
+    record_ends_.pop_front();
+  }
+}
+
+void Proposer::trim_buffer() {
+  Lsn keep_from = end_lsn_;
+  for (const auto& [id, session] : sessions_) {
+    if (session.state == SessionState::kStreaming) {
+      keep_from = std::min(keep_from, session.acked_flush_lsn);
+    } else if (session.state == SessionState::kElecting) {
+      keep_from = std::min(keep_from, session.start_streaming_at);
+    }
+  }
+  if (keep_from > buffer_begin_lsn_) {
+    buffer_.erase(buffer_.begin(),
+                  buffer_.begin() + static_cast<std::ptrdiff_t>(keep_from.bytes_since(buffer_begin_lsn_)));
+    buffer_begin_lsn_ = keep_from;
+  }
+}
+
+bool Proposer::counts_as_majority(std::size_t count) const {
+  return count >= quorum_size(sessions_.size());
+}
+
+}  // namespace sk::consensus

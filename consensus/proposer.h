@@ -1,0 +1,158 @@
+// Proposer: the walproposer's side of the protocol for one timeline, as a pure state machine.
+// Messages, timer ticks and new WAL in; messages out. No sockets, clocks or threads: the
+// walproposer drives it with an Asio timer and real connections, the simulator with virtual time.
+//
+// Life cycle: kGreeting (greet every acceptor; a majority of greetings starts a campaign) ->
+// kCampaigning (term = highest term seen + 1; VoteRequest to every greeted acceptor) ->
+// kElected (donor = voter with the highest (last log term, flush LSN); history = donor's +
+// (term, donor flush); ProposerElected to each acceptor with its own highest common point;
+// stream WAL, fetching what the proposer lacks from acceptors of its term) -> kFenced when any
+// acceptor reports a higher term. A lost campaign starts again with a higher term after a
+// randomised back-off; a fenced proposer stays fenced (its primary must not commit any more).
+//
+// Commit LSN = the highest record boundary flushed by a majority at or after this term's start:
+// acknowledgements that only cover earlier terms' WAL do not count (Raft's figure 8).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "consensus/messages.h"
+#include "consensus/mutation.h"
+#include "consensus/prng.h"
+#include "consensus/ready.h"
+#include "consensus/result.h"
+
+namespace sk::consensus {
+
+struct ProposerConfig {
+  NodeId proposer_id;
+  TimelineIdentity identity;
+  std::vector<NodeId> acceptors;  // 3 or 5 usually; every one is sent everything.
+  // A campaign that has not won after this many ticks (plus jitter) starts again.
+  std::uint32_t election_timeout_ticks = 10;
+  std::uint32_t election_jitter_ticks = 10;
+  // An acceptor silent this long is treated as disconnected: greeted again from scratch.
+  std::uint32_t peer_timeout_ticks = 30;
+  // Unanswered messages to an acceptor are sent again after this many ticks.
+  std::uint32_t resend_ticks = 4;
+  // An idle streaming acceptor gets an empty AppendRequest (carrying the commit LSN) this often.
+  std::uint32_t heartbeat_ticks = 2;
+  std::uint64_t max_append_bytes = 128 * 1024;
+  // Unacknowledged bytes in flight per acceptor.
+  std::uint64_t max_inflight_bytes = 1024 * 1024;
+  std::uint64_t jitter_seed = 1;
+  // Exhaustive exploration bound: never campaign above this term (0: no bound).
+  Term max_term{0};
+  Mutation mutation = Mutation::kNone;
+};
+
+enum class ProposerPhase : std::uint8_t { kGreeting, kCampaigning, kElected, kFenced, kGaveUp };
+std::string_view proposer_phase_name(ProposerPhase phase);
+
+class Proposer {
+ public:
+  explicit Proposer(ProposerConfig config);
+
+  // Greets every acceptor.
+  Ready start();
+  // One unit of time: retries, timeouts, heartbeats.
+  Ready tick();
+  // A message from acceptor `from`. Errors are protocol violations by that acceptor; the driver
+  // drops the connection (the proposer forgets that acceptor's session).
+  Result<Ready> step(NodeId from, const Message& message);
+  // The connection to `acceptor` broke: its session starts again with a greeting.
+  Ready disconnected(NodeId acceptor);
+  // New WAL from the primary, appended at end_lsn(). Must end on a record boundary; only when
+  // elected. Errors: not elected (kFailedPrecondition).
+  Result<Ready> propose(std::span<const std::uint8_t> records);
+
+  ProposerPhase phase() const { return phase_; }
+  Term term() const { return term_; }
+  NodeId id() const { return config_.proposer_id; }
+  // Meaningful once elected.
+  const TermHistory& history() const { return history_; }
+  Lsn term_start_lsn() const { return term_start_lsn_; }
+  Lsn end_lsn() const { return end_lsn_; }
+  Lsn commit_lsn() const { return commit_lsn_; }
+  std::optional<NodeId> donor() const { return donor_; }
+
+ private:
+  enum class SessionState : std::uint8_t {
+    kOffline,   // Greeting sent (or to be sent); nothing heard yet.
+    kGreeted,   // Got AcceptorGreeting.
+    kVoted,     // Got a VoteResponse in our term (granted or not).
+    kElecting,  // ProposerElected sent, waiting for its acknowledgement.
+    kStreaming, // Acknowledged ProposerElected: its log is a prefix of ours.
+  };
+
+  // Per-acceptor view; one per configured acceptor, ordered by node id.
+  struct Session {
+    SessionState state = SessionState::kOffline;
+    Term greeted_term;
+    std::optional<VoteResponse> vote;
+    Lsn start_streaming_at;
+    Lsn next_send_lsn;       // Next byte to send (streaming).
+    Lsn acked_flush_lsn;     // Durable end acknowledged in our term.
+    std::uint32_t ticks_since_heard = 0;
+    std::uint32_t ticks_since_sent = 0;
+    std::uint32_t ticks_since_progress = 0;
+  };
+
+  Result<Ready> handle_acceptor_greeting(NodeId from, const AcceptorGreeting& greeting);
+  Result<Ready> handle_vote_response(NodeId from, const VoteResponse& response);
+  Result<Ready> handle_append_response(NodeId from, const AppendResponse& response);
+  Result<Ready> handle_read_wal_response(NodeId from, const ReadWalResponse& response);
+
+  void begin_campaign(Ready& ready);
+  void become_elected(Ready& ready);
+  void become_fenced();
+  void send_vote_request(NodeId to, Ready& ready);
+  void send_elected(NodeId to, Session& session, Ready& ready);
+  void pump(NodeId to, Session& session, Ready& ready);  // send WAL and heartbeats
+  void request_missing_wal(Ready& ready);
+  void advance_commit_lsn();
+  void trim_buffer();
+  bool counts_as_majority(std::size_t count) const;
+
+  ProposerConfig config_;
+  Prng jitter_;
+  ProposerPhase phase_ = ProposerPhase::kGreeting;
+  Term term_;
+  Term highest_seen_term_;
+  std::map<NodeId, Session> sessions_;
+  std::uint32_t ticks_in_phase_ = 0;
+  std::uint32_t campaign_timeout_ticks_ = 0;
+
+  // Elected state.
+  std::optional<NodeId> donor_;
+  TermHistory history_;
+  Lsn term_start_lsn_;
+  Lsn end_lsn_;
+  Lsn commit_lsn_;
+  // Our log's bytes [buffer_begin_lsn_, end_lsn_): earlier terms' WAL fetched from acceptors of
+  // our term, then what propose() appended. Trimmed from the front once no session needs it.
+  Lsn buffer_begin_lsn_;
+  std::deque<std::uint8_t> buffer_;
+  // Record boundaries at or after term_start_lsn_, ascending; the commit LSN is one of them.
+  std::deque<Lsn> record_ends_;
+  // The outstanding recovery read, if any: which acceptor, which range, ticks waiting.
+  struct PendingRead {
+    NodeId source;
+    Lsn begin_lsn;
+    Lsn end_lsn;
+    std::uint32_t ticks_waiting = 0;
+  };
+  std::optional<PendingRead> pending_read_;
+  // Failed reads so far; rotates the choice of source.
+  std::uint64_t read_attempts_ = 0;
+  // Sent with appends: below it every acceptor holds our log (min acknowledged, capped at
+  // the commit LSN).
+  Lsn truncate_lsn_;
+};
+
+}  // namespace sk::consensus
