@@ -12,10 +12,12 @@ template <class... Fs>
 struct Overloaded : Fs... {
   using Fs::operator()...;
 };
+template <class... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
 
 Error wrong_timeline(std::string_view what, const std::string& got, const std::string& expected) {
-  return Error(ErrorCode::kWrongTimeline, std::string(what) + ": got " + got + ", expected " +
-                                              expected);
+  return Error(ErrorCode::kWrongTimeline,
+               std::string(what) + ": got " + got + ", expected " + expected);
 }
 
 }  // namespace
@@ -34,9 +36,9 @@ Result<Ready> Acceptor::step(NodeId from, const Message& message) {
           [&](const AppendRequest& m) { return handle_append_request(from, m); },
           [&](const ReadWalRequest& m) -> Result<Ready> { return handle_read_wal(from, m); },
           [&](const auto& m) -> Result<Ready> {
-            return Error(ErrorCode::kMalformedMessage,
-                         "acceptor got " + std::string(message_name(Message(m))) +
-                             ", expected a proposer message");
+            return Error(ErrorCode::kMalformedMessage, "acceptor got " +
+                                                           std::string(message_name(Message(m))) +
+                                                           ", expected a proposer message");
           },
       },
       message);
@@ -77,8 +79,8 @@ Ready Acceptor::handle_vote_request(NodeId from, const VoteRequest& request) {
   // Always flush before answering, so the reported flush LSN is final: nothing older than this
   // vote can later appear in our log.
   ready.must_sync = true;
-  ready.messages.push_back({from, VoteResponse{state_.term, grant, flush_lsn_,
-                                               state_.truncate_lsn, history_up_to_flush()}});
+  ready.messages.push_back({from, VoteResponse{state_.term, grant, flush_lsn_, state_.truncate_lsn,
+                                               history_up_to_flush()}});
   return ready;
 }
 
@@ -86,26 +88,18 @@ Result<Ready> Acceptor::handle_elected(NodeId from, const ProposerElected& elect
   if (!elected.history.is_well_formed() || elected.history.last_term() != elected.term) {
     return Error(ErrorCode::kMalformedMessage,
                  "ProposerElected history " + elected.history.to_string() +
-                     " must be ordered and end with term " +
-                     std::to_string(elected.term.value()));
+                     " must be ordered and end with term " + std::to_string(elected.term.value()));
   }
   if (elected.term < state_.term) {
     return reply(from, append_response(AppendStatus::kStaleTerm));
   }
-  Ready ready;
-  if (elected.term > state_.term) {
-    // Only possible if our vote was lost in a crash that kept the proposer's view; adopt the
-    // higher term all the same, as a vote request would have.
-    state_.term = elected.term;
-    ready.persist = state_;
-    ready.must_sync = true;
-  }
   // Recompute the start point ourselves: the proposer computed it from our vote, and a stale
-  // ProposerElected racing newer traffic must not truncate WAL written since.
-  std::optional<Lsn> common = find_highest_common_point(elected.history, state_.history, flush_lsn_);
+  // ProposerElected racing newer traffic must not truncate WAL written since. Every check comes
+  // before any change, so a refusal or an error leaves the state as it was.
+  std::optional<Lsn> common =
+      find_highest_common_point(elected.history, state_.history, flush_lsn_);
   if (!common || *common != elected.start_streaming_at) {
-    ready.messages.push_back({from, append_response(AppendStatus::kElectedMismatch)});
-    return ready;
+    return reply(from, append_response(AppendStatus::kElectedMismatch));
   }
   if (elected.start_streaming_at < state_.commit_lsn) {
     return Error(ErrorCode::kFailedPrecondition,
@@ -113,11 +107,15 @@ Result<Ready> Acceptor::handle_elected(NodeId from, const ProposerElected& elect
                      elected.start_streaming_at.to_string() + ", commit LSN " +
                      state_.commit_lsn.to_string());
   }
+  Ready ready;
   if (elected.start_streaming_at < flush_lsn_ &&
       !is_mutated(mutation_, Mutation::kSkipDivergentTruncation)) {
     ready.truncate_wal_at = elected.start_streaming_at;
     flush_lsn_ = elected.start_streaming_at;
   }
+  // A higher term than our promise is only possible if our vote was lost in a crash that kept
+  // the proposer's view; adopting it is what the vote would have done.
+  state_.term = elected.term;
   state_.history = elected.history;
   ready.persist = state_;
   ready.must_sync = true;
@@ -128,10 +126,10 @@ Result<Ready> Acceptor::handle_elected(NodeId from, const ProposerElected& elect
 Result<Ready> Acceptor::handle_append_request(NodeId from, const AppendRequest& request) {
   if (request.end_lsn < request.begin_lsn ||
       request.wal.size() != request.end_lsn.bytes_since(request.begin_lsn)) {
-    return Error(ErrorCode::kMalformedMessage,
-                 "AppendRequest [" + request.begin_lsn.to_string() + ", " +
-                     request.end_lsn.to_string() + ") carries " +
-                     std::to_string(request.wal.size()) + " bytes");
+    return Error(ErrorCode::kMalformedMessage, "AppendRequest [" + request.begin_lsn.to_string() +
+                                                   ", " + request.end_lsn.to_string() +
+                                                   ") carries " +
+                                                   std::to_string(request.wal.size()) + " bytes");
   }
   const bool lower_term_accepted =
       is_mutated(mutation_, Mutation::kAcceptLowerTermAppend) && request.term < state_.term;

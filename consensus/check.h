@@ -10,17 +10,17 @@ namespace sk::detail {
                                std::string_view message);
 }  // namespace sk::detail
 
-#define SK_CHECK(condition)                                            \
-  do {                                                                 \
-    if (!(condition)) [[unlikely]] {                                   \
-      ::sk::detail::check_failed(__FILE__, __LINE__, #condition, {});  \
-    }                                                                  \
+#define SK_CHECK(condition)                                           \
+  do {                                                                \
+    if (!(condition)) [[unlikely]] {                                  \
+      ::sk::detail::check_failed(__FILE__, __LINE__, #condition, {}); \
+    }                                                                 \
   } while (false)
 
 // The message is evaluated only on failure.
-#define SK_CHECK_MSG(condition, message)                                    \
-  do {                                                                      \
-    if (!(condition)) [[unlikely]] {                                        \
+#define SK_CHECK_MSG(condition, message)                                     \
+  do {                                                                       \
+    if (!(condition)) [[unlikely]] {                                         \
       ::sk::detail::check_failed(__FILE__, __LINE__, #condition, (message)); \
-    }                                                                       \
+    }                                                                        \
   } while (false)

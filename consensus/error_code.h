@@ -7,19 +7,19 @@
 
 namespace sk {
 
-#define SK_ERROR_CODES(X)                                                         \
-  /* name,               wire name,             HTTP status */                    \
-  X(kInvalidArgument,    "INVALID_ARGUMENT",    400)                              \
-  X(kMalformedMessage,   "MALFORMED_MESSAGE",   400)                              \
-  X(kWrongTimeline,      "WRONG_TIMELINE",      409)                              \
-  X(kNotFound,           "NOT_FOUND",           404)                              \
-  X(kAlreadyExists,      "ALREADY_EXISTS",      409)                              \
-  X(kFailedPrecondition, "FAILED_PRECONDITION", 412)                              \
-  X(kCorruption,         "CORRUPTION",          500)                              \
-  X(kIoError,            "IO_ERROR",            500)                              \
-  X(kNoSpace,            "NO_SPACE",            507)                              \
-  X(kUnavailable,        "UNAVAILABLE",         503)                              \
-  X(kInternal,           "INTERNAL",            500)
+#define SK_ERROR_CODES(X)                                      \
+  /* name,               wire name,             HTTP status */ \
+  X(kInvalidArgument, "INVALID_ARGUMENT", 400)                 \
+  X(kMalformedMessage, "MALFORMED_MESSAGE", 400)               \
+  X(kWrongTimeline, "WRONG_TIMELINE", 409)                     \
+  X(kNotFound, "NOT_FOUND", 404)                               \
+  X(kAlreadyExists, "ALREADY_EXISTS", 409)                     \
+  X(kFailedPrecondition, "FAILED_PRECONDITION", 412)           \
+  X(kCorruption, "CORRUPTION", 500)                            \
+  X(kIoError, "IO_ERROR", 500)                                 \
+  X(kNoSpace, "NO_SPACE", 507)                                 \
+  X(kUnavailable, "UNAVAILABLE", 503)                          \
+  X(kInternal, "INTERNAL", 500)
 
 enum class ErrorCode : std::uint8_t {
 #define SK_ERROR_ENUM(name, wire, http) name,

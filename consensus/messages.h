@@ -40,11 +40,11 @@ struct VoteRequest {
 // The acceptor's log position comes with every answer, granted or not, so that a proposer can
 // pick the most advanced log and compute where to stream each acceptor from.
 struct VoteResponse {
-  Term term;             // The acceptor's term after handling the request.
+  Term term;  // The acceptor's term after handling the request.
   bool vote_given = false;
-  Lsn flush_lsn;         // Durable end of the acceptor's WAL (flushed before answering).
-  Lsn truncate_lsn;      // Below this every acceptor holds the WAL (peer horizon).
-  TermHistory history;   // Cut at flush_lsn.
+  Lsn flush_lsn;        // Durable end of the acceptor's WAL (flushed before answering).
+  Lsn truncate_lsn;     // Below this every acceptor holds the WAL (peer horizon).
+  TermHistory history;  // Cut at flush_lsn.
   friend bool operator==(const VoteResponse&, const VoteResponse&) = default;
 };
 
@@ -69,11 +69,11 @@ struct AppendRequest {
 };
 
 enum class AppendStatus : std::uint8_t {
-  kAccepted,        // Written and flushed; flush_lsn is the new durable end.
-  kStaleTerm,       // The acceptor promised a higher term (in `term`): the proposer is fenced.
-  kNotElected,      // The acceptor has not adopted this term's history yet (no ProposerElected).
-  kOutOfOrder,      // begin_lsn != the acceptor's flush_lsn: resend from flush_lsn.
-  kElectedMismatch, // ProposerElected's start point differs from the acceptor's own computation.
+  kAccepted,         // Written and flushed; flush_lsn is the new durable end.
+  kStaleTerm,        // The acceptor promised a higher term (in `term`): the proposer is fenced.
+  kNotElected,       // The acceptor has not adopted this term's history yet (no ProposerElected).
+  kOutOfOrder,       // begin_lsn != the acceptor's flush_lsn: resend from flush_lsn.
+  kElectedMismatch,  // ProposerElected's start point differs from the acceptor's own computation.
 };
 std::string_view append_status_name(AppendStatus status);
 
@@ -104,9 +104,9 @@ struct ReadWalResponse {
   friend bool operator==(const ReadWalResponse&, const ReadWalResponse&) = default;
 };
 
-using Message = std::variant<ProposerGreeting, AcceptorGreeting, VoteRequest, VoteResponse,
-                             ProposerElected, AppendRequest, AppendResponse, ReadWalRequest,
-                             ReadWalResponse>;
+using Message =
+    std::variant<ProposerGreeting, AcceptorGreeting, VoteRequest, VoteResponse, ProposerElected,
+                 AppendRequest, AppendResponse, ReadWalRequest, ReadWalResponse>;
 
 // "VoteRequest", ... for traces and errors.
 std::string_view message_name(const Message& message);

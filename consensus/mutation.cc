@@ -14,7 +14,9 @@ constexpr MutationInfo kMutations[] = {
 
 }  // namespace
 
-std::span<const MutationInfo> all_mutations() { return kMutations; }
+std::span<const MutationInfo> all_mutations() {
+  return kMutations;
+}
 
 std::optional<Mutation> mutation_from_name(std::string_view name) {
   for (const MutationInfo& info : kMutations) {

@@ -3,6 +3,7 @@
 #include "consensus/proposer.h"
 
 #include <algorithm>
+#include <numeric>
 #include <string>
 
 #include "consensus/quorum.h"
@@ -14,6 +15,8 @@ template <class... Fs>
 struct Overloaded : Fs... {
   using Fs::operator()...;
 };
+template <class... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
 
 void send(Ready& ready, NodeId to, Message message) {
   ready.messages.push_back({to, std::move(message), false});
@@ -45,6 +48,9 @@ Proposer::Proposer(ProposerConfig config)
     sessions_.emplace(acceptor, Session{});
   }
   SK_CHECK(sessions_.size() == config_.acceptors.size());
+  for (std::uint64_t n = 2; n <= sessions_.size(); ++n) {
+    read_rotation_period_ = std::lcm(read_rotation_period_, n);
+  }
 }
 
 Ready Proposer::start() {
@@ -66,16 +72,11 @@ Ready Proposer::tick() {
     ++session.ticks_since_heard;
     ++session.ticks_since_sent;
     ++session.ticks_since_progress;
-    if (session.state != SessionState::kOffline &&
+    if (session.state != SessionState::kOffline && config_.peer_timeout_ticks > 0 &&
         session.ticks_since_heard >= config_.peer_timeout_ticks) {
-      ready = [&] {
-        Ready merged = std::move(ready);
-        Ready more = disconnected(id);
-        for (Outbound& out : more.messages) {
-          merged.messages.push_back(std::move(out));
-        }
-        return merged;
-      }();
+      for (Outbound& out : disconnected(id).messages) {
+        ready.messages.push_back(std::move(out));
+      }
       continue;
     }
     const bool resend_due = session.ticks_since_sent >= config_.resend_ticks;
@@ -99,7 +100,7 @@ Ready Proposer::tick() {
         }
         break;
       case SessionState::kStreaming:
-        pump(id, session, ready);
+        tick_streaming(id, session, ready);
         break;
     }
   }
@@ -147,9 +148,9 @@ Result<Ready> Proposer::step(NodeId from, const Message& message) {
           [&](const AppendResponse& m) { return handle_append_response(from, m); },
           [&](const ReadWalResponse& m) { return handle_read_wal_response(from, m); },
           [&](const auto& m) -> Result<Ready> {
-            return Error(ErrorCode::kMalformedMessage,
-                         "proposer got " + std::string(message_name(Message(m))) +
-                             ", expected an acceptor message");
+            return Error(ErrorCode::kMalformedMessage, "proposer got " +
+                                                           std::string(message_name(Message(m))) +
+                                                           ", expected an acceptor message");
           },
       },
       message);
@@ -157,9 +158,9 @@ Result<Ready> Proposer::step(NodeId from, const Message& message) {
 
 Result<Ready> Proposer::propose(std::span<const std::uint8_t> records) {
   if (phase_ != ProposerPhase::kElected) {
-    return Error(ErrorCode::kFailedPrecondition,
-                 "cannot append WAL: proposer is " + std::string(proposer_phase_name(phase_)) +
-                     ", expected elected");
+    return Error(ErrorCode::kFailedPrecondition, "cannot append WAL: proposer is " +
+                                                     std::string(proposer_phase_name(phase_)) +
+                                                     ", expected elected");
   }
   Ready ready;
   if (records.empty()) {
@@ -314,7 +315,7 @@ Result<Ready> Proposer::handle_read_wal_response(NodeId from, const ReadWalRespo
                         response.wal.size() == response.end_lsn.bytes_since(response.begin_lsn);
   pending_read_.reset();
   if (!complete || response.end_lsn != buffer_begin_lsn_) {
-    ++read_attempts_;  // Try another source next time.
+    read_attempts_ = (read_attempts_ + 1) % read_rotation_period_;  // Try another source next time.
     return ready;
   }
   buffer_.insert(buffer_.begin(), response.wal.begin(), response.wal.end());
@@ -344,8 +345,9 @@ void Proposer::begin_campaign(Ready& ready) {
   highest_seen_term_ = next;
   phase_ = ProposerPhase::kCampaigning;
   ticks_in_phase_ = 0;
-  campaign_timeout_ticks_ = config_.election_timeout_ticks +
-                            static_cast<std::uint32_t>(jitter_.below(config_.election_jitter_ticks + 1));
+  campaign_timeout_ticks_ =
+      config_.election_timeout_ticks +
+      static_cast<std::uint32_t>(jitter_.below(config_.election_jitter_ticks + 1));
   for (auto& [id, session] : sessions_) {
     session.vote.reset();
     if (session.state != SessionState::kOffline) {
@@ -393,7 +395,9 @@ void Proposer::become_elected(Ready& ready) {
   }
 }
 
-void Proposer::become_fenced() { phase_ = ProposerPhase::kFenced; }
+void Proposer::become_fenced() {
+  phase_ = ProposerPhase::kFenced;
+}
 
 void Proposer::send_vote_request(NodeId to, Ready& ready) {
   send(ready, to, VoteRequest{term_});
@@ -418,15 +422,9 @@ void Proposer::send_elected(NodeId to, Session& session, Ready& ready) {
   send(ready, to, ProposerElected{term_, *common, history_});
 }
 
-void Proposer::pump(NodeId to, Session& session, Ready& ready) {
+bool Proposer::pump(NodeId to, Session& session, Ready& ready) {
   if (phase_ != ProposerPhase::kElected || session.state != SessionState::kStreaming) {
-    return;
-  }
-  if (session.next_send_lsn > session.acked_flush_lsn &&
-      session.ticks_since_progress >= config_.resend_ticks) {
-    // Nothing acknowledged for a while: something was lost; go back and resend.
-    session.next_send_lsn = session.acked_flush_lsn;
-    session.ticks_since_progress = 0;
+    return false;
   }
   bool sent = false;
   while (session.next_send_lsn < end_lsn_ && session.next_send_lsn >= buffer_begin_lsn_) {
@@ -441,8 +439,9 @@ void Proposer::pump(NodeId to, Session& session, Ready& ready) {
                   config_.max_inflight_bytes - inflight});
     const auto offset =
         static_cast<std::ptrdiff_t>(session.next_send_lsn.bytes_since(buffer_begin_lsn_));
-    AppendRequest request{term_,       session.next_send_lsn, session.next_send_lsn.plus_bytes(size),
-                          commit_lsn_, truncate_lsn_,         {}};
+    AppendRequest request{
+        term_,       session.next_send_lsn, session.next_send_lsn.plus_bytes(size),
+        commit_lsn_, truncate_lsn_,         {}};
     request.wal.assign(buffer_.begin() + offset,
                        buffer_.begin() + offset + static_cast<std::ptrdiff_t>(size));
     session.next_send_lsn = request.end_lsn;
@@ -451,11 +450,22 @@ void Proposer::pump(NodeId to, Session& session, Ready& ready) {
   }
   if (sent) {
     session.ticks_since_sent = 0;
-  } else if (session.ticks_since_sent >= config_.heartbeat_ticks &&
-             session.next_send_lsn == session.acked_flush_lsn) {
+  }
+  return sent;
+}
+
+void Proposer::tick_streaming(NodeId to, Session& session, Ready& ready) {
+  if (session.next_send_lsn > session.acked_flush_lsn &&
+      session.ticks_since_progress >= config_.resend_ticks) {
+    // Nothing acknowledged for a while: something was lost; go back and resend.
+    session.next_send_lsn = session.acked_flush_lsn;
+    session.ticks_since_progress = 0;
+  }
+  if (!pump(to, session, ready) && session.ticks_since_sent >= config_.heartbeat_ticks &&
+      session.next_send_lsn == session.acked_flush_lsn) {
     send(ready, to,
-         AppendRequest{term_, session.next_send_lsn, session.next_send_lsn, commit_lsn_,
-                       truncate_lsn_, {}});
+         AppendRequest{
+             term_, session.next_send_lsn, session.next_send_lsn, commit_lsn_, truncate_lsn_, {}});
     session.ticks_since_sent = 0;
   }
 }
@@ -466,13 +476,12 @@ void Proposer::request_missing_wal(Ready& ready) {
       return;
     }
     pending_read_.reset();
-    ++read_attempts_;
+    read_attempts_ = (read_attempts_ + 1) % read_rotation_period_;
   }
   // The lowest position some session must be sent from but our buffer no longer (or never) had.
   std::optional<Lsn> needed;
   for (const auto& [id, session] : sessions_) {
-    if ((session.state == SessionState::kStreaming) &&
-        session.next_send_lsn < buffer_begin_lsn_) {
+    if ((session.state == SessionState::kStreaming) && session.next_send_lsn < buffer_begin_lsn_) {
       needed = needed ? std::min(*needed, session.next_send_lsn) : session.next_send_lsn;
     }
   }
@@ -489,7 +498,8 @@ void Proposer::request_missing_wal(Ready& ready) {
   for (const auto& [id, session] : sessions_) {
     const bool is_donor = donor_ && *donor_ == id && end <= term_start_lsn_;
     const bool holds_it = session.state == SessionState::kStreaming &&
-                          session.acked_flush_lsn >= end && session.acked_flush_lsn >= term_start_lsn_;
+                          session.acked_flush_lsn >= end &&
+                          session.acked_flush_lsn >= term_start_lsn_;
     if (is_donor || holds_it) {
       sources.push_back(id);
     }
@@ -550,11 +560,84 @@ void Proposer::trim_buffer() {
       keep_from = std::min(keep_from, session.start_streaming_at);
     }
   }
+  // WAL above the commit LSN may be on a minority only; keep it even when no session is
+  // streaming (all disconnected), or nobody could send it again.
+  keep_from = std::min(keep_from, std::max(commit_lsn_, buffer_begin_lsn_));
   if (keep_from > buffer_begin_lsn_) {
-    buffer_.erase(buffer_.begin(),
-                  buffer_.begin() + static_cast<std::ptrdiff_t>(keep_from.bytes_since(buffer_begin_lsn_)));
+    buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(
+                                                         keep_from.bytes_since(buffer_begin_lsn_)));
     buffer_begin_lsn_ = keep_from;
   }
+}
+
+std::uint64_t Proposer::state_digest() const {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  auto mix = [&hash](std::uint64_t value) {
+    hash = (hash ^ value) * 0x100000001b3ULL;
+    hash ^= hash >> 29;
+  };
+  auto mix_history = [&mix](const TermHistory& history) {
+    mix(history.size());
+    for (const TermSwitch& entry : history.entries()) {
+      mix(entry.term.value());
+      mix(entry.lsn.value());
+    }
+  };
+  // Counters are compared only in tick(), right after being incremented, so a counter at rest
+  // matters only as far as "will the next increment reach the threshold".
+  auto saturated = [](std::uint32_t counter, std::uint32_t threshold) {
+    return threshold == 0 ? 0 : std::min(counter, threshold - 1);
+  };
+  mix(static_cast<std::uint64_t>(phase_));
+  mix(term_.value());
+  mix(highest_seen_term_.value());
+  mix(saturated(ticks_in_phase_, campaign_timeout_ticks_));
+  mix(campaign_timeout_ticks_);
+  if (config_.election_jitter_ticks > 0) {
+    mix(jitter_.state());
+  }
+  for (const auto& [id, session] : sessions_) {
+    mix(id.value());
+    mix(static_cast<std::uint64_t>(session.state));
+    mix(session.greeted_term.value());
+    mix(session.vote.has_value());
+    if (session.vote) {
+      mix(session.vote->term.value());
+      mix(session.vote->vote_given);
+      mix(session.vote->flush_lsn.value());
+      mix(session.vote->truncate_lsn.value());
+      mix_history(session.vote->history);
+    }
+    mix(session.start_streaming_at.value());
+    mix(session.next_send_lsn.value());
+    mix(session.acked_flush_lsn.value());
+    mix(saturated(session.ticks_since_heard, config_.peer_timeout_ticks));
+    mix(saturated(session.ticks_since_sent,
+                  std::max(config_.resend_ticks, config_.heartbeat_ticks)));
+    mix(saturated(session.ticks_since_progress, config_.resend_ticks));
+  }
+  mix(donor_ ? donor_->value() + 1 : 0);
+  mix_history(history_);
+  mix(term_start_lsn_.value());
+  mix(end_lsn_.value());
+  mix(commit_lsn_.value());
+  mix(truncate_lsn_.value());
+  mix(buffer_begin_lsn_.value());
+  for (std::uint8_t byte : buffer_) {
+    mix(byte);
+  }
+  for (Lsn end : record_ends_) {
+    mix(end.value());
+  }
+  mix(pending_read_.has_value());
+  if (pending_read_) {
+    mix(pending_read_->source.value());
+    mix(pending_read_->begin_lsn.value());
+    mix(pending_read_->end_lsn.value());
+    mix(saturated(pending_read_->ticks_waiting, 2 * config_.resend_ticks));
+  }
+  mix(read_attempts_);
+  return hash;
 }
 
 bool Proposer::counts_as_majority(std::size_t count) const {

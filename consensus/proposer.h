@@ -37,6 +37,7 @@ struct ProposerConfig {
   std::uint32_t election_timeout_ticks = 10;
   std::uint32_t election_jitter_ticks = 10;
   // An acceptor silent this long is treated as disconnected: greeted again from scratch.
+  // 0 disables it (the explorer models disconnections as events of their own).
   std::uint32_t peer_timeout_ticks = 30;
   // Unanswered messages to an acceptor are sent again after this many ticks.
   std::uint32_t resend_ticks = 4;
@@ -81,13 +82,19 @@ class Proposer {
   Lsn commit_lsn() const { return commit_lsn_; }
   std::optional<NodeId> donor() const { return donor_; }
 
+  // A digest of everything that decides this proposer's future behaviour. Timer counters enter
+  // saturated just below the threshold they are compared with (only tick() compares them), so
+  // two states that will behave the same get the same digest. The exhaustive explorer uses it to
+  // recognise states already visited.
+  std::uint64_t state_digest() const;
+
  private:
   enum class SessionState : std::uint8_t {
-    kOffline,   // Greeting sent (or to be sent); nothing heard yet.
-    kGreeted,   // Got AcceptorGreeting.
-    kVoted,     // Got a VoteResponse in our term (granted or not).
-    kElecting,  // ProposerElected sent, waiting for its acknowledgement.
-    kStreaming, // Acknowledged ProposerElected: its log is a prefix of ours.
+    kOffline,    // Greeting sent (or to be sent); nothing heard yet.
+    kGreeted,    // Got AcceptorGreeting.
+    kVoted,      // Got a VoteResponse in our term (granted or not).
+    kElecting,   // ProposerElected sent, waiting for its acknowledgement.
+    kStreaming,  // Acknowledged ProposerElected: its log is a prefix of ours.
   };
 
   // Per-acceptor view; one per configured acceptor, ordered by node id.
@@ -96,8 +103,8 @@ class Proposer {
     Term greeted_term;
     std::optional<VoteResponse> vote;
     Lsn start_streaming_at;
-    Lsn next_send_lsn;       // Next byte to send (streaming).
-    Lsn acked_flush_lsn;     // Durable end acknowledged in our term.
+    Lsn next_send_lsn;    // Next byte to send (streaming).
+    Lsn acked_flush_lsn;  // Durable end acknowledged in our term.
     std::uint32_t ticks_since_heard = 0;
     std::uint32_t ticks_since_sent = 0;
     std::uint32_t ticks_since_progress = 0;
@@ -113,7 +120,10 @@ class Proposer {
   void become_fenced();
   void send_vote_request(NodeId to, Ready& ready);
   void send_elected(NodeId to, Session& session, Ready& ready);
-  void pump(NodeId to, Session& session, Ready& ready);  // send WAL and heartbeats
+  // Sends what the session may have in flight; true if anything was sent.
+  bool pump(NodeId to, Session& session, Ready& ready);
+  // Time-driven part of streaming: go back after silence, heartbeats when idle.
+  void tick_streaming(NodeId to, Session& session, Ready& ready);
   void request_missing_wal(Ready& ready);
   void advance_commit_lsn();
   void trim_buffer();
@@ -148,8 +158,11 @@ class Proposer {
     std::uint32_t ticks_waiting = 0;
   };
   std::optional<PendingRead> pending_read_;
-  // Failed reads so far; rotates the choice of source.
+  // Failed reads so far, modulo read_rotation_period_; rotates the choice of source.
   std::uint64_t read_attempts_ = 0;
+  // A multiple of every possible number of sources, so the rotation stays fair while the
+  // counter stays bounded.
+  std::uint64_t read_rotation_period_ = 1;
   // Sent with appends: below it every acceptor holds our log (min acknowledged, capped at
   // the commit LSN).
   Lsn truncate_lsn_;

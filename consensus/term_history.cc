@@ -54,15 +54,14 @@ std::string TermHistory::to_string() const {
     if (i > 0) {
       text += ", ";
     }
-    text += "(" + std::to_string(entries_[i].term.value()) + ", " + entries_[i].lsn.to_string() +
-            ")";
+    text +=
+        "(" + std::to_string(entries_[i].term.value()) + ", " + entries_[i].lsn.to_string() + ")";
   }
   return text + "]";
 }
 
 std::optional<Lsn> find_highest_common_point(const TermHistory& proposer,
-                                             const TermHistory& acceptor,
-                                             Lsn acceptor_flush_lsn) {
+                                             const TermHistory& acceptor, Lsn acceptor_flush_lsn) {
   const auto& prop = proposer.entries();
   const auto& acc = acceptor.entries();
   std::size_t common = 0;  // Number of leading entries with equal terms.

@@ -57,7 +57,6 @@ class TermHistory {
 // Walks the common prefix of terms; the last common term ends at the next entry of whichever
 // history switches first, or at the acceptor's flush LSN if its history ends there.
 std::optional<Lsn> find_highest_common_point(const TermHistory& proposer,
-                                             const TermHistory& acceptor,
-                                             Lsn acceptor_flush_lsn);
+                                             const TermHistory& acceptor, Lsn acceptor_flush_lsn);
 
 }  // namespace sk::consensus

@@ -84,10 +84,10 @@ using TimelineId = Id128<struct TimelineIdTag>;
 struct TimelineIdentity {
   TenantId tenant_id;
   TimelineId timeline_id;
-  std::uint64_t system_id = 0;       // PostgreSQL's database system identifier.
-  std::uint32_t pg_version = 0;      // PG_VERSION_NUM, e.g. 150004.
+  std::uint64_t system_id = 0;   // PostgreSQL's database system identifier.
+  std::uint32_t pg_version = 0;  // PG_VERSION_NUM, e.g. 150004.
   std::uint32_t wal_seg_size_bytes = 0;
-  Lsn timeline_start_lsn;            // Where the timeline's WAL begins.
+  Lsn timeline_start_lsn;  // Where the timeline's WAL begins.
   friend bool operator==(const TimelineIdentity&, const TimelineIdentity&) = default;
 };
 

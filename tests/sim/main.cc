@@ -107,15 +107,16 @@ int main(int argc, char** argv) {
     }
     ++violations;
     std::printf("VIOLATION seed %llu step %llu property %s\n  %s\n  trace (last %zu lines):\n",
-                static_cast<unsigned long long>(seed),
-                static_cast<unsigned long long>(result.step), result.violation->property.c_str(),
-                result.violation->detail.c_str(), result.trace_tail.size());
+                static_cast<unsigned long long>(seed), static_cast<unsigned long long>(result.step),
+                result.violation->property.c_str(), result.violation->detail.c_str(),
+                result.trace_tail.size());
     for (const std::string& line : result.trace_tail) {
       std::printf("    %s\n", line.c_str());
     }
-    std::string mutation = options.mutation == Mutation::kNone
-                               ? ""
-                               : " --mutation " + std::string(sk::consensus::mutation_name(options.mutation));
+    std::string mutation =
+        options.mutation == Mutation::kNone
+            ? ""
+            : " --mutation " + std::string(sk::consensus::mutation_name(options.mutation));
     std::printf("  replay: consensus-sim --seed %llu --steps %llu --acceptors %zu%s --trace\n",
                 static_cast<unsigned long long>(seed),
                 static_cast<unsigned long long>(options.steps), options.acceptors,

@@ -16,8 +16,12 @@ using consensus::TermHistory;
 
 namespace {
 
-std::string node(NodeId id) { return "node " + std::to_string(id.value()); }
-std::string term_text(Term term) { return "term " + std::to_string(term.value()); }
+std::string node(NodeId id) {
+  return "node " + std::to_string(id.value());
+}
+std::string term_text(Term term) {
+  return "term " + std::to_string(term.value());
+}
 
 }  // namespace
 
@@ -48,20 +52,25 @@ SafetyChecker::SafetyChecker(std::size_t acceptor_count, Lsn timeline_start_lsn)
       committed_end_lsn_(timeline_start_lsn) {}
 
 std::optional<Violation> SafetyChecker::on_elected(NodeId proposer, Term term,
-                                                   const TermHistory& history,
-                                                   Lsn term_start_lsn) {
+                                                   const TermHistory& history, Lsn term_start_lsn) {
   auto [it, inserted] = elected_.emplace(term, Elected{proposer, history, term_start_lsn});
   if (!inserted && it->second.proposer != proposer) {
     return Violation{"election-safety", term_text(term) + " won by " + node(it->second.proposer) +
                                             " and again by " + node(proposer)};
   }
-  if (term_start_lsn < committed_end_lsn_ ||
-      !same_terms(history, committed_history_, timeline_start_lsn_, committed_end_lsn_)) {
-    return Violation{"log-safety",
-                     node(proposer) + " elected in " + term_text(term) + " with log " +
-                         history.to_string() + " ending at " + term_start_lsn.to_string() +
-                         ", which lacks committed " + committed_history_.to_string() + " up to " +
-                         committed_end_lsn_.to_string()};
+  // Everything committed in lower terms must be in the new proposer's log.
+  Lsn required_end = timeline_start_lsn_;
+  for (auto commit = commit_by_term_.begin();
+       commit != commit_by_term_.end() && commit->first < term; ++commit) {
+    required_end = std::max(required_end, commit->second);
+  }
+  if (term_start_lsn < required_end ||
+      !same_terms(history, committed_history_, timeline_start_lsn_, required_end)) {
+    return Violation{"log-safety", node(proposer) + " elected in " + term_text(term) +
+                                       " with log " + history.to_string() + " ending at " +
+                                       term_start_lsn.to_string() + ", which lacks committed " +
+                                       committed_history_.to_string() + " up to " +
+                                       required_end.to_string()};
   }
   return std::nullopt;
 }
@@ -86,12 +95,15 @@ std::optional<Violation> SafetyChecker::on_commit(NodeId proposer, Term term,
     const Elected& later = it->second;
     if (later.term_start_lsn < commit ||
         !same_terms(history, later.history, timeline_start_lsn_, commit)) {
-      return Violation{"log-safety", node(proposer) + " in " + term_text(term) + " committed up to " +
-                                         commit.to_string() + " what " + node(later.proposer) +
-                                         " elected in " + term_text(it->first) + " with " +
+      return Violation{"log-safety", node(proposer) + " in " + term_text(term) +
+                                         " committed up to " + commit.to_string() + " what " +
+                                         node(later.proposer) + " elected in " +
+                                         term_text(it->first) + " with " +
                                          later.history.to_string() + " does not hold"};
     }
   }
+  Lsn& term_commit = commit_by_term_[term];
+  term_commit = std::max(term_commit, commit);
   if (commit > committed_end_lsn_) {
     committed_history_ = history.up_to(commit);
     committed_end_lsn_ = commit;
@@ -100,8 +112,7 @@ std::optional<Violation> SafetyChecker::on_commit(NodeId proposer, Term term,
 }
 
 std::optional<Violation> SafetyChecker::on_acceptor_commit(NodeId acceptor, Lsn previous,
-                                                           Lsn commit,
-                                                           const TermHistory& history) {
+                                                           Lsn commit, const TermHistory& history) {
   if (commit < previous) {
     return Violation{"commit-monotonic", node(acceptor) + " moved its commit LSN back from " +
                                              previous.to_string() + " to " + commit.to_string()};
@@ -113,7 +124,8 @@ std::optional<Violation> SafetyChecker::on_acceptor_commit(NodeId acceptor, Lsn 
   }
   if (!same_terms(history, committed_history_, timeline_start_lsn_, commit)) {
     return Violation{"log-safety", node(acceptor) + " serves " + history.to_string() + " up to " +
-                                       commit.to_string() + " as committed, but the committed log is " +
+                                       commit.to_string() +
+                                       " as committed, but the committed log is " +
                                        committed_history_.to_string()};
   }
   return std::nullopt;
@@ -139,8 +151,8 @@ std::optional<Violation> SafetyChecker::check_acceptors(
       const std::uint8_t byte = (*view.wal)[lsn.bytes_since(view.wal_start_lsn)];
       if (!term || byte != wal_byte(*term, lsn)) {
         return Violation{"log-matching",
-                         node(view.id) + " holds at " + lsn.to_string() +
-                             " a byte its history " + history.to_string() + " does not explain" +
+                         node(view.id) + " holds at " + lsn.to_string() + " a byte its history " +
+                             history.to_string() + " does not explain" +
                              (term ? " (expected the byte of " + term_text(*term) + ")" : "")};
       }
     }
@@ -183,7 +195,8 @@ std::optional<Violation> SafetyChecker::check_log_matching(
         continue;
       }
       for (Lsn lsn = from; lsn < agree_end; lsn = lsn.plus_bytes(1)) {
-        if ((*a.wal)[lsn.bytes_since(a.wal_start_lsn)] != (*b.wal)[lsn.bytes_since(b.wal_start_lsn)]) {
+        if ((*a.wal)[lsn.bytes_since(a.wal_start_lsn)] !=
+            (*b.wal)[lsn.bytes_since(b.wal_start_lsn)]) {
           return Violation{"log-matching", node(a.id) + " and " + node(b.id) +
                                                " agree on history up to " + agree_end.to_string() +
                                                " but differ at " + lsn.to_string()};
@@ -201,6 +214,10 @@ std::uint64_t SafetyChecker::digest() const {
   for (const auto& entry : committed_history_.entries()) {
     mix(entry.term.value());
     mix(entry.lsn.value());
+  }
+  for (const auto& [term, commit] : commit_by_term_) {
+    mix(term.value());
+    mix(commit.value());
   }
   for (const auto& [term, elected] : elected_) {
     mix(term.value());

@@ -2,8 +2,10 @@
 // sees every proposer and every acceptor's durable state. Used after every event by the
 // simulator and in every state by the explorer (its state is part of the explored state).
 //
-//  1. Log safety: committed ranges never change their bytes; a proposer elected in a higher term
-//     holds every committed byte; every majority keeps a copy of the committed log.
+//  1. Log safety: committed ranges never change their bytes; a proposer elected in a term above
+//     the term of a commit holds every byte of that commit (a lower-term proposer may still
+//     complete an election late, but can never gather a majority again); every majority keeps a
+//     copy of the committed log.
 //  2. Log matching: an acceptor's durable bytes are exactly what its term history says (each
 //     byte encodes its term, tests/sim/payload.h), so two acceptors whose histories agree up to L
 //     hold identical bytes up to L; also compared directly byte for byte.
@@ -34,7 +36,7 @@ struct DurableAcceptorView {
   const consensus::TermHistory* history;  // Durable history (not yet cut at the flush LSN).
   consensus::Lsn commit_lsn;              // Durable commit LSN.
   consensus::Lsn wal_start_lsn;
-  const std::vector<std::uint8_t>* wal;   // Durable bytes from wal_start_lsn.
+  const std::vector<std::uint8_t>* wal;  // Durable bytes from wal_start_lsn.
   consensus::Lsn end_lsn() const { return wal_start_lsn.plus_bytes(wal->size()); }
 };
 
@@ -52,8 +54,8 @@ class SafetyChecker {
                                       consensus::Lsn term_start_lsn);
   // A proposer of `term` moved its commit LSN from `previous` to `commit`.
   std::optional<Violation> on_commit(consensus::NodeId proposer, consensus::Term term,
-                                     const consensus::TermHistory& history,
-                                     consensus::Lsn previous, consensus::Lsn commit);
+                                     const consensus::TermHistory& history, consensus::Lsn previous,
+                                     consensus::Lsn commit);
   // An acceptor exposed `commit` (to readers and proposers) after `previous`, holding `history`.
   std::optional<Violation> on_acceptor_commit(consensus::NodeId acceptor, consensus::Lsn previous,
                                               consensus::Lsn commit,
@@ -83,6 +85,8 @@ class SafetyChecker {
     consensus::Lsn term_start_lsn;
   };
   std::map<consensus::Term, Elected> elected_;
+  // Highest commit LSN reached by the proposer of each term.
+  std::map<consensus::Term, consensus::Lsn> commit_by_term_;
 };
 
 }  // namespace sk::sim

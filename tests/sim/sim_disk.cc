@@ -10,7 +10,9 @@ namespace sk::sim {
 using consensus::Lsn;
 
 SimDisk::SimDisk(consensus::AcceptorState initial, Lsn wal_start_lsn)
-    : verified_up_to(wal_start_lsn), wal_start_lsn_(wal_start_lsn), durable_state_(std::move(initial)) {}
+    : verified_up_to(wal_start_lsn),
+      wal_start_lsn_(wal_start_lsn),
+      durable_state_(std::move(initial)) {}
 
 void SimDisk::apply(const consensus::Ready& ready, ReadyStage up_to) {
   if (up_to == ReadyStage::kNothing) {
@@ -74,6 +76,30 @@ std::vector<std::uint8_t> SimDisk::read(Lsn begin, Lsn end) const {
   SK_CHECK(to <= visible.size());
   return {visible.begin() + static_cast<std::ptrdiff_t>(from),
           visible.begin() + static_cast<std::ptrdiff_t>(to)};
+}
+
+std::uint64_t SimDisk::digest() const {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  auto mix = [&hash](std::uint64_t value) { hash = (hash ^ value) * 0x100000001b3ULL; };
+  for (std::uint8_t byte : durable_wal_) {
+    mix(byte);
+  }
+  mix(durable_wal_.size());
+  for (const PendingOp& op : pending_) {
+    mix(op.is_truncate ? 1 : 2);
+    mix(op.lsn.value());
+    for (std::uint8_t byte : op.bytes) {
+      mix(byte);
+    }
+  }
+  mix(durable_state_.term.value());
+  mix(durable_state_.commit_lsn.value());
+  mix(durable_state_.truncate_lsn.value());
+  for (const auto& entry : durable_state_.history.entries()) {
+    mix(entry.term.value());
+    mix(entry.lsn.value());
+  }
+  return hash;
 }
 
 }  // namespace sk::sim

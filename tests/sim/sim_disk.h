@@ -14,10 +14,10 @@ namespace sk::sim {
 
 // How far into a Ready the driver got before a crash.
 enum class ReadyStage : std::uint8_t {
-  kNothing,        // crashed before touching the disk
-  kWalWritten,     // truncate and write issued, not synced
-  kWalSynced,      // fdatasync done, state not persisted
-  kAll,            // everything durable (messages may be sent)
+  kNothing,     // crashed before touching the disk
+  kWalWritten,  // truncate and write issued, not synced
+  kWalSynced,   // fdatasync done, state not persisted
+  kAll,         // everything durable (messages may be sent)
 };
 
 class SimDisk {
@@ -27,6 +27,7 @@ class SimDisk {
   void apply(const consensus::Ready& ready, ReadyStage up_to = ReadyStage::kAll);
   // Power loss: pending WAL operations are gone.
   void crash() { pending_.clear(); }
+  bool has_pending() const { return !pending_.empty(); }
 
   // Bytes [begin, end) as a reader would see them now (durable plus pending).
   std::vector<std::uint8_t> read(consensus::Lsn begin, consensus::Lsn end) const;
@@ -36,6 +37,8 @@ class SimDisk {
   const std::vector<std::uint8_t>& durable_wal() const { return durable_wal_; }
   const consensus::AcceptorState& durable_state() const { return durable_state_; }
   std::uint64_t sync_count() const { return sync_count_; }
+  // Digest of the durable and pending contents, for the explorer's visited set.
+  std::uint64_t digest() const;
 
   // Checker bookkeeping: durable bytes below this LSN were verified against the durable history.
   consensus::Lsn verified_up_to;

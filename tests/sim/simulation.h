@@ -22,8 +22,8 @@ struct SimOptions {
   std::uint64_t steps = 2000;
   std::size_t acceptors = 3;
   consensus::Mutation mutation = consensus::Mutation::kNone;
-  bool print_trace = false;          // Print every trace line as it happens.
-  std::size_t trace_tail_lines = 40; // Lines kept for the report of a violation.
+  bool print_trace = false;           // Print every trace line as it happens.
+  std::size_t trace_tail_lines = 40;  // Lines kept for the report of a violation.
   std::uint32_t liveness_bound_ticks = 600;
 };
 

@@ -1,0 +1,340 @@
+// Breadth-first exploration over Cluster states; see explorer.h.
+#include "tests/model/explorer.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <deque>
+#include <unordered_set>
+
+#include "tests/sim/cluster.h"
+
+namespace sk::model {
+namespace {
+
+using namespace sk::consensus;
+using sim::Cluster;
+using sim::Envelope;
+
+constexpr std::uint64_t kFirstProposerId = 101;
+
+// A message in flight with its canonical encoding (used for equality and the digest).
+struct Keyed {
+  std::string key;
+  Envelope envelope;
+};
+
+// One direction of one connection: FIFO, as TCP is.
+struct Channel {
+  consensus::NodeId from;
+  consensus::NodeId to;
+  std::deque<Keyed> queue;
+};
+
+void put_u64(std::string& out, std::uint64_t value) {
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>((value >> shift) & 0xff));
+  }
+}
+
+void put_history(std::string& out, const TermHistory& history) {
+  put_u64(out, history.size());
+  for (const TermSwitch& entry : history.entries()) {
+    put_u64(out, entry.term.value());
+    put_u64(out, entry.lsn.value());
+  }
+}
+
+void put_bytes(std::string& out, const std::vector<std::uint8_t>& bytes) {
+  put_u64(out, bytes.size());
+  out.append(bytes.begin(), bytes.end());
+}
+
+std::string canonical_key(const Envelope& envelope) {
+  std::string out;
+  put_u64(out, envelope.from.value());
+  put_u64(out, envelope.to.value());
+  put_u64(out, envelope.message.index());
+  std::visit(
+      [&out](const auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, ProposerGreeting>) {
+          put_u64(out, m.proposer_id.value());
+        } else if constexpr (std::is_same_v<T, AcceptorGreeting>) {
+          put_u64(out, m.acceptor_id.value());
+          put_u64(out, m.term.value());
+        } else if constexpr (std::is_same_v<T, VoteRequest>) {
+          put_u64(out, m.term.value());
+        } else if constexpr (std::is_same_v<T, VoteResponse>) {
+          put_u64(out, m.term.value());
+          put_u64(out, m.vote_given);
+          put_u64(out, m.flush_lsn.value());
+          put_u64(out, m.truncate_lsn.value());
+          put_history(out, m.history);
+        } else if constexpr (std::is_same_v<T, ProposerElected>) {
+          put_u64(out, m.term.value());
+          put_u64(out, m.start_streaming_at.value());
+          put_history(out, m.history);
+        } else if constexpr (std::is_same_v<T, AppendRequest>) {
+          put_u64(out, m.term.value());
+          put_u64(out, m.begin_lsn.value());
+          put_u64(out, m.end_lsn.value());
+          put_u64(out, m.commit_lsn.value());
+          put_u64(out, m.truncate_lsn.value());
+          put_bytes(out, m.wal);
+        } else if constexpr (std::is_same_v<T, AppendResponse>) {
+          put_u64(out, m.term.value());
+          put_u64(out, static_cast<std::uint64_t>(m.status));
+          put_u64(out, m.flush_lsn.value());
+          put_u64(out, m.commit_lsn.value());
+        } else if constexpr (std::is_same_v<T, ReadWalRequest>) {
+          put_u64(out, m.term.value());
+          put_u64(out, m.begin_lsn.value());
+          put_u64(out, m.end_lsn.value());
+        } else if constexpr (std::is_same_v<T, ReadWalResponse>) {
+          put_u64(out, m.term.value());
+          put_u64(out, m.begin_lsn.value());
+          put_u64(out, m.end_lsn.value());
+          put_bytes(out, m.wal);
+        }
+      },
+      envelope.message);
+  return out;
+}
+
+enum class EventKind : std::uint8_t {
+  kDeliver,    // The head of a channel arrives.
+  kDuplicate,  // The head arrives and stays queued: it will arrive again.
+  kDrop,       // The head is lost.
+  kTimeout,
+  kPropose,
+  kCrashRestart,
+};
+
+struct Event {
+  EventKind kind;
+  std::uint32_t index;  // Into the channels, the proposers or the acceptors.
+};
+
+struct State {
+  Cluster cluster;
+  // Channels ordered by (from, to); only non-empty ones are kept.
+  std::vector<Channel> channels;
+  std::uint64_t entries = 0;
+  std::uint32_t id = 0;
+  std::uint32_t depth = 0;
+};
+
+void add_messages(State& state, std::vector<Envelope> envelopes, std::size_t channel_capacity) {
+  for (Envelope& envelope : envelopes) {
+    auto at = std::lower_bound(
+        state.channels.begin(), state.channels.end(), std::pair(envelope.from, envelope.to),
+        [](const Channel& c, const auto& key) { return std::pair(c.from, c.to) < key; });
+    if (at == state.channels.end() || at->from != envelope.from || at->to != envelope.to) {
+      at = state.channels.insert(at, Channel{envelope.from, envelope.to, {}});
+    }
+    Keyed keyed{canonical_key(envelope), std::move(envelope)};
+    // A resend of a message still queued adds nothing (a duplicate delivery covers it); a full
+    // channel loses what is sent (as a connection that gives up would).
+    const bool queued = std::any_of(at->queue.begin(), at->queue.end(),
+                                    [&](const Keyed& k) { return k.key == keyed.key; });
+    if (queued || at->queue.size() >= channel_capacity) {
+      continue;
+    }
+    at->queue.push_back(std::move(keyed));
+  }
+}
+
+void pop_head(State& state, std::uint32_t channel) {
+  state.channels[channel].queue.pop_front();
+  if (state.channels[channel].queue.empty()) {
+    state.channels.erase(state.channels.begin() + channel);
+  }
+}
+
+std::uint64_t digest(const State& state) {
+  std::uint64_t hash = state.cluster.digest();
+  auto mix = [&hash](std::uint64_t value) {
+    hash = (hash ^ value) * 0x100000001b3ULL;
+    hash ^= hash >> 31;
+  };
+  mix(state.entries);
+  for (const Channel& channel : state.channels) {
+    mix(channel.from.value());
+    mix(channel.to.value());
+    for (const Keyed& keyed : channel.queue) {
+      mix(std::hash<std::string>{}(keyed.key));
+    }
+    mix(0x5eed);
+  }
+  return hash;
+}
+
+std::vector<Event> enabled_events(const State& state, const ExploreOptions& options) {
+  std::vector<Event> events;
+  for (std::uint32_t i = 0; i < state.channels.size(); ++i) {
+    events.push_back({EventKind::kDeliver, i});
+    if (options.duplicates) {
+      events.push_back({EventKind::kDuplicate, i});
+    }
+    events.push_back({EventKind::kDrop, i});
+  }
+  for (std::uint32_t p = 0; p < state.cluster.proposer_count(); ++p) {
+    events.push_back({EventKind::kTimeout, p});
+    if (state.entries < options.max_entries &&
+        state.cluster.proposer(p).phase() == ProposerPhase::kElected) {
+      events.push_back({EventKind::kPropose, p});
+    }
+  }
+  // A correct acceptor has nothing unsynced between events, so a crash changes nothing but the
+  // connections, which message loss covers already; where a mutation leaves WAL unsynced, the
+  // crash that loses it is explored.
+  for (std::uint32_t a = 0; a < state.cluster.acceptor_count(); ++a) {
+    if (state.cluster.acceptor_has_unsynced_wal(a)) {
+      events.push_back({EventKind::kCrashRestart, a});
+    }
+  }
+  return events;
+}
+
+std::string event_name(const Event& event, const State& before) {
+  switch (event.kind) {
+    case EventKind::kDeliver:
+      return "deliver " + sim::describe(before.channels[event.index].queue.front().envelope);
+    case EventKind::kDuplicate:
+      return "deliver, keep a duplicate: " +
+             sim::describe(before.channels[event.index].queue.front().envelope);
+    case EventKind::kDrop:
+      return "drop " + sim::describe(before.channels[event.index].queue.front().envelope);
+    case EventKind::kTimeout:
+      return "timeout at proposer " +
+             std::to_string(before.cluster.proposer(event.index).id().value());
+    case EventKind::kPropose:
+      return "proposer " + std::to_string(before.cluster.proposer(event.index).id().value()) +
+             " appends an entry";
+    case EventKind::kCrashRestart:
+      return "crash-restart acceptor " + std::to_string(event.index + 1);
+  }
+  return "?";
+}
+
+void apply(State& state, const Event& event, const ExploreOptions& options) {
+  const std::size_t capacity = options.channel_capacity;
+  switch (event.kind) {
+    case EventKind::kDeliver: {
+      const Envelope envelope = state.channels[event.index].queue.front().envelope;
+      pop_head(state, event.index);
+      add_messages(state, state.cluster.deliver(envelope), capacity);
+      break;
+    }
+    case EventKind::kDuplicate: {
+      const Envelope envelope = state.channels[event.index].queue.front().envelope;
+      add_messages(state, state.cluster.deliver(envelope), capacity);
+      break;
+    }
+    case EventKind::kDrop:
+      pop_head(state, event.index);
+      break;
+    case EventKind::kTimeout:
+      add_messages(state, state.cluster.tick(event.index), capacity);
+      break;
+    case EventKind::kPropose:
+      add_messages(state, state.cluster.propose(event.index, 1), capacity);
+      ++state.entries;
+      break;
+    case EventKind::kCrashRestart:
+      add_messages(state, state.cluster.crash_acceptor(event.index), capacity);
+      state.cluster.restart_acceptor(event.index);
+      break;
+  }
+  state.cluster.check();
+}
+
+State initial_state(const ExploreOptions& options) {
+  State state{Cluster(options.acceptors, options.mutation), {}, 0, 0, 0};
+  for (std::size_t p = 0; p < options.proposers; ++p) {
+    ProposerConfig config;
+    config.proposer_id = NodeId(kFirstProposerId + p);
+    // Every timeout fires on the next tick; silence never disconnects (crash-restart does).
+    config.election_timeout_ticks = 1;
+    config.election_jitter_ticks = 0;
+    config.resend_ticks = 1;
+    config.heartbeat_ticks = 1;
+    config.peer_timeout_ticks = 0;
+    config.max_term = Term(options.max_term);
+    add_messages(state, state.cluster.start_proposer(config), options.channel_capacity);
+  }
+  return state;
+}
+
+}  // namespace
+
+ExploreResult explore(const ExploreOptions& options) {
+  ExploreResult result;
+  // Parent and event of every distinct state, to print the path to a violation.
+  std::vector<std::pair<std::uint32_t, Event>> origin;
+  std::unordered_set<std::uint64_t> visited;
+  std::deque<State> frontier;
+
+  frontier.push_back(initial_state(options));
+  visited.insert(digest(frontier.back()));
+  origin.push_back({0, Event{EventKind::kTimeout, 0}});
+  std::optional<std::uint32_t> bad_state;
+
+  std::uint32_t level = 0;
+  while (!frontier.empty() && !bad_state) {
+    State state = std::move(frontier.front());
+    frontier.pop_front();
+    if (options.progress && state.depth > level) {
+      level = state.depth;
+      std::fprintf(stderr, "depth %u: %zu distinct states, %zu queued\n", level, visited.size(),
+                   frontier.size());
+    }
+    result.depth = std::max<std::uint64_t>(result.depth, state.depth);
+    for (const Event& event : enabled_events(state, options)) {
+      State next = state;
+      apply(next, event, options);
+      ++result.transitions;
+      if (!visited.insert(digest(next)).second) {
+        continue;
+      }
+      next.id = static_cast<std::uint32_t>(origin.size());
+      next.depth = state.depth + 1;
+      origin.push_back({state.id, event});
+      if (next.cluster.violation()) {
+        result.violation = next.cluster.violation();
+        bad_state = next.id;
+        result.depth = std::max<std::uint64_t>(result.depth, next.depth);
+        break;
+      }
+      if (visited.size() >= options.max_states) {
+        break;
+      }
+      frontier.push_back(std::move(next));
+    }
+    if (visited.size() >= options.max_states) {
+      break;
+    }
+  }
+  result.distinct_states = visited.size();
+  result.complete = frontier.empty() && !bad_state;
+
+  if (bad_state) {
+    // Replay the path from the initial state with tracing on.
+    std::vector<Event> path;
+    for (std::uint32_t id = *bad_state; id != 0; id = origin[id].first) {
+      path.push_back(origin[id].second);
+    }
+    std::reverse(path.begin(), path.end());
+    State replay = initial_state(options);
+    std::vector<std::string>* lines = &result.trace;
+    replay.cluster.set_trace_sink(
+        [lines](const std::string& line) { lines->push_back("    " + line); });
+    for (const Event& event : path) {
+      result.trace.push_back(event_name(event, replay));
+      apply(replay, event, options);
+    }
+  }
+  return result;
+}
+
+}  // namespace sk::model

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# The one command that builds the project and runs the whole test suite, locally and in CI.
+# On Debian 12 it first installs whatever build or test dependency is missing (a warm machine
+# never touches apt), then configures build/ (RelWithDebInfo, tests and benchmarks on), builds
+# and runs ctest. Extra arguments go to ctest:  tests/run.sh -L unit   tests/run.sh -R Acceptor
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build_dir="$repo_root/build"
+jobs="$(nproc)"
+
+# Packages, with Boost handled apart: 1.81 is preferred, 1.74 is the fallback.
+packages=(
+  build-essential cmake ccache pkg-config
+  libprotobuf-dev protobuf-compiler liblmdb-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libpq-dev postgresql-15 clang-format
+)
+boost_preferred=libboost1.81-dev
+boost_fallback=libboost1.74-dev
+
+log() { printf '==> %s\n' "$*"; }
+fail() {
+  log "FAILED: $*"
+  exit 1
+}
+
+is_installed() {
+  [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]]
+}
+
+is_available() {
+  [[ -n "$(apt-cache madison "$1" 2>/dev/null || true)" ]]
+}
+
+install_missing_packages() {
+  if ! command -v dpkg-query >/dev/null; then
+    log "not a Debian system (no dpkg-query): skipping package installation"
+    return
+  fi
+
+  local missing=() pkg
+  for pkg in "${packages[@]}"; do
+    is_installed "$pkg" || missing+=("$pkg")
+  done
+  local need_boost=1
+  if is_installed "$boost_preferred" || is_installed "$boost_fallback"; then
+    need_boost=0
+  fi
+  if [[ ${#missing[@]} -eq 0 && $need_boost -eq 0 ]]; then
+    log "all packages present"
+    return
+  fi
+
+  local wanted=("${missing[@]}")
+  if [[ $need_boost -eq 1 ]]; then
+    wanted+=("$boost_preferred|$boost_fallback")
+  fi
+  log "missing: ${wanted[*]}"
+
+  local sudo=()
+  if [[ $EUID -ne 0 ]]; then
+    if ! command -v sudo >/dev/null; then
+      fail "not root and no sudo: install ${wanted[*]} as root"
+    fi
+    sudo=(sudo)
+  fi
+
+  log "apt-get update"
+  "${sudo[@]}" apt-get update || fail "apt-get update"
+  if [[ $need_boost -eq 1 ]]; then
+    if is_available "$boost_preferred"; then
+      missing+=("$boost_preferred")
+    else
+      log "$boost_preferred not available, falling back to $boost_fallback"
+      missing+=("$boost_fallback")
+    fi
+  fi
+  log "installing: ${missing[*]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends "${missing[@]}" || fail "apt-get install"
+}
+
+configure() {
+  log "configuring $build_dir (RelWithDebInfo, tests and benchmarks on)"
+  cmake -S "$repo_root" -B "$build_dir" \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DSK_BUILD_TESTS=ON \
+    -DSK_BUILD_BENCH=ON ||
+    fail "CMake configuration (see the messages above)"
+}
+
+build() {
+  log "building with $jobs jobs"
+  cmake --build "$build_dir" --parallel "$jobs" || fail "build (see the first error above)"
+}
+
+run_tests() {
+  log "ctest --test-dir build --output-on-failure -j$jobs $*"
+  # --no-tests=error: a typo in -L or -R must fail, not pass with zero tests run.
+  local rc=0
+  ctest --test-dir "$build_dir" --output-on-failure --no-tests=error -j"$jobs" "$@" || rc=$?
+  if [[ $rc -ne 0 ]]; then
+    log "FAILED: ctest exited $rc"
+    exit "$rc"
+  fi
+}
+
+main() {
+  cd "$repo_root"
+  export CCACHE_DIR="${CCACHE_DIR:-${HOME:-/root}/.ccache}"
+  local start=$SECONDS
+
+  install_missing_packages
+  configure
+  build
+  run_tests "$@"
+  log "all passed in $((SECONDS - start)) s"
+}
+
+# Sourcing this file (for example to test install_missing_packages) defines the functions only.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  main "$@"
+fi

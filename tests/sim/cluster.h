@@ -1,0 +1,105 @@
+// Cluster: the acceptors (each with its SimDisk), the live proposers and the SafetyChecker, with
+// the events both the simulator and the explorer apply to them. It owns no network and no
+// randomness: the simulator puts the returned envelopes on its lossy network, the explorer into
+// its set of in-flight messages. Copyable, so the explorer can branch a state.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "consensus/acceptor.h"
+#include "consensus/proposer.h"
+#include "tests/sim/safety_checker.h"
+#include "tests/sim/sim_disk.h"
+
+namespace sk::sim {
+
+struct Envelope {
+  consensus::NodeId from;
+  consensus::NodeId to;
+  consensus::Message message;
+};
+
+// "101->2 AppendRequest t3 [0/1000000,0/1000040) c0/1000000", for traces.
+std::string describe(const Envelope& envelope);
+
+// The timeline every simulated cluster replicates.
+consensus::TimelineIdentity sim_timeline_identity();
+
+class Cluster {
+ public:
+  using TraceSink = std::function<void(const std::string&)>;
+
+  Cluster(std::size_t acceptor_count, consensus::Mutation mutation);
+
+  // Delivers one message. For an acceptor, `stage` below kAll crashes it part-way through
+  // applying the resulting Ready (nothing is sent then).
+  std::vector<Envelope> deliver(const Envelope& envelope, ReadyStage stage = ReadyStage::kAll);
+  std::vector<Envelope> tick(std::size_t proposer_index);
+  // The elected proposer at `proposer_index` appends `size_bytes` of its term's WAL.
+  std::vector<Envelope> propose(std::size_t proposer_index, std::uint64_t size_bytes);
+  // Power loss at an acceptor; live proposers see their connections to it drop.
+  std::vector<Envelope> crash_acceptor(std::size_t index);
+  void restart_acceptor(std::size_t index);
+  std::vector<Envelope> start_proposer(consensus::ProposerConfig config);
+  void remove_proposer(std::size_t index);
+
+  // Runs the durable-state checks; the first violation found sticks.
+  void check();
+  void check_log_matching();
+  const std::optional<Violation>& violation() const { return violation_; }
+
+  std::size_t acceptor_count() const { return acceptors_.size(); }
+  bool acceptor_is_live(std::size_t index) const { return acceptors_[index].live.has_value(); }
+  bool acceptor_has_unsynced_wal(std::size_t index) const {
+    return acceptors_[index].disk.has_pending();
+  }
+  std::size_t proposer_count() const { return proposers_.size(); }
+  const consensus::Proposer& proposer(std::size_t index) const {
+    return proposers_[index].proposer;
+  }
+  std::vector<consensus::NodeId> acceptor_ids() const;
+  const SafetyChecker& checker() const { return checker_; }
+  std::uint64_t elections() const { return elections_; }
+  std::uint64_t fenced() const { return fenced_; }
+
+  // Everything that decides the cluster's future, for the explorer's visited set.
+  std::uint64_t digest() const;
+  void set_trace_sink(TraceSink sink) { trace_ = std::move(sink); }
+
+ private:
+  struct SimAcceptor {
+    consensus::NodeId id;
+    SimDisk disk;
+    std::optional<consensus::Acceptor> live;
+    consensus::Lsn exposed_commit_lsn;
+  };
+  struct SimProposer {
+    consensus::Proposer proposer;
+    bool announced_elected = false;
+    consensus::Lsn last_commit_lsn;
+  };
+
+  std::vector<Envelope> deliver_to_acceptor(SimAcceptor& acceptor, const Envelope& envelope,
+                                            ReadyStage stage);
+  std::vector<Envelope> outgoing(consensus::NodeId from, consensus::Ready ready) const;
+  void observe(SimProposer& proposer);
+  void fail(Violation violation);
+  void trace(const std::string& line) const;
+  std::vector<DurableAcceptorView> durable_views() const;
+  SimProposer* find_proposer(consensus::NodeId id);
+
+  consensus::Mutation mutation_;
+  std::vector<SimAcceptor> acceptors_;
+  std::vector<SimProposer> proposers_;
+  SafetyChecker checker_;
+  std::optional<Violation> violation_;
+  std::uint64_t elections_ = 0;
+  std::uint64_t fenced_ = 0;
+  TraceSink trace_;
+};
+
+}  // namespace sk::sim
