@@ -5,15 +5,10 @@
 #include <algorithm>
 #include <string>
 
+#include "consensus/overloaded.h"
+
 namespace sk::consensus {
 namespace {
-
-template <class... Fs>
-struct Overloaded : Fs... {
-  using Fs::operator()...;
-};
-template <class... Fs>
-Overloaded(Fs...) -> Overloaded<Fs...>;
 
 Error wrong_timeline(std::string_view what, const std::string& got, const std::string& expected) {
   return Error(ErrorCode::kWrongTimeline,

@@ -6,17 +6,11 @@
 #include <numeric>
 #include <string>
 
+#include "consensus/overloaded.h"
 #include "consensus/quorum.h"
 
 namespace sk::consensus {
 namespace {
-
-template <class... Fs>
-struct Overloaded : Fs... {
-  using Fs::operator()...;
-};
-template <class... Fs>
-Overloaded(Fs...) -> Overloaded<Fs...>;
 
 void send(Ready& ready, NodeId to, Message message) {
   ready.messages.push_back({to, std::move(message), false});
@@ -215,12 +209,8 @@ Result<Ready> Proposer::handle_acceptor_greeting(NodeId from, const AcceptorGree
 Result<Ready> Proposer::handle_vote_response(NodeId from, const VoteResponse& response) {
   Ready ready;
   Session& session = sessions_.at(from);
-  highest_seen_term_ = std::max(highest_seen_term_, response.term);
-  if (response.term > term_) {
-    if (phase_ == ProposerPhase::kElected) {
-      become_fenced();
-    }
-    return ready;  // A campaign that cannot win; its timeout starts a higher one.
+  if (saw_higher_term(response.term)) {
+    return ready;  // Fenced, or a campaign that cannot win: its timeout starts a higher one.
   }
   if (response.term < term_ || session.state != SessionState::kGreeted) {
     return ready;  // Stale, or a duplicate.
@@ -250,14 +240,8 @@ Result<Ready> Proposer::handle_vote_response(NodeId from, const VoteResponse& re
 Result<Ready> Proposer::handle_append_response(NodeId from, const AppendResponse& response) {
   Ready ready;
   Session& session = sessions_.at(from);
-  highest_seen_term_ = std::max(highest_seen_term_, response.term);
-  if (response.term > term_) {
-    if (phase_ == ProposerPhase::kElected) {
-      become_fenced();
-    }
-    return ready;
-  }
-  if (phase_ != ProposerPhase::kElected || response.term < term_) {
+  if (saw_higher_term(response.term) || phase_ != ProposerPhase::kElected ||
+      response.term < term_) {
     return ready;
   }
   switch (response.status) {
@@ -302,13 +286,8 @@ Result<Ready> Proposer::handle_append_response(NodeId from, const AppendResponse
 
 Result<Ready> Proposer::handle_read_wal_response(NodeId from, const ReadWalResponse& response) {
   Ready ready;
-  highest_seen_term_ = std::max(highest_seen_term_, response.term);
-  if (response.term > term_ && phase_ == ProposerPhase::kElected) {
-    become_fenced();
-    return ready;
-  }
-  if (phase_ != ProposerPhase::kElected || !pending_read_ || pending_read_->source != from ||
-      response.begin_lsn != pending_read_->begin_lsn) {
+  if (saw_higher_term(response.term) || phase_ != ProposerPhase::kElected || !pending_read_ ||
+      pending_read_->source != from || response.begin_lsn != pending_read_->begin_lsn) {
     return ready;  // Stale.
   }
   const bool complete = response.term == term_ && response.end_lsn == pending_read_->end_lsn &&
@@ -397,6 +376,17 @@ void Proposer::become_elected(Ready& ready) {
 
 void Proposer::become_fenced() {
   phase_ = ProposerPhase::kFenced;
+}
+
+bool Proposer::saw_higher_term(Term reported) {
+  highest_seen_term_ = std::max(highest_seen_term_, reported);
+  if (reported <= term_) {
+    return false;
+  }
+  if (phase_ == ProposerPhase::kElected) {
+    become_fenced();  // Someone won a higher term: our primary must not commit any more.
+  }
+  return true;
 }
 
 void Proposer::send_vote_request(NodeId to, Ready& ready) {

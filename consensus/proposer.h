@@ -118,6 +118,9 @@ class Proposer {
   void begin_campaign(Ready& ready);
   void become_elected(Ready& ready);
   void become_fenced();
+  // Records a term an acceptor reported; true when it is above ours (an elected proposer is
+  // then fenced), in which case the message needs no further handling.
+  bool saw_higher_term(Term reported);
   void send_vote_request(NodeId to, Ready& ready);
   void send_elected(NodeId to, Session& session, Ready& ready);
   // Sends what the session may have in flight; true if anything was sent.

@@ -18,6 +18,7 @@
 
 #include "consensus/messages.h"
 #include "consensus/ready.h"
+#include "tests/unit/consensus/test_timeline.h"
 
 namespace sk::consensus {
 
@@ -36,22 +37,9 @@ namespace {
 
 constexpr NodeId kAcceptorId{1};
 constexpr NodeId kProposerId{101};
-constexpr Lsn kStart{0x1000000};  // 0/1000000, the timeline's first byte.
-
-Lsn at(std::uint64_t offset) {
-  return kStart.plus_bytes(offset);
-}
-
-TimelineIdentity test_identity() {
-  TimelineIdentity identity;
-  identity.tenant_id = *TenantId::parse_hex("0123456789abcdef0123456789abcdef");
-  identity.timeline_id = *TimelineId::parse_hex("fedcba9876543210fedcba9876543210");
-  identity.system_id = 7250000000000000001ULL;
-  identity.pg_version = 150004;
-  identity.wal_seg_size_bytes = 16u << 20;
-  identity.timeline_start_lsn = kStart;
-  return identity;
-}
+using test_support::at;
+using test_support::kStart;
+using test_support::test_identity;
 
 // WAL bytes [begin, begin + size) as written by `term`: different terms write different bytes at
 // the same LSN, so a diverging tail that survives truncation shows up as a byte mismatch.

@@ -22,6 +22,7 @@
 #include "consensus/messages.h"
 #include "consensus/prng.h"
 #include "consensus/ready.h"
+#include "tests/unit/consensus/test_timeline.h"
 #include "consensus/term_history.h"
 
 namespace sk::consensus {
@@ -51,22 +52,9 @@ constexpr NodeId kC{3};
 constexpr NodeId kP1{101};
 constexpr NodeId kP2{102};
 constexpr NodeId kP3{103};
-constexpr Lsn kStart{0x1000000};  // 0/1000000, the timeline's first byte.
-
-Lsn at(std::uint64_t offset) {
-  return kStart.plus_bytes(offset);
-}
-
-TimelineIdentity test_identity() {
-  TimelineIdentity identity;
-  identity.tenant_id = *TenantId::parse_hex("0123456789abcdef0123456789abcdef");
-  identity.timeline_id = *TimelineId::parse_hex("fedcba9876543210fedcba9876543210");
-  identity.system_id = 7250000000000000001ULL;
-  identity.pg_version = 150004;
-  identity.wal_seg_size_bytes = 16u << 20;
-  identity.timeline_start_lsn = kStart;
-  return identity;
-}
+using test_support::at;
+using test_support::kStart;
+using test_support::test_identity;
 
 ProposerConfig config_for(NodeId proposer_id, std::uint64_t jitter_seed = 1) {
   ProposerConfig config;
