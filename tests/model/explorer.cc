@@ -6,6 +6,7 @@
 #include <deque>
 #include <unordered_set>
 
+#include "tests/model/digest_set.h"
 #include "tests/sim/cluster.h"
 
 namespace sk::model {
@@ -266,13 +267,24 @@ State initial_state(const ExploreOptions& options) {
   return state;
 }
 
-}  // namespace
+// Replays `path` from the initial state with tracing on, for the report of a violation.
+std::vector<std::string> replay(const ExploreOptions& options, const std::vector<Event>& path) {
+  std::vector<std::string> lines;
+  State state = initial_state(options);
+  state.cluster.set_trace_sink(
+      [&lines](const std::string& line) { lines.push_back("    " + line); });
+  for (const Event& event : path) {
+    lines.push_back(event_name(event, state));
+    apply(state, event, options);
+  }
+  return lines;
+}
 
-ExploreResult explore(const ExploreOptions& options) {
+ExploreResult explore_breadth_first(const ExploreOptions& options) {
   ExploreResult result;
   // Parent and event of every distinct state, to print the path to a violation.
   std::vector<std::pair<std::uint32_t, Event>> origin;
-  std::unordered_set<std::uint64_t> visited;
+  DigestSet visited;
   std::deque<State> frontier;
 
   frontier.push_back(initial_state(options));
@@ -281,7 +293,7 @@ ExploreResult explore(const ExploreOptions& options) {
   std::optional<std::uint32_t> bad_state;
 
   std::uint32_t level = 0;
-  while (!frontier.empty() && !bad_state) {
+  while (!frontier.empty() && !bad_state && visited.size() < options.max_states) {
     State state = std::move(frontier.front());
     frontier.pop_front();
     if (options.progress && state.depth > level) {
@@ -294,7 +306,7 @@ ExploreResult explore(const ExploreOptions& options) {
       State next = state;
       apply(next, event, options);
       ++result.transitions;
-      if (!visited.insert(digest(next)).second) {
+      if (!visited.insert(digest(next))) {
         continue;
       }
       next.id = static_cast<std::uint32_t>(origin.size());
@@ -306,35 +318,81 @@ ExploreResult explore(const ExploreOptions& options) {
         result.depth = std::max<std::uint64_t>(result.depth, next.depth);
         break;
       }
-      if (visited.size() >= options.max_states) {
-        break;
-      }
       frontier.push_back(std::move(next));
-    }
-    if (visited.size() >= options.max_states) {
-      break;
     }
   }
   result.distinct_states = visited.size();
   result.complete = frontier.empty() && !bad_state;
-
   if (bad_state) {
-    // Replay the path from the initial state with tracing on.
     std::vector<Event> path;
     for (std::uint32_t id = *bad_state; id != 0; id = origin[id].first) {
       path.push_back(origin[id].second);
     }
     std::reverse(path.begin(), path.end());
-    State replay = initial_state(options);
-    std::vector<std::string>* lines = &result.trace;
-    replay.cluster.set_trace_sink(
-        [lines](const std::string& line) { lines->push_back("    " + line); });
-    for (const Event& event : path) {
-      result.trace.push_back(event_name(event, replay));
-      apply(replay, event, options);
-    }
+    result.trace = replay(options, path);
   }
   return result;
+}
+
+ExploreResult explore_depth_first(const ExploreOptions& options) {
+  ExploreResult result;
+  DigestSet visited;
+  // The current path: each frame is a state, its enabled events and the next one to try.
+  struct Frame {
+    State state;
+    std::vector<Event> events;
+    std::size_t next = 0;
+  };
+  std::vector<Frame> stack;
+  State initial = initial_state(options);
+  visited.insert(digest(initial));
+  std::vector<Event> initial_events = enabled_events(initial, options);
+  stack.push_back(Frame{std::move(initial), std::move(initial_events), 0});
+
+  bool stopped = false;
+  while (!stack.empty() && !stopped) {
+    Frame& top = stack.back();
+    if (top.next == top.events.size()) {
+      stack.pop_back();
+      continue;
+    }
+    const Event event = top.events[top.next++];
+    State next = top.state;
+    apply(next, event, options);
+    ++result.transitions;
+    if (!visited.insert(digest(next))) {
+      continue;
+    }
+    if (options.progress && visited.size() % 1'000'000 == 0) {
+      std::fprintf(stderr, "%zu distinct states, path length %zu\n", visited.size(), stack.size());
+    }
+    result.depth = std::max<std::uint64_t>(result.depth, stack.size());
+    if (next.cluster.violation()) {
+      result.violation = next.cluster.violation();
+      std::vector<Event> path;
+      for (const Frame& frame : stack) {
+        path.push_back(frame.events[frame.next - 1]);
+      }
+      result.trace = replay(options, path);
+      stopped = true;
+      break;
+    }
+    if (visited.size() >= options.max_states) {
+      stopped = true;
+      break;
+    }
+    std::vector<Event> events = enabled_events(next, options);
+    stack.push_back(Frame{std::move(next), std::move(events), 0});
+  }
+  result.distinct_states = visited.size();
+  result.complete = !stopped;
+  return result;
+}
+
+}  // namespace
+
+ExploreResult explore(const ExploreOptions& options) {
+  return options.depth_first ? explore_depth_first(options) : explore_breadth_first(options);
 }
 
 }  // namespace sk::model

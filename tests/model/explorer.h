@@ -31,13 +31,16 @@ struct ExploreOptions {
   consensus::Mutation mutation = consensus::Mutation::kNone;
   // Give up (incomplete) beyond this many distinct states, so a run stays bounded.
   std::uint64_t max_states = 20'000'000;
-  bool progress = false;  // Print a line per BFS level.
+  bool progress = false;  // Print a line per BFS level, or per million states in DFS.
+  // Breadth-first finds the shortest path to a violation but keeps a whole level of states in
+  // memory; depth-first keeps only the current path and so reaches far larger bounds.
+  bool depth_first = false;
 };
 
 struct ExploreResult {
   std::uint64_t distinct_states = 0;
   std::uint64_t transitions = 0;
-  std::uint64_t depth = 0;  // Deepest BFS level reached.
+  std::uint64_t depth = 0;  // Deepest level (BFS) or longest path (DFS) reached.
   bool complete = false;    // Every reachable state was expanded.
   std::optional<sim::Violation> violation;
   std::vector<std::string> trace;  // The path to the violating state, event by event.

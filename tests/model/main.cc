@@ -1,5 +1,6 @@
 // consensus-explore: exhaustive exploration of the consensus core within bounds.
 //   consensus-explore [--proposers P] [--acceptors A] [--terms T] [--entries E]
+//                     [--channel-capacity C] [--duplicates] [--search bfs|dfs]
 //                     [--mutation NAME] [--expect-violation] [--max-states N] [--progress]
 // Prints the distinct states, transitions and depth. Exit 0 when the exploration completed with
 // no violation (with --expect-violation: when a violation was found), 1 otherwise, 2 for bad
@@ -17,8 +18,9 @@ namespace {
 int usage(const std::string& message) {
   std::fprintf(stderr,
                "consensus-explore: %s\nusage: consensus-explore [--proposers P] [--acceptors A] "
-               "[--terms T] [--entries E] [--mutation NAME] [--expect-violation] "
-               "[--max-states N] [--progress]\n",
+               "[--terms T] [--entries E] [--channel-capacity C] [--duplicates] "
+               "[--search bfs|dfs] [--mutation NAME] [--expect-violation] [--max-states N] "
+               "[--progress]\n",
                message.c_str());
   return 2;
 }
@@ -43,6 +45,13 @@ int main(int argc, char** argv) {
     std::uint64_t number = 0;
     if (arg == "--expect-violation") {
       expect_violation = true;
+    } else if (arg == "--search") {
+      std::string_view mode = value ? value : "";
+      if (mode != "bfs" && mode != "dfs") {
+        return usage("--search takes bfs or dfs");
+      }
+      options.depth_first = mode == "dfs";
+      ++i;
     } else if (arg == "--duplicates") {
       options.duplicates = true;
     } else if (arg == "--progress") {
