@@ -1,6 +1,6 @@
 // AcceptorState: what an acceptor keeps durably for one timeline, besides the WAL itself.
 // The flush LSN is not part of it: the driver recomputes it from the WAL on disk at start-up
-// (the WAL is the truth about what was written; see docs/FORMATS.md).
+// (the WAL is the truth about what was written). proto/control.proto is its stored form.
 #pragma once
 
 #include "consensus/term_history.h"

@@ -60,7 +60,8 @@ struct DecodedFrame {
 };
 
 // As decode_frame, for a connection that does not know its timeline yet (the first frame, a
-// ProposerGreeting, says which one it is). Never returns kWrongTimeline.
+// ProposerGreeting, says which one it is). Returns kWrongTimeline only for a ProposerGreeting
+// whose own identity names another timeline than its frame header.
 [[nodiscard]] Result<DecodedFrame> decode_frame_for_any_timeline(std::string_view bytes);
 
 // Encodes the durable acceptor state. Unlike frames, the state is checked before it is written

@@ -174,6 +174,7 @@ std::vector<Envelope> Cluster::propose(std::size_t proposer_index, std::uint64_t
 std::vector<Envelope> Cluster::crash_acceptor(std::size_t index) {
   SimAcceptor& acceptor = acceptors_[index];
   trace("crash acceptor " + number(acceptor.id.value()));
+  ++acceptor_crashes_;
   acceptor.live.reset();
   acceptor.disk.crash();
   std::vector<Envelope> out;

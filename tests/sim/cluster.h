@@ -65,6 +65,7 @@ class Cluster {
   const SafetyChecker& checker() const { return checker_; }
   std::uint64_t elections() const { return elections_; }
   std::uint64_t fenced() const { return fenced_; }
+  std::uint64_t acceptor_crashes() const { return acceptor_crashes_; }
 
   // Everything that decides the cluster's future, for the explorer's visited set.
   std::uint64_t digest() const;
@@ -99,6 +100,7 @@ class Cluster {
   std::optional<Violation> violation_;
   std::uint64_t elections_ = 0;
   std::uint64_t fenced_ = 0;
+  std::uint64_t acceptor_crashes_ = 0;
   TraceSink trace_;
 };
 

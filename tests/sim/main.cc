@@ -1,6 +1,8 @@
 // consensus-sim: runs the deterministic simulation for one seed or a range of seeds.
 //   consensus-sim --seed N | --seeds A..B  [--steps K] [--acceptors 3|5] [--mutation NAME]
 //                 [--expect-violation] [--trace] [--list-mutations]
+// --keep-going runs every seed even after a violation, printing one line per violating seed
+// (to measure how often a mutation is caught). SK_SIM_SEED=N is the same as --seed N.
 // Exit status: 0 when every seed passed (with --expect-violation: when some seed found a
 // violation), 1 otherwise, 2 for bad usage. On a violation it prints the seed, the step, the
 // property broken, the last trace lines and the command that replays it.
@@ -19,7 +21,7 @@ using sk::consensus::Mutation;
 int usage(const char* message) {
   std::fprintf(stderr,
                "consensus-sim: %s\nusage: consensus-sim (--seed N | --seeds A..B) [--steps K] "
-               "[--acceptors 3|5] [--mutation NAME] [--expect-violation] [--trace] "
+               "[--acceptors 3|5] [--mutation NAME] [--expect-violation] [--keep-going] [--trace] "
                "[--list-mutations]\n",
                message);
   return 2;
@@ -42,6 +44,14 @@ int main(int argc, char** argv) {
   std::uint64_t first_seed = 1;
   std::uint64_t last_seed = 1;
   bool expect_violation = false;
+  bool keep_going = false;
+  // SK_SIM_SEED picks the seed when no --seed/--seeds is given (handy under ctest or a debugger).
+  if (const char* env_seed = std::getenv("SK_SIM_SEED"); env_seed != nullptr) {
+    if (!parse_u64(env_seed, first_seed)) {
+      return usage("SK_SIM_SEED must be a number");
+    }
+    last_seed = first_seed;
+  }
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     auto next = [&]() -> std::string_view { return i + 1 < argc ? argv[++i] : ""; };
@@ -76,6 +86,8 @@ int main(int argc, char** argv) {
       options.mutation = *mutation;
     } else if (arg == "--expect-violation") {
       expect_violation = true;
+    } else if (arg == "--keep-going") {
+      keep_going = true;
     } else if (arg == "--trace") {
       options.print_trace = true;
     } else if (arg == "--list-mutations") {
@@ -106,6 +118,12 @@ int main(int argc, char** argv) {
       continue;
     }
     ++violations;
+    if (keep_going) {
+      std::printf("VIOLATION seed %llu step %llu property %s\n",
+                  static_cast<unsigned long long>(seed),
+                  static_cast<unsigned long long>(result.step), result.violation->property.c_str());
+      continue;
+    }
     std::printf("VIOLATION seed %llu step %llu property %s\n  %s\n  trace (last %zu lines):\n",
                 static_cast<unsigned long long>(seed), static_cast<unsigned long long>(result.step),
                 result.violation->property.c_str(), result.violation->detail.c_str(),
@@ -117,7 +135,7 @@ int main(int argc, char** argv) {
         options.mutation == Mutation::kNone
             ? ""
             : " --mutation " + std::string(sk::consensus::mutation_name(options.mutation));
-    std::printf("  replay: consensus-sim --seed %llu --steps %llu --acceptors %zu%s --trace\n",
+    std::printf("  replay: %s --seed %llu --steps %llu --acceptors %zu%s --trace\n", argv[0],
                 static_cast<unsigned long long>(seed),
                 static_cast<unsigned long long>(options.steps), options.acceptors,
                 mutation.c_str());

@@ -71,6 +71,7 @@ class Simulation {
     }
     result_.stats.elections = cluster_.elections();
     result_.stats.fenced = cluster_.fenced();
+    result_.stats.acceptor_crashes = cluster_.acceptor_crashes();
     result_.stats.committed_bytes = cluster_.checker().committed_end_lsn().bytes_since(
         sim_timeline_identity().timeline_start_lsn);
     result_.trace_tail.assign(trace_tail_.begin(), trace_tail_.end());
@@ -104,10 +105,12 @@ class Simulation {
       if (cluster_.proposer_count() < kMaxLiveProposers) {
         start_proposer();
       }
-    } else if (roll < 942) {
+    } else if (roll < 945) {
       partition();
-    } else {
+    } else if (roll < 955) {
       heal();
+    } else {
+      deliver_one();
     }
   }
 
@@ -137,9 +140,6 @@ class Simulation {
     if (rng_.below(1000) < faults_.crash_mid_ready_per_mille) {
       stage = static_cast<ReadyStage>(rng_.below(3));
     }
-    if (stage != ReadyStage::kAll) {
-      ++result_.stats.acceptor_crashes;  // Counted whether or not the target is an acceptor.
-    }
     send_all(cluster_.deliver(envelope, stage));
   }
 
@@ -150,12 +150,18 @@ class Simulation {
     }
   }
 
+  // Any proposer that believes it is elected may be fed WAL: after a partition two of them may
+  // (the stale one until it is fenced), which is the case fencing exists for.
   void propose_some() {
+    std::vector<std::size_t> elected;
     for (std::size_t i = 0; i < cluster_.proposer_count(); ++i) {
       if (cluster_.proposer(i).phase() == ProposerPhase::kElected) {
-        send_all(cluster_.propose(i, 1 + rng_.below(rng_.chance(1, 10) ? 3000 : 64)));
-        return;
+        elected.push_back(i);
       }
+    }
+    if (!elected.empty()) {
+      const std::size_t chosen = elected[rng_.below(elected.size())];
+      send_all(cluster_.propose(chosen, 1 + rng_.below(rng_.chance(1, 10) ? 3000 : 64)));
     }
   }
 
@@ -172,7 +178,6 @@ class Simulation {
   void crash_acceptor() {
     std::vector<std::size_t> live = acceptors_where(true);
     if (!live.empty()) {
-      ++result_.stats.acceptor_crashes;
       send_all(cluster_.crash_acceptor(live[rng_.below(live.size())]));
     }
   }
@@ -202,8 +207,14 @@ class Simulation {
 
   void partition() {
     groups_.clear();
-    for (NodeId id : cluster_.acceptor_ids()) {
-      groups_[id] = static_cast<int>(rng_.below(2));
+    // Half the time one acceptor is cut off (the lagging minority that divergent logs come
+    // from); otherwise a random split.
+    const std::vector<NodeId> acceptors = cluster_.acceptor_ids();
+    const bool isolate_one = rng_.chance(1, 2);
+    const std::size_t isolated = rng_.below(acceptors.size());
+    for (std::size_t i = 0; i < acceptors.size(); ++i) {
+      groups_[acceptors[i]] =
+          isolate_one ? (i == isolated ? 1 : 0) : static_cast<int>(rng_.below(2));
     }
     for (std::size_t i = 0; i < cluster_.proposer_count(); ++i) {
       groups_[cluster_.proposer(i).id()] = static_cast<int>(rng_.below(2));
