@@ -63,7 +63,7 @@ ban '\b(system_clock|steady_clock|high_resolution_clock)\b' 'clock' "$why_clock"
 ban '::now[[:space:]]*\(' 'clock read' "$why_clock"
 ban '(^|[^[:alnum:]_.>])(std::)?time[[:space:]]*\([[:space:]]*(nullptr|NULL|0)[[:space:]]*\)|\b(clock_gettime|gettimeofday)\b' \
   'wall-clock read' "$why_clock"
-ban '\b(sleep_for|sleep_until|usleep|nanosleep)\b|(^|[^[:alnum:]_.>:])sleep[[:space:]]*\(' \
+ban '\b(sleep_(for|until)|usleep|nanosleep)\b|(^|[^[:alnum:]_.>:])sleep[[:space:]]*\(' \
   'sleep' "$why_clock"
 ban '\b(secure_)?getenv\b' 'environment read' "$why_env"
 ban '\bfopen\b' 'file open' "$why_io"

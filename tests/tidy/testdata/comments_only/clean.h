@@ -5,6 +5,6 @@
 
 #include <string>
 
-/* A block comment naming fsync, fdatasync, sleep_for and
+/* A block comment naming fsync, fdatasync, this_thread sleeps and
    std::random_device across two lines. */
 inline const char* kBannedWords = "std::thread <thread> getenv exit( ::now( fopen";
