@@ -160,6 +160,14 @@ Result<Ready> Proposer::propose(std::span<const std::uint8_t> records) {
   if (records.empty()) {
     return ready;
   }
+  const Lsn committed = std::max(commit_lsn_, term_start_lsn_);
+  const std::uint64_t uncommitted = end_lsn_.bytes_since(committed) + records.size();
+  if (uncommitted > config_.max_uncommitted_bytes) {
+    return Error(ErrorCode::kUnavailable, "cannot append WAL: " + std::to_string(uncommitted) +
+                                              " bytes would be uncommitted, the limit is " +
+                                              std::to_string(config_.max_uncommitted_bytes) +
+                                              " (no quorum acknowledging?)");
+  }
   buffer_.insert(buffer_.end(), records.begin(), records.end());
   end_lsn_ = end_lsn_.plus_bytes(records.size());
   record_ends_.push_back(end_lsn_);

@@ -46,6 +46,10 @@ struct ProposerConfig {
   std::uint64_t max_append_bytes = 128 * 1024;
   // Unacknowledged bytes in flight per acceptor.
   std::uint64_t max_inflight_bytes = 1024 * 1024;
+  // WAL held in memory that a majority has not committed yet. propose() refuses beyond it, so
+  // the walproposer stops reading from the primary (back-pressure) instead of growing without
+  // bound while no quorum acknowledges.
+  std::uint64_t max_uncommitted_bytes = 64 * 1024 * 1024;
   std::uint64_t jitter_seed = 1;
   // Exhaustive exploration bound: never campaign above this term (0: no bound).
   Term max_term{0};
@@ -69,7 +73,8 @@ class Proposer {
   // The connection to `acceptor` broke: its session starts again with a greeting.
   Ready disconnected(NodeId acceptor);
   // New WAL from the primary, appended at end_lsn(). Must end on a record boundary; only when
-  // elected. Errors: not elected (kFailedPrecondition).
+  // elected. Errors: not elected (kFailedPrecondition); more than max_uncommitted_bytes would
+  // be uncommitted (kUnavailable: retry once the commit LSN moves).
   Result<Ready> propose(std::span<const std::uint8_t> records);
 
   ProposerPhase phase() const { return phase_; }

@@ -165,7 +165,10 @@ std::vector<Envelope> Cluster::propose(std::size_t proposer_index, std::uint64_t
   trace("propose " + number(p.id().value()) + " t" + number(p.term().value()) + " [" +
         p.end_lsn().to_string() + ", +" + number(size_bytes) + ")");
   Result<Ready> ready = p.propose(records);
-  SK_CHECK(ready.has_value());
+  if (!ready) {
+    trace("  refused: " + ready.error().to_string());  // Back-pressure: too much uncommitted.
+    return {};
+  }
   std::vector<Envelope> out = outgoing(p.id(), std::move(ready.value()));
   observe(proposer);
   return out;

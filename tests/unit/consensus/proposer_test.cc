@@ -730,6 +730,28 @@ TEST_F(ProposerClusterTest, CommitLsn_AdvancesOnlyWhenMajorityAcked) {
 // Acknowledgements that only cover earlier terms' WAL do not count (Raft's figure 8): B and C
 // acknowledge 200 in the new term, but the term starts at 300 (the donor's flush), so nothing
 // is committed until a majority holds the log up to 300.
+TEST_F(ProposerClusterTest, Propose_BeyondUncommittedLimit_IsUnavailableUntilQuorumReturns) {
+  ProposerConfig config = config_for(kP1);
+  config.max_uncommitted_bytes = 150;
+  Proposer& proposer = cluster_.start_proposer(config);
+  cluster_.run(3);
+  ASSERT_EQ(proposer.phase(), ProposerPhase::kElected);
+
+  cluster_.set_down(kB, true);
+  cluster_.set_down(kC, true);
+  ASSERT_TRUE(cluster_.propose(kP1, records(100, 1)).has_value());
+  cluster_.run(3);
+  Status refused = cluster_.propose(kP1, records(100, 2));
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(proposer.end_lsn(), at(100));  // Nothing of the refused WAL was taken.
+
+  cluster_.set_down(kB, false);
+  cluster_.run(10);
+  EXPECT_EQ(proposer.commit_lsn(), at(100));
+  EXPECT_TRUE(cluster_.propose(kP1, records(100, 2)).has_value());
+}
+
 TEST_F(ProposerClusterTest, CommitLsn_IgnoresAcksBelowTermStart) {
   AcceptorState term_1 = AcceptorState::for_new_timeline(test_identity());
   term_1.term = Term(1);
