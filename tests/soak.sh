@@ -122,6 +122,9 @@ main() {
     read -r p a t e <<<"$bounds"
     run_step "explore-${p}p-${a}a-${t}t-${e}e" pass "$explore" --proposers "$p" --acceptors "$a" \
       --terms "$t" --entries "$e" --channel-capacity 1 --search dfs --max-states 2000000000
+    run_step "explore-${p}p-${a}a-${t}t-${e}e-instant" pass "$explore" --proposers "$p" \
+      --acceptors "$a" --terms "$t" --entries "$e" --channel-capacity 1 --instant-replies \
+      --search dfs --max-states 2000000000
   done
 
   local total_ms=$(( ($(now_us) - total_start) / 1000 ))

@@ -218,18 +218,35 @@ std::string event_name(const Event& event, const State& before) {
   return "?";
 }
 
+// Delivers one message; with instant replies, what an acceptor answers is delivered to the
+// proposer at once, and only the proposer's reaction is queued.
+std::vector<Envelope> deliver(State& state, const Envelope& envelope,
+                              const ExploreOptions& options) {
+  std::vector<Envelope> out = state.cluster.deliver(envelope);
+  if (!options.instant_replies || envelope.to.value() >= kFirstProposerId) {
+    return out;
+  }
+  std::vector<Envelope> reactions;
+  for (const Envelope& reply : out) {
+    for (Envelope& reaction : state.cluster.deliver(reply)) {
+      reactions.push_back(std::move(reaction));
+    }
+  }
+  return reactions;
+}
+
 void apply(State& state, const Event& event, const ExploreOptions& options) {
   const std::size_t capacity = options.channel_capacity;
   switch (event.kind) {
     case EventKind::kDeliver: {
       const Envelope envelope = state.channels[event.index].queue.front().envelope;
       pop_head(state, event.index);
-      add_messages(state, state.cluster.deliver(envelope), capacity);
+      add_messages(state, deliver(state, envelope, options), capacity);
       break;
     }
     case EventKind::kDuplicate: {
       const Envelope envelope = state.channels[event.index].queue.front().envelope;
-      add_messages(state, state.cluster.deliver(envelope), capacity);
+      add_messages(state, deliver(state, envelope, options), capacity);
       break;
     }
     case EventKind::kDrop:

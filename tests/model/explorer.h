@@ -28,6 +28,10 @@ struct ExploreOptions {
   std::size_t channel_capacity = 2;
   // Also explore a message arriving twice (TCP never does this; proposers' resends do).
   bool duplicates = false;
+  // An acceptor's replies reach the proposer within the same event, as in Neon's TLA+ model
+  // (instant delivery): requests may still be lost, resent and reordered across connections, but
+  // replies are never delayed. Far fewer states; fewer behaviours too (see docs/TESTING.md).
+  bool instant_replies = false;
   consensus::Mutation mutation = consensus::Mutation::kNone;
   // Give up (incomplete) beyond this many distinct states, so a run stays bounded.
   std::uint64_t max_states = 20'000'000;

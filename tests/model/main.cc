@@ -1,6 +1,7 @@
 // consensus-explore: exhaustive exploration of the consensus core within bounds.
 //   consensus-explore [--proposers P] [--acceptors A] [--terms T] [--entries E]
-//                     [--channel-capacity C] [--duplicates] [--search bfs|dfs]
+//                     [--channel-capacity C] [--duplicates] [--instant-replies]
+//                     [--search bfs|dfs]
 //                     [--mutation NAME] [--expect-violation] [--max-states N] [--progress]
 // Prints the distinct states, transitions and depth. Exit 0 when the exploration completed with
 // no violation (with --expect-violation: when a violation was found), 1 otherwise, 2 for bad
@@ -16,12 +17,13 @@
 namespace {
 
 int usage(const std::string& message) {
-  std::fprintf(stderr,
-               "consensus-explore: %s\nusage: consensus-explore [--proposers P] [--acceptors A] "
-               "[--terms T] [--entries E] [--channel-capacity C] [--duplicates] "
-               "[--search bfs|dfs] [--mutation NAME] [--expect-violation] [--max-states N] "
-               "[--progress]\n",
-               message.c_str());
+  std::fprintf(
+      stderr,
+      "consensus-explore: %s\nusage: consensus-explore [--proposers P] [--acceptors A] "
+      "[--terms T] [--entries E] [--channel-capacity C] [--duplicates] [--instant-replies] "
+      "[--search bfs|dfs] [--mutation NAME] [--expect-violation] [--max-states N] "
+      "[--progress]\n",
+      message.c_str());
   return 2;
 }
 
@@ -52,6 +54,8 @@ int main(int argc, char** argv) {
       }
       options.depth_first = mode == "dfs";
       ++i;
+    } else if (arg == "--instant-replies") {
+      options.instant_replies = true;
     } else if (arg == "--duplicates") {
       options.duplicates = true;
     } else if (arg == "--progress") {
