@@ -185,7 +185,6 @@ Result<Ready> Proposer::handle_acceptor_greeting(NodeId from, const AcceptorGree
     return ready;  // A duplicate.
   }
   session.state = SessionState::kGreeted;
-  session.greeted_term = greeting.term;
   switch (phase_) {
     case ProposerPhase::kGreeting: {
       auto greeted = std::count_if(sessions_.begin(), sessions_.end(), [](const auto& entry) {
@@ -597,7 +596,6 @@ std::uint64_t Proposer::state_digest() const {
   for (const auto& [id, session] : sessions_) {
     mix(id.value());
     mix(static_cast<std::uint64_t>(session.state));
-    mix(session.greeted_term.value());
     mix(session.vote.has_value());
     if (session.vote) {
       mix(session.vote->term.value());

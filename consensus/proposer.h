@@ -105,7 +105,6 @@ class Proposer {
   // Per-acceptor view; one per configured acceptor, ordered by node id.
   struct Session {
     SessionState state = SessionState::kOffline;
-    Term greeted_term;
     std::optional<VoteResponse> vote;
     Lsn start_streaming_at;
     Lsn next_send_lsn;    // Next byte to send (streaming).
