@@ -8,6 +8,7 @@
 
 #include "consensus/overloaded.h"
 #include "consensus/quorum.h"
+#include "consensus/state_digest.h"
 
 namespace sk::consensus {
 namespace {
@@ -568,11 +569,8 @@ void Proposer::trim_buffer() {
 }
 
 std::uint64_t Proposer::state_digest() const {
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
-  auto mix = [&hash](std::uint64_t value) {
-    hash = (hash ^ value) * 0x100000001b3ULL;
-    hash ^= hash >> 29;
-  };
+  StateDigest digest;
+  auto mix = [&digest](std::uint64_t value) { digest.mix(value); };
   auto mix_history = [&mix](const TermHistory& history) {
     mix(history.size());
     for (const TermSwitch& entry : history.entries()) {
@@ -633,7 +631,7 @@ std::uint64_t Proposer::state_digest() const {
     mix(saturated(pending_read_->ticks_waiting, 2 * config_.resend_ticks));
   }
   mix(read_attempts_);
-  return hash;
+  return digest.value();
 }
 
 bool Proposer::counts_as_majority(std::size_t count) const {

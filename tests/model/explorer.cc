@@ -6,6 +6,7 @@
 #include <deque>
 #include <unordered_set>
 
+#include "consensus/state_digest.h"
 #include "tests/model/digest_set.h"
 #include "tests/sim/cluster.h"
 
@@ -153,11 +154,9 @@ void pop_head(State& state, std::uint32_t channel) {
 }
 
 std::uint64_t digest(const State& state) {
-  std::uint64_t hash = state.cluster.digest();
-  auto mix = [&hash](std::uint64_t value) {
-    hash = (hash ^ value) * 0x100000001b3ULL;
-    hash ^= hash >> 31;
-  };
+  StateDigest digest;
+  auto mix = [&digest](std::uint64_t value) { digest.mix(value); };
+  mix(state.cluster.digest());
   mix(state.entries);
   for (const Channel& channel : state.channels) {
     mix(channel.from.value());
@@ -167,7 +166,7 @@ std::uint64_t digest(const State& state) {
     }
     mix(0x5eed);
   }
-  return hash;
+  return digest.value();
 }
 
 std::vector<Event> enabled_events(const State& state, const ExploreOptions& options) {

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "consensus/state_digest.h"
 #include "tests/sim/payload.h"
 
 namespace sk::sim {
@@ -16,11 +17,6 @@ constexpr Lsn kTimelineStart{0x1000000};  // 0/1000000: the start of the second 
 
 std::string number(std::uint64_t value) {
   return std::to_string(value);
-}
-
-void mix(std::uint64_t& hash, std::uint64_t value) {
-  hash = (hash ^ value) * 0x100000001b3ULL;
-  hash ^= hash >> 29;
 }
 
 }  // namespace
@@ -308,30 +304,30 @@ Cluster::SimProposer* Cluster::find_proposer(NodeId id) {
 }
 
 std::uint64_t Cluster::digest() const {
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  StateDigest digest;
   for (const SimAcceptor& acceptor : acceptors_) {
-    mix(hash, acceptor.disk.digest());
-    mix(hash, acceptor.exposed_commit_lsn.value());
-    mix(hash, acceptor.live ? 1 : 0);
+    digest.mix(acceptor.disk.digest());
+    digest.mix(acceptor.exposed_commit_lsn.value());
+    digest.mix(acceptor.live ? 1 : 0);
     if (acceptor.live) {
       const AcceptorState& state = acceptor.live->state();
-      mix(hash, state.term.value());
-      mix(hash, state.commit_lsn.value());
-      mix(hash, state.truncate_lsn.value());
-      mix(hash, acceptor.live->flush_lsn().value());
+      digest.mix(state.term.value());
+      digest.mix(state.commit_lsn.value());
+      digest.mix(state.truncate_lsn.value());
+      digest.mix(acceptor.live->flush_lsn().value());
       for (const TermSwitch& entry : state.history.entries()) {
-        mix(hash, entry.term.value());
-        mix(hash, entry.lsn.value());
+        digest.mix(entry.term.value());
+        digest.mix(entry.lsn.value());
       }
     }
   }
   for (const SimProposer& proposer : proposers_) {
-    mix(hash, proposer.proposer.state_digest());
-    mix(hash, proposer.announced_elected ? 1 : 0);
-    mix(hash, proposer.last_commit_lsn.value());
+    digest.mix(proposer.proposer.state_digest());
+    digest.mix(proposer.announced_elected ? 1 : 0);
+    digest.mix(proposer.last_commit_lsn.value());
   }
-  mix(hash, checker_.digest());
-  return hash;
+  digest.mix(checker_.digest());
+  return digest.value();
 }
 
 }  // namespace sk::sim

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "consensus/quorum.h"
+#include "consensus/state_digest.h"
 #include "tests/sim/payload.h"
 
 namespace sk::sim {
@@ -208,8 +209,8 @@ std::optional<Violation> SafetyChecker::check_log_matching(
 }
 
 std::uint64_t SafetyChecker::digest() const {
-  std::uint64_t h = 1469598103934665603ULL;
-  auto mix = [&h](std::uint64_t v) { h = (h ^ v) * 1099511628211ULL; };
+  consensus::StateDigest digest;
+  auto mix = [&digest](std::uint64_t value) { digest.mix(value); };
   mix(committed_end_lsn_.value());
   for (const auto& entry : committed_history_.entries()) {
     mix(entry.term.value());
@@ -228,7 +229,7 @@ std::uint64_t SafetyChecker::digest() const {
       mix(entry.lsn.value());
     }
   }
-  return h;
+  return digest.value();
 }
 
 }  // namespace sk::sim

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "consensus/check.h"
+#include "consensus/state_digest.h"
 
 namespace sk::sim {
 
@@ -79,8 +80,8 @@ std::vector<std::uint8_t> SimDisk::read(Lsn begin, Lsn end) const {
 }
 
 std::uint64_t SimDisk::digest() const {
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
-  auto mix = [&hash](std::uint64_t value) { hash = (hash ^ value) * 0x100000001b3ULL; };
+  consensus::StateDigest digest;
+  auto mix = [&digest](std::uint64_t value) { digest.mix(value); };
   for (std::uint8_t byte : durable_wal_) {
     mix(byte);
   }
@@ -99,7 +100,7 @@ std::uint64_t SimDisk::digest() const {
     mix(entry.term.value());
     mix(entry.lsn.value());
   }
-  return hash;
+  return digest.value();
 }
 
 }  // namespace sk::sim
