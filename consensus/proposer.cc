@@ -585,6 +585,9 @@ std::uint64_t Proposer::state_digest() const {
   };
   mix(static_cast<std::uint64_t>(phase_));
   mix(term_.value());
+  if (phase_ == ProposerPhase::kFenced || phase_ == ProposerPhase::kGaveUp) {
+    return digest.value();  // It never acts again: nothing else it holds decides the future.
+  }
   mix(highest_seen_term_.value());
   mix(saturated(ticks_in_phase_, campaign_timeout_ticks_));
   mix(campaign_timeout_ticks_);

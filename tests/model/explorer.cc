@@ -19,17 +19,18 @@ using sim::Envelope;
 
 constexpr std::uint64_t kFirstProposerId = 101;
 
-// A message in flight with its canonical encoding (used for equality and the digest).
+// A message in flight with a hash of its canonical encoding (for equality and the digest).
 struct Keyed {
-  std::string key;
+  std::uint64_t key;
   Envelope envelope;
 };
 
-// One direction of one connection: FIFO, as TCP is.
+// One direction of one connection: FIFO, as TCP is. A vector, not a deque: it holds one or two
+// messages and is copied on every transition.
 struct Channel {
   consensus::NodeId from;
   consensus::NodeId to;
-  std::deque<Keyed> queue;
+  std::vector<Keyed> queue;
 };
 
 void put_u64(std::string& out, std::uint64_t value) {
@@ -51,7 +52,7 @@ void put_bytes(std::string& out, const std::vector<std::uint8_t>& bytes) {
   out.append(bytes.begin(), bytes.end());
 }
 
-std::string canonical_key(const Envelope& envelope) {
+std::uint64_t canonical_key(const Envelope& envelope) {
   std::string out;
   put_u64(out, envelope.from.value());
   put_u64(out, envelope.to.value());
@@ -100,7 +101,7 @@ std::string canonical_key(const Envelope& envelope) {
         }
       },
       envelope.message);
-  return out;
+  return std::hash<std::string>{}(out);
 }
 
 enum class EventKind : std::uint8_t {
@@ -147,7 +148,8 @@ void add_messages(State& state, std::vector<Envelope> envelopes, std::size_t cha
 }
 
 void pop_head(State& state, std::uint32_t channel) {
-  state.channels[channel].queue.pop_front();
+  std::vector<Keyed>& queue = state.channels[channel].queue;
+  queue.erase(queue.begin());
   if (state.channels[channel].queue.empty()) {
     state.channels.erase(state.channels.begin() + channel);
   }
@@ -162,7 +164,7 @@ std::uint64_t digest(const State& state) {
     mix(channel.from.value());
     mix(channel.to.value());
     for (const Keyed& keyed : channel.queue) {
-      mix(std::hash<std::string>{}(keyed.key));
+      mix(keyed.key);
     }
     mix(0x5eed);
   }

@@ -91,10 +91,10 @@ std::vector<Envelope> Cluster::deliver(const Envelope& envelope, ReadyStage stag
   if (proposer == nullptr) {
     return {};  // It died while the message was in flight.
   }
-  trace(describe(envelope));
+  trace([&] { return describe(envelope); });
   Result<Ready> ready = proposer->proposer.step(envelope.from, envelope.message);
   if (!ready) {
-    trace("  proposer error: " + ready.error().to_string());
+    trace([&] { return "  proposer error: " + ready.error().to_string(); });
     return {};
   }
   std::vector<Envelope> out = outgoing(envelope.to, std::move(ready.value()));
@@ -107,11 +107,11 @@ std::vector<Envelope> Cluster::deliver_to_acceptor(SimAcceptor& acceptor, const 
   if (!acceptor.live) {
     return {};
   }
-  trace(describe(envelope));
+  trace([&] { return describe(envelope); });
   Result<Ready> ready = acceptor.live->step(envelope.from, envelope.message);
   if (!ready) {
     // The driver closes that connection; the proposer sees it drop.
-    trace("  acceptor error, connection closed: " + ready.error().to_string());
+    trace([&] { return "  acceptor error, connection closed: " + ready.error().to_string(); });
     if (SimProposer* proposer = find_proposer(envelope.from)) {
       return outgoing(envelope.from, proposer->proposer.disconnected(acceptor.id));
     }
@@ -119,8 +119,10 @@ std::vector<Envelope> Cluster::deliver_to_acceptor(SimAcceptor& acceptor, const 
   }
   if (stage != ReadyStage::kAll) {
     acceptor.disk.apply(ready.value(), stage);
-    trace("  crash of " + number(acceptor.id.value()) + " while applying, at stage " +
-          number(static_cast<std::uint64_t>(stage)));
+    trace([&] {
+      return "  crash of " + number(acceptor.id.value()) + " while applying, at stage " +
+             number(static_cast<std::uint64_t>(stage));
+    });
     std::size_t index = static_cast<std::size_t>(&acceptor - acceptors_.data());
     return crash_acceptor(index);
   }
@@ -158,11 +160,15 @@ std::vector<Envelope> Cluster::propose(std::size_t proposer_index, std::uint64_t
   for (std::uint64_t i = 0; i < size_bytes; ++i) {
     records[i] = wal_byte(p.term(), p.end_lsn().plus_bytes(i));
   }
-  trace("propose " + number(p.id().value()) + " t" + number(p.term().value()) + " [" +
-        p.end_lsn().to_string() + ", +" + number(size_bytes) + ")");
+  trace([&] {
+    return "propose " + number(p.id().value()) + " t" + number(p.term().value()) + " [" +
+           p.end_lsn().to_string() + ", +" + number(size_bytes) + ")";
+  });
   Result<Ready> ready = p.propose(records);
   if (!ready) {
-    trace("  refused: " + ready.error().to_string());  // Back-pressure: too much uncommitted.
+    trace([&] {
+      return "  refused: " + ready.error().to_string();
+    });  // Back-pressure: too much uncommitted.
     return {};
   }
   std::vector<Envelope> out = outgoing(p.id(), std::move(ready.value()));
@@ -172,7 +178,7 @@ std::vector<Envelope> Cluster::propose(std::size_t proposer_index, std::uint64_t
 
 std::vector<Envelope> Cluster::crash_acceptor(std::size_t index) {
   SimAcceptor& acceptor = acceptors_[index];
-  trace("crash acceptor " + number(acceptor.id.value()));
+  trace([&] { return "crash acceptor " + number(acceptor.id.value()); });
   ++acceptor_crashes_;
   acceptor.live.reset();
   acceptor.disk.crash();
@@ -188,8 +194,10 @@ std::vector<Envelope> Cluster::crash_acceptor(std::size_t index) {
 
 void Cluster::restart_acceptor(std::size_t index) {
   SimAcceptor& acceptor = acceptors_[index];
-  trace("restart acceptor " + number(acceptor.id.value()) + " flush " +
-        acceptor.disk.durable_end_lsn().to_string());
+  trace([&] {
+    return "restart acceptor " + number(acceptor.id.value()) + " flush " +
+           acceptor.disk.durable_end_lsn().to_string();
+  });
   // A durable commit LSN beyond the durable WAL is reported by check() before this can run (the
   // real driver refuses to start on it as corruption).
   acceptor.live.emplace(acceptor.id, acceptor.disk.durable_state(), acceptor.disk.durable_end_lsn(),
@@ -200,14 +208,14 @@ std::vector<Envelope> Cluster::start_proposer(ProposerConfig config) {
   config.identity = sim_timeline_identity();
   config.acceptors = acceptor_ids();
   config.mutation = mutation_;
-  trace("start proposer " + number(config.proposer_id.value()));
+  trace([&] { return "start proposer " + number(config.proposer_id.value()); });
   proposers_.push_back(SimProposer{Proposer(std::move(config)), false, Lsn(0)});
   Proposer& p = proposers_.back().proposer;
   return outgoing(p.id(), p.start());
 }
 
 void Cluster::remove_proposer(std::size_t index) {
-  trace("crash proposer " + number(proposers_[index].proposer.id().value()));
+  trace([&] { return "crash proposer " + number(proposers_[index].proposer.id().value()); });
   proposers_.erase(proposers_.begin() + static_cast<std::ptrdiff_t>(index));
 }
 
@@ -224,9 +232,11 @@ void Cluster::observe(SimProposer& proposer) {
   if (p.phase() == ProposerPhase::kElected && !proposer.announced_elected) {
     proposer.announced_elected = true;
     ++elections_;
-    trace("  " + number(p.id().value()) + " elected t" + number(p.term().value()) + " donor " +
-          number(p.donor()->value()) + " start " + p.term_start_lsn().to_string() + " h" +
-          p.history().to_string());
+    trace([&] {
+      return "  " + number(p.id().value()) + " elected t" + number(p.term().value()) + " donor " +
+             number(p.donor()->value()) + " start " + p.term_start_lsn().to_string() + " h" +
+             p.history().to_string();
+    });
     if (auto v = checker_.on_elected(p.id(), p.term(), p.history(), p.term_start_lsn())) {
       fail(*v);
     }
@@ -234,10 +244,10 @@ void Cluster::observe(SimProposer& proposer) {
   if (p.phase() == ProposerPhase::kFenced && proposer.announced_elected) {
     proposer.announced_elected = false;  // Counted once.
     ++fenced_;
-    trace("  " + number(p.id().value()) + " fenced");
+    trace([&] { return "  " + number(p.id().value()) + " fenced"; });
   }
   if (p.commit_lsn() != proposer.last_commit_lsn) {
-    trace("  " + number(p.id().value()) + " commit " + p.commit_lsn().to_string());
+    trace([&] { return "  " + number(p.id().value()) + " commit " + p.commit_lsn().to_string(); });
     if (auto v = checker_.on_commit(p.id(), p.term(), p.history(), proposer.last_commit_lsn,
                                     p.commit_lsn())) {
       fail(*v);
@@ -284,14 +294,8 @@ void Cluster::fail(Violation violation) {
   if (violation_) {
     return;
   }
-  trace("VIOLATION " + violation.property + ": " + violation.detail);
+  trace([&] { return "VIOLATION " + violation.property + ": " + violation.detail; });
   violation_ = std::move(violation);
-}
-
-void Cluster::trace(const std::string& line) const {
-  if (trace_) {
-    trace_(line);
-  }
 }
 
 Cluster::SimProposer* Cluster::find_proposer(NodeId id) {

@@ -89,7 +89,13 @@ class Cluster {
   std::vector<Envelope> outgoing(consensus::NodeId from, consensus::Ready ready) const;
   void observe(SimProposer& proposer);
   void fail(Violation violation);
-  void trace(const std::string& line) const;
+  // Builds the line only when a sink listens: the explorer runs millions of events untraced.
+  template <typename MakeLine>
+  void trace(MakeLine&& make_line) const {
+    if (trace_) {
+      trace_(make_line());
+    }
+  }
   std::vector<DurableAcceptorView> durable_views() const;
   SimProposer* find_proposer(consensus::NodeId id);
 
