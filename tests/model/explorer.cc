@@ -104,6 +104,8 @@ std::uint64_t canonical_key(const Envelope& envelope) {
   return std::hash<std::string>{}(out);
 }
 
+ProposerConfig proposer_config(std::size_t index, const ExploreOptions& options);
+
 enum class EventKind : std::uint8_t {
   kDeliver,    // The head of a channel arrives.
   kDuplicate,  // The head arrives and stays queued: it will arrive again.
@@ -111,6 +113,7 @@ enum class EventKind : std::uint8_t {
   kTimeout,
   kPropose,
   kCrashRestart,
+  kRestartProposer,  // A fenced proposer is restarted, as its supervisor would.
 };
 
 struct Event {
@@ -127,7 +130,7 @@ struct State {
   std::uint32_t depth = 0;
 };
 
-void add_messages(State& state, std::vector<Envelope> envelopes, std::size_t channel_capacity) {
+void add_messages(State& state, std::vector<Envelope> envelopes, const ExploreOptions& options) {
   for (Envelope& envelope : envelopes) {
     auto at = std::lower_bound(
         state.channels.begin(), state.channels.end(), std::pair(envelope.from, envelope.to),
@@ -140,7 +143,12 @@ void add_messages(State& state, std::vector<Envelope> envelopes, std::size_t cha
     // channel loses what is sent (as a connection that gives up would).
     const bool queued = std::any_of(at->queue.begin(), at->queue.end(),
                                     [&](const Keyed& k) { return k.key == keyed.key; });
-    if (queued || at->queue.size() >= channel_capacity) {
+    if (queued) {
+      continue;
+    }
+    if (options.channels == ChannelModel::kLatest) {
+      at->queue.clear();
+    } else if (at->queue.size() >= options.channel_capacity) {
       continue;
     }
     at->queue.push_back(std::move(keyed));
@@ -174,6 +182,10 @@ std::uint64_t digest(const State& state) {
 std::vector<Event> enabled_events(const State& state, const ExploreOptions& options) {
   std::vector<Event> events;
   for (std::uint32_t i = 0; i < state.channels.size(); ++i) {
+    if (options.channels == ChannelModel::kLatest) {
+      events.push_back({EventKind::kDuplicate, i});
+      continue;
+    }
     events.push_back({EventKind::kDeliver, i});
     if (options.duplicates) {
       events.push_back({EventKind::kDuplicate, i});
@@ -185,6 +197,11 @@ std::vector<Event> enabled_events(const State& state, const ExploreOptions& opti
     if (state.entries < options.max_entries &&
         state.cluster.proposer(p).phase() == ProposerPhase::kElected) {
       events.push_back({EventKind::kPropose, p});
+    }
+  }
+  for (std::uint32_t p = 0; p < state.cluster.proposer_count(); ++p) {
+    if (state.cluster.proposer(p).phase() == ProposerPhase::kFenced) {
+      events.push_back({EventKind::kRestartProposer, p});
     }
   }
   // A correct acceptor has nothing unsynced between events, so a crash changes nothing but the
@@ -215,6 +232,9 @@ std::string event_name(const Event& event, const State& before) {
              " appends an entry";
     case EventKind::kCrashRestart:
       return "crash-restart acceptor " + std::to_string(event.index + 1);
+    case EventKind::kRestartProposer:
+      return "restart proposer " +
+             std::to_string(before.cluster.proposer(event.index).id().value());
   }
   return "?";
 }
@@ -237,50 +257,58 @@ std::vector<Envelope> deliver(State& state, const Envelope& envelope,
 }
 
 void apply(State& state, const Event& event, const ExploreOptions& options) {
-  const std::size_t capacity = options.channel_capacity;
   switch (event.kind) {
     case EventKind::kDeliver: {
       const Envelope envelope = state.channels[event.index].queue.front().envelope;
       pop_head(state, event.index);
-      add_messages(state, deliver(state, envelope, options), capacity);
+      add_messages(state, deliver(state, envelope, options), options);
       break;
     }
     case EventKind::kDuplicate: {
       const Envelope envelope = state.channels[event.index].queue.front().envelope;
-      add_messages(state, deliver(state, envelope, options), capacity);
+      add_messages(state, deliver(state, envelope, options), options);
       break;
     }
     case EventKind::kDrop:
       pop_head(state, event.index);
       break;
     case EventKind::kTimeout:
-      add_messages(state, state.cluster.tick(event.index), capacity);
+      add_messages(state, state.cluster.tick(event.index), options);
       break;
     case EventKind::kPropose:
-      add_messages(state, state.cluster.propose(event.index, 1), capacity);
+      add_messages(state, state.cluster.propose(event.index, 1), options);
       ++state.entries;
       break;
     case EventKind::kCrashRestart:
-      add_messages(state, state.cluster.crash_acceptor(event.index), capacity);
+      add_messages(state, state.cluster.crash_acceptor(event.index), options);
       state.cluster.restart_acceptor(event.index);
+      break;
+    case EventKind::kRestartProposer:
+      add_messages(
+          state, state.cluster.restart_proposer(event.index, proposer_config(event.index, options)),
+          options);
       break;
   }
   state.cluster.check();
 }
 
+ProposerConfig proposer_config(std::size_t index, const ExploreOptions& options) {
+  ProposerConfig config;
+  config.proposer_id = NodeId(kFirstProposerId + index);
+  // Every timeout fires on the next tick; silence never disconnects (crash-restart does).
+  config.election_timeout_ticks = 1;
+  config.election_jitter_ticks = 0;
+  config.resend_ticks = 1;
+  config.heartbeat_ticks = 1;
+  config.peer_timeout_ticks = 0;
+  config.max_term = Term(options.max_term);
+  return config;
+}
+
 State initial_state(const ExploreOptions& options) {
   State state{Cluster(options.acceptors, options.mutation), {}, 0, 0, 0};
   for (std::size_t p = 0; p < options.proposers; ++p) {
-    ProposerConfig config;
-    config.proposer_id = NodeId(kFirstProposerId + p);
-    // Every timeout fires on the next tick; silence never disconnects (crash-restart does).
-    config.election_timeout_ticks = 1;
-    config.election_jitter_ticks = 0;
-    config.resend_ticks = 1;
-    config.heartbeat_ticks = 1;
-    config.peer_timeout_ticks = 0;
-    config.max_term = Term(options.max_term);
-    add_messages(state, state.cluster.start_proposer(config), options.channel_capacity);
+    add_messages(state, state.cluster.start_proposer(proposer_config(p, options)), options);
   }
   return state;
 }

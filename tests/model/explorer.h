@@ -1,12 +1,12 @@
-// Explorer: breadth-first exhaustive exploration of the real Acceptor/Proposer code. From the
-// initial cluster it tries every enabled event in every reachable state: the head of any
-// connection's queue arrives, arrives and stays queued (duplicate), or is lost; a proposer's
-// timeout; an elected proposer appends an entry; an acceptor crashes and restarts, losing what
-// it had not synced, and its proposers see the connection drop. Connections are FIFO, as TCP
-// is; reordering across connections is explored, and reordering within one is left to the
-// simulator. The SafetyChecker runs in every new state. States are recognised by a 64-bit
-// digest of everything that decides their future. The bounds are those of Neon's TLA+ model
-// (proposers, acceptors, highest term, WAL entries) plus the capacity of a connection's queue.
+// Explorer: exhaustive exploration (breadth- or depth-first) of the real Acceptor/Proposer code.
+// From the initial cluster it tries every enabled event in every reachable state: a message on a
+// connection arrives (or, with FIFO connections, is lost or duplicated); a proposer's timeout; an
+// elected proposer appends an entry; a fenced proposer restarts (TLA+'s RestartProposer); an
+// acceptor crashes and restarts, losing what it had not synced. Reordering across connections is
+// explored; within one connection it is left to the simulator. The SafetyChecker runs in every
+// new state. States are recognised by a 64-bit digest of everything that decides their future.
+// The bounds are those of Neon's TLA+ model (proposers, acceptors, highest term, WAL entries),
+// plus how a connection is modelled (ChannelModel).
 #pragma once
 
 #include <cstdint>
@@ -19,12 +19,26 @@
 
 namespace sk::model {
 
+// How a connection carries messages in the model.
+enum class ChannelModel : std::uint8_t {
+  // A FIFO queue of `channel_capacity` messages, as TCP is: the head arrives, is lost, or (with
+  // `duplicates`) arrives and stays; what is sent to a full queue is lost.
+  kFifo,
+  // The connection holds only the latest message sent on it: a newer send replaces it (the older
+  // one is lost) and an arrival leaves it in place (it may arrive again, as a resend would). An
+  // explicit loss adds nothing here, since a message never delivered is a lost one. This keeps
+  // every stale message a proposer left behind while cutting the queue contents that only differ
+  // in history (see docs/TESTING.md for what it does and does not cover).
+  kLatest,
+};
+
 struct ExploreOptions {
   std::size_t proposers = 2;
   std::size_t acceptors = 3;
   std::uint64_t max_term = 2;
   std::uint64_t max_entries = 2;
-  // Messages a connection holds in flight; what is sent beyond is lost.
+  ChannelModel channels = ChannelModel::kFifo;
+  // kFifo: messages a connection holds in flight; what is sent beyond is lost.
   std::size_t channel_capacity = 2;
   // Also explore a message arriving twice (TCP never does this; proposers' resends do).
   bool duplicates = false;

@@ -1,6 +1,7 @@
 // consensus-explore: exhaustive exploration of the consensus core within bounds.
 //   consensus-explore [--proposers P] [--acceptors A] [--terms T] [--entries E]
-//                     [--channel-capacity C] [--duplicates] [--instant-replies]
+//                     [--channels fifo|latest] [--channel-capacity C] [--duplicates]
+//                     [--instant-replies]
 //                     [--search bfs|dfs]
 //                     [--mutation NAME] [--expect-violation] [--max-states N] [--progress]
 // Prints the distinct states, transitions and depth. Exit 0 when the exploration completed with
@@ -20,7 +21,8 @@ int usage(const std::string& message) {
   std::fprintf(
       stderr,
       "consensus-explore: %s\nusage: consensus-explore [--proposers P] [--acceptors A] "
-      "[--terms T] [--entries E] [--channel-capacity C] [--duplicates] [--instant-replies] "
+      "[--terms T] [--entries E] [--channels fifo|latest] [--channel-capacity C] [--duplicates] "
+      "[--instant-replies] "
       "[--search bfs|dfs] [--mutation NAME] [--expect-violation] [--max-states N] "
       "[--progress]\n",
       message.c_str());
@@ -53,6 +55,14 @@ int main(int argc, char** argv) {
         return usage("--search takes bfs or dfs");
       }
       options.depth_first = mode == "dfs";
+      ++i;
+    } else if (arg == "--channels") {
+      std::string_view model = value ? value : "";
+      if (model != "fifo" && model != "latest") {
+        return usage("--channels takes fifo or latest");
+      }
+      options.channels =
+          model == "fifo" ? sk::model::ChannelModel::kFifo : sk::model::ChannelModel::kLatest;
       ++i;
     } else if (arg == "--instant-replies") {
       options.instant_replies = true;

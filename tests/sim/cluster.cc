@@ -214,6 +214,16 @@ std::vector<Envelope> Cluster::start_proposer(ProposerConfig config) {
   return outgoing(p.id(), p.start());
 }
 
+std::vector<Envelope> Cluster::restart_proposer(std::size_t index, ProposerConfig config) {
+  config.identity = sim_timeline_identity();
+  config.acceptors = acceptor_ids();
+  config.mutation = mutation_;
+  trace([&] { return "restart proposer " + number(config.proposer_id.value()); });
+  proposers_[index] = SimProposer{Proposer(std::move(config)), false, Lsn(0)};
+  Proposer& p = proposers_[index].proposer;
+  return outgoing(p.id(), p.start());
+}
+
 void Cluster::remove_proposer(std::size_t index) {
   trace([&] { return "crash proposer " + number(proposers_[index].proposer.id().value()); });
   proposers_.erase(proposers_.begin() + static_cast<std::ptrdiff_t>(index));

@@ -46,6 +46,9 @@ class Cluster {
   void restart_acceptor(std::size_t index);
   std::vector<Envelope> start_proposer(consensus::ProposerConfig config);
   void remove_proposer(std::size_t index);
+  // The proposer at `index` is replaced by a fresh incarnation with `config` (a walproposer
+  // restarted by its supervisor); what the old one sent may still be in flight.
+  std::vector<Envelope> restart_proposer(std::size_t index, consensus::ProposerConfig config);
 
   // Runs the durable-state checks; the first violation found sticks.
   void check();
