@@ -125,7 +125,14 @@ main() {
     run_step "explore-${p}p-${a}a-${t}t-${e}e-instant" pass "$explore" --proposers "$p" \
       --acceptors "$a" --terms "$t" --entries "$e" --channel-capacity 1 --instant-replies \
       --search dfs --max-states 2000000000
+    run_step "explore-${p}p-${a}a-${t}t-${e}e-latest" pass "$explore" --proposers "$p" \
+      --acceptors "$a" --terms "$t" --entries "$e" --channels latest --instant-replies \
+      --search dfs --max-states 2000000000
   done
+  # Needs three elected terms (a fenced proposer restarts): beyond what CI's bounds reach.
+  run_step "explore-2p-3a-3t-2e-latest-catches-donor-by-flush-only" pass "$explore" \
+    --proposers 2 --acceptors 3 --terms 3 --entries 2 --channels latest --instant-replies \
+    --search dfs --mutation donor-by-flush-only --expect-violation --max-states 2000000000
 
   local total_ms=$(( ($(now_us) - total_start) / 1000 ))
   echo
