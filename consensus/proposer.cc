@@ -3,12 +3,10 @@
 #include "consensus/proposer.h"
 
 #include <algorithm>
-#include <numeric>
 #include <string>
 
 #include "consensus/overloaded.h"
 #include "consensus/quorum.h"
-#include "consensus/state_digest.h"
 
 namespace sk::consensus {
 namespace {
@@ -43,9 +41,6 @@ Proposer::Proposer(ProposerConfig config)
     sessions_.emplace(acceptor, Session{});
   }
   SK_CHECK(sessions_.size() == config_.acceptors.size());
-  for (std::uint64_t n = 2; n <= sessions_.size(); ++n) {
-    read_rotation_period_ = std::lcm(read_rotation_period_, n);
-  }
 }
 
 Ready Proposer::start() {
@@ -295,14 +290,15 @@ Result<Ready> Proposer::handle_append_response(NodeId from, const AppendResponse
 Result<Ready> Proposer::handle_read_wal_response(NodeId from, const ReadWalResponse& response) {
   Ready ready;
   if (saw_higher_term(response.term) || phase_ != ProposerPhase::kElected || !pending_read_ ||
-      pending_read_->source != from || response.begin_lsn != pending_read_->begin_lsn) {
-    return ready;  // Stale.
+      response.term != term_ || response.begin_lsn != pending_read_->begin_lsn ||
+      response.end_lsn != pending_read_->end_lsn ||
+      response.wal.size() != response.end_lsn.bytes_since(response.begin_lsn) ||
+      !is_read_source(sessions_.at(from), response.end_lsn)) {
+    return ready;  // Stale, or short: another source or the retry answers.
   }
-  const bool complete = response.term == term_ && response.end_lsn == pending_read_->end_lsn &&
-                        response.wal.size() == response.end_lsn.bytes_since(response.begin_lsn);
   pending_read_.reset();
-  if (!complete || response.end_lsn != buffer_begin_lsn_) {
-    read_attempts_ = (read_attempts_ + 1) % read_rotation_period_;  // Try another source next time.
+  if (response.end_lsn != buffer_begin_lsn_) {
+    request_missing_wal(ready);  // The buffer moved meanwhile: ask for what is missing now.
     return ready;
   }
   buffer_.insert(buffer_.begin(), response.wal.begin(), response.wal.end());
@@ -345,23 +341,45 @@ void Proposer::begin_campaign(Ready& ready) {
 }
 
 void Proposer::become_elected(Ready& ready) {
-  // Donor: the most advanced log among the voters, by (last log term, flush LSN); ties go to the
-  // lowest node id so the choice is deterministic.
+  // Donor: the most advanced log among the voters, by (last log term, flush LSN). Voters that tie
+  // hold the same log (log matching), so which one is named does not matter; the choice compares
+  // whole histories, never node ids, so that the protocol treats acceptors alike (the explorer's
+  // symmetry reduction relies on it).
+  const bool flush_only = is_mutated(config_.mutation, Mutation::kDonorByFlushOnly);
+  // Votes carry the history up to the voter's flush LSN.
+  auto history_less = [](const TermHistory& a, const TermHistory& b) {
+    return std::lexicographical_compare(
+        a.entries().begin(), a.entries().end(), b.entries().begin(), b.entries().end(),
+        [](const TermSwitch& x, const TermSwitch& y) {
+          return std::pair(x.term, x.lsn) < std::pair(y.term, y.lsn);
+        });
+  };
+  auto more_advanced = [&](const VoteResponse& a, const VoteResponse& b) {
+    if (flush_only) {
+      // The mutation ignores the last log term; on a flush tie it takes the older log.
+      return a.flush_lsn != b.flush_lsn ? a.flush_lsn > b.flush_lsn
+                                        : history_less(a.history, b.history);
+    }
+    if (a.history.last_term() != b.history.last_term()) {
+      return a.history.last_term() > b.history.last_term();
+    }
+    return a.flush_lsn != b.flush_lsn ? a.flush_lsn > b.flush_lsn
+                                      : history_less(b.history, a.history);
+  };
   const Session* donor = nullptr;
   for (auto& [id, session] : sessions_) {
-    if (!session.vote || !session.vote->vote_given) {
-      continue;
-    }
-    auto key = [&](const Session& s) {
-      const bool flush_only = is_mutated(config_.mutation, Mutation::kDonorByFlushOnly);
-      return std::pair(flush_only ? Term(0) : s.vote->history.last_term(), s.vote->flush_lsn);
-    };
-    if (donor == nullptr || key(session) > key(*donor)) {
+    if (session.vote && session.vote->vote_given &&
+        (donor == nullptr || more_advanced(*session.vote, *donor->vote))) {
       donor = &session;
       donor_ = id;
     }
   }
   SK_CHECK(donor != nullptr);
+  for (auto& [id, session] : sessions_) {
+    session.holds_donor_log = session.vote && session.vote->vote_given &&
+                              !more_advanced(*donor->vote, *session.vote) &&
+                              !more_advanced(*session.vote, *donor->vote);
+  }
   phase_ = ProposerPhase::kElected;
   ticks_in_phase_ = 0;
   term_start_lsn_ = donor->vote->flush_lsn;
@@ -473,8 +491,7 @@ void Proposer::request_missing_wal(Ready& ready) {
     if (++pending_read_->ticks_waiting < 2 * config_.resend_ticks) {
       return;
     }
-    pending_read_.reset();
-    read_attempts_ = (read_attempts_ + 1) % read_rotation_period_;
+    pending_read_.reset();  // No source answered in time: ask again.
   }
   // The lowest position some session must be sent from but our buffer no longer (or never) had.
   std::optional<Lsn> needed;
@@ -490,24 +507,26 @@ void Proposer::request_missing_wal(Ready& ready) {
   const Lsn begin = end.bytes_since(*needed) > config_.max_append_bytes
                         ? Lsn(end.value() - config_.max_append_bytes)
                         : *needed;
-  // Sources whose log equals ours over [begin, end): the donor for WAL of earlier terms, and
-  // any acceptor that acknowledged at least `end` in our term.
-  std::vector<NodeId> sources;
+  // Ask every acceptor whose log equals ours over [begin, end) at once: no node is preferred
+  // (see become_elected), and the first complete answer wins, so a dead source costs nothing.
+  bool asked = false;
   for (const auto& [id, session] : sessions_) {
-    const bool is_donor = donor_ && *donor_ == id && end <= term_start_lsn_;
-    const bool holds_it = session.state == SessionState::kStreaming &&
-                          session.acked_flush_lsn >= end &&
-                          session.acked_flush_lsn >= term_start_lsn_;
-    if (is_donor || holds_it) {
-      sources.push_back(id);
+    if (is_read_source(session, end)) {
+      send(ready, id, ReadWalRequest{term_, begin, end});
+      asked = true;
     }
   }
-  if (sources.empty()) {
-    return;
+  if (asked) {
+    pending_read_ = PendingRead{begin, end, 0};
   }
-  const NodeId source = sources[read_attempts_ % sources.size()];
-  pending_read_ = PendingRead{source, begin, end, 0};
-  send(ready, source, ReadWalRequest{term_, begin, end});
+}
+
+bool Proposer::is_read_source(const Session& session, Lsn end) const {
+  // A voter tied with the donor holds the donor's log, which is ours below the term start; an
+  // acceptor that acknowledged `end` in our term holds ours up to there.
+  return (session.holds_donor_log && end <= term_start_lsn_) ||
+         (session.state == SessionState::kStreaming && session.acked_flush_lsn >= end &&
+          session.acked_flush_lsn >= term_start_lsn_);
 }
 
 void Proposer::advance_commit_lsn() {
@@ -566,75 +585,6 @@ void Proposer::trim_buffer() {
                                                          keep_from.bytes_since(buffer_begin_lsn_)));
     buffer_begin_lsn_ = keep_from;
   }
-}
-
-std::uint64_t Proposer::state_digest() const {
-  StateDigest digest;
-  auto mix = [&digest](std::uint64_t value) { digest.mix(value); };
-  auto mix_history = [&mix](const TermHistory& history) {
-    mix(history.size());
-    for (const TermSwitch& entry : history.entries()) {
-      mix(entry.term.value());
-      mix(entry.lsn.value());
-    }
-  };
-  // Counters are compared only in tick(), right after being incremented, so a counter at rest
-  // matters only as far as "will the next increment reach the threshold".
-  auto saturated = [](std::uint32_t counter, std::uint32_t threshold) {
-    return threshold == 0 ? 0 : std::min(counter, threshold - 1);
-  };
-  mix(static_cast<std::uint64_t>(phase_));
-  mix(term_.value());
-  if (phase_ == ProposerPhase::kFenced || phase_ == ProposerPhase::kGaveUp) {
-    return digest.value();  // It never acts again: nothing else it holds decides the future.
-  }
-  mix(highest_seen_term_.value());
-  mix(saturated(ticks_in_phase_, campaign_timeout_ticks_));
-  mix(campaign_timeout_ticks_);
-  if (config_.election_jitter_ticks > 0) {
-    mix(jitter_.state());
-  }
-  for (const auto& [id, session] : sessions_) {
-    mix(id.value());
-    mix(static_cast<std::uint64_t>(session.state));
-    mix(session.vote.has_value());
-    if (session.vote) {
-      mix(session.vote->term.value());
-      mix(session.vote->vote_given);
-      mix(session.vote->flush_lsn.value());
-      mix(session.vote->truncate_lsn.value());
-      mix_history(session.vote->history);
-    }
-    mix(session.start_streaming_at.value());
-    mix(session.next_send_lsn.value());
-    mix(session.acked_flush_lsn.value());
-    mix(saturated(session.ticks_since_heard, config_.peer_timeout_ticks));
-    mix(saturated(session.ticks_since_sent,
-                  std::max(config_.resend_ticks, config_.heartbeat_ticks)));
-    mix(saturated(session.ticks_since_progress, config_.resend_ticks));
-  }
-  mix(donor_ ? donor_->value() + 1 : 0);
-  mix_history(history_);
-  mix(term_start_lsn_.value());
-  mix(end_lsn_.value());
-  mix(commit_lsn_.value());
-  mix(truncate_lsn_.value());
-  mix(buffer_begin_lsn_.value());
-  for (std::uint8_t byte : buffer_) {
-    mix(byte);
-  }
-  for (Lsn end : record_ends_) {
-    mix(end.value());
-  }
-  mix(pending_read_.has_value());
-  if (pending_read_) {
-    mix(pending_read_->source.value());
-    mix(pending_read_->begin_lsn.value());
-    mix(pending_read_->end_lsn.value());
-    mix(saturated(pending_read_->ticks_waiting, 2 * config_.resend_ticks));
-  }
-  mix(read_attempts_);
-  return digest.value();
 }
 
 bool Proposer::counts_as_majority(std::size_t count) const {

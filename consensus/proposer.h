@@ -82,15 +82,20 @@ class Proposer {
   NodeId id() const { return config_.proposer_id; }
   // Meaningful once elected.
   const TermHistory& history() const { return history_; }
+  // The voter whose log this term continues (the lowest id among voters with the same log;
+  // reported only, no decision reads it).
   Lsn term_start_lsn() const { return term_start_lsn_; }
   Lsn end_lsn() const { return end_lsn_; }
   Lsn commit_lsn() const { return commit_lsn_; }
   std::optional<NodeId> donor() const { return donor_; }
 
-  // A digest of everything that decides this proposer's future behaviour. Timer counters enter
-  // saturated just below the threshold they are compared with (only tick() compares them), so
-  // two states that will behave the same get the same digest. The exhaustive explorer uses it to
-  // recognise states already visited.
+  // Digests of everything that decides this proposer's future behaviour, for the exhaustive
+  // explorer to recognise states already visited (consensus/proposer_digest.cc). The common part
+  // and one part per acceptor session, which names no node: the protocol treats acceptors alike,
+  // so the explorer may match states that differ only in which acceptor is which.
+  // state_digest() combines them with the acceptors' ids.
+  std::uint64_t common_digest() const;
+  std::uint64_t session_digest(NodeId acceptor) const;
   std::uint64_t state_digest() const;
 
  private:
@@ -109,6 +114,8 @@ class Proposer {
     Lsn start_streaming_at;
     Lsn next_send_lsn;    // Next byte to send (streaming).
     Lsn acked_flush_lsn;  // Durable end acknowledged in our term.
+    // Voted with the same log as the donor: a source for WAL below the term start.
+    bool holds_donor_log = false;
     std::uint32_t ticks_since_heard = 0;
     std::uint32_t ticks_since_sent = 0;
     std::uint32_t ticks_since_progress = 0;
@@ -132,9 +139,13 @@ class Proposer {
   // Time-driven part of streaming: go back after silence, heartbeats when idle.
   void tick_streaming(NodeId to, Session& session, Ready& ready);
   void request_missing_wal(Ready& ready);
+  // True when `session`'s acceptor is known to hold our log over [.., end).
+  bool is_read_source(const Session& session, Lsn end) const;
   void advance_commit_lsn();
   void trim_buffer();
   bool counts_as_majority(std::size_t count) const;
+  // False once fenced or given up.
+  bool acts_again() const;
 
   ProposerConfig config_;
   Prng jitter_;
@@ -157,19 +168,13 @@ class Proposer {
   std::deque<std::uint8_t> buffer_;
   // Record boundaries at or after term_start_lsn_, ascending; the commit LSN is one of them.
   std::deque<Lsn> record_ends_;
-  // The outstanding recovery read, if any: which acceptor, which range, ticks waiting.
+  // The outstanding recovery read, if any: the range asked of every source, ticks waiting.
   struct PendingRead {
-    NodeId source;
     Lsn begin_lsn;
     Lsn end_lsn;
     std::uint32_t ticks_waiting = 0;
   };
   std::optional<PendingRead> pending_read_;
-  // Failed reads so far, modulo read_rotation_period_; rotates the choice of source.
-  std::uint64_t read_attempts_ = 0;
-  // A multiple of every possible number of sources, so the rotation stays fair while the
-  // counter stays bounded.
-  std::uint64_t read_rotation_period_ = 1;
   // Sent with appends: below it every acceptor holds our log (min acknowledged, capped at
   // the commit LSN).
   Lsn truncate_lsn_;

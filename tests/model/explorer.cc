@@ -2,8 +2,10 @@
 #include "tests/model/explorer.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <deque>
+#include <numeric>
 #include <unordered_set>
 
 #include "consensus/state_digest.h"
@@ -19,7 +21,8 @@ using sim::Envelope;
 
 constexpr std::uint64_t kFirstProposerId = 101;
 
-// A message in flight with a hash of its canonical encoding (for equality and the digest).
+// A message in flight with a hash of its content (for equality and the digest). The hash names
+// no node: the connection a message is on says who sent it to whom.
 struct Keyed {
   std::uint64_t key;
   Envelope envelope;
@@ -52,18 +55,15 @@ void put_bytes(std::string& out, const std::vector<std::uint8_t>& bytes) {
   out.append(bytes.begin(), bytes.end());
 }
 
-std::uint64_t canonical_key(const Envelope& envelope) {
+std::uint64_t content_key(const Envelope& envelope) {
   std::string out;
-  put_u64(out, envelope.from.value());
-  put_u64(out, envelope.to.value());
   put_u64(out, envelope.message.index());
   std::visit(
       [&out](const auto& m) {
         using T = std::decay_t<decltype(m)>;
+        // A greeting's node id is its sender's, which the connection already names.
         if constexpr (std::is_same_v<T, ProposerGreeting>) {
-          put_u64(out, m.proposer_id.value());
         } else if constexpr (std::is_same_v<T, AcceptorGreeting>) {
-          put_u64(out, m.acceptor_id.value());
           put_u64(out, m.term.value());
         } else if constexpr (std::is_same_v<T, VoteRequest>) {
           put_u64(out, m.term.value());
@@ -138,7 +138,7 @@ void add_messages(State& state, std::vector<Envelope> envelopes, const ExploreOp
     if (at == state.channels.end() || at->from != envelope.from || at->to != envelope.to) {
       at = state.channels.insert(at, Channel{envelope.from, envelope.to, {}});
     }
-    Keyed keyed{canonical_key(envelope), std::move(envelope)};
+    Keyed keyed{content_key(envelope), std::move(envelope)};
     // A resend of a message still queued adds nothing (a duplicate delivery covers it); a full
     // channel loses what is sent (as a connection that gives up would).
     const bool queued = std::any_of(at->queue.begin(), at->queue.end(),
@@ -163,7 +163,81 @@ void pop_head(State& state, std::uint32_t channel) {
   }
 }
 
-std::uint64_t digest(const State& state) {
+std::uint64_t channel_digest(const Channel& channel) {
+  StateDigest digest;
+  for (const Keyed& keyed : channel.queue) {
+    digest.mix(keyed.key);
+  }
+  digest.mix(channel.queue.size());
+  return digest.value();
+}
+
+// The digest of `state` up to a renaming of acceptors and of proposers. The protocol treats
+// acceptors alike and proposers alike (no decision reads a node id: see become_elected), so two
+// states that differ only in which node is which have the same futures, renamed, and the same
+// verdicts. Each acceptor becomes a signature of its own state, the sessions the proposers hold
+// for it and its connections, listing proposers in a given order; sorted, the signatures do not
+// depend on which acceptor is which. Minimising over every order of the proposers removes their
+// names too. Two states get one digest exactly when one is a renaming of the other.
+std::uint64_t symmetric_digest(const State& state) {
+  const Cluster& cluster = state.cluster;
+  const std::size_t proposers = cluster.proposer_count();
+  const std::size_t acceptors = cluster.acceptor_count();
+  const std::vector<NodeId> acceptor_ids = cluster.acceptor_ids();
+  // Per (proposer, acceptor): the session and both directions of their connection.
+  std::vector<std::uint64_t> pair_digests(proposers * acceptors);
+  for (std::size_t p = 0; p < proposers; ++p) {
+    const NodeId proposer_id = cluster.proposer(p).id();
+    for (std::size_t a = 0; a < acceptors; ++a) {
+      StateDigest digest;
+      digest.mix(cluster.session_digest(p, a));
+      for (const auto& [from, to] : {std::pair(proposer_id, acceptor_ids[a]),
+                                     std::pair(acceptor_ids[a], proposer_id)}) {
+        auto at = std::lower_bound(
+            state.channels.begin(), state.channels.end(), std::pair(from, to),
+            [](const Channel& c, const auto& key) { return std::pair(c.from, c.to) < key; });
+        const bool open = at != state.channels.end() && at->from == from && at->to == to;
+        digest.mix(open ? channel_digest(*at) : 0);
+      }
+      pair_digests[p * acceptors + a] = digest.value();
+    }
+  }
+  std::vector<std::uint64_t> acceptor_digests(acceptors);
+  for (std::size_t a = 0; a < acceptors; ++a) {
+    acceptor_digests[a] = cluster.acceptor_digest(a);
+  }
+  std::vector<std::size_t> order(proposers);
+  std::iota(order.begin(), order.end(), 0);
+  std::uint64_t best = ~std::uint64_t{0};
+  std::vector<std::uint64_t> signatures(acceptors);
+  do {
+    for (std::size_t a = 0; a < acceptors; ++a) {
+      StateDigest signature;
+      signature.mix(acceptor_digests[a]);
+      for (std::size_t p : order) {
+        signature.mix(pair_digests[p * acceptors + a]);
+      }
+      signatures[a] = signature.value();
+    }
+    std::sort(signatures.begin(), signatures.end());
+    StateDigest digest;
+    for (std::uint64_t signature : signatures) {
+      digest.mix(signature);
+    }
+    for (std::size_t p : order) {
+      digest.mix(cluster.proposer_digest(p));
+    }
+    digest.mix(cluster.checker_digest(order));
+    digest.mix(state.entries);
+    best = std::min(best, digest.value());
+  } while (std::next_permutation(order.begin(), order.end()));
+  return best;
+}
+
+std::uint64_t digest(const State& state, const ExploreOptions& options) {
+  if (options.symmetry) {
+    return symmetric_digest(state);
+  }
   StateDigest digest;
   auto mix = [&digest](std::uint64_t value) { digest.mix(value); };
   mix(state.cluster.digest());
@@ -334,7 +408,7 @@ ExploreResult explore_breadth_first(const ExploreOptions& options) {
   std::deque<State> frontier;
 
   frontier.push_back(initial_state(options));
-  visited.insert(digest(frontier.back()));
+  visited.insert(digest(frontier.back(), options));
   origin.push_back({0, Event{EventKind::kTimeout, 0}});
   std::optional<std::uint32_t> bad_state;
 
@@ -352,7 +426,7 @@ ExploreResult explore_breadth_first(const ExploreOptions& options) {
       State next = state;
       apply(next, event, options);
       ++result.transitions;
-      if (!visited.insert(digest(next))) {
+      if (!visited.insert(digest(next, options))) {
         continue;
       }
       next.id = static_cast<std::uint32_t>(origin.size());
@@ -390,8 +464,12 @@ ExploreResult explore_depth_first(const ExploreOptions& options) {
     std::size_t next = 0;
   };
   std::vector<Frame> stack;
+  DigestSet orbits;
   State initial = initial_state(options);
-  visited.insert(digest(initial));
+  visited.insert(digest(initial, options));
+  if (options.count_orbits) {
+    orbits.insert(symmetric_digest(initial));
+  }
   std::vector<Event> initial_events = enabled_events(initial, options);
   stack.push_back(Frame{std::move(initial), std::move(initial_events), 0});
 
@@ -406,8 +484,11 @@ ExploreResult explore_depth_first(const ExploreOptions& options) {
     State next = top.state;
     apply(next, event, options);
     ++result.transitions;
-    if (!visited.insert(digest(next))) {
+    if (!visited.insert(digest(next, options))) {
       continue;
+    }
+    if (options.count_orbits) {
+      orbits.insert(symmetric_digest(next));
     }
     if (options.progress && visited.size() % 1'000'000 == 0) {
       std::fprintf(stderr, "%zu distinct states, path length %zu\n", visited.size(), stack.size());
@@ -431,6 +512,7 @@ ExploreResult explore_depth_first(const ExploreOptions& options) {
     stack.push_back(Frame{std::move(next), std::move(events), 0});
   }
   result.distinct_states = visited.size();
+  result.orbits = orbits.size();
   result.complete = !stopped;
   return result;
 }
@@ -438,7 +520,32 @@ ExploreResult explore_depth_first(const ExploreOptions& options) {
 }  // namespace
 
 ExploreResult explore(const ExploreOptions& options) {
-  return options.depth_first ? explore_depth_first(options) : explore_breadth_first(options);
+  const auto started = std::chrono::steady_clock::now();
+  ExploreResult result;
+  if (options.count_orbits) {
+    // Counted by the depth-first search only, which holds no level of states in memory.
+    ExploreOptions full = options;
+    full.symmetry = false;
+    full.depth_first = true;
+    result = explore_depth_first(full);
+  } else {
+    result = options.depth_first ? explore_depth_first(options) : explore_breadth_first(options);
+  }
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+SymmetryCheck verify_symmetry(const ExploreOptions& options) {
+  SymmetryCheck check;
+  ExploreOptions full = options;
+  full.count_orbits = true;
+  check.full = explore(full);
+  ExploreOptions reduced = options;
+  reduced.count_orbits = false;
+  reduced.symmetry = true;
+  check.reduced = explore(reduced);
+  return check;
 }
 
 }  // namespace sk::model

@@ -4,7 +4,8 @@
 // elected proposer appends an entry; a fenced proposer restarts (TLA+'s RestartProposer); an
 // acceptor crashes and restarts, losing what it had not synced. Reordering across connections is
 // explored; within one connection it is left to the simulator. The SafetyChecker runs in every
-// new state. States are recognised by a 64-bit digest of everything that decides their future.
+// new state. States are recognised by a 64-bit digest of everything that decides their future,
+// by default up to a renaming of the nodes (the protocol reads no node id; see symmetric_digest).
 // The bounds are those of Neon's TLA+ model (proposers, acceptors, highest term, WAL entries),
 // plus how a connection is modelled (ChannelModel).
 #pragma once
@@ -46,6 +47,11 @@ struct ExploreOptions {
   // (instant delivery): requests may still be lost, resent and reordered across connections, but
   // replies are never delayed. Far fewer states; fewer behaviours too (see docs/TESTING.md).
   bool instant_replies = false;
+  // Recognise states that differ only in which acceptor or proposer is which (see
+  // symmetric_digest in explorer.cc); off, every renaming is a state of its own.
+  bool symmetry = true;
+  // Without symmetry: also count the renaming classes of the states reached (verify_symmetry).
+  bool count_orbits = false;
   consensus::Mutation mutation = consensus::Mutation::kNone;
   // Give up (incomplete) beyond this many distinct states, so a run stays bounded.
   std::uint64_t max_states = 20'000'000;
@@ -60,10 +66,26 @@ struct ExploreResult {
   std::uint64_t transitions = 0;
   std::uint64_t depth = 0;  // Deepest level (BFS) or longest path (DFS) reached.
   bool complete = false;    // Every reachable state was expanded.
+  // With count_orbits (and symmetry off): how many renaming classes the states fall into.
+  std::uint64_t orbits = 0;
   std::optional<sim::Violation> violation;
   std::vector<std::string> trace;  // The path to the violating state, event by event.
+  double seconds = 0;              // Wall-clock time of the exploration.
 };
 
 ExploreResult explore(const ExploreOptions& options);
+
+// Checks the premise of the symmetry reduction at `options`' bounds: explores without it, counting
+// the renaming classes of the states reached, then with it. When no decision of the protocol
+// reads a node id, the reduced run reaches exactly one state per class and the counts agree; a
+// decision that does read one (a tie broken by id) shows up as a difference.
+struct SymmetryCheck {
+  ExploreResult full;     // orbits filled in.
+  ExploreResult reduced;  // distinct_states should equal full.orbits.
+  bool holds() const {
+    return full.complete && reduced.complete && full.orbits == reduced.distinct_states;
+  }
+};
+SymmetryCheck verify_symmetry(const ExploreOptions& options);
 
 }  // namespace sk::model

@@ -317,30 +317,63 @@ Cluster::SimProposer* Cluster::find_proposer(NodeId id) {
   return nullptr;
 }
 
-std::uint64_t Cluster::digest() const {
+std::uint64_t Cluster::acceptor_digest(std::size_t index) const {
+  const SimAcceptor& acceptor = acceptors_[index];
   StateDigest digest;
-  for (const SimAcceptor& acceptor : acceptors_) {
-    digest.mix(acceptor.disk.digest());
-    digest.mix(acceptor.exposed_commit_lsn.value());
-    digest.mix(acceptor.live ? 1 : 0);
-    if (acceptor.live) {
-      const AcceptorState& state = acceptor.live->state();
-      digest.mix(state.term.value());
-      digest.mix(state.commit_lsn.value());
-      digest.mix(state.truncate_lsn.value());
-      digest.mix(acceptor.live->flush_lsn().value());
-      for (const TermSwitch& entry : state.history.entries()) {
-        digest.mix(entry.term.value());
-        digest.mix(entry.lsn.value());
-      }
+  digest.mix(acceptor.disk.digest());
+  digest.mix(acceptor.exposed_commit_lsn.value());
+  digest.mix(acceptor.live ? 1 : 0);
+  if (acceptor.live) {
+    const AcceptorState& state = acceptor.live->state();
+    digest.mix(state.term.value());
+    digest.mix(state.commit_lsn.value());
+    digest.mix(state.truncate_lsn.value());
+    digest.mix(acceptor.live->flush_lsn().value());
+    for (const TermSwitch& entry : state.history.entries()) {
+      digest.mix(entry.term.value());
+      digest.mix(entry.lsn.value());
     }
   }
-  for (const SimProposer& proposer : proposers_) {
-    digest.mix(proposer.proposer.state_digest());
-    digest.mix(proposer.announced_elected ? 1 : 0);
-    digest.mix(proposer.last_commit_lsn.value());
+  return digest.value();
+}
+
+std::uint64_t Cluster::proposer_digest(std::size_t index) const {
+  const SimProposer& proposer = proposers_[index];
+  StateDigest digest;
+  digest.mix(proposer.proposer.common_digest());
+  digest.mix(proposer.announced_elected ? 1 : 0);
+  digest.mix(proposer.last_commit_lsn.value());
+  return digest.value();
+}
+
+std::uint64_t Cluster::session_digest(std::size_t proposer_index,
+                                      std::size_t acceptor_index) const {
+  return proposers_[proposer_index].proposer.session_digest(acceptors_[acceptor_index].id);
+}
+
+std::uint64_t Cluster::checker_digest(std::span<const std::size_t> proposer_order) const {
+  std::vector<NodeId> ids;
+  ids.reserve(proposer_order.size());
+  for (std::size_t index : proposer_order) {
+    ids.push_back(proposers_[index].proposer.id());
   }
-  digest.mix(checker_.digest());
+  return checker_.digest(ids);
+}
+
+std::uint64_t Cluster::digest() const {
+  StateDigest digest;
+  for (std::size_t a = 0; a < acceptors_.size(); ++a) {
+    digest.mix(acceptor_digest(a));
+    for (std::size_t p = 0; p < proposers_.size(); ++p) {
+      digest.mix(session_digest(p, a));
+    }
+  }
+  std::vector<std::size_t> order;
+  for (std::size_t p = 0; p < proposers_.size(); ++p) {
+    digest.mix(proposer_digest(p));
+    order.push_back(p);
+  }
+  digest.mix(checker_digest(order));
   return digest.value();
 }
 

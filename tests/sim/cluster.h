@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -70,8 +71,16 @@ class Cluster {
   std::uint64_t fenced() const { return fenced_; }
   std::uint64_t acceptor_crashes() const { return acceptor_crashes_; }
 
-  // Everything that decides the cluster's future, for the explorer's visited set.
+  // Everything that decides the cluster's future, for the explorer's visited set: digest() in
+  // one piece, or in parts that name no node, for the explorer's symmetry reduction. A digest
+  // built from the parts covers the whole cluster when it mixes every acceptor (with the
+  // sessions every proposer holds for it), every proposer and the checker.
   std::uint64_t digest() const;
+  std::uint64_t acceptor_digest(std::size_t index) const;
+  std::uint64_t proposer_digest(std::size_t index) const;
+  std::uint64_t session_digest(std::size_t proposer_index, std::size_t acceptor_index) const;
+  // `proposer_order` lists proposer indexes in the order the proposers are mixed.
+  std::uint64_t checker_digest(std::span<const std::size_t> proposer_order) const;
   void set_trace_sink(TraceSink sink) { trace_ = std::move(sink); }
 
  private:

@@ -208,7 +208,7 @@ std::optional<Violation> SafetyChecker::check_log_matching(
   return std::nullopt;
 }
 
-std::uint64_t SafetyChecker::digest() const {
+std::uint64_t SafetyChecker::digest(std::span<const consensus::NodeId> proposer_order) const {
   consensus::StateDigest digest;
   auto mix = [&digest](std::uint64_t value) { digest.mix(value); };
   mix(committed_end_lsn_.value());
@@ -222,7 +222,11 @@ std::uint64_t SafetyChecker::digest() const {
   }
   for (const auto& [term, elected] : elected_) {
     mix(term.value());
-    mix(elected.proposer.value());
+    // A proposer no longer in the order (removed by the simulator) enters by its id.
+    const auto position = std::find(proposer_order.begin(), proposer_order.end(), elected.proposer);
+    mix(position != proposer_order.end()
+            ? static_cast<std::uint64_t>(position - proposer_order.begin())
+            : proposer_order.size() + elected.proposer.value());
     mix(elected.term_start_lsn.value());
     for (const auto& entry : elected.history.entries()) {
       mix(entry.term.value());

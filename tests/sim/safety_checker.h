@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -70,8 +71,10 @@ class SafetyChecker {
 
   consensus::Lsn committed_end_lsn() const { return committed_end_lsn_; }
   const consensus::TermHistory& committed_history() const { return committed_history_; }
-  // Deterministic digest of the checker's own state, for the explorer's visited set.
-  std::uint64_t digest() const;
+  // Deterministic digest of the checker's own state, for the explorer's visited set. A proposer
+  // enters as its position in `proposer_order`, so that states differing only in which proposer
+  // is which can match.
+  std::uint64_t digest(std::span<const consensus::NodeId> proposer_order) const;
 
  private:
   std::size_t acceptor_count_;
