@@ -34,7 +34,7 @@ inline constexpr std::size_t kMaxControlStateBytes = std::size_t{1024} * 1024;
 struct TimelineKey {
   consensus::TenantId tenant_id;
   consensus::TimelineId timeline_id;
-  friend bool operator==(const TimelineKey&, const TimelineKey&) = default;
+  friend auto operator<=>(const TimelineKey&, const TimelineKey&) = default;
 };
 
 // Encodes `message` for the timeline `key`. Writes the struct as given, without validating it:

@@ -24,6 +24,7 @@
 #include "safekeeper/pgwal/wal_decoder.h"
 #include "safekeeper/pgwal/wal_generator.h"
 #include "safekeeper/pgwal/wal_record.h"
+#include "tests/support/temp_dir.h"
 
 namespace sk::pgwal {
 namespace {
@@ -74,28 +75,7 @@ std::optional<fs::path> postgres15_bindir() {
   return std::nullopt;
 }
 
-// A fresh directory, removed with everything in it at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "sk_pgwal_XXXXXX").string();
-    if (::mkdtemp(pattern.data()) != nullptr) {
-      path_ = pattern;
-    }
-  }
-  ~TempDir() {
-    if (!path_.empty()) {
-      std::error_code ignored;
-      fs::remove_all(path_, ignored);
-    }
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using sk::testing::TempDir;
 
 std::vector<std::uint8_t> read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
