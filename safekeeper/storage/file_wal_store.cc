@@ -1,0 +1,515 @@
+// FileWalStore; see file_wal_store.h and docs/FORMATS.md.
+#include "safekeeper/storage/file_wal_store.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "consensus/check.h"
+#include "safekeeper/pgwal/segment_name.h"
+#include "safekeeper/storage/wal_frame.h"
+
+namespace sk::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using consensus::Lsn;
+
+// Our WAL is PostgreSQL timeline 1 always (branches are our timelines, not PostgreSQL's).
+constexpr std::uint32_t kPgTimeline = 1;
+constexpr const char* kSuffix = ".frames";
+constexpr const char* kCreatingSuffix = ".frames.creating";
+constexpr std::size_t kZeroChunk = std::size_t{1} << 20;
+
+Error io_error(const std::string& doing, const fs::path& path, int err) {
+  return Error(err == ENOSPC || err == EDQUOT ? ErrorCode::kNoSpace : ErrorCode::kIoError,
+               doing + " " + path.string() + ": " + std::strerror(err));
+}
+
+Status write_all(int fd, const std::uint8_t* data, std::size_t size, std::uint64_t offset,
+                 const fs::path& path) {
+  while (size > 0) {
+    const ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return io_error("writing", path, errno);
+    }
+    data += n;
+    size -= static_cast<std::size_t>(n);
+    offset += static_cast<std::uint64_t>(n);
+  }
+  return {};
+}
+
+Status read_all(int fd, std::uint8_t* data, std::size_t size, std::uint64_t offset,
+                const fs::path& path) {
+  while (size > 0) {
+    const ssize_t n = ::pread(fd, data, size, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return io_error("reading", path, errno);
+    }
+    if (n == 0) {
+      return Error(ErrorCode::kCorruption, "reading " + path.string() + ": file ends early");
+    }
+    data += n;
+    size -= static_cast<std::size_t>(n);
+    offset += static_cast<std::uint64_t>(n);
+  }
+  return {};
+}
+
+Status write_zeros(int fd, std::uint64_t from, std::uint64_t to, const fs::path& path) {
+  const std::vector<std::uint8_t> zeros(kZeroChunk, 0);
+  for (std::uint64_t at = from; at < to;) {
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kZeroChunk, to - at));
+    if (Status s = write_all(fd, zeros.data(), n, at, path); !s) {
+      return s;
+    }
+    at += n;
+  }
+  return {};
+}
+
+Result<std::vector<std::uint8_t>> read_file(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return io_error("opening", path, errno);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return io_error("examining", path, err);
+  }
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(st.st_size));
+  Status status = read_all(fd, bytes.data(), bytes.size(), 0, path);
+  ::close(fd);
+  if (!status) {
+    return status.error();
+  }
+  return bytes;
+}
+
+}  // namespace
+
+FileWalStore::FileWalStore(fs::path dir, Lsn start_lsn, std::uint64_t seg_size_bytes)
+    : dir_(std::move(dir)),
+      start_lsn_(start_lsn),
+      seg_size_bytes_(seg_size_bytes),
+      end_lsn_(start_lsn),
+      flush_lsn_(start_lsn) {}
+
+FileWalStore::~FileWalStore() {
+  for (auto& [segno, segment] : segments_) {
+    close_segment(segment);
+  }
+}
+
+void FileWalStore::close_segment(Segment& segment) {
+  if (segment.fd >= 0) {
+    ::close(segment.fd);
+    segment.fd = -1;
+  }
+}
+
+fs::path FileWalStore::segment_path(std::uint64_t segno) const {
+  return dir_ / (pgwal::segment_file_name(kPgTimeline, segno, seg_size_bytes_) + kSuffix);
+}
+
+Result<FileWalStore::Opened> FileWalStore::open(const fs::path& dir, Lsn start_lsn,
+                                                std::uint64_t seg_size_bytes) {
+  if (Status valid = pgwal::check_segment_size(seg_size_bytes); !valid) {
+    return valid.error();
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    return io_error("creating", dir, ec.value());
+  }
+  std::unique_ptr<FileWalStore> store(new FileWalStore(dir, start_lsn, seg_size_bytes));
+  WalRecoveryReport report;
+  if (Status recovered = store->recover(report); !recovered) {
+    return recovered.error();
+  }
+  return Opened{std::move(store), std::move(report)};
+}
+
+Status FileWalStore::recover(WalRecoveryReport& report) {
+  // The segment files present, by number; unfinished creations go.
+  std::map<std::uint64_t, fs::path> files;
+  std::error_code ec;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir_, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.ends_with(kCreatingSuffix)) {
+      fs::remove(entry.path(), ec);
+      report.removed_files.push_back(name);
+      continue;
+    }
+    if (!name.ends_with(kSuffix)) {
+      continue;
+    }
+    auto parsed = pgwal::parse_segment_file_name(
+        std::string_view(name).substr(0, name.size() - std::strlen(kSuffix)), seg_size_bytes_);
+    if (parsed && parsed->pg_timeline_id == kPgTimeline) {
+      files.emplace(parsed->segno, entry.path());
+    }
+  }
+  if (ec) {
+    return io_error("listing", dir_, ec.value());
+  }
+  // Replay consecutive segments from the first; the log ends in the first one not filled.
+  std::uint64_t segno = pgwal::segment_number(start_lsn_, seg_size_bytes_);
+  while (files.contains(segno)) {
+    if (Status s = recover_segment(segno, report); !s) {
+      return s;
+    }
+    files.erase(segno);
+    ++report.segments;
+    if (end_lsn_ < pgwal::segment_start(segno + 1, seg_size_bytes_)) {
+      break;
+    }
+    ++segno;
+  }
+  // What is left lies beyond the end: a truncation removed the log there but not yet the file.
+  bool removed = false;
+  for (const auto& [number, path] : files) {
+    fs::remove(path, ec);
+    if (ec) {
+      return io_error("removing", path, ec.value());
+    }
+    report.removed_files.push_back(path.filename().string());
+    removed = true;
+  }
+  if (removed || !report.removed_files.empty()) {
+    if (Status s = sync_directory(); !s) {
+      return s;
+    }
+  }
+  flush_lsn_ = end_lsn_;
+  report.end_lsn = end_lsn_;
+  return {};
+}
+
+Status FileWalStore::recover_segment(std::uint64_t segno, WalRecoveryReport& report) {
+  const fs::path path = segment_path(segno);
+  Result<std::vector<std::uint8_t>> bytes = read_file(path);
+  if (!bytes) {
+    return bytes.error();
+  }
+  const Lsn seg_begin = std::max(pgwal::segment_start(segno, seg_size_bytes_), start_lsn_);
+  const Lsn seg_end = pgwal::segment_start(segno + 1, seg_size_bytes_);
+  Segment segment;
+  std::uint64_t offset = 0;
+  std::optional<std::string> torn;
+  while (offset < bytes->size()) {
+    const WalFrameScan scan = scan_wal_frame(std::span<const std::uint8_t>(*bytes).subspan(offset));
+    if (scan.outcome == WalFrameScan::Outcome::kEnd) {
+      break;
+    }
+    if (scan.outcome == WalFrameScan::Outcome::kTorn) {
+      torn = scan.why;
+      break;
+    }
+    const WalFrame& frame = scan.frame;
+    if (frame.kind == WalFrameKind::kData) {
+      const Lsn frame_end = frame.lsn.plus_bytes(frame.data.size());
+      if (frame.lsn < seg_begin || frame_end > seg_end) {
+        return Error(ErrorCode::kCorruption, path.string() + ": a frame of WAL [" +
+                                                 frame.lsn.to_string() + ", " +
+                                                 frame_end.to_string() + ") outside the segment");
+      }
+      if (frame.lsn != end_lsn_) {
+        // Not where the log ends: left from before a crash, never part of the log.
+        torn = "a frame at " + frame.lsn.to_string() + " where the log ends at " +
+               end_lsn_.to_string();
+        break;
+      }
+      segment.extents.push_back({frame.lsn, offset + kWalFrameHeaderBytes, frame.data.size()});
+      end_lsn_ = frame_end;
+    } else {
+      if (frame.lsn > end_lsn_ || frame.lsn < seg_begin) {
+        torn = "a truncation to " + frame.lsn.to_string() + " where the log ends at " +
+               end_lsn_.to_string();
+        break;
+      }
+      while (!segment.extents.empty() && segment.extents.back().lsn >= frame.lsn) {
+        segment.extents.pop_back();
+      }
+      if (!segment.extents.empty()) {
+        Extent& last = segment.extents.back();
+        last.length = std::min(last.length, frame.lsn.bytes_since(last.lsn));
+      }
+      end_lsn_ = frame.lsn;
+    }
+    offset += frame.size_bytes;
+  }
+  segment.write_offset = offset;
+  // A clean end must be zeros to the end of the file: a crash can persist a later sector of a
+  // write and not an earlier one, leaving a whole stale frame behind a zeroed header, which
+  // new frames could one day line up with.
+  if (!torn && std::any_of(bytes->begin() + static_cast<std::ptrdiff_t>(offset), bytes->end(),
+                           [](std::uint8_t b) { return b != 0; })) {
+    torn = "non-zero bytes after the last frame";
+  }
+  if (torn) {
+    // Zero what follows the last valid frame, so that nothing stale is ever read as a frame.
+    report.cut = WalRecoveryReport::Cut{path.filename().string(), offset, *torn};
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+      return io_error("opening", path, errno);
+    }
+    Status zeroed = write_zeros(fd, offset, bytes->size(), path);
+    if (zeroed && ::fdatasync(fd) != 0) {
+      zeroed = io_error("syncing", path, errno);
+    }
+    ::close(fd);
+    if (!zeroed) {
+      return zeroed;
+    }
+  }
+  segments_[segno] = std::move(segment);
+  return {};
+}
+
+Status FileWalStore::refuse_if_failed() const {
+  if (failed_) {
+    return Error(ErrorCode::kIoError, "WAL of " + dir_.string() + " refuses writes after " +
+                                          *failed_ + "; restart to recover from disk");
+  }
+  return {};
+}
+
+Status FileWalStore::sync_directory() {
+  const int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    return io_error("opening", dir_, errno);
+  }
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  return rc == 0 ? Status{} : io_error("syncing", dir_, err);
+}
+
+Status FileWalStore::create_segment_file(std::uint64_t segno) {
+  // Zero-filled under a temporary name, synced, then renamed and the directory synced: a crash
+  // leaves either no segment file or a complete empty one.
+  const fs::path path = segment_path(segno);
+  const fs::path creating =
+      dir_ / (pgwal::segment_file_name(kPgTimeline, segno, seg_size_bytes_) + kCreatingSuffix);
+  const int fd = ::open(creating.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return io_error("creating", creating, errno);
+  }
+  Status status = write_zeros(fd, 0, seg_size_bytes_, creating);
+  if (status && ::fdatasync(fd) != 0) {
+    status = io_error("syncing", creating, errno);
+  }
+  ::close(fd);
+  if (status && ::rename(creating.c_str(), path.c_str()) != 0) {
+    status = io_error("renaming", creating, errno);
+  }
+  if (!status) {
+    std::error_code ignored;
+    fs::remove(creating, ignored);
+    return status;
+  }
+  return sync_directory();
+}
+
+Result<FileWalStore::Segment*> FileWalStore::writable_segment(std::uint64_t segno) {
+  auto it = segments_.find(segno);
+  if (it == segments_.end()) {
+    if (Status created = create_segment_file(segno); !created) {
+      return created.error();
+    }
+    it = segments_.emplace(segno, Segment{}).first;
+  }
+  Segment& segment = it->second;
+  if (segment.fd < 0) {
+    const fs::path path = segment_path(segno);
+    segment.fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (segment.fd < 0) {
+      return io_error("opening", path, errno);
+    }
+  }
+  return &segment;
+}
+
+Status FileWalStore::write_frames(std::uint64_t segno, Segment& segment,
+                                  const std::vector<std::uint8_t>& frames) {
+  if (Status s = write_all(segment.fd, frames.data(), frames.size(), segment.write_offset,
+                           segment_path(segno));
+      !s) {
+    return s;
+  }
+  segment.write_offset += frames.size();
+  segment.dirty = true;
+  return {};
+}
+
+Status FileWalStore::append(Lsn begin, std::span<const std::uint8_t> bytes) {
+  if (Status s = refuse_if_failed(); !s) {
+    return s;
+  }
+  if (begin != end_lsn_) {
+    return Error(
+        ErrorCode::kInvalidArgument,
+        "append at " + begin.to_string() + ", expected the WAL's end " + end_lsn_.to_string());
+  }
+  while (!bytes.empty()) {
+    const std::uint64_t segno = pgwal::segment_number(end_lsn_, seg_size_bytes_);
+    const std::uint64_t room =
+        pgwal::segment_start(segno + 1, seg_size_bytes_).bytes_since(end_lsn_);
+    const std::span<const std::uint8_t> piece =
+        bytes.first(static_cast<std::size_t>(std::min<std::uint64_t>(room, bytes.size())));
+    Result<Segment*> segment = writable_segment(segno);
+    if (!segment) {
+      return segment.error();
+    }
+    std::vector<std::uint8_t> frame;
+    append_data_frame(end_lsn_, piece, frame);
+    const std::uint64_t data_offset = (*segment)->write_offset + kWalFrameHeaderBytes;
+    if (Status s = write_frames(segno, **segment, frame); !s) {
+      return s;
+    }
+    (*segment)->extents.push_back({end_lsn_, data_offset, piece.size()});
+    end_lsn_ = end_lsn_.plus_bytes(piece.size());
+    bytes = bytes.subspan(piece.size());
+  }
+  return {};
+}
+
+Status FileWalStore::sync() {
+  if (Status s = refuse_if_failed(); !s) {
+    return s;
+  }
+  for (auto& [segno, segment] : segments_) {
+    if (!segment.dirty) {
+      continue;
+    }
+    if (::fdatasync(segment.fd) != 0) {
+      // fsyncgate: after a failed fdatasync the page cache may no longer hold what we wrote.
+      const Error error = io_error("syncing", segment_path(segno), errno);
+      failed_ = error.message();
+      return error;
+    }
+    segment.dirty = false;
+    // A segment behind the end is complete: it is never written again.
+    if (pgwal::segment_start(segno + 1, seg_size_bytes_) <= end_lsn_) {
+      close_segment(segment);
+    }
+  }
+  flush_lsn_ = end_lsn_;
+  return {};
+}
+
+Status FileWalStore::truncate(Lsn at) {
+  if (Status s = refuse_if_failed(); !s) {
+    return s;
+  }
+  if (at < start_lsn_ || at > end_lsn_) {
+    return Error(ErrorCode::kInvalidArgument, "truncate at " + at.to_string() +
+                                                  ", outside the WAL [" + start_lsn_.to_string() +
+                                                  ", " + end_lsn_.to_string() + ")");
+  }
+  if (Status s = sync(); !s) {
+    return s;
+  }
+  if (at == end_lsn_) {
+    return {};
+  }
+  // Remove whole segments from the top down, so that every crash point leaves a prefix of the
+  // log; then mark the cut inside the segment that keeps bytes (if any).
+  const std::uint64_t keep_segno = pgwal::segment_number(at, seg_size_bytes_);
+  const bool keeps_bytes =
+      at > std::max(pgwal::segment_start(keep_segno, seg_size_bytes_), start_lsn_);
+  bool removed = false;
+  for (auto it = segments_.rbegin(); it != segments_.rend();) {
+    const std::uint64_t segno = it->first;
+    if (segno < keep_segno || (segno == keep_segno && keeps_bytes)) {
+      ++it;
+      continue;
+    }
+    close_segment(it->second);
+    const fs::path path = segment_path(segno);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return io_error("removing", path, errno);
+    }
+    it = std::make_reverse_iterator(segments_.erase(std::next(it).base()));
+    removed = true;
+  }
+  if (removed) {
+    if (Status s = sync_directory(); !s) {
+      return s;
+    }
+  }
+  if (keeps_bytes) {
+    Result<Segment*> segment = writable_segment(keep_segno);
+    if (!segment) {
+      return segment.error();
+    }
+    std::vector<std::uint8_t> frame;
+    append_truncate_frame(at, frame);
+    if (Status s = write_frames(keep_segno, **segment, frame); !s) {
+      return s;
+    }
+    std::vector<Extent>& extents = (*segment)->extents;
+    while (!extents.empty() && extents.back().lsn >= at) {
+      extents.pop_back();
+    }
+    if (!extents.empty()) {
+      extents.back().length = std::min(extents.back().length, at.bytes_since(extents.back().lsn));
+    }
+  }
+  end_lsn_ = at;
+  return sync();
+}
+
+Result<std::vector<std::uint8_t>> FileWalStore::read(Lsn begin, Lsn end) const {
+  if (begin < start_lsn_ || end < begin || end > end_lsn_) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "read of [" + begin.to_string() + ", " + end.to_string() + "), outside the WAL [" +
+                     start_lsn_.to_string() + ", " + end_lsn_.to_string() + ")");
+  }
+  std::vector<std::uint8_t> out(end.bytes_since(begin));
+  Lsn at = begin;
+  while (at < end) {
+    const std::uint64_t segno = pgwal::segment_number(at, seg_size_bytes_);
+    const auto segment = segments_.find(segno);
+    SK_CHECK(segment != segments_.end());
+    const fs::path path = segment_path(segno);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      return io_error("opening", path, errno);
+    }
+    for (const Extent& extent : segment->second.extents) {
+      const Lsn extent_end = extent.lsn.plus_bytes(extent.length);
+      if (extent_end <= at || extent.lsn >= end || at >= end) {
+        continue;
+      }
+      SK_CHECK(extent.lsn <= at);
+      const std::uint64_t n = std::min(extent_end, end).bytes_since(at);
+      Status status = read_all(fd, out.data() + at.bytes_since(begin), n,
+                               extent.file_offset + at.bytes_since(extent.lsn), path);
+      if (!status) {
+        ::close(fd);
+        return status.error();
+      }
+      at = at.plus_bytes(n);
+    }
+    ::close(fd);
+    SK_CHECK(at >= std::min(end, pgwal::segment_start(segno + 1, seg_size_bytes_)));
+  }
+  return out;
+}
+
+}  // namespace sk::storage

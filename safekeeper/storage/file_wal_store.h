@@ -1,0 +1,100 @@
+// FileWalStore: a timeline's WAL in one directory of segment files, one per PostgreSQL segment
+// (`000000010000000000000001.frames`: the segment's PostgreSQL name, our framing). A file holds
+// the frames (wal_frame.h) whose WAL lies in its segment's LSN range; files are created
+// zero-filled to the segment size (written, not sparse) and made durable by name before use,
+// so an fdatasync after an append flushes data only.
+//
+// Start-up (open) replays the frames in LSN order and finds the exact end of what was synced:
+// the end of the last frame that checks out. Whatever follows it (a frame torn by a crash, or
+// damaged) is reported, zeroed and never used; files beyond the end (left by an interrupted
+// truncation) are removed and reported. docs/FORMATS.md lists what each crash point leaves.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "safekeeper/storage/wal_store.h"
+
+namespace sk::storage {
+
+// What open() found and did, for the log.
+struct WalRecoveryReport {
+  consensus::Lsn end_lsn;    // The recovered end (the flush LSN).
+  std::size_t segments = 0;  // Segment files in the log.
+  // Set when the last file held bytes after its last valid frame: which file, at which offset,
+  // and why they do not check out. They were zeroed.
+  struct Cut {
+    std::string file;
+    std::uint64_t offset = 0;
+    std::string why;
+  };
+  std::optional<Cut> cut;
+  std::vector<std::string> removed_files;  // Beyond the end, or unfinished creations.
+};
+
+class FileWalStore final : public WalStore {
+ public:
+  struct Opened {
+    std::unique_ptr<FileWalStore> store;
+    WalRecoveryReport report;
+  };
+  // Opens (creating if needed) the WAL in `dir` of a timeline that starts at `start_lsn`, with
+  // `seg_size_bytes` segments. kCorruption when a file's frames contradict each other in a way a
+  // crash cannot produce (a frame outside its segment); kIoError/kNoSpace from the file system.
+  static Result<Opened> open(const std::filesystem::path& dir, consensus::Lsn start_lsn,
+                             std::uint64_t seg_size_bytes);
+  ~FileWalStore() override;
+  FileWalStore(const FileWalStore&) = delete;
+  FileWalStore& operator=(const FileWalStore&) = delete;
+
+  consensus::Lsn start_lsn() const override { return start_lsn_; }
+  consensus::Lsn end_lsn() const override { return end_lsn_; }
+  consensus::Lsn flush_lsn() const override { return flush_lsn_; }
+  Status append(consensus::Lsn begin, std::span<const std::uint8_t> bytes) override;
+  Status sync() override;
+  Status truncate(consensus::Lsn at) override;
+  Result<std::vector<std::uint8_t>> read(consensus::Lsn begin, consensus::Lsn end) const override;
+
+  // The segment file holding `segno`, for tests and tools.
+  std::filesystem::path segment_path(std::uint64_t segno) const;
+
+ private:
+  // WAL bytes [lsn, lsn + length) stored at `file_offset` of their segment's file.
+  struct Extent {
+    consensus::Lsn lsn;
+    std::uint64_t file_offset = 0;
+    std::uint64_t length = 0;
+  };
+  struct Segment {
+    std::vector<Extent> extents;
+    std::uint64_t write_offset = 0;  // Where the next frame goes.
+    int fd = -1;                     // Open while the segment is being written.
+    bool dirty = false;              // Written since the last fdatasync.
+  };
+
+  FileWalStore(std::filesystem::path dir, consensus::Lsn start_lsn, std::uint64_t seg_size_bytes);
+  Status recover(WalRecoveryReport& report);
+  Status recover_segment(std::uint64_t segno, WalRecoveryReport& report);
+  Result<Segment*> writable_segment(std::uint64_t segno);
+  Status create_segment_file(std::uint64_t segno);
+  Status write_frames(std::uint64_t segno, Segment& segment,
+                      const std::vector<std::uint8_t>& frames);
+  Status sync_directory();
+  Status refuse_if_failed() const;
+  void close_segment(Segment& segment);
+
+  std::filesystem::path dir_;
+  consensus::Lsn start_lsn_;
+  std::uint64_t seg_size_bytes_;
+  consensus::Lsn end_lsn_;
+  consensus::Lsn flush_lsn_;
+  std::map<std::uint64_t, Segment> segments_;
+  // Set by a failed fdatasync: nothing is accepted afterwards.
+  std::optional<std::string> failed_;
+};
+
+}  // namespace sk::storage

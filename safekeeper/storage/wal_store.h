@@ -1,0 +1,44 @@
+// WalStore: one timeline's WAL, written at its end, made durable by sync(), cut back by
+// truncate() and read back by LSN. The acceptor's driver carries out a Ready's truncate_wal_at,
+// wal_write and must_sync through it, in that order (consensus/ready.h); several Readys may
+// share one sync() (group commit) as long as no reply leaves before it returned.
+//
+// Implementations: FileWalStore (segment files of checksummed frames, file_wal_store.h) and, for
+// tests of the layers above, an in-memory twin.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "consensus/result.h"
+#include "consensus/types.h"
+
+namespace sk::storage {
+
+class WalStore {
+ public:
+  virtual ~WalStore() = default;
+
+  // The timeline's first LSN; the log is [start_lsn(), end_lsn()).
+  virtual consensus::Lsn start_lsn() const = 0;
+  // End of what append() has written.
+  virtual consensus::Lsn end_lsn() const = 0;
+  // End of what is durable: end_lsn() as of the last successful sync() or truncate().
+  virtual consensus::Lsn flush_lsn() const = 0;
+
+  // Writes `bytes` at `begin`, which must be end_lsn() (kInvalidArgument otherwise). Not durable
+  // until sync(). kNoSpace when the disk is full; the log is then unchanged.
+  virtual Status append(consensus::Lsn begin, std::span<const std::uint8_t> bytes) = 0;
+  // Makes every append so far durable. A failed fdatasync leaves the store refusing everything
+  // (the kernel may have dropped the unsynced pages; only a restart's recovery can tell what is
+  // on disk).
+  virtual Status sync() = 0;
+  // Drops every byte at and after `at` (start_lsn() <= at <= end_lsn()); durable on return.
+  virtual Status truncate(consensus::Lsn at) = 0;
+  // The bytes [begin, end), within [start_lsn(), end_lsn()).
+  virtual Result<std::vector<std::uint8_t>> read(consensus::Lsn begin,
+                                                 consensus::Lsn end) const = 0;
+};
+
+}  // namespace sk::storage
