@@ -1,0 +1,79 @@
+// MemoryWalStore; see memory_wal_store.h.
+#include "safekeeper/storage/memory_wal_store.h"
+
+namespace sk::storage {
+
+using consensus::Lsn;
+
+Status MemoryWalStore::refuse_if_failed() const {
+  if (failed_) {
+    return Error(ErrorCode::kIoError,
+                 "in-memory WAL refuses writes after a failed sync; crash() to recover");
+  }
+  return {};
+}
+
+Status MemoryWalStore::append(Lsn begin, std::span<const std::uint8_t> bytes) {
+  if (Status s = refuse_if_failed(); !s) {
+    return s;
+  }
+  if (begin != end_lsn()) {
+    return Error(
+        ErrorCode::kInvalidArgument,
+        "append at " + begin.to_string() + ", expected the WAL's end " + end_lsn().to_string());
+  }
+  if (failing_appends_) {
+    return Error(*failing_appends_, "injected fault: append at " + begin.to_string() + " refused");
+  }
+  bytes_.insert(bytes_.end(), bytes.begin(), bytes.end());
+  return {};
+}
+
+Status MemoryWalStore::sync() {
+  if (Status s = refuse_if_failed(); !s) {
+    return s;
+  }
+  if (fail_next_sync_) {
+    fail_next_sync_ = false;
+    failed_ = true;
+    return Error(ErrorCode::kIoError, "injected fault: fdatasync failed");
+  }
+  synced_ = bytes_.size();
+  return {};
+}
+
+Status MemoryWalStore::truncate(Lsn at) {
+  if (Status s = refuse_if_failed(); !s) {
+    return s;
+  }
+  if (at < start_lsn_ || at > end_lsn()) {
+    return Error(ErrorCode::kInvalidArgument, "truncate at " + at.to_string() +
+                                                  ", outside the WAL [" + start_lsn_.to_string() +
+                                                  ", " + end_lsn().to_string() + ")");
+  }
+  if (Status s = sync(); !s) {
+    return s;
+  }
+  bytes_.resize(at.bytes_since(start_lsn_));
+  synced_ = bytes_.size();
+  return {};
+}
+
+Result<std::vector<std::uint8_t>> MemoryWalStore::read(Lsn begin, Lsn end) const {
+  if (begin < start_lsn_ || end < begin || end > end_lsn()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "read of [" + begin.to_string() + ", " + end.to_string() + "), outside the WAL [" +
+                     start_lsn_.to_string() + ", " + end_lsn().to_string() + ")");
+  }
+  const auto from = static_cast<std::ptrdiff_t>(begin.bytes_since(start_lsn_));
+  const auto to = static_cast<std::ptrdiff_t>(end.bytes_since(start_lsn_));
+  return std::vector<std::uint8_t>(bytes_.begin() + from, bytes_.begin() + to);
+}
+
+void MemoryWalStore::crash() {
+  bytes_.resize(synced_);
+  failed_ = false;
+  fail_next_sync_ = false;
+}
+
+}  // namespace sk::storage

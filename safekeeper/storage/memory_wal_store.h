@@ -1,0 +1,45 @@
+// MemoryWalStore: the in-memory twin of FileWalStore, for tests of the layers above. It keeps
+// what was synced apart from what was only written, so a simulated crash (crash()) loses
+// exactly the unsynced bytes, and it fails on demand as a disk does: appends with ENOSPC or EIO
+// (nothing written), fdatasync with EIO (the store then refuses everything, as the real one).
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "safekeeper/storage/wal_store.h"
+
+namespace sk::storage {
+
+class MemoryWalStore final : public WalStore {
+ public:
+  explicit MemoryWalStore(consensus::Lsn start_lsn) : start_lsn_(start_lsn) {}
+
+  consensus::Lsn start_lsn() const override { return start_lsn_; }
+  consensus::Lsn end_lsn() const override { return start_lsn_.plus_bytes(bytes_.size()); }
+  consensus::Lsn flush_lsn() const override { return start_lsn_.plus_bytes(synced_); }
+  Status append(consensus::Lsn begin, std::span<const std::uint8_t> bytes) override;
+  Status sync() override;
+  Status truncate(consensus::Lsn at) override;
+  Result<std::vector<std::uint8_t>> read(consensus::Lsn begin, consensus::Lsn end) const override;
+
+  // Appends fail with `code` (kNoSpace or kIoError) until clear_faults().
+  void fail_appends(ErrorCode code) { failing_appends_ = code; }
+  // The next sync fails with EIO, and the store refuses everything after it.
+  void fail_next_sync() { fail_next_sync_ = true; }
+  void clear_faults() { failing_appends_.reset(); }
+  // Power loss and restart: what was not synced is gone, and a failed store works again.
+  void crash();
+
+ private:
+  Status refuse_if_failed() const;
+
+  consensus::Lsn start_lsn_;
+  std::vector<std::uint8_t> bytes_;
+  std::size_t synced_ = 0;  // bytes_[0, synced_) are durable.
+  std::optional<ErrorCode> failing_appends_;
+  bool fail_next_sync_ = false;
+  bool failed_ = false;
+};
+
+}  // namespace sk::storage
