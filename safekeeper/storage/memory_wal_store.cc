@@ -38,6 +38,9 @@ Status MemoryWalStore::sync() {
     failed_ = true;
     return Error(ErrorCode::kIoError, "injected fault: fdatasync failed");
   }
+  if (synced_ != bytes_.size()) {
+    ++syncs_;
+  }
   synced_ = bytes_.size();
   return {};
 }

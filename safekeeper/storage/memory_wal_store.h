@@ -30,6 +30,8 @@ class MemoryWalStore final : public WalStore {
   void clear_faults() { failing_appends_.reset(); }
   // Power loss and restart: what was not synced is gone, and a failed store works again.
   void crash();
+  // Successful sync() calls that had something to make durable (the fdatasyncs a disk would do).
+  std::uint64_t syncs() const { return syncs_; }
 
  private:
   Status refuse_if_failed() const;
@@ -40,6 +42,7 @@ class MemoryWalStore final : public WalStore {
   std::optional<ErrorCode> failing_appends_;
   bool fail_next_sync_ = false;
   bool failed_ = false;
+  std::uint64_t syncs_ = 0;
 };
 
 }  // namespace sk::storage

@@ -1,0 +1,180 @@
+// Timeline; see timeline.h.
+#include "safekeeper/timeline/timeline.h"
+
+#include "consensus/overloaded.h"
+
+namespace sk::safekeeper {
+
+using consensus::AcceptorState;
+using consensus::Lsn;
+
+Timeline::Timeline(consensus::NodeId node_id, AcceptorState state, Lsn flush_lsn,
+                   storage::ControlStore& control, storage::WalStore& wal)
+    : acceptor_(node_id, state, flush_lsn),
+      control_(control),
+      wal_(wal),
+      durable_state_(std::move(state)) {}
+
+Result<std::unique_ptr<Timeline>> Timeline::create(consensus::NodeId node_id,
+                                                   const consensus::TimelineIdentity& identity,
+                                                   storage::ControlStore& control,
+                                                   storage::WalStore& wal) {
+  const storage::TimelineKey key{identity.tenant_id, identity.timeline_id};
+  auto existing = control.load(key);
+  if (!existing) {
+    return existing.error();
+  }
+  if (existing->has_value()) {
+    return Error(ErrorCode::kAlreadyExists,
+                 "timeline " + storage::timeline_name(key) + " already exists on this node");
+  }
+  if (wal.start_lsn() != identity.timeline_start_lsn || wal.end_lsn() != wal.start_lsn()) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "timeline " + storage::timeline_name(key) + ": its WAL directory is not empty");
+  }
+  AcceptorState state = AcceptorState::for_new_timeline(identity);
+  if (Status saved = control.save(state); !saved) {
+    return saved.error();
+  }
+  return std::unique_ptr<Timeline>(
+      new Timeline(node_id, std::move(state), wal.flush_lsn(), control, wal));
+}
+
+Result<std::unique_ptr<Timeline>> Timeline::open(consensus::NodeId node_id,
+                                                 const storage::TimelineKey& key,
+                                                 storage::ControlStore& control,
+                                                 storage::WalStore& wal) {
+  auto loaded = control.load(key);
+  if (!loaded) {
+    return loaded.error();
+  }
+  if (!loaded->has_value()) {
+    return Error(ErrorCode::kNotFound,
+                 "timeline " + storage::timeline_name(key) + " has no saved state on this node");
+  }
+  AcceptorState state = std::move(**loaded);
+  if (wal.start_lsn() != state.identity.timeline_start_lsn) {
+    return Error(ErrorCode::kCorruption, "timeline " + storage::timeline_name(key) +
+                                             ": WAL starts at " + wal.start_lsn().to_string() +
+                                             ", the timeline at " +
+                                             state.identity.timeline_start_lsn.to_string());
+  }
+  if (wal.flush_lsn() < state.commit_lsn) {
+    return Error(ErrorCode::kCorruption,
+                 "timeline " + storage::timeline_name(key) + ": WAL ends at " +
+                     wal.flush_lsn().to_string() + ", below the saved commit LSN " +
+                     state.commit_lsn.to_string() + " (acknowledged WAL is missing)");
+  }
+  return std::unique_ptr<Timeline>(
+      new Timeline(node_id, std::move(state), wal.flush_lsn(), control, wal));
+}
+
+Status Timeline::fail(Error error) {
+  failure_ = error;
+  replies_.clear();
+  return error;
+}
+
+Status Timeline::sync_wal() {
+  if (!wal_dirty_) {
+    return {};
+  }
+  if (Status synced = wal_.sync(); !synced) {
+    return synced;
+  }
+  wal_dirty_ = false;
+  return {};
+}
+
+Status Timeline::save(const AcceptorState& state) {
+  if (Status saved = control_.save(state); !saved) {
+    return saved;
+  }
+  durable_state_ = state;
+  return {};
+}
+
+Status Timeline::submit(consensus::NodeId from, const consensus::Message& message) {
+  if (failure_) {
+    return *failure_;
+  }
+  Result<consensus::Ready> ready = acceptor_.step(from, message);
+  if (!ready) {
+    return ready.error();
+  }
+  if (Status applied = apply(std::move(*ready)); !applied) {
+    return fail(applied.error());
+  }
+  return {};
+}
+
+Status Timeline::apply(consensus::Ready ready) {
+  if (ready.truncate_wal_at) {
+    if (Status s = wal_.truncate(*ready.truncate_wal_at); !s) {
+      return s;
+    }
+    wal_dirty_ = false;  // Truncation syncs what was pending.
+  }
+  if (ready.wal_write) {
+    if (Status s = wal_.append(ready.wal_write->begin_lsn, ready.wal_write->bytes); !s) {
+      return s;
+    }
+    wal_dirty_ = true;
+  }
+  // must_sync needs nothing here: commit_batch() syncs whatever is pending before any reply.
+  if (ready.persist) {
+    const bool same_promise = ready.persist->term == durable_state_.term &&
+                              ready.persist->history == durable_state_.history &&
+                              ready.persist->identity == durable_state_.identity;
+    if (same_promise) {
+      deferred_state_ = std::move(ready.persist);
+    } else {
+      if (Status s = sync_wal(); !s) {
+        return s;
+      }
+      if (Status s = save(*ready.persist); !s) {
+        return s;
+      }
+      deferred_state_.reset();  // The saved state includes any deferred change.
+    }
+  }
+  for (consensus::Outbound& out : ready.messages) {
+    replies_.push_back(std::move(out));
+  }
+  return {};
+}
+
+Result<std::vector<consensus::Outbound>> Timeline::commit_batch() {
+  if (failure_) {
+    return *failure_;
+  }
+  if (Status s = sync_wal(); !s) {
+    return fail(s.error()).error();
+  }
+  if (deferred_state_) {
+    if (Status s = save(*deferred_state_); !s) {
+      return fail(s.error()).error();
+    }
+    deferred_state_.reset();
+  }
+  std::vector<consensus::Outbound> replies = std::move(replies_);
+  replies_.clear();
+  for (consensus::Outbound& out : replies) {
+    if (!out.attach_wal) {
+      continue;
+    }
+    auto* response = std::get_if<consensus::ReadWalResponse>(&out.message);
+    if (response == nullptr) {
+      continue;
+    }
+    auto bytes = wal_.read(response->begin_lsn, response->end_lsn);
+    if (!bytes) {
+      return fail(bytes.error()).error();
+    }
+    response->wal = std::move(*bytes);
+    out.attach_wal = false;
+  }
+  return replies;
+}
+
+}  // namespace sk::safekeeper

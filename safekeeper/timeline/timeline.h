@@ -1,0 +1,77 @@
+// Timeline: one timeline's acceptor on this node. Drives the pure consensus::Acceptor against
+// the node's stores in the order the Ready contract demands (consensus/ready.h), with group
+// commit: messages are submitted one by one, and commit_batch() makes all their effects durable
+// with one WAL fdatasync before any reply is released.
+//
+// Within a batch, Readys are carried out in order:
+//   * a truncation at once (the WAL store makes it durable);
+//   * WAL writes appended, synced at commit_batch();
+//   * a state change of term or history persisted at once, after syncing the WAL written so
+//     far: WAL that a later Ready writes under the new history must never be durable while the
+//     old history is what a restart would read (the truncate-then-adopt order of ready.h);
+//   * a change of commit or truncate LSN only: deferred, the latest persisted once per batch,
+//     after the WAL sync (it may name WAL the batch wrote).
+// Replies leave only after all of that, so none depends on anything a crash could take back.
+//
+// A storage error (ENOSPC, EIO) leaves the in-memory acceptor ahead of the disk, so the
+// timeline stops: every later submit and commit_batch fails with the first error, and the node
+// reopens the timeline from its stores (as after a crash) once the cause is fixed.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "consensus/acceptor.h"
+#include "safekeeper/storage/control_store.h"
+#include "safekeeper/storage/wal_store.h"
+
+namespace sk::safekeeper {
+
+class Timeline {
+ public:
+  // A timeline new to this node: its initial state is saved before anything else.
+  // kAlreadyExists if the control store holds a state for it.
+  static Result<std::unique_ptr<Timeline>> create(consensus::NodeId node_id,
+                                                  const consensus::TimelineIdentity& identity,
+                                                  storage::ControlStore& control,
+                                                  storage::WalStore& wal);
+  // A timeline hosted before: its saved state and its WAL as recovered. kNotFound without a
+  // saved state; kCorruption if the WAL ends below the saved commit LSN (acknowledged WAL is
+  // gone) or begins elsewhere than the timeline.
+  static Result<std::unique_ptr<Timeline>> open(consensus::NodeId node_id,
+                                                const storage::TimelineKey& key,
+                                                storage::ControlStore& control,
+                                                storage::WalStore& wal);
+
+  // Steps the acceptor with one message and carries out its Ready as described above. An error
+  // from the acceptor (malformed message, another timeline) changes nothing: the caller closes
+  // that connection. A storage error stops the timeline.
+  Status submit(consensus::NodeId from, const consensus::Message& message);
+  // Makes the batch durable and returns its replies in order, ReadWalResponses filled in.
+  Result<std::vector<consensus::Outbound>> commit_batch();
+
+  const consensus::Acceptor& acceptor() const { return acceptor_; }
+  // The state as saved in the control store.
+  const consensus::AcceptorState& durable_state() const { return durable_state_; }
+  const std::optional<Error>& failure() const { return failure_; }
+
+ private:
+  Timeline(consensus::NodeId node_id, consensus::AcceptorState state, consensus::Lsn flush_lsn,
+           storage::ControlStore& control, storage::WalStore& wal);
+  Status apply(consensus::Ready ready);
+  Status sync_wal();
+  Status save(const consensus::AcceptorState& state);
+  Status fail(Error error);
+
+  consensus::Acceptor acceptor_;
+  storage::ControlStore& control_;
+  storage::WalStore& wal_;
+  consensus::AcceptorState durable_state_;
+  std::optional<consensus::AcceptorState> deferred_state_;
+  bool wal_dirty_ = false;
+  std::vector<consensus::Outbound> replies_;
+  std::optional<Error> failure_;
+};
+
+}  // namespace sk::safekeeper
