@@ -1,0 +1,148 @@
+// Node; see node.h.
+#include "safekeeper/node/node.h"
+
+#include <system_error>
+
+namespace sk::safekeeper {
+
+namespace fs = std::filesystem;
+using storage::LmdbEnv;
+using storage::TimelineKey;
+
+namespace {
+
+constexpr std::string_view kNodeIdKey = "node_id";
+
+}  // namespace
+
+Node::Node(NodeOptions options) : options_(std::move(options)) {}
+
+Node::~Node() = default;
+
+fs::path Node::wal_dir(const TimelineKey& key) const {
+  return options_.data_dir / "timelines" / key.tenant_id.to_hex() / key.timeline_id.to_hex();
+}
+
+Result<std::unique_ptr<Node>> Node::open(const NodeOptions& options, Report& report) {
+  std::error_code ec;
+  if (!fs::is_directory(options.data_dir, ec)) {
+    return Error(ErrorCode::kIoError, "data directory " + options.data_dir.string() +
+                                          " does not exist or is not a directory");
+  }
+  const fs::path control_dir = options.data_dir / "control";
+  fs::create_directories(control_dir, ec);
+  if (ec) {
+    return Error(ErrorCode::kIoError,
+                 "cannot create " + control_dir.string() + ": " + ec.message());
+  }
+  std::unique_ptr<Node> node(new Node(options));
+  auto env = LmdbEnv::open(control_dir, {.map_size_bytes = options.lmdb_map_size_bytes});
+  if (!env) {
+    return env.error();
+  }
+  node->env_ = std::move(*env);
+  node->control_ = std::make_unique<storage::LmdbControlStore>(*node->env_);
+  if (Status owned = node->check_node_id(); !owned) {
+    return owned.error();
+  }
+  auto keys = node->control_->list();
+  if (!keys) {
+    return keys.error();
+  }
+  for (const TimelineKey& key : *keys) {
+    node->open_timeline(key, report);
+  }
+  return node;
+}
+
+Status Node::check_node_id() {
+  const std::string ours = std::to_string(options_.node_id.value());
+  auto stored = env_->get(LmdbEnv::Database::kMeta, kNodeIdKey);
+  if (!stored) {
+    return stored.error();
+  }
+  if (!stored->has_value()) {
+    return env_->put(LmdbEnv::Database::kMeta, kNodeIdKey, ours);
+  }
+  if (**stored != ours) {
+    return Error(ErrorCode::kFailedPrecondition, "data directory " + options_.data_dir.string() +
+                                                     " belongs to node " + **stored +
+                                                     ", not to node " + ours);
+  }
+  return {};
+}
+
+void Node::open_timeline(const TimelineKey& key, Report& report) {
+  const std::string name = storage::timeline_name(key);
+  auto state = control_->load(key);
+  if (!state) {
+    report.push_back("timeline " + name + ": not opened: " + state.error().to_string());
+    broken_.emplace(key, state.error());
+    return;
+  }
+  const consensus::TimelineIdentity& identity = (*state)->identity;
+  auto wal = storage::FileWalStore::open(wal_dir(key), identity.timeline_start_lsn,
+                                         identity.wal_seg_size_bytes);
+  if (!wal) {
+    report.push_back("timeline " + name + ": not opened: " + wal.error().to_string());
+    broken_.emplace(key, wal.error());
+    return;
+  }
+  const storage::WalRecoveryReport& recovered = wal->report;
+  if (recovered.cut) {
+    report.push_back("timeline " + name + ": WAL cut back at " + recovered.end_lsn.to_string() +
+                     " (" + recovered.cut->file + " offset " +
+                     std::to_string(recovered.cut->offset) + ": " + recovered.cut->why + ")");
+  }
+  for (const std::string& file : recovered.removed_files) {
+    report.push_back("timeline " + name + ": removed " + file + " (beyond the WAL's end)");
+  }
+  auto timeline = Timeline::open(options_.node_id, key, *control_, *wal->store);
+  if (!timeline) {
+    report.push_back("timeline " + name + ": not opened: " + timeline.error().to_string());
+    broken_.emplace(key, timeline.error());
+    return;
+  }
+  report.push_back("timeline " + name + ": term " +
+                   std::to_string((*timeline)->acceptor().term().value()) + ", flush " +
+                   recovered.end_lsn.to_string() + ", commit " +
+                   (*timeline)->durable_state().commit_lsn.to_string());
+  hosted_.emplace(key, Hosted{std::move(wal->store), std::move(*timeline)});
+}
+
+Result<Timeline*> Node::create_timeline(const consensus::TimelineIdentity& identity) {
+  const TimelineKey key{identity.tenant_id, identity.timeline_id};
+  if (hosted_.contains(key) || broken_.contains(key)) {
+    return Error(ErrorCode::kAlreadyExists,
+                 "timeline " + storage::timeline_name(key) + " already exists on this node");
+  }
+  // The WAL directory first, then the control state: a crash in between leaves an empty WAL
+  // directory and no saved state, which the next create reuses.
+  auto wal = storage::FileWalStore::open(wal_dir(key), identity.timeline_start_lsn,
+                                         identity.wal_seg_size_bytes);
+  if (!wal) {
+    return wal.error();
+  }
+  auto timeline = Timeline::create(options_.node_id, identity, *control_, *wal->store);
+  if (!timeline) {
+    return timeline.error();
+  }
+  Timeline* created = timeline->get();
+  hosted_.emplace(key, Hosted{std::move(wal->store), std::move(*timeline)});
+  return created;
+}
+
+Timeline* Node::timeline(const TimelineKey& key) {
+  auto it = hosted_.find(key);
+  return it == hosted_.end() ? nullptr : it->second.timeline.get();
+}
+
+std::vector<TimelineKey> Node::timelines() const {
+  std::vector<TimelineKey> keys;
+  for (const auto& [key, hosted] : hosted_) {
+    keys.push_back(key);
+  }
+  return keys;
+}
+
+}  // namespace sk::safekeeper

@@ -1,0 +1,68 @@
+// Node: everything one safekeeper keeps on disk, and the timelines it hosts. Owns the data
+// directory:
+//
+//   <data dir>/control/                       the node's LMDB environment (control states)
+//   <data dir>/timelines/<tenant>/<timeline>/  one timeline's WAL segment files
+//
+// open() recovers every timeline whose control state is saved: its WAL is replayed (torn tails
+// cut back and reported), and the pair is checked (the WAL must reach the saved commit LSN). A
+// timeline that cannot be opened is kept aside with its error, so that one damaged timeline
+// never stops the others; the error is reported, never ignored.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "safekeeper/storage/file_wal_store.h"
+#include "safekeeper/storage/lmdb_control_store.h"
+#include "safekeeper/timeline/timeline.h"
+
+namespace sk::safekeeper {
+
+struct NodeOptions {
+  consensus::NodeId node_id;
+  std::filesystem::path data_dir;
+  std::uint64_t lmdb_map_size_bytes = std::uint64_t{64} << 20;
+};
+
+class Node {
+ public:
+  // Lines for the log: what recovery found and did, per timeline.
+  using Report = std::vector<std::string>;
+
+  // kFailedPrecondition when the data directory belongs to another node id; kIoError when it is
+  // missing or unusable; errors of the LMDB environment as they are.
+  static Result<std::unique_ptr<Node>> open(const NodeOptions& options, Report& report);
+  ~Node();
+
+  // A timeline new to this node. kAlreadyExists if it is hosted (or kept aside) already.
+  Result<Timeline*> create_timeline(const consensus::TimelineIdentity& identity);
+  // nullptr if not hosted, or kept aside (see broken()).
+  Timeline* timeline(const storage::TimelineKey& key);
+  std::vector<storage::TimelineKey> timelines() const;
+  // Timelines found on disk that could not be opened, with why.
+  const std::map<storage::TimelineKey, Error>& broken() const { return broken_; }
+
+  consensus::NodeId node_id() const { return options_.node_id; }
+
+ private:
+  struct Hosted {
+    std::unique_ptr<storage::FileWalStore> wal;
+    std::unique_ptr<Timeline> timeline;
+  };
+  explicit Node(NodeOptions options);
+  std::filesystem::path wal_dir(const storage::TimelineKey& key) const;
+  Status check_node_id();
+  void open_timeline(const storage::TimelineKey& key, Report& report);
+
+  NodeOptions options_;
+  std::unique_ptr<storage::LmdbEnv> env_;
+  std::unique_ptr<storage::LmdbControlStore> control_;
+  std::map<storage::TimelineKey, Hosted> hosted_;
+  std::map<storage::TimelineKey, Error> broken_;
+};
+
+}  // namespace sk::safekeeper

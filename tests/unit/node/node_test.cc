@@ -1,0 +1,151 @@
+// Node on a real data directory: timelines survive a restart, recovery is reported, a damaged
+// timeline is kept aside without stopping the others, and a data directory is bound to its node.
+#include "safekeeper/node/node.h"
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/temp_dir.h"
+#include "tests/unit/consensus/test_timeline.h"
+
+namespace sk::safekeeper {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace sk::consensus;
+using consensus::test_support::at;
+using consensus::test_support::kStart;
+using consensus::test_support::test_identity;
+using sk::testing::TempDir;
+
+const NodeId kProposer(101);
+
+TimelineIdentity identity_of(std::uint8_t n) {
+  TimelineIdentity identity = test_identity();
+  TimelineId::Bytes id{};
+  id[15] = n;
+  identity.timeline_id = TimelineId(id);
+  identity.wal_seg_size_bytes = 1u << 20;
+  return identity;
+}
+
+storage::TimelineKey key_of(const TimelineIdentity& identity) {
+  return {identity.tenant_id, identity.timeline_id};
+}
+
+bool mentions(const Node::Report& report, const std::string& text) {
+  for (const std::string& line : report) {
+    if (line.find(text) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+class NodeTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Node> open_node(NodeId id = NodeId(1)) {
+    report_.clear();
+    auto node = Node::open({.node_id = id, .data_dir = dir_.path()}, report_);
+    EXPECT_TRUE(node.has_value()) << node.error().to_string();
+    return node ? std::move(*node) : nullptr;
+  }
+  // Elects term 1 on `timeline` and appends `size` bytes committed up to `commit`.
+  static void write_wal(Timeline& timeline, std::uint64_t size, std::uint64_t commit) {
+    const TermHistory history({{Term(0), kStart}, {Term(1), kStart}});
+    for (const Message& message :
+         {Message(VoteRequest{Term(1)}), Message(ProposerElected{Term(1), kStart, history}),
+          Message(AppendRequest{Term(1), kStart, at(size), kStart, kStart,
+                                std::vector<std::uint8_t>(size, 7)}),
+          Message(AppendRequest{Term(1), at(size), at(size), at(commit), kStart, {}})}) {
+      ASSERT_TRUE(timeline.submit(kProposer, message).has_value());
+      ASSERT_TRUE(timeline.commit_batch().has_value());
+    }
+  }
+
+  TempDir dir_{"sk_node"};
+  Node::Report report_;
+};
+
+TEST_F(NodeTest, Timelines_SurviveARestart) {
+  {
+    auto node = open_node();
+    ASSERT_NE(node, nullptr);
+    auto created = node->create_timeline(identity_of(1));
+    ASSERT_TRUE(created.has_value()) << created.error().to_string();
+    write_wal(**created, 500, 500);
+    ASSERT_TRUE(node->create_timeline(identity_of(2)).has_value());
+  }
+  auto node = open_node();
+  ASSERT_NE(node, nullptr);
+  EXPECT_EQ(node->timelines().size(), 2u);
+  Timeline* timeline = node->timeline(key_of(identity_of(1)));
+  ASSERT_NE(timeline, nullptr);
+  EXPECT_EQ(timeline->acceptor().term(), Term(1));
+  EXPECT_EQ(timeline->acceptor().flush_lsn(), at(500));
+  EXPECT_EQ(timeline->durable_state().commit_lsn, at(500));
+  EXPECT_TRUE(mentions(report_, "flush " + at(500).to_string()))
+      << ::testing::PrintToString(report_);
+  EXPECT_TRUE(node->broken().empty());
+}
+
+TEST_F(NodeTest, CreateTwice_IsAlreadyExists) {
+  auto node = open_node();
+  ASSERT_NE(node, nullptr);
+  ASSERT_TRUE(node->create_timeline(identity_of(1)).has_value());
+  auto again = node->create_timeline(identity_of(1));
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
+}
+
+TEST_F(NodeTest, LostAcknowledgedWal_KeepsThatTimelineAsideAndOpensTheOthers) {
+  {
+    auto node = open_node();
+    ASSERT_NE(node, nullptr);
+    auto damaged = node->create_timeline(identity_of(1));
+    ASSERT_TRUE(damaged.has_value());
+    write_wal(**damaged, 300, 300);
+    auto intact = node->create_timeline(identity_of(2));
+    ASSERT_TRUE(intact.has_value());
+    write_wal(**intact, 200, 200);
+  }
+  // Zero the damaged timeline's only segment file: its committed WAL is gone.
+  const fs::path wal = dir_.path() / "timelines" / identity_of(1).tenant_id.to_hex() /
+                       identity_of(1).timeline_id.to_hex();
+  for (const auto& entry : fs::directory_iterator(wal)) {
+    const auto size = fs::file_size(entry.path());
+    std::ofstream(entry.path(), std::ios::binary | std::ios::trunc)
+        .write(std::string(size, '\0').data(), static_cast<std::streamsize>(size));
+  }
+  auto node = open_node();
+  ASSERT_NE(node, nullptr);
+  EXPECT_EQ(node->timeline(key_of(identity_of(1))), nullptr);
+  ASSERT_EQ(node->broken().size(), 1u);
+  EXPECT_EQ(node->broken().at(key_of(identity_of(1))).code(), ErrorCode::kCorruption);
+  EXPECT_TRUE(mentions(report_, "below the saved commit LSN")) << ::testing::PrintToString(report_);
+  Timeline* intact = node->timeline(key_of(identity_of(2)));
+  ASSERT_NE(intact, nullptr);
+  EXPECT_EQ(intact->acceptor().flush_lsn(), at(200));
+}
+
+TEST_F(NodeTest, DataDirectoryOfAnotherNode_IsRefused) {
+  ASSERT_NE(open_node(NodeId(1)), nullptr);
+  Node::Report report;
+  auto other = Node::open({.node_id = NodeId(2), .data_dir = dir_.path()}, report);
+  ASSERT_FALSE(other.has_value());
+  EXPECT_EQ(other.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(other.error().message().find("belongs to node 1"), std::string::npos)
+      << other.error().message();
+}
+
+TEST_F(NodeTest, MissingDataDirectory_IsIoError) {
+  Node::Report report;
+  auto node = Node::open({.node_id = NodeId(1), .data_dir = dir_.path() / "missing"}, report);
+  ASSERT_FALSE(node.has_value());
+  EXPECT_EQ(node.error().code(), ErrorCode::kIoError);
+  EXPECT_NE(node.error().message().find("missing"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sk::safekeeper
