@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace sk {
@@ -36,6 +37,17 @@ constexpr std::string_view error_code_name(ErrorCode code) {
 #undef SK_ERROR_NAME
   }
   return "UNKNOWN";
+}
+
+// The code named `name` (as error_code_name spells it), if any.
+constexpr std::optional<ErrorCode> error_code_from_name(std::string_view name) {
+#define SK_ERROR_FROM_NAME(name_, wire, http) \
+  if (name == wire) {                         \
+    return ErrorCode::name_;                  \
+  }
+  SK_ERROR_CODES(SK_ERROR_FROM_NAME)
+#undef SK_ERROR_FROM_NAME
+  return std::nullopt;
 }
 
 constexpr int error_code_http_status(ErrorCode code) {

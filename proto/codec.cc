@@ -370,14 +370,14 @@ Result<consensus::Message> read_body(const proto::ReadWalResponse& in) {
 std::string describe_missing_body(const proto::Frame& frame) {
   const google::protobuf::UnknownFieldSet& unknown = frame.GetReflection()->GetUnknownFields(frame);
   if (unknown.field_count() == 0) {
-    return "frame without a body: got none, expected one of the body fields 4..12";
+    return "frame without a body: got none, expected one of the body fields 4..12 or 16";
   }
   std::string numbers;
   for (int i = 0; i < unknown.field_count(); ++i) {
     numbers += (i > 0 ? ", " : "") + std::to_string(unknown.field(i).number());
   }
   return "frame with an unknown body type: got field " + numbers +
-         ", expected one of the body fields 4..12";
+         ", expected one of the body fields 4..12 or 16";
 }
 
 Result<consensus::Message> read_body(const proto::Frame& frame, const TimelineKey& key) {
@@ -402,6 +402,12 @@ Result<consensus::Message> read_body(const proto::Frame& frame, const TimelineKe
       return read_body(frame.read_wal_request());
     case proto::Frame::kReadWalResponse:
       return read_body(frame.read_wal_response());
+    case proto::Frame::kError: {
+      const ErrorCode code =
+          error_code_from_name(frame.error().code()).value_or(ErrorCode::kInternal);
+      return Error(code, "peer closed the connection: " + frame.error().code() + ": " +
+                             frame.error().message());
+    }
     case proto::Frame::BODY_NOT_SET:
       break;
   }
@@ -445,6 +451,18 @@ std::string encode_frame(const TimelineKey& key, const consensus::Message& messa
                                                    " encodes to " + std::to_string(bytes.size()) +
                                                    " bytes, above kMaxFrameBytes");
   return bytes;
+}
+
+std::string encode_error_frame(const TimelineKey& key, const Error& error) {
+  proto::Frame frame;
+  frame.set_version(kWireVersion);
+  write_id(key.tenant_id, frame.mutable_tenant_id());
+  write_id(key.timeline_id, frame.mutable_timeline_id());
+  proto::ErrorReply* reply = frame.mutable_error();
+  reply->set_code(std::string(error_code_name(error.code())));
+  // Bounded, so that the frame always fits.
+  reply->set_message(error.message().substr(0, 4096));
+  return frame.SerializeAsString();
 }
 
 Result<DecodedFrame> decode_frame_for_any_timeline(std::string_view bytes) {

@@ -59,6 +59,11 @@ struct DecodedFrame {
   consensus::Message message;
 };
 
+// The frame that tells the peer why a connection is being closed. Decoding it (either decode
+// function) gives back `error` as an Error with the same code, its message prefixed with
+// "peer closed the connection: ".
+std::string encode_error_frame(const TimelineKey& key, const Error& error);
+
 // As decode_frame, for a connection that does not know its timeline yet (the first frame, a
 // ProposerGreeting, says which one it is). Returns kWrongTimeline only for a ProposerGreeting
 // whose own identity names another timeline than its frame header.
