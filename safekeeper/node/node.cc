@@ -97,7 +97,7 @@ void Node::open_timeline(const TimelineKey& key, Report& report) {
   for (const std::string& file : recovered.removed_files) {
     report.push_back("timeline " + name + ": removed " + file + " (beyond the WAL's end)");
   }
-  auto timeline = Timeline::open(options_.node_id, key, *control_, *wal->store);
+  auto timeline = Timeline::open(options_.node_id, key, *control_, *wal->store, options_.timeline);
   if (!timeline) {
     report.push_back("timeline " + name + ": not opened: " + timeline.error().to_string());
     broken_.emplace(key, timeline.error());
@@ -123,7 +123,8 @@ Result<Timeline*> Node::create_timeline(const consensus::TimelineIdentity& ident
   if (!wal) {
     return wal.error();
   }
-  auto timeline = Timeline::create(options_.node_id, identity, *control_, *wal->store);
+  auto timeline =
+      Timeline::create(options_.node_id, identity, *control_, *wal->store, options_.timeline);
   if (!timeline) {
     return timeline.error();
   }

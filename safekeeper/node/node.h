@@ -26,6 +26,7 @@ struct NodeOptions {
   consensus::NodeId node_id;
   std::filesystem::path data_dir;
   std::uint64_t lmdb_map_size_bytes = std::uint64_t{64} << 20;
+  TimelineOptions timeline;
 };
 
 class Node {

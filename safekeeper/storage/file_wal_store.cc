@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -235,6 +236,18 @@ Status FileWalStore::recover_segment(std::uint64_t segno, WalRecoveryReport& rep
       }
       segment.extents.push_back({frame.lsn, offset + kWalFrameHeaderBytes, frame.data.size()});
       end_lsn_ = frame_end;
+    } else if (frame.kind == WalFrameKind::kPositions) {
+      if (frame.lsn > end_lsn_ || frame.truncate_lsn > frame.lsn) {
+        torn = "positions (commit " + frame.lsn.to_string() + ") beyond the log's end " +
+               end_lsn_.to_string();
+        break;
+      }
+      // Positions only move forward; the largest recorded is the latest.
+      const WalPositions recorded{frame.lsn, frame.truncate_lsn};
+      positions_ = positions_
+                       ? WalPositions{std::max(positions_->commit_lsn, recorded.commit_lsn),
+                                      std::max(positions_->truncate_lsn, recorded.truncate_lsn)}
+                       : recorded;
     } else {
       if (frame.lsn > end_lsn_ || frame.lsn < seg_begin) {
         torn = "a truncation to " + frame.lsn.to_string() + " where the log ends at " +
@@ -388,6 +401,36 @@ Status FileWalStore::append(Lsn begin, std::span<const std::uint8_t> bytes) {
   return {};
 }
 
+Status FileWalStore::write_positions(WalPositions positions) {
+  const std::uint64_t segno =
+      end_lsn_ > start_lsn_ ? pgwal::segment_number(Lsn(end_lsn_.value() - 1), seg_size_bytes_)
+                            : pgwal::segment_number(start_lsn_, seg_size_bytes_);
+  Result<Segment*> segment = writable_segment(segno);
+  if (!segment) {
+    return segment.error();
+  }
+  std::vector<std::uint8_t> frame;
+  append_positions_frame(positions.commit_lsn, positions.truncate_lsn, frame);
+  return write_frames(segno, **segment, frame);
+}
+
+Status FileWalStore::record_positions(WalPositions positions) {
+  if (Status s = refuse_if_failed(); !s) {
+    return s;
+  }
+  if (positions.commit_lsn > end_lsn_ || positions.truncate_lsn > positions.commit_lsn) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "positions commit " + positions.commit_lsn.to_string() + ", truncate " +
+                     positions.truncate_lsn.to_string() + " with the WAL ending at " +
+                     end_lsn_.to_string());
+  }
+  if (Status s = write_positions(positions); !s) {
+    return s;
+  }
+  pending_positions_ = positions;
+  return {};
+}
+
 Status FileWalStore::sync() {
   if (Status s = refuse_if_failed(); !s) {
     return s;
@@ -409,6 +452,9 @@ Status FileWalStore::sync() {
     }
   }
   flush_lsn_ = end_lsn_;
+  if (pending_positions_) {
+    positions_ = std::exchange(pending_positions_, std::nullopt);
+  }
   return {};
 }
 
@@ -471,6 +517,12 @@ Status FileWalStore::truncate(Lsn at) {
     }
   }
   end_lsn_ = at;
+  // The latest positions may have been in a removed segment: record them again below the cut.
+  if (positions_ && positions_->commit_lsn <= at && at > start_lsn_) {
+    if (Status s = write_positions(*positions_); !s) {
+      return s;
+    }
+  }
   return sync();
 }
 

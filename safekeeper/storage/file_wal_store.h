@@ -56,6 +56,8 @@ class FileWalStore final : public WalStore {
   consensus::Lsn flush_lsn() const override { return flush_lsn_; }
   Status append(consensus::Lsn begin, std::span<const std::uint8_t> bytes) override;
   Status sync() override;
+  Status record_positions(WalPositions positions) override;
+  std::optional<WalPositions> positions() const override { return positions_; }
   Status truncate(consensus::Lsn at) override;
   Result<std::vector<std::uint8_t>> read(consensus::Lsn begin, consensus::Lsn end) const override;
 
@@ -83,6 +85,8 @@ class FileWalStore final : public WalStore {
   Status create_segment_file(std::uint64_t segno);
   Status write_frames(std::uint64_t segno, Segment& segment,
                       const std::vector<std::uint8_t>& frames);
+  // Writes a positions frame in the segment holding the log's last byte (or its first segment).
+  Status write_positions(WalPositions positions);
   Status sync_directory();
   Status refuse_if_failed() const;
   void close_segment(Segment& segment);
@@ -93,6 +97,8 @@ class FileWalStore final : public WalStore {
   consensus::Lsn end_lsn_;
   consensus::Lsn flush_lsn_;
   std::map<std::uint64_t, Segment> segments_;
+  std::optional<WalPositions> positions_;          // Synced.
+  std::optional<WalPositions> pending_positions_;  // Recorded, not yet synced.
   // Set by a failed fdatasync: nothing is accepted afterwards.
   std::optional<std::string> failed_;
 };

@@ -1,6 +1,8 @@
 // MemoryWalStore; see memory_wal_store.h.
 #include "safekeeper/storage/memory_wal_store.h"
 
+#include <utility>
+
 namespace sk::storage {
 
 using consensus::Lsn;
@@ -38,10 +40,27 @@ Status MemoryWalStore::sync() {
     failed_ = true;
     return Error(ErrorCode::kIoError, "injected fault: fdatasync failed");
   }
-  if (synced_ != bytes_.size()) {
+  if (synced_ != bytes_.size() || pending_positions_) {
     ++syncs_;
   }
   synced_ = bytes_.size();
+  if (pending_positions_) {
+    positions_ = std::exchange(pending_positions_, std::nullopt);
+  }
+  return {};
+}
+
+Status MemoryWalStore::record_positions(WalPositions positions) {
+  if (Status s = refuse_if_failed(); !s) {
+    return s;
+  }
+  if (positions.commit_lsn > end_lsn() || positions.truncate_lsn > positions.commit_lsn) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "positions commit " + positions.commit_lsn.to_string() + ", truncate " +
+                     positions.truncate_lsn.to_string() + " with the WAL ending at " +
+                     end_lsn().to_string());
+  }
+  pending_positions_ = positions;
   return {};
 }
 
@@ -75,6 +94,7 @@ Result<std::vector<std::uint8_t>> MemoryWalStore::read(Lsn begin, Lsn end) const
 
 void MemoryWalStore::crash() {
   bytes_.resize(synced_);
+  pending_positions_.reset();
   failed_ = false;
   fail_next_sync_ = false;
 }

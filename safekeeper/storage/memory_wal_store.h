@@ -20,6 +20,8 @@ class MemoryWalStore final : public WalStore {
   consensus::Lsn flush_lsn() const override { return start_lsn_.plus_bytes(synced_); }
   Status append(consensus::Lsn begin, std::span<const std::uint8_t> bytes) override;
   Status sync() override;
+  Status record_positions(WalPositions positions) override;
+  std::optional<WalPositions> positions() const override { return positions_; }
   Status truncate(consensus::Lsn at) override;
   Result<std::vector<std::uint8_t>> read(consensus::Lsn begin, consensus::Lsn end) const override;
 
@@ -38,7 +40,9 @@ class MemoryWalStore final : public WalStore {
 
   consensus::Lsn start_lsn_;
   std::vector<std::uint8_t> bytes_;
-  std::size_t synced_ = 0;  // bytes_[0, synced_) are durable.
+  std::size_t synced_ = 0;                         // bytes_[0, synced_) are durable.
+  std::optional<WalPositions> positions_;          // Synced.
+  std::optional<WalPositions> pending_positions_;  // Recorded, lost by a crash.
   std::optional<ErrorCode> failing_appends_;
   bool fail_next_sync_ = false;
   bool failed_ = false;

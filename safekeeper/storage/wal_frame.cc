@@ -56,6 +56,13 @@ void append_truncate_frame(consensus::Lsn end, std::vector<std::uint8_t>& out) {
   append_frame(WalFrameKind::kTruncate, end, {}, out);
 }
 
+void append_positions_frame(consensus::Lsn commit_lsn, consensus::Lsn truncate_lsn,
+                            std::vector<std::uint8_t>& out) {
+  std::vector<std::uint8_t> data;
+  put_le(data, truncate_lsn.value(), 8);
+  append_frame(WalFrameKind::kPositions, commit_lsn, data, out);
+}
+
 WalFrameScan scan_wal_frame(std::span<const std::uint8_t> bytes) {
   using Outcome = WalFrameScan::Outcome;
   const std::size_t look = std::min(bytes.size(), kWalFrameHeaderBytes);
@@ -85,15 +92,28 @@ WalFrameScan scan_wal_frame(std::span<const std::uint8_t> bytes) {
     return {
         Outcome::kTorn, {}, "frame version " + std::to_string(version) + " (this build reads 1)"};
   }
-  if (kind != static_cast<std::uint16_t>(WalFrameKind::kData) &&
-      kind != static_cast<std::uint16_t>(WalFrameKind::kTruncate)) {
-    return {Outcome::kTorn, {}, "unknown frame kind " + std::to_string(kind)};
-  }
-  if (kind == static_cast<std::uint16_t>(WalFrameKind::kTruncate) && length != 0) {
-    return {Outcome::kTorn, {}, "a truncate frame with data"};
+  consensus::Lsn truncate_lsn;
+  switch (kind) {
+    case static_cast<std::uint16_t>(WalFrameKind::kData):
+      break;
+    case static_cast<std::uint16_t>(WalFrameKind::kTruncate):
+      if (length != 0) {
+        return {Outcome::kTorn, {}, "a truncate frame with data"};
+      }
+      break;
+    case static_cast<std::uint16_t>(WalFrameKind::kPositions):
+      if (length != 8) {
+        return {Outcome::kTorn, {}, "a positions frame of " + std::to_string(length) + " bytes"};
+      }
+      truncate_lsn = consensus::Lsn(get_le(data, 0, 8));
+      break;
+    default:
+      return {Outcome::kTorn, {}, "unknown frame kind " + std::to_string(kind)};
   }
   return {Outcome::kFrame,
-          WalFrame{static_cast<WalFrameKind>(kind), lsn, data, kWalFrameHeaderBytes + length}, ""};
+          WalFrame{static_cast<WalFrameKind>(kind), lsn, truncate_lsn, data,
+                   kWalFrameHeaderBytes + length},
+          ""};
 }
 
 }  // namespace sk::storage

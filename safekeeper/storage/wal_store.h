@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -15,6 +16,13 @@
 #include "consensus/types.h"
 
 namespace sk::storage {
+
+// The acceptor's commit and truncate LSN, as recorded in the WAL.
+struct WalPositions {
+  consensus::Lsn commit_lsn;
+  consensus::Lsn truncate_lsn;
+  friend bool operator==(const WalPositions&, const WalPositions&) = default;
+};
 
 class WalStore {
  public:
@@ -34,6 +42,12 @@ class WalStore {
   // (the kernel may have dropped the unsynced pages; only a restart's recovery can tell what is
   // on disk).
   virtual Status sync() = 0;
+  // Records the acceptor's commit and truncate LSN (commit at most end_lsn()), durable with the
+  // next sync(). The acceptor's driver uses it for changes of these positions alone: they then
+  // ride on the WAL's fdatasync instead of costing a control-store commit each.
+  virtual Status record_positions(WalPositions positions) = 0;
+  // The last positions recorded and synced (as recovered at start-up, then as recorded since).
+  virtual std::optional<WalPositions> positions() const = 0;
   // Drops every byte at and after `at` (start_lsn() <= at <= end_lsn()); durable on return.
   virtual Status truncate(consensus::Lsn at) = 0;
   // The bytes [begin, end), within [start_lsn(), end_lsn()).

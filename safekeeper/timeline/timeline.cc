@@ -1,6 +1,9 @@
 // Timeline; see timeline.h.
 #include "safekeeper/timeline/timeline.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "consensus/overloaded.h"
 
 namespace sk::safekeeper {
@@ -9,16 +12,20 @@ using consensus::AcceptorState;
 using consensus::Lsn;
 
 Timeline::Timeline(consensus::NodeId node_id, AcceptorState state, Lsn flush_lsn,
-                   storage::ControlStore& control, storage::WalStore& wal)
+                   Lsn saved_commit_lsn, storage::ControlStore& control, storage::WalStore& wal,
+                   TimelineOptions options)
     : acceptor_(node_id, state, flush_lsn),
       control_(control),
       wal_(wal),
-      durable_state_(std::move(state)) {}
+      options_(options),
+      durable_state_(std::move(state)),
+      saved_commit_lsn_(saved_commit_lsn) {}
 
 Result<std::unique_ptr<Timeline>> Timeline::create(consensus::NodeId node_id,
                                                    const consensus::TimelineIdentity& identity,
                                                    storage::ControlStore& control,
-                                                   storage::WalStore& wal) {
+                                                   storage::WalStore& wal,
+                                                   TimelineOptions options) {
   const storage::TimelineKey key{identity.tenant_id, identity.timeline_id};
   auto existing = control.load(key);
   if (!existing) {
@@ -36,14 +43,15 @@ Result<std::unique_ptr<Timeline>> Timeline::create(consensus::NodeId node_id,
   if (Status saved = control.save(state); !saved) {
     return saved.error();
   }
-  return std::unique_ptr<Timeline>(
-      new Timeline(node_id, std::move(state), wal.flush_lsn(), control, wal));
+  const Lsn saved_commit = state.commit_lsn;
+  return std::unique_ptr<Timeline>(new Timeline(node_id, std::move(state), wal.flush_lsn(),
+                                                saved_commit, control, wal, options));
 }
 
 Result<std::unique_ptr<Timeline>> Timeline::open(consensus::NodeId node_id,
                                                  const storage::TimelineKey& key,
                                                  storage::ControlStore& control,
-                                                 storage::WalStore& wal) {
+                                                 storage::WalStore& wal, TimelineOptions options) {
   auto loaded = control.load(key);
   if (!loaded) {
     return loaded.error();
@@ -53,6 +61,13 @@ Result<std::unique_ptr<Timeline>> Timeline::open(consensus::NodeId node_id,
                  "timeline " + storage::timeline_name(key) + " has no saved state on this node");
   }
   AcceptorState state = std::move(**loaded);
+  const Lsn saved_commit = state.commit_lsn;
+  // Changes of the commit and truncate LSN alone are recorded in the WAL (see commit_batch):
+  // the later of the two records is the durable one.
+  if (const std::optional<storage::WalPositions> positions = wal.positions()) {
+    state.commit_lsn = std::max(state.commit_lsn, positions->commit_lsn);
+    state.truncate_lsn = std::max(state.truncate_lsn, positions->truncate_lsn);
+  }
   if (wal.start_lsn() != state.identity.timeline_start_lsn) {
     return Error(ErrorCode::kCorruption, "timeline " + storage::timeline_name(key) +
                                              ": WAL starts at " + wal.start_lsn().to_string() +
@@ -65,8 +80,8 @@ Result<std::unique_ptr<Timeline>> Timeline::open(consensus::NodeId node_id,
                      wal.flush_lsn().to_string() + ", below the saved commit LSN " +
                      state.commit_lsn.to_string() + " (acknowledged WAL is missing)");
   }
-  return std::unique_ptr<Timeline>(
-      new Timeline(node_id, std::move(state), wal.flush_lsn(), control, wal));
+  return std::unique_ptr<Timeline>(new Timeline(node_id, std::move(state), wal.flush_lsn(),
+                                                saved_commit, control, wal, options));
 }
 
 Status Timeline::fail(Error error) {
@@ -91,6 +106,7 @@ Status Timeline::save(const AcceptorState& state) {
     return saved;
   }
   durable_state_ = state;
+  saved_commit_lsn_ = state.commit_lsn;
   return {};
 }
 
@@ -148,14 +164,26 @@ Result<std::vector<consensus::Outbound>> Timeline::commit_batch() {
   if (failure_) {
     return *failure_;
   }
+  if (deferred_state_) {
+    // Recorded in the WAL, so that the one fdatasync below makes it durable too.
+    const storage::WalPositions positions{deferred_state_->commit_lsn,
+                                          deferred_state_->truncate_lsn};
+    if (Status s = wal_.record_positions(positions); !s) {
+      return fail(s.error()).error();
+    }
+    wal_dirty_ = true;
+  }
   if (Status s = sync_wal(); !s) {
     return fail(s.error()).error();
   }
   if (deferred_state_) {
-    if (Status s = save(*deferred_state_); !s) {
-      return fail(s.error()).error();
+    AcceptorState state = *std::exchange(deferred_state_, std::nullopt);
+    if (state.commit_lsn.bytes_since(saved_commit_lsn_) >= options_.control_save_lag_bytes) {
+      if (Status s = save(state); !s) {
+        return fail(s.error()).error();
+      }
     }
-    deferred_state_.reset();
+    durable_state_ = std::move(state);
   }
   std::vector<consensus::Outbound> replies = std::move(replies_);
   replies_.clear();

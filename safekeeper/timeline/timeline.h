@@ -9,8 +9,12 @@
 //   * a state change of term or history persisted at once, after syncing the WAL written so
 //     far: WAL that a later Ready writes under the new history must never be durable while the
 //     old history is what a restart would read (the truncate-then-adopt order of ready.h);
-//   * a change of commit or truncate LSN only: deferred, the latest persisted once per batch,
-//     after the WAL sync (it may name WAL the batch wrote).
+//   * a change of commit or truncate LSN only: deferred, the latest recorded once per batch in
+//     the WAL itself (WalStore::record_positions), so the batch's one fdatasync makes it durable
+//     and no control-store commit is spent on it; open() takes the later of the control store's
+//     and the WAL's record. The control store is still given the commit LSN once it has moved
+//     by control_save_lag_bytes since it last was: that saved commit LSN is what lets open()
+//     notice WAL lost from under it (a wiped or damaged file), so it must not fall far behind.
 // Replies leave only after all of that, so none depends on anything a crash could take back.
 //
 // A storage error (ENOSPC, EIO) leaves the in-memory acceptor ahead of the disk, so the
@@ -28,6 +32,11 @@
 
 namespace sk::safekeeper {
 
+struct TimelineOptions {
+  // How far the commit LSN may run ahead of the control store's copy (see above).
+  std::uint64_t control_save_lag_bytes = std::uint64_t{16} << 20;
+};
+
 class Timeline {
  public:
   // A timeline new to this node: its initial state is saved before anything else.
@@ -35,14 +44,16 @@ class Timeline {
   static Result<std::unique_ptr<Timeline>> create(consensus::NodeId node_id,
                                                   const consensus::TimelineIdentity& identity,
                                                   storage::ControlStore& control,
-                                                  storage::WalStore& wal);
+                                                  storage::WalStore& wal,
+                                                  TimelineOptions options = {});
   // A timeline hosted before: its saved state and its WAL as recovered. kNotFound without a
   // saved state; kCorruption if the WAL ends below the saved commit LSN (acknowledged WAL is
   // gone) or begins elsewhere than the timeline.
   static Result<std::unique_ptr<Timeline>> open(consensus::NodeId node_id,
                                                 const storage::TimelineKey& key,
                                                 storage::ControlStore& control,
-                                                storage::WalStore& wal);
+                                                storage::WalStore& wal,
+                                                TimelineOptions options = {});
 
   // Steps the acceptor with one message and carries out its Ready as described above. An error
   // from the acceptor (malformed message, another timeline) changes nothing: the caller closes
@@ -52,13 +63,14 @@ class Timeline {
   Result<std::vector<consensus::Outbound>> commit_batch();
 
   const consensus::Acceptor& acceptor() const { return acceptor_; }
-  // The state as saved in the control store.
+  // The durable state: the control store's, with the positions the WAL recorded since.
   const consensus::AcceptorState& durable_state() const { return durable_state_; }
   const std::optional<Error>& failure() const { return failure_; }
 
  private:
   Timeline(consensus::NodeId node_id, consensus::AcceptorState state, consensus::Lsn flush_lsn,
-           storage::ControlStore& control, storage::WalStore& wal);
+           consensus::Lsn saved_commit_lsn, storage::ControlStore& control, storage::WalStore& wal,
+           TimelineOptions options);
   Status apply(consensus::Ready ready);
   Status sync_wal();
   Status save(const consensus::AcceptorState& state);
@@ -67,7 +79,9 @@ class Timeline {
   consensus::Acceptor acceptor_;
   storage::ControlStore& control_;
   storage::WalStore& wal_;
+  TimelineOptions options_;
   consensus::AcceptorState durable_state_;
+  consensus::Lsn saved_commit_lsn_;  // The control store's copy.
   std::optional<consensus::AcceptorState> deferred_state_;
   bool wal_dirty_ = false;
   std::vector<consensus::Outbound> replies_;

@@ -47,7 +47,10 @@ class NodeTest : public ::testing::Test {
  protected:
   std::unique_ptr<Node> open_node(NodeId id = NodeId(1)) {
     report_.clear();
-    auto node = Node::open({.node_id = id, .data_dir = dir_.path()}, report_);
+    // Every commit LSN also goes to the control store, so that lost WAL is always noticed.
+    auto node = Node::open(
+        {.node_id = id, .data_dir = dir_.path(), .timeline = {.control_save_lag_bytes = 1}},
+        report_);
     EXPECT_TRUE(node.has_value()) << node.error().to_string();
     return node ? std::move(*node) : nullptr;
   }
@@ -132,7 +135,7 @@ TEST_F(NodeTest, LostAcknowledgedWal_KeepsThatTimelineAsideAndOpensTheOthers) {
 TEST_F(NodeTest, DataDirectoryOfAnotherNode_IsRefused) {
   ASSERT_NE(open_node(NodeId(1)), nullptr);
   Node::Report report;
-  auto other = Node::open({.node_id = NodeId(2), .data_dir = dir_.path()}, report);
+  auto other = Node::open({.node_id = NodeId(2), .data_dir = dir_.path(), .timeline = {}}, report);
   ASSERT_FALSE(other.has_value());
   EXPECT_EQ(other.error().code(), ErrorCode::kFailedPrecondition);
   EXPECT_NE(other.error().message().find("belongs to node 1"), std::string::npos)
@@ -141,7 +144,8 @@ TEST_F(NodeTest, DataDirectoryOfAnotherNode_IsRefused) {
 
 TEST_F(NodeTest, MissingDataDirectory_IsIoError) {
   Node::Report report;
-  auto node = Node::open({.node_id = NodeId(1), .data_dir = dir_.path() / "missing"}, report);
+  auto node = Node::open(
+      {.node_id = NodeId(1), .data_dir = dir_.path() / "missing", .timeline = {}}, report);
   ASSERT_FALSE(node.has_value());
   EXPECT_EQ(node.error().code(), ErrorCode::kIoError);
   EXPECT_NE(node.error().message().find("missing"), std::string::npos);

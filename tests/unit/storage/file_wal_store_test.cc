@@ -285,6 +285,38 @@ TEST_F(FileWalStoreTest, FilesBeyondTheEnd_AreRemovedAndReported) {
   EXPECT_FALSE(fs::exists(wal / "000000010000000000000034.frames.creating"));
 }
 
+TEST_F(FileWalStoreTest, RecordedPositions_SurviveReopenAndTruncation) {
+  {
+    FileWalStore::Opened opened = open();
+    ASSERT_NE(opened.store, nullptr);
+    EXPECT_EQ(opened.store->positions(), std::nullopt);
+    append_ok(*opened.store, pattern(kSeg + 100, 1));
+    ASSERT_TRUE(
+        opened.store->record_positions({kStart.plus_bytes(50), kStart.plus_bytes(10)}).has_value());
+    EXPECT_EQ(opened.store->positions(), std::nullopt);  // Not synced yet.
+    ASSERT_TRUE(opened.store->sync().has_value());
+    // The latest positions land in the second segment, which the truncation below removes.
+    ASSERT_TRUE(opened.store->record_positions({kStart.plus_bytes(900), kStart.plus_bytes(50)})
+                    .has_value());
+    ASSERT_TRUE(opened.store->sync().has_value());
+    ASSERT_TRUE(opened.store->truncate(kStart.plus_bytes(1000)).has_value());
+  }
+  FileWalStore::Opened reopened = open();
+  ASSERT_NE(reopened.store, nullptr);
+  EXPECT_EQ(reopened.store->end_lsn(), kStart.plus_bytes(1000));
+  const WalPositions expected{kStart.plus_bytes(900), kStart.plus_bytes(50)};
+  EXPECT_EQ(reopened.store->positions(), expected);
+}
+
+TEST_F(FileWalStoreTest, PositionsBeyondTheEnd_AreInvalidArgument) {
+  FileWalStore::Opened opened = open();
+  ASSERT_NE(opened.store, nullptr);
+  append_ok(*opened.store, pattern(100, 1));
+  Status status = opened.store->record_positions({kStart.plus_bytes(101), kStart});
+  ASSERT_FALSE(status.has_value());
+  EXPECT_EQ(status.error().code(), ErrorCode::kInvalidArgument);
+}
+
 TEST_F(FileWalStoreTest, FrameOutsideItsSegment_IsCorruption) {
   {
     FileWalStore::Opened opened = open();

@@ -114,18 +114,72 @@ TEST_F(TimelineTest, CrashBeforeTheBatchCommits_LosesOnlyWhatWasNeverAnswered) {
   EXPECT_EQ((*reopened)->acceptor().term(), Term(1));
 }
 
-TEST_F(TimelineTest, CommitOnlyChanges_AreSavedOncePerBatchAfterTheWal) {
+TEST_F(TimelineTest, CommitOnlyChanges_RideOnTheBatchsWalSync_NotOnTheControlStore) {
   elect_term_1();
   submit_ok(append(0, 100));
   commit_ok();
+  const std::uint64_t syncs_before = wal_.syncs();
   submit_ok(append(100, 100, 100));
   submit_ok(append(200, 100, 200));
   EXPECT_EQ(timeline_->durable_state().commit_lsn, kStart);  // Deferred to the batch's end.
   commit_ok();
+  EXPECT_EQ(wal_.syncs(), syncs_before + 1);
   EXPECT_EQ(timeline_->durable_state().commit_lsn, at(200));
+  ASSERT_TRUE(wal_.positions().has_value());
+  EXPECT_EQ(wal_.positions()->commit_lsn, at(200));
+  // The control store was not written for it...
   auto saved = control_.load(storage::key_of(timeline_->durable_state()));
   ASSERT_TRUE(saved.has_value() && saved->has_value());
-  EXPECT_EQ((*saved)->commit_lsn, at(200));
+  EXPECT_EQ((*saved)->commit_lsn, kStart);
+  // ...and yet a restart finds it.
+  wal_.crash();
+  auto reopened =
+      Timeline::open(kNode, storage::key_of(timeline_->durable_state()), control_, wal_);
+  ASSERT_TRUE(reopened.has_value()) << reopened.error().to_string();
+  EXPECT_EQ((*reopened)->durable_state().commit_lsn, at(200));
+  EXPECT_EQ((*reopened)->acceptor().commit_lsn(), at(200));
+}
+
+TEST(TimelineLagTest, CommitFarAheadOfTheControlStore_IsSavedThere) {
+  storage::MemoryControlStore control;
+  storage::MemoryWalStore wal(kStart);
+  auto created =
+      Timeline::create(kNode, test_identity(), control, wal, {.control_save_lag_bytes = 150});
+  ASSERT_TRUE(created.has_value());
+  Timeline& timeline = **created;
+  const TermHistory history({{Term(0), kStart}, {Term(1), kStart}});
+  for (const Message& message :
+       {Message(VoteRequest{Term(1)}), Message(ProposerElected{Term(1), kStart, history}),
+        Message(AppendRequest{Term(1), kStart, at(400), kStart, kStart,
+                              std::vector<std::uint8_t>(400, 1)})}) {
+    ASSERT_TRUE(timeline.submit(kProposer, message).has_value());
+    ASSERT_TRUE(timeline.commit_batch().has_value());
+  }
+  auto saved_commit = [&] {
+    auto saved = control.load(storage::key_of(timeline.durable_state()));
+    return saved && saved->has_value() ? (*saved)->commit_lsn : Lsn(0);
+  };
+  for (std::uint64_t commit : {100, 200, 300}) {
+    ASSERT_TRUE(
+        timeline.submit(kProposer, AppendRequest{Term(1), at(400), at(400), at(commit), kStart, {}})
+            .has_value());
+    ASSERT_TRUE(timeline.commit_batch().has_value());
+  }
+  // 100 stays in the WAL only (less than 150 ahead); 200 is saved; 300 is 100 ahead of it.
+  EXPECT_EQ(saved_commit(), at(200));
+  EXPECT_EQ(timeline.durable_state().commit_lsn, at(300));
+}
+
+TEST_F(TimelineTest, CommitChangeOfAnUncommittedBatch_IsLostWithIt) {
+  elect_term_1();
+  submit_ok(append(0, 100));
+  commit_ok();
+  submit_ok(append(100, 0, 100));  // A heartbeat moving the commit LSN.
+  wal_.crash();
+  auto reopened =
+      Timeline::open(kNode, storage::key_of(timeline_->durable_state()), control_, wal_);
+  ASSERT_TRUE(reopened.has_value()) << reopened.error().to_string();
+  EXPECT_EQ((*reopened)->acceptor().commit_lsn(), kStart);
 }
 
 TEST_F(TimelineTest, NewHistory_IsSavedBeforeWalWrittenUnderIt) {
