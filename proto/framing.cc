@@ -40,9 +40,9 @@ Result<std::optional<std::string>> FrameReader::next() {
     length = (length << 8) | static_cast<unsigned char>(buffer_[consumed_ + i]);
   }
   if (length == 0 || length > kMaxFrameBytes) {
-    error_ = Error(ErrorCode::kMalformedMessage,
-                   "frame length " + std::to_string(length) + ": expected 1 to " +
-                       std::to_string(kMaxFrameBytes) + " bytes");
+    error_ = Error(ErrorCode::kMalformedMessage, "frame length " + std::to_string(length) +
+                                                     ": expected 1 to " +
+                                                     std::to_string(kMaxFrameBytes) + " bytes");
     return *error_;
   }
   if (buffered_bytes() < kFrameLengthBytes + length) {

@@ -110,7 +110,8 @@ Status Timeline::save(const AcceptorState& state) {
   return {};
 }
 
-Status Timeline::submit(consensus::NodeId from, const consensus::Message& message) {
+Status Timeline::submit(consensus::NodeId from, const consensus::Message& message,
+                        std::uint64_t tag) {
   if (failure_) {
     return *failure_;
   }
@@ -118,13 +119,13 @@ Status Timeline::submit(consensus::NodeId from, const consensus::Message& messag
   if (!ready) {
     return ready.error();
   }
-  if (Status applied = apply(std::move(*ready)); !applied) {
+  if (Status applied = apply(std::move(*ready), tag); !applied) {
     return fail(applied.error());
   }
   return {};
 }
 
-Status Timeline::apply(consensus::Ready ready) {
+Status Timeline::apply(consensus::Ready ready, std::uint64_t tag) {
   if (ready.truncate_wal_at) {
     if (Status s = wal_.truncate(*ready.truncate_wal_at); !s) {
       return s;
@@ -155,12 +156,12 @@ Status Timeline::apply(consensus::Ready ready) {
     }
   }
   for (consensus::Outbound& out : ready.messages) {
-    replies_.push_back(std::move(out));
+    replies_.push_back({tag, std::move(out)});
   }
   return {};
 }
 
-Result<std::vector<consensus::Outbound>> Timeline::commit_batch() {
+Result<std::vector<TaggedReply>> Timeline::commit_batch() {
   if (failure_) {
     return *failure_;
   }
@@ -185,9 +186,9 @@ Result<std::vector<consensus::Outbound>> Timeline::commit_batch() {
     }
     durable_state_ = std::move(state);
   }
-  std::vector<consensus::Outbound> replies = std::move(replies_);
+  std::vector<TaggedReply> replies = std::move(replies_);
   replies_.clear();
-  for (consensus::Outbound& out : replies) {
+  for (auto& [tag, out] : replies) {
     if (!out.attach_wal) {
       continue;
     }

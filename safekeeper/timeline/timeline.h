@@ -32,6 +32,13 @@
 
 namespace sk::safekeeper {
 
+// A reply of a batch, with the tag of the submit that produced it (the server tags with the
+// connection, so that each reply goes back where its request came from).
+struct TaggedReply {
+  std::uint64_t tag = 0;
+  consensus::Outbound out;
+};
+
 struct TimelineOptions {
   // How far the commit LSN may run ahead of the control store's copy (see above).
   std::uint64_t control_save_lag_bytes = std::uint64_t{16} << 20;
@@ -58,9 +65,9 @@ class Timeline {
   // Steps the acceptor with one message and carries out its Ready as described above. An error
   // from the acceptor (malformed message, another timeline) changes nothing: the caller closes
   // that connection. A storage error stops the timeline.
-  Status submit(consensus::NodeId from, const consensus::Message& message);
+  Status submit(consensus::NodeId from, const consensus::Message& message, std::uint64_t tag = 0);
   // Makes the batch durable and returns its replies in order, ReadWalResponses filled in.
-  Result<std::vector<consensus::Outbound>> commit_batch();
+  Result<std::vector<TaggedReply>> commit_batch();
 
   const consensus::Acceptor& acceptor() const { return acceptor_; }
   // The durable state: the control store's, with the positions the WAL recorded since.
@@ -71,7 +78,7 @@ class Timeline {
   Timeline(consensus::NodeId node_id, consensus::AcceptorState state, consensus::Lsn flush_lsn,
            consensus::Lsn saved_commit_lsn, storage::ControlStore& control, storage::WalStore& wal,
            TimelineOptions options);
-  Status apply(consensus::Ready ready);
+  Status apply(consensus::Ready ready, std::uint64_t tag);
   Status sync_wal();
   Status save(const consensus::AcceptorState& state);
   Status fail(Error error);
@@ -84,7 +91,7 @@ class Timeline {
   consensus::Lsn saved_commit_lsn_;  // The control store's copy.
   std::optional<consensus::AcceptorState> deferred_state_;
   bool wal_dirty_ = false;
-  std::vector<consensus::Outbound> replies_;
+  std::vector<TaggedReply> replies_;
   std::optional<Error> failure_;
 };
 

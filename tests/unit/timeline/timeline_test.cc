@@ -45,7 +45,13 @@ class TimelineTest : public ::testing::Test {
   std::vector<Outbound> commit_ok() {
     auto replies = timeline_->commit_batch();
     EXPECT_TRUE(replies.has_value()) << replies.error().to_string();
-    return replies ? std::move(*replies) : std::vector<Outbound>{};
+    std::vector<Outbound> out;
+    if (replies) {
+      for (TaggedReply& reply : *replies) {
+        out.push_back(std::move(reply.out));
+      }
+    }
+    return out;
   }
   // Vote for term 1 and adopt its history, each in its own batch.
   void elect_term_1() {

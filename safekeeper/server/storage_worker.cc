@@ -1,0 +1,123 @@
+// StorageWorker; see storage_worker.h.
+#include "safekeeper/server/storage_worker.h"
+
+#include <map>
+#include <set>
+#include <utility>
+
+namespace sk::safekeeper {
+
+StorageWorker::StorageWorker(Lookup lookup, Deliver deliver)
+    : lookup_(std::move(lookup)), deliver_(std::move(deliver)), thread_([this] { run(); }) {}
+
+StorageWorker::~StorageWorker() {
+  stop();
+}
+
+void StorageWorker::enqueue(Work work) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(work));
+  }
+  wake_.notify_one();
+}
+
+void StorageWorker::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+StorageWorker::Stats StorageWorker::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+void StorageWorker::run() {
+  for (;;) {
+    std::deque<Work> work;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) {
+        return;  // Stopping, and nothing left.
+      }
+      work.swap(queue_);
+    }
+    const std::size_t messages = work.size();
+    std::vector<Completion> completions = run_round(std::move(work));
+    {
+      std::lock_guard lock(mutex_);
+      ++stats_.rounds;
+      stats_.messages += messages;
+    }
+    deliver_(std::move(completions));
+  }
+}
+
+std::vector<StorageWorker::Completion> StorageWorker::run_round(std::deque<Work> work) {
+  std::map<std::uint64_t, Completion> by_connection;
+  auto completion = [&](std::uint64_t connection) -> Completion& {
+    Completion& c = by_connection[connection];
+    c.connection = connection;
+    return c;
+  };
+  // Timelines in the order first touched, with the connections that submitted to each.
+  std::vector<Timeline*> touched;
+  std::map<Timeline*, std::set<std::uint64_t>> submitters;
+
+  for (Work& item : work) {
+    Completion& c = completion(item.connection);
+    if (c.error) {
+      continue;  // The connection is being closed; the rest of its messages are void.
+    }
+    Timeline* timeline = lookup_(item.key);
+    if (timeline == nullptr) {
+      c.error = Error(ErrorCode::kNotFound, "timeline " + storage::timeline_name(item.key) +
+                                                " is not hosted on this safekeeper");
+      continue;
+    }
+    if (!submitters.contains(timeline)) {
+      touched.push_back(timeline);
+    }
+    submitters[timeline].insert(item.connection);
+    if (Status submitted = timeline->submit(item.from, item.message, item.connection); !submitted) {
+      c.error = submitted.error();
+    }
+  }
+
+  std::uint64_t batches = 0;
+  for (Timeline* timeline : touched) {
+    auto replies = timeline->commit_batch();
+    ++batches;
+    if (!replies) {
+      for (std::uint64_t connection : submitters[timeline]) {
+        Completion& c = completion(connection);
+        if (!c.error) {
+          c.error = replies.error();
+        }
+      }
+      continue;
+    }
+    for (TaggedReply& reply : *replies) {
+      completion(reply.tag).replies.push_back(std::move(reply.out));
+    }
+  }
+  {
+    std::lock_guard lock(mutex_);
+    stats_.batches += batches;
+  }
+  std::vector<Completion> completions;
+  completions.reserve(by_connection.size());
+  for (auto& [connection, c] : by_connection) {
+    completions.push_back(std::move(c));
+  }
+  return completions;
+}
+
+}  // namespace sk::safekeeper

@@ -1,0 +1,77 @@
+// StorageWorker: the one thread that touches the node's timelines and stores. Connections hand
+// it messages (enqueue, from any thread); it takes everything queued at once (a round), submits
+// each message to its timeline in arrival order, then commits each touched timeline's batch. So
+// every message that arrived while the previous round's fdatasync ran shares the next one: group
+// commit without a timer, and an acknowledgement never waits for more than one fdatasync beyond
+// its own.
+//
+// Results go back through `deliver`, called on the worker thread once per round with one
+// Completion per connection that had work in it; the server posts them to its I/O thread.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "safekeeper/timeline/timeline.h"
+
+namespace sk::safekeeper {
+
+class StorageWorker {
+ public:
+  struct Work {
+    std::uint64_t connection = 0;
+    storage::TimelineKey key;
+    consensus::NodeId from;
+    consensus::Message message;
+  };
+  // What one round did for one connection: its replies, in order, and, if one of its messages
+  // failed, why (the server then sends the replies, an error frame, and closes the connection;
+  // the connection's later messages of that round were not submitted).
+  struct Completion {
+    std::uint64_t connection = 0;
+    std::vector<consensus::Outbound> replies;
+    std::optional<Error> error;
+  };
+  // The timeline a key names, or nullptr; called on the worker thread only.
+  using Lookup = std::function<Timeline*(const storage::TimelineKey&)>;
+  using Deliver = std::function<void(std::vector<Completion>)>;
+
+  struct Stats {
+    std::uint64_t rounds = 0;
+    std::uint64_t messages = 0;
+    std::uint64_t batches = 0;  // Timeline batches committed (each at most one fdatasync).
+  };
+
+  StorageWorker(Lookup lookup, Deliver deliver);
+  // Stops as stop() does.
+  ~StorageWorker();
+  StorageWorker(const StorageWorker&) = delete;
+  StorageWorker& operator=(const StorageWorker&) = delete;
+
+  void enqueue(Work work);
+  // Finishes the round in progress and every message queued before the call, then ends the
+  // thread: a SIGTERM never abandons an fdatasync half way or drops an accepted message.
+  void stop();
+  Stats stats() const;
+
+ private:
+  void run();
+  std::vector<Completion> run_round(std::deque<Work> work);
+
+  Lookup lookup_;
+  Deliver deliver_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Work> queue_;
+  bool stopping_ = false;
+  Stats stats_;
+  std::thread thread_;  // Last: started once everything above exists.
+};
+
+}  // namespace sk::safekeeper
