@@ -14,6 +14,7 @@ namespace sk {
   X(kMalformedMessage, "MALFORMED_MESSAGE", 400)               \
   X(kWrongTimeline, "WRONG_TIMELINE", 409)                     \
   X(kNotFound, "NOT_FOUND", 404)                               \
+  X(kMethodNotAllowed, "METHOD_NOT_ALLOWED", 405)              \
   X(kAlreadyExists, "ALREADY_EXISTS", 409)                     \
   X(kFailedPrecondition, "FAILED_PRECONDITION", 412)           \
   X(kCorruption, "CORRUPTION", 500)                            \

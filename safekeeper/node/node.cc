@@ -41,7 +41,9 @@ Result<std::unique_ptr<Node>> Node::open(const NodeOptions& options, Report& rep
     return env.error();
   }
   node->env_ = std::move(*env);
-  node->control_ = std::make_unique<storage::LmdbControlStore>(*node->env_);
+  node->lmdb_control_ = std::make_unique<storage::LmdbControlStore>(*node->env_);
+  node->control_ =
+      std::make_unique<storage::MeteredControlStore>(*node->lmdb_control_, *node->io_metrics_);
   if (Status owned = node->check_node_id(); !owned) {
     return owned.error();
   }
@@ -97,7 +99,8 @@ void Node::open_timeline(const TimelineKey& key, Report& report) {
   for (const std::string& file : recovered.removed_files) {
     report.push_back("timeline " + name + ": removed " + file + " (beyond the WAL's end)");
   }
-  auto timeline = Timeline::open(options_.node_id, key, *control_, *wal->store, options_.timeline);
+  auto metered = std::make_unique<storage::MeteredWalStore>(*wal->store, *io_metrics_);
+  auto timeline = Timeline::open(options_.node_id, key, *control_, *metered, options_.timeline);
   if (!timeline) {
     report.push_back("timeline " + name + ": not opened: " + timeline.error().to_string());
     broken_.emplace(key, timeline.error());
@@ -107,7 +110,7 @@ void Node::open_timeline(const TimelineKey& key, Report& report) {
                    std::to_string((*timeline)->acceptor().term().value()) + ", flush " +
                    recovered.end_lsn.to_string() + ", commit " +
                    (*timeline)->durable_state().commit_lsn.to_string());
-  hosted_.emplace(key, Hosted{std::move(wal->store), std::move(*timeline)});
+  hosted_.emplace(key, Hosted{std::move(wal->store), std::move(metered), std::move(*timeline)});
 }
 
 Result<Timeline*> Node::create_timeline(const consensus::TimelineIdentity& identity) {
@@ -123,13 +126,14 @@ Result<Timeline*> Node::create_timeline(const consensus::TimelineIdentity& ident
   if (!wal) {
     return wal.error();
   }
+  auto metered = std::make_unique<storage::MeteredWalStore>(*wal->store, *io_metrics_);
   auto timeline =
-      Timeline::create(options_.node_id, identity, *control_, *wal->store, options_.timeline);
+      Timeline::create(options_.node_id, identity, *control_, *metered, options_.timeline);
   if (!timeline) {
     return timeline.error();
   }
   Timeline* created = timeline->get();
-  hosted_.emplace(key, Hosted{std::move(wal->store), std::move(*timeline)});
+  hosted_.emplace(key, Hosted{std::move(wal->store), std::move(metered), std::move(*timeline)});
   return created;
 }
 

@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "safekeeper/storage/file_wal_store.h"
+#include "safekeeper/storage/io_metrics.h"
 #include "safekeeper/storage/lmdb_control_store.h"
+#include "safekeeper/storage/metered_stores.h"
 #include "safekeeper/timeline/timeline.h"
 
 namespace sk::safekeeper {
@@ -48,10 +50,15 @@ class Node {
   const std::map<storage::TimelineKey, Error>& broken() const { return broken_; }
 
   consensus::NodeId node_id() const { return options_.node_id; }
+  const NodeOptions& options() const { return options_; }
+  // What every hosted timeline's stores did; readable from any thread.
+  const storage::IoMetrics& io_metrics() const { return *io_metrics_; }
 
  private:
+  // Members in the order they are built; the timeline (destroyed first) uses the metered store.
   struct Hosted {
     std::unique_ptr<storage::FileWalStore> wal;
+    std::unique_ptr<storage::MeteredWalStore> metered_wal;
     std::unique_ptr<Timeline> timeline;
   };
   explicit Node(NodeOptions options);
@@ -60,8 +67,10 @@ class Node {
   void open_timeline(const storage::TimelineKey& key, Report& report);
 
   NodeOptions options_;
+  std::unique_ptr<storage::IoMetrics> io_metrics_ = std::make_unique<storage::IoMetrics>();
   std::unique_ptr<storage::LmdbEnv> env_;
-  std::unique_ptr<storage::LmdbControlStore> control_;
+  std::unique_ptr<storage::LmdbControlStore> lmdb_control_;
+  std::unique_ptr<storage::MeteredControlStore> control_;
   std::map<storage::TimelineKey, Hosted> hosted_;
   std::map<storage::TimelineKey, Error> broken_;
 };

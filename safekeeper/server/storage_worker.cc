@@ -22,6 +22,17 @@ void StorageWorker::enqueue(Work work) {
   wake_.notify_one();
 }
 
+void StorageWorker::post(std::function<void()> task) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+      return;
+    }
+    tasks_.push_back(std::move(task));
+  }
+  wake_.notify_one();
+}
+
 void StorageWorker::stop() {
   {
     std::lock_guard lock(mutex_);
@@ -41,13 +52,21 @@ StorageWorker::Stats StorageWorker::stats() const {
 void StorageWorker::run() {
   for (;;) {
     std::deque<Work> work;
+    std::deque<std::function<void()>> tasks;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) {
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty() || !tasks_.empty(); });
+      if (queue_.empty() && tasks_.empty()) {
         return;  // Stopping, and nothing left.
       }
       work.swap(queue_);
+      tasks.swap(tasks_);
+    }
+    for (auto& task : tasks) {
+      task();
+    }
+    if (work.empty()) {
+      continue;
     }
     const std::size_t messages = work.size();
     std::vector<Completion> completions = run_round(std::move(work));
@@ -73,6 +92,7 @@ std::vector<StorageWorker::Completion> StorageWorker::run_round(std::deque<Work>
 
   for (Work& item : work) {
     Completion& c = completion(item.connection);
+    ++c.messages;
     if (c.error) {
       continue;  // The connection is being closed; the rest of its messages are void.
     }

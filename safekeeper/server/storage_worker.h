@@ -35,6 +35,7 @@ class StorageWorker {
   // the connection's later messages of that round were not submitted).
   struct Completion {
     std::uint64_t connection = 0;
+    std::size_t messages = 0;  // How many of the connection's messages the round consumed.
     std::vector<consensus::Outbound> replies;
     std::optional<Error> error;
   };
@@ -55,6 +56,10 @@ class StorageWorker {
   StorageWorker& operator=(const StorageWorker&) = delete;
 
   void enqueue(Work work);
+  // Runs `task` on the worker thread before the next round's messages: the way other threads
+  // (HTTP) read or change timelines, which only the worker thread may touch. Tasks queued before
+  // stop() run; tasks queued after it are dropped (the process is going down).
+  void post(std::function<void()> task);
   // Finishes the round in progress and every message queued before the call, then ends the
   // thread: a SIGTERM never abandons an fdatasync half way or drops an accepted message.
   void stop();
@@ -69,6 +74,7 @@ class StorageWorker {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Work> queue_;
+  std::deque<std::function<void()>> tasks_;
   bool stopping_ = false;
   Stats stats_;
   std::thread thread_;  // Last: started once everything above exists.

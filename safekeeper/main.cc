@@ -1,0 +1,118 @@
+// The safekeeper daemon: opens the node's data directory, then serves the proposer protocol and
+// the HTTP API until SIGTERM or SIGINT, when it stops accepting, lets the storage worker finish
+// every fdatasync already under way and exits 0. Bad flags exit 2 and an unusable data
+// directory exits 1, each with one line on stderr.
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "safekeeper/node/node.h"
+#include "safekeeper/server/api_routes.h"
+#include "safekeeper/server/config.h"
+#include "safekeeper/server/http_api.h"
+#include "safekeeper/server/log.h"
+#include "safekeeper/server/proposer_server.h"
+#include "safekeeper/server/storage_worker.h"
+
+#ifndef SK_VERSION
+#define SK_VERSION "dev"
+#endif
+
+namespace {
+
+using namespace sk::safekeeper;
+
+int run(const Config& config) {
+  set_log_level(config.log_level);
+  Node::Report report;
+  auto opened = Node::open({.node_id = config.node_id,
+                            .data_dir = config.data_dir,
+                            .lmdb_map_size_bytes = config.lmdb_map_size_bytes,
+                            .timeline = {}},
+                           report);
+  for (const std::string& line : report) {
+    log_info(line);
+  }
+  if (!opened) {
+    std::fprintf(stderr, "safekeeper: cannot start: %s\n", opened.error().to_string().c_str());
+    return 1;
+  }
+  Node& node = **opened;
+  for (const auto& [key, error] : node.broken()) {
+    log_error("timeline " + sk::storage::timeline_name(key) +
+              " is kept aside and not served: " + error.to_string());
+  }
+
+  boost::asio::io_context io;
+  std::unique_ptr<ProposerServer> proposers;
+  StorageWorker worker([&node](const sk::storage::TimelineKey& key) { return node.timeline(key); },
+                       [&proposers](std::vector<StorageWorker::Completion> completions) {
+                         proposers->deliver(std::move(completions));
+                       });
+  proposers = std::make_unique<ProposerServer>(io, worker);
+  ApiRoutes routes(
+      node, worker, *proposers,
+      [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); }, SK_VERSION);
+  HttpApi http(io, routes);
+
+  auto proposer_port = proposers->listen(config.listen_proposer.host, config.listen_proposer.port);
+  auto http_port = proposer_port ? http.listen(config.listen_http.host, config.listen_http.port)
+                                 : sk::Result<std::uint16_t>(proposer_port.error());
+  if (!proposer_port || !http_port) {
+    std::fprintf(stderr, "safekeeper: cannot start: %s\n",
+                 (!proposer_port ? proposer_port : http_port).error().to_string().c_str());
+    worker.stop();
+    return 1;
+  }
+
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) {
+      return;
+    }
+    log_info(std::string(signal == SIGTERM ? "SIGTERM" : "SIGINT") +
+             ": stopping (in-flight fdatasyncs finish first)");
+    proposers->stop();
+    http.stop();
+    io.stop();
+  });
+  log_info("safekeeper " + std::to_string(node.node_id().value()) +
+           " (" SK_VERSION ") listening: proposer " + config.listen_proposer.host + ":" +
+           std::to_string(*proposer_port) + ", http " + config.listen_http.host + ":" +
+           std::to_string(*http_port) + "; " + std::to_string(node.timelines().size()) +
+           " timelines");
+  io.run();
+  worker.stop();
+  const StorageWorker::Stats stats = worker.stats();
+  log_info("stopped after " + std::to_string(stats.messages) + " messages in " +
+           std::to_string(stats.batches) + " batches");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  auto command = parse_command_line(args);
+  if (!command) {
+    std::fprintf(stderr, "safekeeper: %s\n", command.error().message().c_str());
+    return 2;
+  }
+  switch (command->action) {
+    case CommandLine::Action::kHelp:
+      std::fputs(usage().c_str(), stdout);
+      return 0;
+    case CommandLine::Action::kVersion:
+      std::puts("safekeeper " SK_VERSION);
+      return 0;
+    case CommandLine::Action::kRun:
+      break;
+  }
+  return run(command->config);
+}

@@ -1,0 +1,458 @@
+// ApiRoutes; see api_routes.h.
+#include "safekeeper/server/api_routes.h"
+
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include <boost/json.hpp>
+
+#include "safekeeper/metrics/prometheus_text.h"
+#include "safekeeper/pgwal/segment_name.h"
+
+namespace sk::safekeeper {
+
+namespace json = boost::json;
+using consensus::Lsn;
+
+namespace {
+
+constexpr std::uint32_t kDefaultPgVersion = 150000;
+constexpr std::uint32_t kDefaultWalSegSize = 16 * 1024 * 1024;
+
+ApiResponse json_response(int status, const json::value& body) {
+  ApiResponse response;
+  response.status = status;
+  response.body = json::serialize(body);
+  response.body += '\n';
+  return response;
+}
+
+ApiResponse error_response(const Error& error, const std::string& request_id) {
+  json::object inner{{"code", error_code_name(error.code())}, {"message", error.message()}};
+  json::object body{{"error", std::move(inner)}, {"request_id", request_id}};
+  return json_response(error_code_http_status(error.code()), body);
+}
+
+// "/v1/tenants/x/timelines" -> {"v1", "tenants", "x", "timelines"}; the query is ignored.
+std::vector<std::string> path_segments(std::string_view target) {
+  target = target.substr(0, target.find('?'));
+  std::vector<std::string> segments;
+  std::size_t pos = 0;
+  while (pos < target.size()) {
+    const std::size_t next = target.find('/', pos);
+    const std::size_t end = next == std::string_view::npos ? target.size() : next;
+    if (end > pos) {
+      segments.emplace_back(target.substr(pos, end - pos));
+    }
+    pos = end + 1;
+  }
+  return segments;
+}
+
+template <class Id>
+Result<Id> parse_id(std::string_view what, std::string_view text) {
+  auto id = Id::parse_hex(text);
+  if (!id) {
+    return Error(ErrorCode::kInvalidArgument,
+                 std::string(what) + " '" + std::string(text) + "' is not 32 hex digits");
+  }
+  return *id;
+}
+
+json::object timeline_json(const Timeline& timeline) {
+  const consensus::AcceptorState& state = timeline.acceptor().state();
+  const consensus::TimelineIdentity& identity = state.identity;
+  json::array history;
+  for (const consensus::TermSwitch& entry : state.history.entries()) {
+    history.push_back(json::object{{"term", entry.term.value()}, {"lsn", entry.lsn.to_string()}});
+  }
+  const Lsn term_start =
+      state.history.empty() ? identity.timeline_start_lsn : state.history.entries().back().lsn;
+  json::object out{
+      {"tenant_id", identity.tenant_id.to_hex()},
+      {"timeline_id", identity.timeline_id.to_hex()},
+      {"system_id", std::to_string(identity.system_id)},
+      {"pg_version", identity.pg_version},
+      {"wal_seg_size", identity.wal_seg_size_bytes},
+      {"start_lsn", identity.timeline_start_lsn.to_string()},
+      {"term", state.term.value()},
+      {"term_history", std::move(history)},
+      {"term_start_lsn", term_start.to_string()},
+      {"flush_lsn", timeline.acceptor().flush_lsn().to_string()},
+      {"commit_lsn", state.commit_lsn.to_string()},
+      {"truncate_lsn", state.truncate_lsn.to_string()},
+      {"status", timeline.failure() ? "failed" : "active"},
+  };
+  if (timeline.failure()) {
+    out["error"] = json::object{{"code", error_code_name(timeline.failure()->code())},
+                                {"message", timeline.failure()->message()}};
+  }
+  return out;
+}
+
+// Adds the proposer connected to the timeline `object` describes (I/O thread).
+void add_connected_proposer(json::object& object, const storage::TimelineKey& key,
+                            const std::vector<ProposerConnectionInfo>& connections) {
+  json::value proposer = nullptr;
+  for (const ProposerConnectionInfo& c : connections) {
+    if (c.timeline == key) {
+      proposer = json::object{{"proposer_id", c.proposer_id.value()}, {"peer", c.peer}};
+    }
+  }
+  object["connected_proposer"] = std::move(proposer);
+}
+
+// The identity a create request asks for. Fields: timeline_id (required), start_lsn (required,
+// "X/X"), system_id (decimal string or number, default 0 = learnt from nobody: any system id
+// is then accepted), pg_version (default 150000), wal_seg_size (default 16 MiB).
+Result<consensus::TimelineIdentity> parse_create_request(const std::string& tenant,
+                                                         const std::string& body) {
+  consensus::TimelineIdentity identity;
+  auto tenant_id = parse_id<consensus::TenantId>("tenant id", tenant);
+  if (!tenant_id) {
+    return tenant_id.error();
+  }
+  identity.tenant_id = *tenant_id;
+  boost::system::error_code ec;
+  const json::value parsed = json::parse(body, ec);
+  if (ec || !parsed.is_object()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "the request body must be a JSON object" + (ec ? ": " + ec.message() : ""));
+  }
+  const json::object& request = parsed.as_object();
+  auto string_field = [&](std::string_view name) -> const json::string* {
+    const json::value* v = request.if_contains(name);
+    return v != nullptr && v->is_string() ? &v->as_string() : nullptr;
+  };
+  const json::string* timeline_id = string_field("timeline_id");
+  if (timeline_id == nullptr) {
+    return Error(ErrorCode::kInvalidArgument, "timeline_id (32 hex digits) is required");
+  }
+  auto parsed_timeline = parse_id<consensus::TimelineId>("timeline id", *timeline_id);
+  if (!parsed_timeline) {
+    return parsed_timeline.error();
+  }
+  identity.timeline_id = *parsed_timeline;
+  const json::string* start_lsn = string_field("start_lsn");
+  if (start_lsn == nullptr) {
+    return Error(ErrorCode::kInvalidArgument, "start_lsn (as X/X) is required");
+  }
+  auto start = Lsn::parse(*start_lsn);
+  if (!start || start->value() == 0) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "start_lsn '" + std::string(*start_lsn) + "' is not a non-zero LSN (X/X)");
+  }
+  identity.timeline_start_lsn = *start;
+  identity.pg_version = kDefaultPgVersion;
+  identity.wal_seg_size_bytes = kDefaultWalSegSize;
+  if (const json::value* v = request.if_contains("system_id")) {
+    std::optional<std::uint64_t> system_id;
+    if (v->is_uint64()) {
+      system_id = v->as_uint64();
+    } else if (v->is_int64() && v->as_int64() >= 0) {
+      system_id = static_cast<std::uint64_t>(v->as_int64());
+    } else if (v->is_string()) {
+      const std::string text(v->as_string());
+      char* end = nullptr;
+      errno = 0;
+      const unsigned long long n = std::strtoull(text.c_str(), &end, 10);
+      if (!text.empty() && text[0] != '-' && errno == 0 && end == text.c_str() + text.size()) {
+        system_id = n;
+      }
+    }
+    if (!system_id) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "system_id must be an unsigned 64-bit integer (a number or a decimal string)");
+    }
+    identity.system_id = *system_id;
+  }
+  if (const json::value* v = request.if_contains("pg_version")) {
+    if (!v->is_number() || !v->is_int64() || v->as_int64() < 150000 || v->as_int64() > 159999) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "pg_version must be a PostgreSQL 15 version number (150000 to 159999)");
+    }
+    identity.pg_version = static_cast<std::uint32_t>(v->as_int64());
+  }
+  if (const json::value* v = request.if_contains("wal_seg_size")) {
+    if (!v->is_int64() || v->as_int64() <= 0 ||
+        !pgwal::is_valid_segment_size(static_cast<std::uint64_t>(v->as_int64()))) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "wal_seg_size must be a power of two from 1 MiB to 1 GiB");
+    }
+    identity.wal_seg_size_bytes = static_cast<std::uint32_t>(v->as_int64());
+  }
+  if (identity.timeline_start_lsn.value() % 8 != 0) {
+    return Error(ErrorCode::kInvalidArgument, "start_lsn must be 8-byte aligned");
+  }
+  return identity;
+}
+
+}  // namespace
+
+ApiRoutes::ApiRoutes(Node& node, StorageWorker& worker, const ProposerServer& proposers,
+                     RunOnIo run_on_io, std::string version)
+    : node_(node),
+      worker_(worker),
+      proposers_(proposers),
+      run_on_io_(std::move(run_on_io)),
+      version_(std::move(version)) {}
+
+void ApiRoutes::handle(ApiRequest request, Respond respond) {
+  const std::vector<std::string> path = path_segments(request.target);
+  auto method_not_allowed = [&](std::string allow) {
+    ApiResponse response =
+        error_response(Error(ErrorCode::kMethodNotAllowed, request.method + " is not allowed on " +
+                                                               request.target + "; use " + allow),
+                       request.request_id);
+    response.headers.emplace_back("Allow", std::move(allow));
+    respond(std::move(response));
+  };
+  auto only_get = [&]() {
+    if (request.method == "GET" || request.method == "HEAD") {
+      return true;
+    }
+    method_not_allowed("GET");
+    return false;
+  };
+  if (path == std::vector<std::string>{"metrics"}) {
+    if (only_get()) {
+      get_metrics(std::move(respond));
+    }
+    return;
+  }
+  if (path == std::vector<std::string>{"v1", "status"}) {
+    if (only_get()) {
+      get_status(request, std::move(respond));
+    }
+    return;
+  }
+  if (path.size() == 4 && path[0] == "v1" && path[1] == "tenants" && path[3] == "timelines") {
+    if (request.method == "POST") {
+      create_timeline(request, path[2], std::move(respond));
+    } else if (request.method == "GET") {
+      list_timelines(request, path[2], std::move(respond));
+    } else {
+      method_not_allowed("GET, POST");
+    }
+    return;
+  }
+  if (path.size() == 5 && path[0] == "v1" && path[1] == "tenants" && path[3] == "timelines") {
+    if (only_get()) {
+      get_timeline(request, path[2], path[4], std::move(respond));
+    }
+    return;
+  }
+  respond(error_response(Error(ErrorCode::kNotFound, "no route for " + request.target),
+                         request.request_id));
+}
+
+void ApiRoutes::get_status(const ApiRequest& request, Respond respond) {
+  worker_.post([this, request_id = request.request_id, respond = std::move(respond)]() mutable {
+    json::array broken;
+    for (const auto& [key, error] : node_.broken()) {
+      broken.push_back(json::object{{"tenant_id", key.tenant_id.to_hex()},
+                                    {"timeline_id", key.timeline_id.to_hex()},
+                                    {"error", error.to_string()}});
+    }
+    json::object body{{"node_id", node_.node_id().value()},
+                      {"version", version_},
+                      {"timelines", node_.timelines().size()},
+                      {"broken_timelines", std::move(broken)}};
+    run_on_io_([this, body = std::move(body), respond = std::move(respond)]() mutable {
+      body["proposer_connections"] = proposers_.connections().size();
+      respond(json_response(200, body));
+    });
+  });
+}
+
+void ApiRoutes::list_timelines(const ApiRequest& request, const std::string& tenant,
+                               Respond respond) {
+  auto tenant_id = parse_id<consensus::TenantId>("tenant id", tenant);
+  if (!tenant_id) {
+    respond(error_response(tenant_id.error(), request.request_id));
+    return;
+  }
+  worker_.post([this, tenant_id = *tenant_id, respond = std::move(respond)]() mutable {
+    auto objects = std::make_shared<std::vector<std::pair<storage::TimelineKey, json::object>>>();
+    for (const storage::TimelineKey& key : node_.timelines()) {
+      if (key.tenant_id == tenant_id) {
+        objects->emplace_back(key, timeline_json(*node_.timeline(key)));
+      }
+    }
+    run_on_io_([this, objects, respond = std::move(respond)]() mutable {
+      const auto connections = proposers_.connections();
+      json::array list;
+      for (auto& [key, object] : *objects) {
+        add_connected_proposer(object, key, connections);
+        list.push_back(std::move(object));
+      }
+      respond(json_response(200, json::object{{"timelines", std::move(list)}}));
+    });
+  });
+}
+
+void ApiRoutes::create_timeline(const ApiRequest& request, const std::string& tenant,
+                                Respond respond) {
+  auto identity = parse_create_request(tenant, request.body);
+  if (!identity) {
+    respond(error_response(identity.error(), request.request_id));
+    return;
+  }
+  worker_.post([this, identity = *identity, request_id = request.request_id,
+                respond = std::move(respond)]() mutable {
+    const storage::TimelineKey key{identity.tenant_id, identity.timeline_id};
+    int status = 201;
+    Timeline* timeline = node_.timeline(key);
+    if (timeline != nullptr) {
+      // Idempotent: the same parameters again get the timeline; different ones a conflict.
+      if (timeline->acceptor().state().identity != identity) {
+        auto error = Error(ErrorCode::kAlreadyExists,
+                           "timeline " + storage::timeline_name(key) +
+                               " exists with other parameters (system id, version, segment "
+                               "size or start LSN)");
+        run_on_io_([respond = std::move(respond), response = error_response(error, request_id)] {
+          respond(response);
+        });
+        return;
+      }
+      status = 200;
+    } else {
+      auto created = node_.create_timeline(identity);
+      if (!created) {
+        run_on_io_([respond = std::move(respond),
+                    response = error_response(created.error(), request_id)] { respond(response); });
+        return;
+      }
+      timeline = *created;
+    }
+    run_on_io_([this, status, key, object = timeline_json(*timeline),
+                respond = std::move(respond)]() mutable {
+      add_connected_proposer(object, key, proposers_.connections());
+      respond(json_response(status, object));
+    });
+  });
+}
+
+void ApiRoutes::get_timeline(const ApiRequest& request, const std::string& tenant,
+                             const std::string& timeline, Respond respond) {
+  auto tenant_id = parse_id<consensus::TenantId>("tenant id", tenant);
+  auto timeline_id = parse_id<consensus::TimelineId>("timeline id", timeline);
+  if (!tenant_id || !timeline_id) {
+    respond(
+        error_response(!tenant_id ? tenant_id.error() : timeline_id.error(), request.request_id));
+    return;
+  }
+  const storage::TimelineKey key{*tenant_id, *timeline_id};
+  worker_.post([this, key, request_id = request.request_id,
+                respond = std::move(respond)]() mutable {
+    Timeline* found = node_.timeline(key);
+    if (found == nullptr) {
+      const auto broken = node_.broken().find(key);
+      const Error error =
+          broken != node_.broken().end()
+              ? Error(broken->second.code(),
+                      "timeline " + storage::timeline_name(key) +
+                          " could not be opened: " + broken->second.message())
+              : Error(ErrorCode::kNotFound,
+                      "timeline " + storage::timeline_name(key) + " is not hosted here");
+      run_on_io_([respond = std::move(respond), response = error_response(error, request_id)] {
+        respond(response);
+      });
+      return;
+    }
+    run_on_io_([this, key, object = timeline_json(*found), respond = std::move(respond)]() mutable {
+      add_connected_proposer(object, key, proposers_.connections());
+      respond(json_response(200, object));
+    });
+  });
+}
+
+void ApiRoutes::get_metrics(Respond respond) {
+  struct TimelineGauges {
+    storage::TimelineKey key;
+    std::uint64_t term = 0;
+    std::uint64_t flush_lsn = 0;
+    std::uint64_t commit_lsn = 0;
+    std::uint64_t term_start_lsn = 0;
+  };
+  worker_.post([this, respond = std::move(respond)]() mutable {
+    std::vector<TimelineGauges> gauges;
+    for (const storage::TimelineKey& key : node_.timelines()) {
+      const Timeline& t = *node_.timeline(key);
+      const auto& state = t.acceptor().state();
+      gauges.push_back({key, state.term.value(), t.acceptor().flush_lsn().value(),
+                        state.commit_lsn.value(),
+                        state.history.empty() ? 0 : state.history.entries().back().lsn.value()});
+    }
+    const std::size_t broken = node_.broken().size();
+    run_on_io_([this, gauges = std::move(gauges), broken, respond = std::move(respond)] {
+      metrics::PrometheusText text;
+      text.family("safekeeper_build_info", "gauge", "Build metadata; always 1.");
+      text.sample("safekeeper_build_info", {{"version", version_}}, std::uint64_t{1});
+      text.family("safekeeper_timelines", "gauge", "Timelines hosted by this node.");
+      text.sample("safekeeper_timelines", {}, std::uint64_t{gauges.size()});
+      text.family("safekeeper_broken_timelines", "gauge",
+                  "Timelines found on disk that could not be opened.");
+      text.sample("safekeeper_broken_timelines", {}, std::uint64_t{broken});
+      auto per_timeline = [&](std::string_view name, std::string_view help, auto field) {
+        text.family(name, "gauge", help);
+        for (const TimelineGauges& g : gauges) {
+          text.sample(name,
+                      {{"tenant_id", g.key.tenant_id.to_hex()},
+                       {"timeline_id", g.key.timeline_id.to_hex()}},
+                      static_cast<double>(g.*field));
+        }
+      };
+      per_timeline("safekeeper_flush_lsn", "Durable end of the timeline's WAL on this node.",
+                   &TimelineGauges::flush_lsn);
+      per_timeline("safekeeper_commit_lsn", "Highest LSN known committed by a majority.",
+                   &TimelineGauges::commit_lsn);
+      per_timeline("safekeeper_acceptor_term", "The acceptor's current term.",
+                   &TimelineGauges::term);
+      per_timeline("safekeeper_epoch_start_lsn", "Where the latest term started writing.",
+                   &TimelineGauges::term_start_lsn);
+      const storage::IoMetrics& io = node_.io_metrics();
+      text.family("safekeeper_write_wal_bytes_total", "counter", "WAL bytes written.");
+      text.sample("safekeeper_write_wal_bytes_total", {}, io.wal_bytes_written.load());
+      text.family("safekeeper_flush_wal_total", "counter", "WAL fdatasync calls.");
+      text.sample("safekeeper_flush_wal_total", {}, io.wal_syncs.load());
+      text.family("safekeeper_wal_disk_io_errors_total", "counter",
+                  "Storage errors (ENOSPC, EIO, ...) returned by the WAL or control store.");
+      text.sample("safekeeper_wal_disk_io_errors_total", {}, io.io_errors.load());
+      text.family("safekeeper_write_wal_seconds", "histogram", "Time to write WAL (no sync).");
+      text.histogram("safekeeper_write_wal_seconds", {}, io.wal_write_seconds.snapshot());
+      text.family("safekeeper_flush_wal_seconds", "histogram", "Time of one WAL fdatasync.");
+      text.histogram("safekeeper_flush_wal_seconds", {}, io.wal_sync_seconds.snapshot());
+      text.family("safekeeper_persist_control_file_seconds", "histogram",
+                  "Time of one durable control state save (LMDB commit).");
+      text.histogram("safekeeper_persist_control_file_seconds", {},
+                     io.control_save_seconds.snapshot());
+      const ProposerServerStats& p = proposers_.stats();
+      text.family("safekeeper_wal_receivers", "gauge", "Open proposer connections.");
+      text.sample("safekeeper_wal_receivers", {}, p.connections_open.load());
+      text.family("safekeeper_proposer_connections_total", "counter",
+                  "Proposer connections accepted.");
+      text.sample("safekeeper_proposer_connections_total", {}, p.connections_accepted.load());
+      text.family("safekeeper_proposer_connections_refused_total", "counter",
+                  "Proposer connections closed with an error frame.");
+      text.sample("safekeeper_proposer_connections_refused_total", {},
+                  p.connections_refused.load());
+      text.family("safekeeper_proposer_acceptor_messages_total", "counter",
+                  "Frames received from proposers.");
+      text.sample("safekeeper_proposer_acceptor_messages_total", {}, p.messages_received.load());
+      text.family("safekeeper_proposer_io_bytes_total", "counter",
+                  "Bytes on proposer connections, by direction.");
+      text.sample("safekeeper_proposer_io_bytes_total", {{"direction", "in"}},
+                  p.bytes_received.load());
+      text.sample("safekeeper_proposer_io_bytes_total", {{"direction", "out"}},
+                  p.bytes_sent.load());
+      ApiResponse response;
+      response.content_type = std::string(metrics::PrometheusText::kContentType);
+      response.body = text.text();
+      respond(std::move(response));
+    });
+  });
+}
+
+}  // namespace sk::safekeeper

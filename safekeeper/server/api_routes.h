@@ -1,0 +1,67 @@
+// ApiRoutes: the HTTP API's routes, as plain requests in and responses out, so that http_api.cc
+// is only Beast plumbing. Timelines are read and created on the storage worker's thread (the
+// only one that may touch them); the answer is finished on the I/O thread, where the proposer
+// connections are known, and handed to `respond` there.
+//
+//   GET  /v1/status                              the node: id, version, timelines, connections
+//   GET  /v1/tenants/{tenant}/timelines          every hosted timeline
+//   POST /v1/tenants/{tenant}/timelines          create one (idempotent on equal parameters)
+//   GET  /v1/tenants/{tenant}/timelines/{tl}     term, history, flush/commit/start LSN, proposer
+//   GET  /metrics                                Prometheus text format
+// Errors: {"error": {"code", "message"}, "request_id"} with the code's status (error_code.h).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "safekeeper/node/node.h"
+#include "safekeeper/server/proposer_server.h"
+#include "safekeeper/server/storage_worker.h"
+
+namespace sk::safekeeper {
+
+struct ApiRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // Path and query, as received.
+  std::string body;
+  std::string request_id;  // X-Request-ID, or one we made up.
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // Extra ones (Allow, ...).
+};
+
+class ApiRoutes {
+ public:
+  using Respond = std::function<void(ApiResponse)>;
+  // Runs a function on the I/O thread (asio::post in http_api.cc).
+  using RunOnIo = std::function<void(std::function<void()>)>;
+
+  // `node` is only touched on the worker's thread; `proposers` only on the I/O thread.
+  ApiRoutes(Node& node, StorageWorker& worker, const ProposerServer& proposers, RunOnIo run_on_io,
+            std::string version);
+
+  // Called on the I/O thread; `respond` is called there exactly once.
+  void handle(ApiRequest request, Respond respond);
+
+ private:
+  void get_status(const ApiRequest& request, Respond respond);
+  void list_timelines(const ApiRequest& request, const std::string& tenant, Respond respond);
+  void create_timeline(const ApiRequest& request, const std::string& tenant, Respond respond);
+  void get_timeline(const ApiRequest& request, const std::string& tenant,
+                    const std::string& timeline, Respond respond);
+  void get_metrics(Respond respond);
+
+  Node& node_;
+  StorageWorker& worker_;
+  const ProposerServer& proposers_;
+  RunOnIo run_on_io_;
+  std::string version_;
+};
+
+}  // namespace sk::safekeeper

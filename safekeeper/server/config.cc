@@ -1,0 +1,196 @@
+// Config; see config.h.
+#include "safekeeper/server/config.h"
+
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <optional>
+
+namespace sk::safekeeper {
+
+namespace {
+
+Error bad(std::string message) {
+  return Error(ErrorCode::kInvalidArgument, std::move(message));
+}
+
+std::string trim(const std::string& text) {
+  const auto begin = text.find_first_not_of(" \t\r");
+  if (begin == std::string::npos) {
+    return "";
+  }
+  const auto end = text.find_last_not_of(" \t\r");
+  return text.substr(begin, end - begin + 1);
+}
+
+std::optional<std::uint64_t> parse_unsigned(const std::string& text) {
+  std::uint64_t value = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// Applies one setting, from a flag or the file; `where` names it in errors.
+Status apply(Config& config, const std::string& key, const std::string& value,
+             const std::string& where) {
+  if (key == "id") {
+    auto id = parse_unsigned(value);
+    if (!id || *id == 0 || *id > 0xffffffffu) {
+      return bad(where + ": node id '" + value + "' must be an integer from 1 to 4294967295");
+    }
+    config.node_id = consensus::NodeId(*id);
+  } else if (key == "data-dir") {
+    if (value.empty()) {
+      return bad(where + ": the data directory must not be empty");
+    }
+    config.data_dir = value;
+  } else if (key == "listen-proposer" || key == "listen-pg" || key == "listen-http") {
+    auto address = parse_listen_address(value);
+    if (!address) {
+      return bad(where + ": " + address.error().message());
+    }
+    (key == "listen-proposer" ? config.listen_proposer
+     : key == "listen-pg"     ? config.listen_pg
+                              : config.listen_http) = *address;
+  } else if (key == "log-level") {
+    auto level = parse_log_level(value);
+    if (!level) {
+      return bad(where + ": " + level.error().message());
+    }
+    config.log_level = *level;
+  } else if (key == "lmdb-map-size-mib") {
+    auto mib = parse_unsigned(value);
+    if (!mib || *mib < 1 || *mib > (std::uint64_t{1} << 20)) {
+      return bad(where + ": lmdb-map-size-mib '" + value + "' must be from 1 to 1048576");
+    }
+    config.lmdb_map_size_bytes = *mib << 20;
+  } else {
+    return bad(where + ": unknown setting '" + key + "' (see --help)");
+  }
+  return {};
+}
+
+Status apply_file(Config& config, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return bad("cannot read config file " + path);
+  }
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    line = trim(line.substr(0, line.find('#')));
+    if (line.empty()) {
+      continue;
+    }
+    const auto equals = line.find('=');
+    const std::string where = path + ":" + std::to_string(number);
+    if (equals == std::string::npos) {
+      return bad(where + ": expected 'key = value', got '" + line + "'");
+    }
+    if (Status s =
+            apply(config, trim(line.substr(0, equals)), trim(line.substr(equals + 1)), where);
+        !s) {
+      return s;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<ListenAddress> parse_listen_address(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return bad("listen address '" + text + "' must be host:port");
+  }
+  auto port = parse_unsigned(text.substr(colon + 1));
+  if (!port || *port > 65535) {
+    return bad("listen address '" + text + "': port must be from 0 to 65535");
+  }
+  return ListenAddress{text.substr(0, colon), static_cast<std::uint16_t>(*port)};
+}
+
+Result<LogLevel> parse_log_level(const std::string& text) {
+  static const std::map<std::string, LogLevel> kLevels = {{"debug", LogLevel::kDebug},
+                                                          {"info", LogLevel::kInfo},
+                                                          {"warn", LogLevel::kWarn},
+                                                          {"error", LogLevel::kError}};
+  auto it = kLevels.find(text);
+  if (it == kLevels.end()) {
+    return bad("log level '" + text + "' must be debug, info, warn or error");
+  }
+  return it->second;
+}
+
+Result<CommandLine> parse_command_line(const std::vector<std::string>& args) {
+  CommandLine command;
+  // Flags first collected, so the file (applied first) never overrides them.
+  std::vector<std::pair<std::string, std::string>> flags;
+  std::optional<std::string> config_file;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "-h" || arg == "--help") {
+      command.action = CommandLine::Action::kHelp;
+      return command;
+    }
+    if (arg == "--version") {
+      command.action = CommandLine::Action::kVersion;
+      return command;
+    }
+    if (arg.rfind("--", 0) != 0) {
+      return bad("unexpected argument '" + arg + "' (see --help)");
+    }
+    std::string key = arg.substr(2);
+    std::string value;
+    if (const auto equals = key.find('='); equals != std::string::npos) {
+      value = key.substr(equals + 1);
+      key = key.substr(0, equals);
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      return bad("--" + key + " needs a value (see --help)");
+    }
+    if (key == "config") {
+      config_file = value;
+    } else {
+      flags.emplace_back(key, value);
+    }
+  }
+  if (config_file) {
+    if (Status s = apply_file(command.config, *config_file); !s) {
+      return s.error();
+    }
+  }
+  for (const auto& [key, value] : flags) {
+    if (Status s = apply(command.config, key, value, "--" + key); !s) {
+      return s.error();
+    }
+  }
+  if (command.config.node_id.value() == 0) {
+    return bad("--id is required (this node's id, an integer from 1)");
+  }
+  if (command.config.data_dir.empty()) {
+    return bad("--data-dir is required (this node's data directory)");
+  }
+  return command;
+}
+
+std::string usage() {
+  return "usage: safekeeper --id N --data-dir DIR [options]\n"
+         "\n"
+         "  --id N                   this node's id (1 to 4294967295); fixed for its data dir\n"
+         "  --data-dir DIR           where the node keeps its WAL and control state (must exist)\n"
+         "  --listen-proposer H:P    proposer protocol (default 127.0.0.1:5454)\n"
+         "  --listen-pg H:P          PostgreSQL replication protocol (default 127.0.0.1:5455;\n"
+         "                           not served yet)\n"
+         "  --listen-http H:P        HTTP API and /metrics (default 127.0.0.1:7676)\n"
+         "  --log-level L            debug, info, warn or error (default info)\n"
+         "  --lmdb-map-size-mib N    largest size of the control database (default 1024)\n"
+         "  --config FILE            'key = value' lines with the names above; flags win\n"
+         "  --version, --help\n";
+}
+
+}  // namespace sk::safekeeper

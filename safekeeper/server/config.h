@@ -1,0 +1,49 @@
+// Config: the safekeeper's settings, from flags and an optional config file. The file holds
+// "key = value" lines with the flags' names without dashes ("id = 1", "data-dir = /var/lib/sk");
+// '#' starts a comment. A flag overrides the file. Anything unknown or malformed is an error
+// naming the flag or the file and line, so the daemon can exit with one clear line.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "consensus/result.h"
+#include "consensus/types.h"
+
+namespace sk::safekeeper {
+
+struct ListenAddress {
+  std::string host;
+  std::uint16_t port = 0;  // 0: any free port (the daemon logs the one it got).
+  std::string to_string() const { return host + ":" + std::to_string(port); }
+};
+
+enum class LogLevel : std::uint8_t { kDebug, kInfo, kWarn, kError };
+
+struct Config {
+  consensus::NodeId node_id;
+  std::filesystem::path data_dir;
+  ListenAddress listen_proposer{"127.0.0.1", 5454};
+  ListenAddress listen_pg{"127.0.0.1", 5455};
+  ListenAddress listen_http{"127.0.0.1", 7676};
+  LogLevel log_level = LogLevel::kInfo;
+  std::uint64_t lmdb_map_size_bytes = std::uint64_t{1} << 30;
+};
+
+// What the command line asked for: run with a config, or print help or the version.
+struct CommandLine {
+  enum class Action : std::uint8_t { kRun, kHelp, kVersion };
+  Action action = Action::kRun;
+  Config config;
+};
+
+// kInvalidArgument with a message fit for one line on stderr.
+Result<CommandLine> parse_command_line(const std::vector<std::string>& args);
+std::string usage();
+
+Result<ListenAddress> parse_listen_address(const std::string& text);
+Result<LogLevel> parse_log_level(const std::string& text);
+
+}  // namespace sk::safekeeper

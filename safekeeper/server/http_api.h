@@ -1,0 +1,38 @@
+// HttpApi: the HTTP port, Boost.Beast only here (it is the heaviest header we use, and a 2-core
+// CI compiles it once). HTTP/1.1 with keep-alive; request bodies above 1 MiB are refused (413);
+// a request that takes longer than 30 s to arrive is dropped. Routing is ApiRoutes' job.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "consensus/result.h"
+#include "safekeeper/server/api_routes.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace sk::safekeeper {
+
+class HttpApi {
+ public:
+  HttpApi(boost::asio::io_context& io, ApiRoutes& routes);
+  ~HttpApi();
+  HttpApi(const HttpApi&) = delete;
+  HttpApi& operator=(const HttpApi&) = delete;
+
+  // Binds and starts accepting; returns the bound port.
+  Result<std::uint16_t> listen(const std::string& host, std::uint16_t port);
+  // Stops accepting; requests in progress finish on their own (io thread).
+  void stop();
+
+  // Defined in the .cc; public only so that its file-local helpers can name it.
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace sk::safekeeper

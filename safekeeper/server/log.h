@@ -1,0 +1,27 @@
+// Logging: one line per event on stderr, "2026-11-24T10:00:00.123Z INFO message", from any
+// thread (lines never interleave). Lines below the configured level are dropped.
+#pragma once
+
+#include <string_view>
+
+#include "safekeeper/server/config.h"
+
+namespace sk::safekeeper {
+
+void set_log_level(LogLevel level);
+void log_line(LogLevel level, std::string_view message);
+
+inline void log_debug(std::string_view message) {
+  log_line(LogLevel::kDebug, message);
+}
+inline void log_info(std::string_view message) {
+  log_line(LogLevel::kInfo, message);
+}
+inline void log_warn(std::string_view message) {
+  log_line(LogLevel::kWarn, message);
+}
+inline void log_error(std::string_view message) {
+  log_line(LogLevel::kError, message);
+}
+
+}  // namespace sk::safekeeper

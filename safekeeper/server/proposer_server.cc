@@ -1,0 +1,323 @@
+// ProposerServer; see proposer_server.h.
+#include "safekeeper/server/proposer_server.h"
+
+#include <array>
+#include <deque>
+#include <map>
+#include <utility>
+
+#include <boost/asio.hpp>
+
+#include "proto/codec.h"
+#include "proto/framing.h"
+#include "safekeeper/server/tcp_listen.h"
+
+namespace sk::safekeeper {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr std::size_t kReadChunkBytes = 64 * 1024;
+
+}  // namespace
+
+struct ProposerServer::Impl : std::enable_shared_from_this<ProposerServer::Impl> {
+  class Connection;
+
+  Impl(asio::io_context& io_context, StorageWorker& storage_worker, ProposerServerOptions opts)
+      : io(io_context), worker(storage_worker), options(opts) {}
+
+  void on_completion(StorageWorker::Completion completion);
+
+  asio::io_context& io;
+  StorageWorker& worker;
+  ProposerServerOptions options;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::map<std::uint64_t, std::shared_ptr<Connection>> connections;
+  std::uint64_t next_connection_id = 1;
+  ProposerServerStats stats;
+  bool stopped = false;
+};
+
+// One proposer connection. Lives while it is in Impl::connections or has an operation pending.
+class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Impl& server, tcp::socket socket, std::uint64_t id)
+      : server_(server), socket_(std::move(socket)), id_(id) {
+    boost::system::error_code ec;
+    socket_.set_option(tcp::no_delay(true), ec);  // Replies are small and latency-bound.
+    const tcp::endpoint remote = socket_.remote_endpoint(ec);
+    peer_ = ec ? std::string("unknown")
+               : remote.address().to_string() + ":" + std::to_string(remote.port());
+  }
+
+  void start() { read_more(); }
+
+  // The worker consumed `completion.messages` of ours: send the replies, then the error if any.
+  void complete(StorageWorker::Completion completion) {
+    for (std::size_t i = 0; i < completion.messages && !inflight_sizes_.empty(); ++i) {
+      inflight_bytes_ -= inflight_sizes_.front();
+      inflight_sizes_.pop_front();
+    }
+    for (const consensus::Outbound& reply : completion.replies) {
+      queue_output(proto::length_prefixed(proto::encode_frame(*key_, reply.message)));
+    }
+    if (completion.error) {
+      refuse(*completion.error);
+      return;
+    }
+    maybe_resume_reading();
+  }
+
+  void close() {
+    closing_ = true;
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+  ProposerConnectionInfo info() const { return {id_, peer_, key_, proposer_id_}; }
+
+ private:
+  void read_more() {
+    if (reading_ || closing_ || refusing_) {
+      return;
+    }
+    if (inflight_bytes_ > server_.options.max_inflight_bytes ||
+        unsent_bytes_ > server_.options.max_unsent_bytes) {
+      return;  // Back-pressure: maybe_resume_reading() picks up once the worker caught up.
+    }
+    reading_ = true;
+    socket_.async_read_some(
+        asio::buffer(read_buffer_),
+        [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+          self->reading_ = false;
+          if (ec) {
+            self->forget();
+            return;
+          }
+          self->server_.stats.bytes_received.fetch_add(n, std::memory_order_relaxed);
+          self->reader_.feed(std::string_view(self->read_buffer_.data(), n));
+          self->process_frames();
+          self->read_more();
+        });
+  }
+
+  void maybe_resume_reading() { read_more(); }
+
+  void process_frames() {
+    while (!refusing_) {
+      auto frame = reader_.next();
+      if (!frame) {
+        refuse(frame.error());
+        return;
+      }
+      if (!frame->has_value()) {
+        return;
+      }
+      const std::string& bytes = **frame;
+      server_.stats.messages_received.fetch_add(1, std::memory_order_relaxed);
+      if (Status submitted = submit(bytes); !submitted) {
+        refuse(submitted.error());
+        return;
+      }
+    }
+  }
+
+  Status submit(const std::string& bytes) {
+    consensus::Message message;
+    if (!key_) {
+      auto decoded = proto::decode_frame_for_any_timeline(bytes);
+      if (!decoded) {
+        return decoded.error();
+      }
+      const auto* greeting = std::get_if<consensus::ProposerGreeting>(&decoded->message);
+      if (greeting == nullptr) {
+        return Error(ErrorCode::kMalformedMessage,
+                     "the first frame on a proposer connection must be a ProposerGreeting");
+      }
+      key_ = decoded->key;
+      proposer_id_ = greeting->proposer_id;
+      message = std::move(decoded->message);
+    } else {
+      auto decoded = proto::decode_frame(bytes, *key_);
+      if (!decoded) {
+        return decoded.error();
+      }
+      message = std::move(*decoded);
+    }
+    inflight_sizes_.push_back(bytes.size());
+    inflight_bytes_ += bytes.size();
+    server_.worker.enqueue({id_, *key_, proposer_id_, std::move(message)});
+    return {};
+  }
+
+  // Sends `error` as the last frame and closes once it is written. Messages already handed to
+  // the worker are carried out (they were valid); their replies are dropped with the connection.
+  void refuse(const Error& error) {
+    if (refusing_) {
+      return;
+    }
+    refusing_ = true;
+    server_.stats.connections_refused.fetch_add(1, std::memory_order_relaxed);
+    queue_output(proto::length_prefixed(
+        proto::encode_error_frame(key_.value_or(storage::TimelineKey{}), error)));
+  }
+
+  void queue_output(std::string bytes) {
+    unsent_bytes_ += bytes.size();
+    output_.push_back(std::move(bytes));
+    write_more();
+  }
+
+  void write_more() {
+    if (writing_ || closing_) {
+      return;
+    }
+    if (output_.empty()) {
+      if (refusing_) {
+        forget();  // The error frame is out: close.
+      }
+      return;
+    }
+    writing_ = true;
+    in_write_.clear();
+    std::swap(in_write_, output_);
+    std::vector<asio::const_buffer> buffers;
+    buffers.reserve(in_write_.size());
+    for (const std::string& bytes : in_write_) {
+      buffers.emplace_back(asio::buffer(bytes));
+    }
+    asio::async_write(socket_, buffers,
+                      [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                        self->writing_ = false;
+                        self->unsent_bytes_ -= n;
+                        self->server_.stats.bytes_sent.fetch_add(n, std::memory_order_relaxed);
+                        if (ec) {
+                          self->forget();
+                          return;
+                        }
+                        self->write_more();
+                        self->read_more();
+                      });
+  }
+
+  // Closes the socket and drops the server's reference (pending handlers keep us alive).
+  void forget() {
+    if (!closing_) {
+      close();
+    }
+    if (server_.connections.erase(id_) > 0) {
+      server_.stats.connections_open.fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
+
+  Impl& server_;
+  tcp::socket socket_;
+  const std::uint64_t id_;
+  std::string peer_;
+  proto::FrameReader reader_;
+  std::array<char, kReadChunkBytes> read_buffer_{};
+  std::optional<storage::TimelineKey> key_;  // Set by the greeting.
+  consensus::NodeId proposer_id_;
+  std::deque<std::size_t> inflight_sizes_;  // Per submitted message, oldest first.
+  std::size_t inflight_bytes_ = 0;
+  std::vector<std::string> output_;    // Waiting for the next write.
+  std::vector<std::string> in_write_;  // Being written.
+  std::size_t unsent_bytes_ = 0;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool refusing_ = false;  // An error frame is queued; nothing more is read.
+  bool closing_ = false;
+};
+
+void ProposerServer::Impl::on_completion(StorageWorker::Completion completion) {
+  auto it = connections.find(completion.connection);
+  if (it == connections.end()) {
+    return;  // Closed meanwhile: the replies have nowhere to go.
+  }
+  it->second->complete(std::move(completion));
+}
+
+ProposerServer::ProposerServer(asio::io_context& io, StorageWorker& worker,
+                               ProposerServerOptions options)
+    : impl_(std::make_shared<Impl>(io, worker, options)) {}
+
+ProposerServer::~ProposerServer() = default;
+
+namespace {
+
+void accept_loop(const std::shared_ptr<ProposerServer::Impl>& impl, tcp::acceptor& acceptor);
+
+}  // namespace
+
+Result<std::uint16_t> ProposerServer::listen(const std::string& host, std::uint16_t port) {
+  auto acceptor = open_listener(impl_->io, host, port, "proposers");
+  if (!acceptor) {
+    return acceptor.error();
+  }
+  const std::uint16_t bound = (*acceptor)->local_endpoint().port();
+  accept_loop(impl_, **acceptor);
+  impl_->acceptors.push_back(std::move(*acceptor));
+  return bound;
+}
+
+namespace {
+
+void accept_loop(const std::shared_ptr<ProposerServer::Impl>& impl, tcp::acceptor& acceptor) {
+  acceptor.async_accept([impl, &acceptor](boost::system::error_code ec, tcp::socket socket) {
+    if (impl->stopped || ec == boost::asio::error::operation_aborted) {
+      return;
+    }
+    if (!ec) {
+      const std::uint64_t id = impl->next_connection_id++;
+      auto connection =
+          std::make_shared<ProposerServer::Impl::Connection>(*impl, std::move(socket), id);
+      impl->connections.emplace(id, connection);
+      impl->stats.connections_accepted.fetch_add(1, std::memory_order_relaxed);
+      impl->stats.connections_open.fetch_add(1, std::memory_order_relaxed);
+      connection->start();
+    }
+    accept_loop(impl, acceptor);
+  });
+}
+
+}  // namespace
+
+void ProposerServer::deliver(std::vector<StorageWorker::Completion> completions) {
+  asio::post(impl_->io, [impl = impl_, completions = std::move(completions)]() mutable {
+    for (auto& completion : completions) {
+      impl->on_completion(std::move(completion));
+    }
+  });
+}
+
+void ProposerServer::stop() {
+  impl_->stopped = true;
+  for (auto& acceptor : impl_->acceptors) {
+    boost::system::error_code ignored;
+    acceptor->close(ignored);
+  }
+  auto connections = std::move(impl_->connections);
+  impl_->connections.clear();
+  for (auto& [id, connection] : connections) {
+    connection->close();
+  }
+  impl_->stats.connections_open.store(0, std::memory_order_relaxed);
+}
+
+std::vector<ProposerConnectionInfo> ProposerServer::connections() const {
+  std::vector<ProposerConnectionInfo> out;
+  for (const auto& [id, connection] : impl_->connections) {
+    out.push_back(connection->info());
+  }
+  return out;
+}
+
+const ProposerServerStats& ProposerServer::stats() const {
+  return impl_->stats;
+}
+
+}  // namespace sk::safekeeper

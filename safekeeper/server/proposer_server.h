@@ -1,0 +1,83 @@
+// ProposerServer: the proposer protocol's TCP port. Splits each connection's bytes into frames
+// (proto/framing.h), decodes them (the first must be a ProposerGreeting, which names the
+// connection's timeline), hands the messages to the StorageWorker and writes the replies back
+// in order. It holds no consensus state: one connection's bad frame, unknown timeline or wrong
+// system id sends that connection an error frame and closes it, and nothing else changes.
+//
+// Back-pressure: a connection stops reading while its submitted-but-unanswered bytes or its
+// unsent reply bytes exceed their bounds, so a fast proposer waits for the disk (TCP's window
+// then holds it) instead of growing our buffers.
+//
+// Threads: everything runs on the io_context's thread, except deliver(), which the worker calls.
+// Asio stays out of this header (a forward declaration) so few translation units compile it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "consensus/result.h"
+#include "consensus/types.h"
+#include "safekeeper/server/storage_worker.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace sk::safekeeper {
+
+struct ProposerServerOptions {
+  // Submitted to the worker and not answered yet, per connection.
+  std::size_t max_inflight_bytes = std::size_t{8} << 20;
+  // Replies waiting for the socket, per connection.
+  std::size_t max_unsent_bytes = std::size_t{8} << 20;
+};
+
+// A connection as the HTTP API reports it.
+struct ProposerConnectionInfo {
+  std::uint64_t id = 0;
+  std::string peer;  // "address:port".
+  std::optional<storage::TimelineKey> timeline;
+  consensus::NodeId proposer_id;
+};
+
+struct ProposerServerStats {
+  std::atomic<std::uint64_t> connections_accepted{0};
+  std::atomic<std::uint64_t> connections_open{0};
+  std::atomic<std::uint64_t> messages_received{0};
+  std::atomic<std::uint64_t> bytes_received{0};
+  std::atomic<std::uint64_t> bytes_sent{0};
+  std::atomic<std::uint64_t> connections_refused{0};  // Closed with an error frame.
+};
+
+class ProposerServer {
+ public:
+  ProposerServer(boost::asio::io_context& io, StorageWorker& worker,
+                 ProposerServerOptions options = {});
+  ~ProposerServer();
+  ProposerServer(const ProposerServer&) = delete;
+  ProposerServer& operator=(const ProposerServer&) = delete;
+
+  // Binds and starts accepting; returns the bound port (useful with port 0). kIoError with the
+  // address when the bind fails.
+  Result<std::uint16_t> listen(const std::string& host, std::uint16_t port);
+  // The worker's results; any thread.
+  void deliver(std::vector<StorageWorker::Completion> completions);
+  // Stops accepting and closes every connection (io thread).
+  void stop();
+
+  // io thread only.
+  std::vector<ProposerConnectionInfo> connections() const;
+  const ProposerServerStats& stats() const;
+
+  // Defined in the .cc; public only so that its file-local helpers can name it.
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace sk::safekeeper
