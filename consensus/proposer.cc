@@ -587,6 +587,14 @@ void Proposer::trim_buffer() {
   }
 }
 
+std::optional<Lsn> Proposer::streaming_flush_lsn(NodeId acceptor) const {
+  auto it = sessions_.find(acceptor);
+  if (it == sessions_.end() || it->second.state != SessionState::kStreaming) {
+    return std::nullopt;
+  }
+  return it->second.acked_flush_lsn;
+}
+
 bool Proposer::counts_as_majority(std::size_t count) const {
   return count >= quorum_size(sessions_.size());
 }

@@ -88,6 +88,8 @@ class Proposer {
   Lsn end_lsn() const { return end_lsn_; }
   Lsn commit_lsn() const { return commit_lsn_; }
   std::optional<NodeId> donor() const { return donor_; }
+  // The flush LSN `acceptor` acknowledged in this term while streaming; nullopt otherwise.
+  std::optional<Lsn> streaming_flush_lsn(NodeId acceptor) const;
 
   // Digests of everything that decides this proposer's future behaviour, for the exhaustive
   // explorer to recognise states already visited (consensus/proposer_digest.cc). The common part

@@ -1,6 +1,7 @@
 // ApiRoutes; see api_routes.h.
 #include "safekeeper/server/api_routes.h"
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -9,6 +10,7 @@
 
 #include "safekeeper/metrics/prometheus_text.h"
 #include "safekeeper/pgwal/segment_name.h"
+#include "safekeeper/storage/wal_digest.h"
 
 namespace sk::safekeeper {
 
@@ -106,6 +108,28 @@ void add_connected_proposer(json::object& object, const storage::TimelineKey& ke
 // The identity a create request asks for. Fields: timeline_id (required), start_lsn (required,
 // "X/X"), system_id (decimal string or number, default 0 = learnt from nobody: any system id
 // is then accepted), pg_version (default 150000), wal_seg_size (default 16 MiB).
+// The value of `name` in the target's query string (no percent-decoding: our values never need it).
+std::optional<std::string> query_parameter(std::string_view target, std::string_view name) {
+  const auto question = target.find('?');
+  if (question == std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string_view query = target.substr(question + 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
+      return std::string(pair.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) {
+      break;
+    }
+    query = query.substr(amp + 1);
+  }
+  return std::nullopt;
+}
+
 Result<consensus::TimelineIdentity> parse_create_request(const std::string& tenant,
                                                          const std::string& body) {
   consensus::TimelineIdentity identity;
@@ -243,6 +267,13 @@ void ApiRoutes::handle(ApiRequest request, Respond respond) {
     }
     return;
   }
+  if (path.size() == 6 && path[0] == "v1" && path[1] == "tenants" && path[3] == "timelines" &&
+      path[5] == "digest") {
+    if (only_get()) {
+      get_digest(request, path[2], path[4], std::move(respond));
+    }
+    return;
+  }
   respond(error_response(Error(ErrorCode::kNotFound, "no route for " + request.target),
                          request.request_id));
 }
@@ -365,6 +396,59 @@ void ApiRoutes::get_timeline(const ApiRequest& request, const std::string& tenan
       add_connected_proposer(object, key, proposers_.connections());
       respond(json_response(200, object));
     });
+  });
+}
+
+void ApiRoutes::get_digest(const ApiRequest& request, const std::string& tenant,
+                           const std::string& timeline, Respond respond) {
+  auto tenant_id = parse_id<consensus::TenantId>("tenant id", tenant);
+  auto timeline_id = parse_id<consensus::TimelineId>("timeline id", timeline);
+  auto lsn_parameter = [&](std::string_view name) -> std::optional<Lsn> {
+    const auto text = query_parameter(request.target, name);
+    return text ? Lsn::parse(*text) : std::nullopt;
+  };
+  const auto from = lsn_parameter("from_lsn");
+  const auto until = lsn_parameter("until_lsn");
+  if (!tenant_id || !timeline_id || !from || !until) {
+    respond(error_response(
+        !tenant_id     ? tenant_id.error()
+        : !timeline_id ? timeline_id.error()
+                       : Error(ErrorCode::kInvalidArgument,
+                               "from_lsn and until_lsn (X/X) are required query parameters"),
+        request.request_id));
+    return;
+  }
+  const storage::TimelineKey key{*tenant_id, *timeline_id};
+  worker_.post([this, key, from = *from, until = *until, request_id = request.request_id,
+                respond = std::move(respond)]() mutable {
+    // Read in pieces so that a long range never holds all of it in memory at once.
+    constexpr std::uint64_t kPieceBytes = 1 << 20;
+    const Timeline* found = node_.timeline(key);
+    std::optional<Error> error;
+    storage::WalDigest digest;
+    if (found == nullptr) {
+      error = Error(ErrorCode::kNotFound,
+                    "timeline " + storage::timeline_name(key) + " is not hosted here");
+    }
+    for (Lsn at = from; !error && at < until;) {
+      const Lsn end = Lsn(std::min(until.value(), at.value() + kPieceBytes));
+      auto bytes = found->read_wal(at, end);
+      if (!bytes) {
+        error = bytes.error();
+        break;
+      }
+      digest.update(*bytes);
+      at = end;
+    }
+    if (!error && from > until) {
+      error = Error(ErrorCode::kInvalidArgument, "from_lsn is above until_lsn");
+    }
+    ApiResponse response = error ? error_response(*error, request_id)
+                                 : json_response(200, json::object{{"from_lsn", from.to_string()},
+                                                                   {"until_lsn", until.to_string()},
+                                                                   {"digest", digest.hex()}});
+    run_on_io_(
+        [respond = std::move(respond), response = std::move(response)] { respond(response); });
   });
 }
 

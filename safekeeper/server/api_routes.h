@@ -7,6 +7,8 @@
 //   GET  /v1/tenants/{tenant}/timelines          every hosted timeline
 //   POST /v1/tenants/{tenant}/timelines          create one (idempotent on equal parameters)
 //   GET  /v1/tenants/{tenant}/timelines/{tl}     term, history, flush/commit/start LSN, proposer
+//   GET  /v1/tenants/{tenant}/timelines/{tl}/digest?from_lsn=X/X&until_lsn=X/X
+//                                                the WalDigest of that durable WAL range
 //   GET  /metrics                                Prometheus text format
 // Errors: {"error": {"code", "message"}, "request_id"} with the code's status (error_code.h).
 #pragma once
@@ -55,6 +57,8 @@ class ApiRoutes {
   void create_timeline(const ApiRequest& request, const std::string& tenant, Respond respond);
   void get_timeline(const ApiRequest& request, const std::string& tenant,
                     const std::string& timeline, Respond respond);
+  void get_digest(const ApiRequest& request, const std::string& tenant, const std::string& timeline,
+                  Respond respond);
   void get_metrics(Respond respond);
 
   Node& node_;

@@ -68,6 +68,10 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
       refuse(*completion.error);
       return;
     }
+    if (refusing_) {
+      send_error_once_drained();
+      return;
+    }
     maybe_resume_reading();
   }
 
@@ -154,16 +158,25 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
     return {};
   }
 
-  // Sends `error` as the last frame and closes once it is written. Messages already handed to
-  // the worker are carried out (they were valid); their replies are dropped with the connection.
+  // Reads nothing more, and sends `error` as the last frame, then closes. Messages handed to the
+  // worker before the bad one were valid: they are carried out and their replies go first.
   void refuse(const Error& error) {
     if (refusing_) {
       return;
     }
     refusing_ = true;
+    refusal_ = error;
     server_.stats.connections_refused.fetch_add(1, std::memory_order_relaxed);
+    send_error_once_drained();
+  }
+
+  void send_error_once_drained() {
+    if (!refusal_ || !inflight_sizes_.empty()) {
+      return;
+    }
     queue_output(proto::length_prefixed(
-        proto::encode_error_frame(key_.value_or(storage::TimelineKey{}), error)));
+        proto::encode_error_frame(key_.value_or(storage::TimelineKey{}), *refusal_)));
+    refusal_.reset();
   }
 
   void queue_output(std::string bytes) {
@@ -177,7 +190,7 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
       return;
     }
     if (output_.empty()) {
-      if (refusing_) {
+      if (refusing_ && !refusal_ && inflight_sizes_.empty()) {
         forget();  // The error frame is out: close.
       }
       return;
@@ -229,7 +242,8 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
   std::size_t unsent_bytes_ = 0;
   bool reading_ = false;
   bool writing_ = false;
-  bool refusing_ = false;  // An error frame is queued; nothing more is read.
+  bool refusing_ = false;         // Closing with an error; nothing more is read.
+  std::optional<Error> refusal_;  // The error, until it is queued behind the last reply.
   bool closing_ = false;
 };
 

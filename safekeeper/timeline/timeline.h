@@ -70,6 +70,8 @@ class Timeline {
   Result<std::vector<TaggedReply>> commit_batch();
 
   const consensus::Acceptor& acceptor() const { return acceptor_; }
+  // WAL bytes [begin, end) from the store; end at most the flush LSN.
+  Result<std::vector<std::uint8_t>> read_wal(consensus::Lsn begin, consensus::Lsn end) const;
   // The durable state: the control store's, with the positions the WAL recorded since.
   const consensus::AcceptorState& durable_state() const { return durable_state_; }
   const std::optional<Error>& failure() const { return failure_; }

@@ -1,0 +1,72 @@
+// GeneratedWal: sk-loadgen's WAL source. Writes valid PostgreSQL-format records (XLOG NOOPs of a
+// chosen size, pgwal::WalGenerator) from the proposer's term start on, as fast as allowed by a
+// byte rate and a bound on records not yet committed, and remembers, for each record handed to
+// the proposer, when it was handed over and the digest of all WAL up to its end, so that a commit
+// LSN gives both a latency and the digest of everything acknowledged.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "consensus/types.h"
+#include "safekeeper/pgwal/wal_generator.h"
+#include "safekeeper/storage/wal_digest.h"
+
+namespace sk::loadgen {
+
+struct GeneratedWalOptions {
+  std::size_t record_bytes = 8192;   // NOOP payload per record.
+  double rate_bytes_per_second = 0;  // 0: as fast as the proposer takes them.
+  std::size_t max_outstanding = 0;   // Records handed over and not committed; 0: no bound.
+  std::uint64_t total_bytes = 0;     // Stop generating after this much WAL; 0: no bound.
+  std::uint64_t seg_size_bytes = 16 * 1024 * 1024;
+};
+
+class GeneratedWal {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit GeneratedWal(GeneratedWalOptions options) : options_(options) {}
+
+  // The proposer was elected: WAL continues at `start` (a record boundary).
+  Status begin(consensus::Lsn start);
+  // Whole records from `from` (the end of what was taken), at most `max_bytes`.
+  std::vector<std::uint8_t> take(consensus::Lsn from, std::size_t max_bytes, Clock::time_point now);
+  // Everything up to `commit` is acknowledged: records latencies and the digest.
+  void committed(consensus::Lsn commit, Clock::time_point now);
+  // Adds rate budget for the time since the last call.
+  void refill(Clock::time_point now);
+
+  bool done() const;  // total_bytes generated and committed.
+  consensus::Lsn start_lsn() const { return start_; }
+  consensus::Lsn committed_lsn() const { return committed_; }
+  const storage::WalDigest& committed_digest() const { return committed_digest_; }
+  // Append-to-commit latency of each committed record, in microseconds.
+  const std::vector<std::uint32_t>& latencies_us() const { return latencies_us_; }
+
+ private:
+  struct InFlight {
+    consensus::Lsn end;
+    Clock::time_point taken;
+    storage::WalDigest digest_at_end;
+  };
+  void generate_one();
+
+  GeneratedWalOptions options_;
+  std::optional<pgwal::WalGenerator> generator_;
+  consensus::Lsn start_;
+  consensus::Lsn committed_;
+  std::uint64_t generated_bytes_ = 0;
+  std::deque<std::vector<std::uint8_t>> ready_;  // One record each, not taken yet.
+  std::deque<InFlight> in_flight_;
+  storage::WalDigest digest_;  // Of everything taken.
+  storage::WalDigest committed_digest_;
+  double budget_bytes_ = 0;
+  std::optional<Clock::time_point> last_refill_;
+  std::vector<std::uint32_t> latencies_us_;
+};
+
+}  // namespace sk::loadgen

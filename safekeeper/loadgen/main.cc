@@ -1,0 +1,403 @@
+// sk-loadgen: a synthetic proposer. Creates a timeline on every safekeeper (HTTP, idempotent),
+// gets elected through the proposer driver, appends generated PostgreSQL-format WAL at a target
+// rate or as fast as the cluster commits it, and checks every acknowledgement: commit LSNs only
+// move forward and never past what was sent. Prints one JSON summary on stdout:
+//
+//   {"term":..., "start_lsn":"0/1000000", "committed_lsn":"0/D000000", "bytes_committed":...,
+//    "seconds":..., "mb_per_s":..., "commit_latency_us":{"p50":...,"p99":...,"count":...},
+//    "digest":"<WalDigest of [start_lsn, committed_lsn)>", "fenced":false}
+//
+// Exit status: 0 when --bytes were committed (or --seconds elapsed); 3 when fenced by another
+// proposer; 1 on a failed check or when --timeout-s passed first; 2 on bad flags.
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio.hpp>
+
+#include "safekeeper/loadgen/generated_wal.h"
+#include "safekeeper/loadgen/http_client.h"
+#include "safekeeper/proposer/acceptor_links.h"
+#include "safekeeper/proposer/proposer_driver.h"
+
+namespace {
+
+using namespace sk;
+using consensus::Lsn;
+using consensus::NodeId;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kTick = std::chrono::milliseconds(10);
+
+struct Options {
+  std::vector<proposer::AcceptorAddress> safekeepers;  // Proposer ports.
+  std::vector<std::string> http;                       // HTTP ports, to create the timeline.
+  consensus::TenantId tenant;
+  consensus::TimelineId timeline;
+  Lsn start_lsn = Lsn(0x1000000);
+  std::uint64_t system_id = 7300000000000000001ull;
+  std::uint64_t proposer_id = 1000;
+  std::uint64_t total_bytes = 0;
+  double seconds = 0;
+  double timeout_seconds = 600;
+  double rate_mb_per_s = 0;
+  std::size_t record_bytes = 8192;
+  std::size_t outstanding = 0;
+  bool wait_all = false;
+};
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::fprintf(stderr, "sk-loadgen: %s\n", message.c_str());
+  std::exit(2);
+}
+
+const char* kUsage =
+    "usage: sk-loadgen --safekeepers ID=HOST:PORT,... --tenant HEX --timeline HEX [options]\n"
+    "  --safekeepers LIST   proposer ports of the acceptors, id=host:port, comma-separated\n"
+    "  --http LIST          their HTTP ports (host:port,...): create the timeline first\n"
+    "  --tenant HEX, --timeline HEX   32 hex digits each\n"
+    "  --start-lsn X/X      the timeline's start (default 0/1000000)\n"
+    "  --system-id N        (default 7300000000000000001)\n"
+    "  --proposer-id N      (default 1000)\n"
+    "  --bytes N            stop once N bytes of WAL are committed\n"
+    "  --seconds S          stop after S seconds\n"
+    "  --timeout-s S        fail if not done after S seconds (default 600)\n"
+    "  --rate-mbps R        target rate in MB/s (default 0: as fast as it commits)\n"
+    "  --record-bytes N     NOOP payload per record (default 8192)\n"
+    "  --outstanding N      records in flight at most (default 0: the proposer's bound)\n"
+    "  --wait-all 1         once done, keep going until every acceptor holds all the WAL\n"
+    "                       (catch-up of restarted ones) and has heard the final commit LSN\n";
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    const auto next = text.find(separator, pos);
+    out.push_back(text.substr(pos, next == std::string::npos ? std::string::npos : next - pos));
+    if (next == std::string::npos) {
+      break;
+    }
+    pos = next + 1;
+  }
+  return out;
+}
+
+std::uint64_t parse_u64(const std::string& flag, const std::string& value) {
+  char* end = nullptr;
+  const unsigned long long n = std::strtoull(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || value[0] == '-') {
+    usage_error(flag + ": '" + value + "' is not a non-negative integer");
+  }
+  return n;
+}
+
+double parse_double(const std::string& flag, const std::string& value) {
+  char* end = nullptr;
+  const double d = std::strtod(value.c_str(), &end);
+  if (value.empty() || *end != '\0' || d < 0) {
+    usage_error(flag + ": '" + value + "' is not a non-negative number");
+  }
+  return d;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  bool tenant = false;
+  bool timeline = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    }
+    if (i + 1 >= argc) {
+      usage_error(flag + " needs a value (see --help)");
+    }
+    const std::string value = argv[++i];
+    if (flag == "--safekeepers") {
+      for (const std::string& item : split(value, ',')) {
+        const auto eq = item.find('=');
+        const auto colon = item.rfind(':');
+        if (eq == std::string::npos || colon == std::string::npos || colon < eq) {
+          usage_error("--safekeepers: '" + item + "' is not id=host:port");
+        }
+        o.safekeepers.push_back(
+            {NodeId(parse_u64("--safekeepers", item.substr(0, eq))),
+             item.substr(eq + 1, colon - eq - 1),
+             static_cast<std::uint16_t>(parse_u64("--safekeepers", item.substr(colon + 1)))});
+      }
+    } else if (flag == "--http") {
+      o.http = split(value, ',');
+    } else if (flag == "--tenant") {
+      auto id = consensus::TenantId::parse_hex(value);
+      if (!id) {
+        usage_error("--tenant: '" + value + "' is not 32 hex digits");
+      }
+      o.tenant = *id;
+      tenant = true;
+    } else if (flag == "--timeline") {
+      auto id = consensus::TimelineId::parse_hex(value);
+      if (!id) {
+        usage_error("--timeline: '" + value + "' is not 32 hex digits");
+      }
+      o.timeline = *id;
+      timeline = true;
+    } else if (flag == "--start-lsn") {
+      auto lsn = Lsn::parse(value);
+      if (!lsn) {
+        usage_error("--start-lsn: '" + value + "' is not an LSN (X/X)");
+      }
+      o.start_lsn = *lsn;
+    } else if (flag == "--system-id") {
+      o.system_id = parse_u64(flag, value);
+    } else if (flag == "--proposer-id") {
+      o.proposer_id = parse_u64(flag, value);
+    } else if (flag == "--bytes") {
+      o.total_bytes = parse_u64(flag, value);
+    } else if (flag == "--seconds") {
+      o.seconds = parse_double(flag, value);
+    } else if (flag == "--timeout-s") {
+      o.timeout_seconds = parse_double(flag, value);
+    } else if (flag == "--rate-mbps") {
+      o.rate_mb_per_s = parse_double(flag, value);
+    } else if (flag == "--record-bytes") {
+      o.record_bytes = parse_u64(flag, value);
+    } else if (flag == "--outstanding") {
+      o.outstanding = parse_u64(flag, value);
+    } else if (flag == "--wait-all") {
+      o.wait_all = parse_u64(flag, value) != 0;
+    } else {
+      usage_error("unknown flag " + flag + " (see --help)");
+    }
+  }
+  if (o.safekeepers.empty() || !tenant || !timeline) {
+    usage_error("--safekeepers, --tenant and --timeline are required (see --help)");
+  }
+  if (o.total_bytes == 0 && o.seconds == 0) {
+    usage_error("give --bytes or --seconds: when to stop");
+  }
+  if (o.record_bytes == 0 || o.record_bytes > 64 * 1024) {
+    usage_error("--record-bytes must be from 1 to 65536");
+  }
+  return o;
+}
+
+bool create_timeline(const Options& o) {
+  const std::string body = "{\"timeline_id\":\"" + o.timeline.to_hex() + "\",\"start_lsn\":\"" +
+                           o.start_lsn.to_string() + "\",\"system_id\":\"" +
+                           std::to_string(o.system_id) + "\"}";
+  bool ok = true;
+  for (const std::string& address : o.http) {
+    auto reply =
+        loadgen::http_request(address, "POST", "/v1/tenants/" + o.tenant.to_hex() + "/timelines",
+                              body, std::chrono::seconds(10));
+    if (!reply) {
+      std::fprintf(stderr, "sk-loadgen: create timeline: %s\n", reply.error().to_string().c_str());
+      ok = false;  // That safekeeper may be down; a majority is enough to go on.
+    } else if (reply->status != 200 && reply->status != 201) {
+      std::fprintf(stderr, "sk-loadgen: create timeline on %s: HTTP %d %s", address.c_str(),
+                   reply->status, reply->body.c_str());
+      ok = false;
+    }
+  }
+  return ok || o.http.empty();
+}
+
+// The ProposerIo of a real process: acceptor connections and the generated WAL.
+class LoadgenIo final : public proposer::ProposerIo {
+ public:
+  LoadgenIo(proposer::AcceptorLinks& links, loadgen::GeneratedWal& wal)
+      : links_(links), wal_(wal) {}
+
+  void send(NodeId acceptor, const consensus::Message& message) override {
+    links_.send(acceptor, message);
+  }
+  void drop_connection(NodeId acceptor, const Error& why) override {
+    std::fprintf(stderr, "sk-loadgen: dropping acceptor %llu: %s\n",
+                 static_cast<unsigned long long>(acceptor.value()), why.to_string().c_str());
+    links_.drop(acceptor, why);
+  }
+  std::vector<std::uint8_t> read_wal(Lsn from, std::size_t max_bytes) override {
+    return wal_.take(from, max_bytes, Clock::now());
+  }
+  void on_elected(consensus::Term term, Lsn term_start_lsn) override {
+    std::fprintf(stderr, "sk-loadgen: elected in term %llu, appending from %s\n",
+                 static_cast<unsigned long long>(term.value()), term_start_lsn.to_string().c_str());
+    term_ = term;
+    if (Status s = wal_.begin(term_start_lsn); !s) {
+      failure_ = "cannot generate WAL at the term start: " + s.error().to_string();
+    }
+  }
+  void on_commit(Lsn commit_lsn) override {
+    if (commit_lsn < last_commit_) {
+      failure_ = "commit LSN went backwards: " + last_commit_.to_string() + " -> " +
+                 commit_lsn.to_string();
+    }
+    last_commit_ = commit_lsn;
+    wal_.committed(commit_lsn, Clock::now());
+  }
+  void on_fenced(consensus::Term term) override {
+    std::fprintf(stderr, "sk-loadgen: fenced: an acceptor is in term %llu, above ours\n",
+                 static_cast<unsigned long long>(term.value()));
+    fenced_ = true;
+  }
+
+  consensus::Term term() const { return term_; }
+  bool fenced() const { return fenced_; }
+  const std::optional<std::string>& failure() const { return failure_; }
+
+ private:
+  proposer::AcceptorLinks& links_;
+  loadgen::GeneratedWal& wal_;
+  consensus::Term term_;
+  Lsn last_commit_;
+  bool fenced_ = false;
+  std::optional<std::string> failure_;
+};
+
+// Every acceptor streams and acknowledged the proposer's end, and a heartbeat interval has
+// passed since, so the final commit LSN has reached them too.
+bool all_caught_up(const proposer::ProposerDriver& driver, const Options& options,
+                   std::optional<Clock::time_point>& since, Clock::time_point now) {
+  const consensus::Proposer& p = driver.proposer();
+  for (const auto& sk : options.safekeepers) {
+    const auto flushed = p.streaming_flush_lsn(sk.id);
+    if (!flushed || *flushed < p.end_lsn() || p.commit_lsn() < p.end_lsn()) {
+      since.reset();
+      return false;
+    }
+  }
+  if (!since) {
+    since = now;
+  }
+  return now - *since >= std::chrono::milliseconds(300);
+}
+
+std::uint32_t percentile(std::vector<std::uint32_t> values, double p) {
+  if (values.empty()) {
+    return 0;
+  }
+  const auto index = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1));
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(index),
+                   values.end());
+  return values[index];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = parse(argc, argv);
+  if (!create_timeline(options)) {
+    std::fprintf(stderr, "sk-loadgen: the timeline could not be created everywhere; going on\n");
+  }
+  loadgen::GeneratedWal wal({.record_bytes = options.record_bytes,
+                             .rate_bytes_per_second = options.rate_mb_per_s * 1e6,
+                             .max_outstanding = options.outstanding,
+                             .total_bytes = options.total_bytes,
+                             .seg_size_bytes = 16 * 1024 * 1024});
+  consensus::ProposerConfig config;
+  config.proposer_id = NodeId(options.proposer_id);
+  config.identity = {.tenant_id = options.tenant,
+                     .timeline_id = options.timeline,
+                     .system_id = options.system_id,
+                     .pg_version = 150000,
+                     .wal_seg_size_bytes = 16 * 1024 * 1024,
+                     .timeline_start_lsn = options.start_lsn};
+  for (const auto& sk : options.safekeepers) {
+    config.acceptors.push_back(sk.id);
+  }
+  // Ticks of 10 ms: campaigns retry after 0.2-0.4 s, a silent acceptor is given up after 3 s
+  // (an fdatasync under load can take a good fraction of a second), resends after 0.5 s.
+  config.election_timeout_ticks = 20;
+  config.election_jitter_ticks = 20;
+  config.peer_timeout_ticks = 300;
+  config.resend_ticks = 50;
+  config.heartbeat_ticks = 10;
+  config.jitter_seed = options.proposer_id ^ static_cast<std::uint64_t>(::getpid());
+
+  boost::asio::io_context io;
+  std::optional<proposer::ProposerDriver> driver;
+  proposer::AcceptorLinks links(
+      io, {options.tenant, options.timeline}, options.safekeepers,
+      {.on_connected = [&](NodeId id) { driver->on_disconnected(id); },
+       .on_message = [&](NodeId id, const consensus::Message& m) { driver->on_message(id, m); },
+       .on_disconnected = [&](NodeId id, const Error&) { driver->on_disconnected(id); }});
+  LoadgenIo proposer_io(links, wal);
+  driver.emplace(config, proposer_io);
+
+  const auto started = Clock::now();
+  std::optional<Clock::time_point> wait_all_since;
+  int exit_code = 0;
+  std::string outcome = "done";
+  boost::asio::steady_timer timer(io);
+  std::function<void()> on_tick = [&] {
+    const auto now = Clock::now();
+    const double elapsed = std::chrono::duration<double>(now - started).count();
+    wal.refill(now);
+    driver->tick();
+    if (proposer_io.failure()) {
+      outcome = *proposer_io.failure();
+      exit_code = 1;
+    } else if (proposer_io.fenced()) {
+      outcome = "fenced";
+      exit_code = 3;
+    } else if ((wal.done() || (options.seconds > 0 && elapsed >= options.seconds)) &&
+               (!options.wait_all || all_caught_up(*driver, options, wait_all_since, now))) {
+      outcome = "done";
+    } else if (elapsed >= options.timeout_seconds) {
+      outcome = "timed out";
+      exit_code = 1;
+    } else {
+      timer.expires_at(timer.expiry() + kTick);
+      timer.async_wait([&](boost::system::error_code ec) {
+        if (!ec) {
+          on_tick();
+        }
+      });
+      return;
+    }
+    links.close_all();
+    io.stop();
+  };
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](boost::system::error_code ec, int) {
+    if (!ec) {
+      outcome = "interrupted";
+      exit_code = 1;
+      links.close_all();
+      io.stop();
+    }
+  });
+  driver->start();
+  timer.expires_after(kTick);
+  timer.async_wait([&](boost::system::error_code ec) {
+    if (!ec) {
+      on_tick();
+    }
+  });
+  io.run();
+
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  const std::uint64_t bytes = wal.committed_lsn().bytes_since(wal.start_lsn());
+  const auto& latencies = wal.latencies_us();
+  std::printf(
+      "{\"outcome\":\"%s\",\"term\":%llu,\"start_lsn\":\"%s\",\"committed_lsn\":\"%s\","
+      "\"bytes_committed\":%llu,\"seconds\":%.3f,\"mb_per_s\":%.2f,"
+      "\"commit_latency_us\":{\"p50\":%u,\"p99\":%u,\"count\":%zu},\"digest\":\"%s\","
+      "\"fenced\":%s}\n",
+      outcome.c_str(), static_cast<unsigned long long>(proposer_io.term().value()),
+      wal.start_lsn().to_string().c_str(), wal.committed_lsn().to_string().c_str(),
+      static_cast<unsigned long long>(bytes), seconds,
+      seconds > 0 ? static_cast<double>(bytes) / seconds / 1e6 : 0.0, percentile(latencies, 0.5),
+      percentile(latencies, 0.99), latencies.size(), wal.committed_digest().hex().c_str(),
+      proposer_io.fenced() ? "true" : "false");
+  if (exit_code == 1) {
+    std::fprintf(stderr, "sk-loadgen: %s\n", outcome.c_str());
+  }
+  return exit_code;
+}

@@ -1,0 +1,237 @@
+// AcceptorLinks; see acceptor_links.h.
+#include "safekeeper/proposer/acceptor_links.h"
+
+#include <array>
+#include <map>
+#include <string_view>
+
+#include <boost/asio.hpp>
+
+#include "proto/framing.h"
+
+namespace sk::proposer {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+struct AcceptorLinks::Impl : std::enable_shared_from_this<AcceptorLinks::Impl> {
+  enum class State : std::uint8_t { kIdle, kConnecting, kConnected, kWaiting };
+
+  struct Link {
+    AcceptorAddress address;
+    State state = State::kIdle;
+    std::unique_ptr<tcp::socket> socket;
+    std::uint64_t generation = 0;  // Bumped per connection: stale callbacks check it.
+    proto::FrameReader reader;
+    std::array<char, 64 * 1024> read_buffer{};
+    std::vector<std::string> output;
+    std::vector<std::string> in_write;
+    bool writing = false;
+    std::unique_ptr<asio::steady_timer> retry_timer;
+  };
+
+  Impl(asio::io_context& io_context, proto::TimelineKey timeline, AcceptorLinkHandlers h,
+       std::chrono::milliseconds delay)
+      : io(io_context), key(timeline), handlers(std::move(h)), reconnect_delay(delay) {}
+
+  void connect(Link& link);
+  void read(Link& link);
+  void write(Link& link);
+  // Ends the link's connection; `notify` says whether the driver hears of it (not when it asked).
+  void fail(Link& link, const Error& why, bool was_connected, bool notify = true);
+
+  asio::io_context& io;
+  proto::TimelineKey key;
+  AcceptorLinkHandlers handlers;
+  std::chrono::milliseconds reconnect_delay;
+  std::map<consensus::NodeId, Link> links;
+  Stats stats;
+  bool closed = false;
+};
+
+void AcceptorLinks::Impl::connect(Link& link) {
+  link.state = State::kConnecting;
+  const std::uint64_t generation = ++link.generation;
+  link.socket = std::make_unique<tcp::socket>(io);
+  link.reader = proto::FrameReader();
+  link.output.clear();
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(link.address.host, ec);
+  if (ec) {
+    fail(link, Error(ErrorCode::kInvalidArgument, "bad address " + link.address.host), false);
+    return;
+  }
+  link.socket->async_connect(
+      tcp::endpoint(address, link.address.port),
+      [self = shared_from_this(), &link, generation](boost::system::error_code connect_ec) {
+        if (self->closed || generation != link.generation) {
+          return;
+        }
+        if (connect_ec) {
+          self->fail(link,
+                     Error(ErrorCode::kUnavailable, "cannot connect to acceptor " +
+                                                        std::to_string(link.address.id.value()) +
+                                                        ": " + connect_ec.message()),
+                     false);
+          return;
+        }
+        boost::system::error_code ignored;
+        link.socket->set_option(tcp::no_delay(true), ignored);
+        link.state = State::kConnected;
+        ++self->stats.connects;
+        self->read(link);
+        self->handlers.on_connected(link.address.id);
+      });
+}
+
+void AcceptorLinks::Impl::read(Link& link) {
+  const std::uint64_t generation = link.generation;
+  link.socket->async_read_some(
+      asio::buffer(link.read_buffer),
+      [self = shared_from_this(), &link, generation](boost::system::error_code ec, std::size_t n) {
+        if (self->closed || generation != link.generation) {
+          return;
+        }
+        if (ec) {
+          self->fail(link, Error(ErrorCode::kUnavailable, "connection lost: " + ec.message()),
+                     true);
+          return;
+        }
+        self->stats.bytes_received += n;
+        link.reader.feed(std::string_view(link.read_buffer.data(), n));
+        for (;;) {
+          auto frame = link.reader.next();
+          if (!frame) {
+            self->fail(link, frame.error(), true);
+            return;
+          }
+          if (!frame->has_value()) {
+            break;
+          }
+          auto message = proto::decode_frame(**frame, self->key);
+          if (!message) {
+            self->fail(link, message.error(), true);
+            return;
+          }
+          self->handlers.on_message(link.address.id, *message);
+          if (generation != link.generation || self->closed) {
+            return;  // The handler dropped this connection.
+          }
+        }
+        self->read(link);
+      });
+}
+
+void AcceptorLinks::Impl::write(Link& link) {
+  if (link.writing || link.output.empty() || link.state != State::kConnected) {
+    return;
+  }
+  link.writing = true;
+  link.in_write.clear();
+  std::swap(link.in_write, link.output);
+  std::vector<asio::const_buffer> buffers;
+  for (const std::string& bytes : link.in_write) {
+    buffers.emplace_back(asio::buffer(bytes));
+  }
+  const std::uint64_t generation = link.generation;
+  asio::async_write(
+      *link.socket, buffers,
+      [self = shared_from_this(), &link, generation](boost::system::error_code ec, std::size_t n) {
+        if (self->closed || generation != link.generation) {
+          return;
+        }
+        link.writing = false;
+        self->stats.bytes_sent += n;
+        if (ec) {
+          self->fail(link, Error(ErrorCode::kUnavailable, "send failed: " + ec.message()), true);
+          return;
+        }
+        self->write(link);
+      });
+}
+
+void AcceptorLinks::Impl::fail(Link& link, const Error& why, bool was_connected, bool notify) {
+  ++link.generation;  // Every callback of the old connection is now stale.
+  if (link.socket) {
+    boost::system::error_code ignored;
+    link.socket->close(ignored);
+  }
+  link.writing = false;
+  link.output.clear();
+  link.state = State::kWaiting;
+  if (was_connected) {
+    ++stats.disconnects;
+  }
+  link.retry_timer = std::make_unique<asio::steady_timer>(io, reconnect_delay);
+  const std::uint64_t generation = link.generation;
+  link.retry_timer->async_wait(
+      [self = shared_from_this(), &link, generation](boost::system::error_code ec) {
+        if (!ec && !self->closed && generation == link.generation) {
+          link.state = State::kIdle;
+        }
+      });
+  if (was_connected && notify) {
+    handlers.on_disconnected(link.address.id, why);
+  }
+}
+
+AcceptorLinks::AcceptorLinks(asio::io_context& io, proto::TimelineKey key,
+                             std::vector<AcceptorAddress> acceptors, AcceptorLinkHandlers handlers,
+                             std::chrono::milliseconds reconnect_delay)
+    : impl_(std::make_shared<Impl>(io, key, std::move(handlers), reconnect_delay)) {
+  for (AcceptorAddress& address : acceptors) {
+    const consensus::NodeId id = address.id;
+    impl_->links[id].address = std::move(address);
+  }
+}
+
+AcceptorLinks::~AcceptorLinks() {
+  close_all();
+}
+
+void AcceptorLinks::send(consensus::NodeId acceptor, const consensus::Message& message) {
+  auto it = impl_->links.find(acceptor);
+  if (it == impl_->links.end() || impl_->closed) {
+    return;
+  }
+  Impl::Link& link = it->second;
+  switch (link.state) {
+    case Impl::State::kIdle:
+      impl_->connect(link);  // This message is dropped; on_connected starts the session.
+      return;
+    case Impl::State::kConnecting:
+    case Impl::State::kWaiting:
+      return;
+    case Impl::State::kConnected:
+      break;
+  }
+  link.output.push_back(proto::length_prefixed(proto::encode_frame(impl_->key, message)));
+  impl_->write(link);
+}
+
+void AcceptorLinks::drop(consensus::NodeId acceptor, const Error& why) {
+  auto it = impl_->links.find(acceptor);
+  if (it != impl_->links.end() && it->second.state == Impl::State::kConnected) {
+    impl_->fail(it->second, why, /*was_connected=*/true, /*notify=*/false);
+  }
+}
+
+void AcceptorLinks::close_all() {
+  impl_->closed = true;
+  for (auto& [id, link] : impl_->links) {
+    ++link.generation;
+    if (link.socket) {
+      boost::system::error_code ignored;
+      link.socket->close(ignored);
+    }
+    if (link.retry_timer) {
+      link.retry_timer->cancel();
+    }
+  }
+}
+
+AcceptorLinks::Stats AcceptorLinks::stats() const {
+  return impl_->stats;
+}
+
+}  // namespace sk::proposer

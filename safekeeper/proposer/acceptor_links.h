@@ -1,0 +1,66 @@
+// AcceptorLinks: a proposer's TCP connections to its acceptors, one each, framed as the
+// proposer port expects (length-prefixed wire frames). A send to an acceptor without a
+// connection starts one and is dropped; once connected, on_connected() lets the driver begin a
+// fresh session there (a greeting first, as the server requires). A failed connect waits
+// `reconnect_delay` before the next attempt. A broken connection calls on_disconnected().
+//
+// Threads: all on the io_context's thread. Asio stays out of this header.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "consensus/messages.h"
+#include "consensus/result.h"
+#include "proto/codec.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace sk::proposer {
+
+struct AcceptorAddress {
+  consensus::NodeId id;
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+struct AcceptorLinkHandlers {
+  std::function<void(consensus::NodeId)> on_connected;
+  std::function<void(consensus::NodeId, const consensus::Message&)> on_message;
+  std::function<void(consensus::NodeId, const Error&)> on_disconnected;
+};
+
+class AcceptorLinks {
+ public:
+  AcceptorLinks(boost::asio::io_context& io, proto::TimelineKey key,
+                std::vector<AcceptorAddress> acceptors, AcceptorLinkHandlers handlers,
+                std::chrono::milliseconds reconnect_delay = std::chrono::milliseconds(100));
+  ~AcceptorLinks();
+  AcceptorLinks(const AcceptorLinks&) = delete;
+  AcceptorLinks& operator=(const AcceptorLinks&) = delete;
+
+  void send(consensus::NodeId acceptor, const consensus::Message& message);
+  void drop(consensus::NodeId acceptor, const Error& why);
+  void close_all();
+
+  struct Stats {
+    std::uint64_t connects = 0;
+    std::uint64_t disconnects = 0;
+    std::uint64_t bytes_sent = 0;
+    std::uint64_t bytes_received = 0;
+  };
+  Stats stats() const;
+
+  struct Impl;  // Defined in the .cc; public only so that its helpers can name it.
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace sk::proposer

@@ -1,0 +1,39 @@
+// ProposerIo: everything the proposer driver needs from the world outside the consensus core,
+// as Neon's walproposer_api is for its walproposer: a way to send to an acceptor, a way to drop
+// a connection that broke the protocol, a source of WAL, and a place to report what happened.
+// Time is the runner's: it calls ProposerDriver::tick() at a fixed interval (an Asio timer in a
+// real process, virtual time in a simulation), so nothing here reads a clock.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "consensus/messages.h"
+#include "consensus/result.h"
+#include "consensus/types.h"
+
+namespace sk::proposer {
+
+class ProposerIo {
+ public:
+  virtual ~ProposerIo() = default;
+
+  // Delivers `message` to `acceptor`, connecting first if there is no connection. Best effort:
+  // what a broken connection loses, the proposer sends again. When a connection breaks, the
+  // runner calls ProposerDriver::on_disconnected.
+  virtual void send(consensus::NodeId acceptor, const consensus::Message& message) = 0;
+  // Closes the connection to `acceptor`, which broke the protocol; the next send reconnects.
+  virtual void drop_connection(consensus::NodeId acceptor, const Error& why) = 0;
+  // The WAL source: whole records starting at `from` (the end of what was taken before), at most
+  // `max_bytes` of them; empty when none is ready. What it returns is taken: it is appended.
+  virtual std::vector<std::uint8_t> read_wal(consensus::Lsn from, std::size_t max_bytes) = 0;
+
+  // Reports. Commit LSNs arrive in increasing order.
+  virtual void on_elected(consensus::Term term, consensus::Lsn term_start_lsn) = 0;
+  virtual void on_commit(consensus::Lsn commit_lsn) = 0;
+  // Another proposer took over: nothing this one appends from now on can commit.
+  virtual void on_fenced(consensus::Term term) = 0;
+};
+
+}  // namespace sk::proposer
