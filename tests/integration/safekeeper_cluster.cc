@@ -1,0 +1,103 @@
+// SafekeeperCluster; see safekeeper_cluster.h.
+#include "tests/integration/safekeeper_cluster.h"
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+
+#include "safekeeper/loadgen/http_client.h"
+
+namespace sk::testing {
+
+std::string safekeeper_binary() {
+  return SK_SAFEKEEPER_BIN;
+}
+std::string loadgen_binary() {
+  return SK_LOADGEN_BIN;
+}
+
+SafekeeperCluster::SafekeeperCluster(const std::filesystem::path& root, int size) {
+  for (int i = 0; i < size; ++i) {
+    Node node;
+    node.id = i + 1;
+    node.data_dir = root / ("sk" + std::to_string(node.id));
+    node.log = root / ("sk" + std::to_string(node.id) + ".log");
+    std::filesystem::create_directories(node.data_dir);
+    node.proposer_port = free_port();
+    node.http_port = free_port();
+    nodes_.push_back(std::move(node));
+  }
+}
+
+bool SafekeeperCluster::start(int i) {
+  Node& node = nodes_[i];
+  node.process = ChildProcess::spawn(
+      {safekeeper_binary(), "--id", std::to_string(node.id), "--data-dir", node.data_dir.string(),
+       "--listen-proposer", "127.0.0.1:" + std::to_string(node.proposer_port), "--listen-http",
+       "127.0.0.1:" + std::to_string(node.http_port)},
+      node.log);
+  return wait_until(
+      [&] {
+        auto reply = http(i, "GET", "/v1/status");
+        return reply && reply->status == 200;
+      },
+      std::chrono::seconds(30));
+}
+
+std::optional<int> SafekeeperCluster::terminate(int i) {
+  nodes_[i].process.signal(SIGTERM);
+  return nodes_[i].process.wait_exit(std::chrono::seconds(30));
+}
+
+std::optional<SafekeeperCluster::Reply> SafekeeperCluster::http(int i, const std::string& method,
+                                                                const std::string& target,
+                                                                const std::string& body) {
+  auto reply = loadgen::http_request("127.0.0.1:" + std::to_string(nodes_[i].http_port), method,
+                                     target, body, std::chrono::seconds(10));
+  if (!reply) {
+    return std::nullopt;
+  }
+  boost::system::error_code ec;
+  Reply out;
+  out.status = reply->status;
+  out.body = boost::json::parse(reply->body, ec);
+  if (ec) {
+    out.body = boost::json::string(reply->body);
+  }
+  return out;
+}
+
+std::string SafekeeperCluster::safekeepers_flag() const {
+  std::string out;
+  for (const Node& node : nodes_) {
+    out += (out.empty() ? "" : ",") + std::to_string(node.id) +
+           "=127.0.0.1:" + std::to_string(node.proposer_port);
+  }
+  return out;
+}
+
+std::string SafekeeperCluster::http_flag() const {
+  std::string out;
+  for (const Node& node : nodes_) {
+    out += (out.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(node.http_port);
+  }
+  return out;
+}
+
+std::string SafekeeperCluster::logs() const {
+  std::ostringstream out;
+  for (const Node& node : nodes_) {
+    std::ifstream in(node.log);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) {
+      lines.push_back(line);
+    }
+    out << "--- " << node.log.string() << " (last 20 lines)\n";
+    for (std::size_t k = lines.size() > 20 ? lines.size() - 20 : 0; k < lines.size(); ++k) {
+      out << lines[k] << "\n";
+    }
+  }
+  return out.str();
+}
+
+}  // namespace sk::testing

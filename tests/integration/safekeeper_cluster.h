@@ -1,0 +1,61 @@
+// SafekeeperCluster: real safekeeper processes on 127.0.0.1, each with its own data directory
+// and ports picked with bind(0), started, killed (SIGKILL), stopped (SIGTERM) and restarted on
+// the same ports by the test; plus the HTTP calls the tests make to them.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "tests/integration/child_process.h"
+
+namespace sk::testing {
+
+// Where CMake put the programs under test.
+std::string safekeeper_binary();
+std::string loadgen_binary();
+
+class SafekeeperCluster {
+ public:
+  struct Node {
+    int id = 0;
+    std::filesystem::path data_dir;
+    std::filesystem::path log;
+    std::uint16_t proposer_port = 0;
+    std::uint16_t http_port = 0;
+    ChildProcess process;
+  };
+
+  SafekeeperCluster(const std::filesystem::path& root, int size);
+
+  // Starts node `i` (0-based) and waits until its HTTP port answers; false if it did not.
+  bool start(int i);
+  void kill(int i) { nodes_[i].process.kill_and_wait(); }
+  // SIGTERM; the exit code, or nullopt if it did not exit in time.
+  std::optional<int> terminate(int i);
+
+  // GET on node i; the parsed JSON body with the status, or nullopt if unreachable.
+  struct Reply {
+    int status = 0;
+    boost::json::value body;
+  };
+  std::optional<Reply> http(int i, const std::string& method, const std::string& target,
+                            const std::string& body = "");
+
+  // "1=127.0.0.1:p1,2=..." and "127.0.0.1:h1,..." for sk-loadgen.
+  std::string safekeepers_flag() const;
+  std::string http_flag() const;
+  Node& node(int i) { return nodes_[i]; }
+  int size() const { return static_cast<int>(nodes_.size()); }
+  // The last lines of every node's log, for failure messages.
+  std::string logs() const;
+
+ private:
+  std::vector<Node> nodes_;
+};
+
+}  // namespace sk::testing
