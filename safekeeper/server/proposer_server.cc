@@ -224,6 +224,7 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
     }
     if (server_.connections.erase(id_) > 0) {
       server_.stats.connections_open.fetch_sub(1, std::memory_order_relaxed);
+      server_.worker.connection_closed(id_);
     }
   }
 

@@ -33,6 +33,10 @@ void StorageWorker::post(std::function<void()> task) {
   wake_.notify_one();
 }
 
+void StorageWorker::connection_closed(std::uint64_t connection) {
+  post([this, connection] { failed_.erase(connection); });
+}
+
 void StorageWorker::stop() {
   {
     std::lock_guard lock(mutex_);
@@ -93,13 +97,14 @@ std::vector<StorageWorker::Completion> StorageWorker::run_round(std::deque<Work>
   for (Work& item : work) {
     Completion& c = completion(item.connection);
     ++c.messages;
-    if (c.error) {
+    if (c.error || failed_.contains(item.connection)) {
       continue;  // The connection is being closed; the rest of its messages are void.
     }
     Timeline* timeline = lookup_(item.key);
     if (timeline == nullptr) {
       c.error = Error(ErrorCode::kNotFound, "timeline " + storage::timeline_name(item.key) +
                                                 " is not hosted on this safekeeper");
+      failed_.insert(item.connection);
       continue;
     }
     if (!submitters.contains(timeline)) {
@@ -108,6 +113,7 @@ std::vector<StorageWorker::Completion> StorageWorker::run_round(std::deque<Work>
     submitters[timeline].insert(item.connection);
     if (Status submitted = timeline->submit(item.from, item.message, item.connection); !submitted) {
       c.error = submitted.error();
+      failed_.insert(item.connection);
     }
   }
 
@@ -120,6 +126,7 @@ std::vector<StorageWorker::Completion> StorageWorker::run_round(std::deque<Work>
         Completion& c = completion(connection);
         if (!c.error) {
           c.error = replies.error();
+          failed_.insert(connection);
         }
       }
       continue;

@@ -15,6 +15,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -56,6 +57,9 @@ class StorageWorker {
   StorageWorker& operator=(const StorageWorker&) = delete;
 
   void enqueue(Work work);
+  // The connection is gone: forget that it failed (see failed_). Call once nothing of it is
+  // queued any more.
+  void connection_closed(std::uint64_t connection);
   // Runs `task` on the worker thread before the next round's messages: the way other threads
   // (HTTP) read or change timelines, which only the worker thread may touch. Tasks queued before
   // stop() run; tasks queued after it are dropped (the process is going down).
@@ -75,6 +79,9 @@ class StorageWorker {
   std::condition_variable wake_;
   std::deque<Work> queue_;
   std::deque<std::function<void()>> tasks_;
+  // Connections one of whose messages failed: their later messages are skipped in every later
+  // round too, not only in the failing one (worker thread only).
+  std::set<std::uint64_t> failed_;
   bool stopping_ = false;
   Stats stats_;
   std::thread thread_;  // Last: started once everything above exists.

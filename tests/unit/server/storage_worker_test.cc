@@ -182,7 +182,7 @@ TEST_F(StorageWorkerTest, BadMessage_FailsItsConnectionAndSkipsItsLaterMessages)
   enqueue(4, append(100, 100));
   wal_.open_gate();
   ASSERT_TRUE(wait_for(2 + 1 + 1 + 1));
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   for (const auto& c : completions_) {
     if (c.connection == 3) {
       ASSERT_TRUE(c.error.has_value());
@@ -191,6 +191,13 @@ TEST_F(StorageWorkerTest, BadMessage_FailsItsConnectionAndSkipsItsLaterMessages)
     }
   }
   EXPECT_EQ(timeline_->acceptor().flush_lsn(), at(200));  // Connection 4's append, not 3's.
+  completions_.clear();
+  lock.unlock();
+  // In a later round too, the failed connection's messages are skipped until it is closed.
+  enqueue(3, append(200, 100));
+  ASSERT_TRUE(wait_for(0));
+  worker_->stop();
+  EXPECT_EQ(timeline_->acceptor().flush_lsn(), at(200));
 }
 
 TEST_F(StorageWorkerTest, Stop_FinishesEverythingQueuedBeforeIt) {
