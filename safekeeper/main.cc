@@ -1,7 +1,8 @@
 // The safekeeper daemon: opens the node's data directory, then serves the proposer protocol and
 // the HTTP API until SIGTERM or SIGINT, when it stops accepting, lets the storage worker finish
-// every fdatasync already under way and exits 0. Bad flags exit 2 and an unusable data
-// directory exits 1, each with one line on stderr.
+// every fdatasync already under way and exits 0. Once every port listens it tells a systemd-style
+// supervisor READY=1 (NOTIFY_SOCKET). Bad flags exit 2 and an unusable data directory exits 1,
+// each with one line on stderr.
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -18,6 +19,7 @@
 #include "safekeeper/server/http_api.h"
 #include "safekeeper/server/log.h"
 #include "safekeeper/server/proposer_server.h"
+#include "safekeeper/server/service_notify.h"
 #include "safekeeper/server/storage_worker.h"
 
 #ifndef SK_VERSION
@@ -78,6 +80,9 @@ int run(const Config& config) {
     }
     log_info(std::string(signal == SIGTERM ? "SIGTERM" : "SIGINT") +
              ": stopping (in-flight fdatasyncs finish first)");
+    if (sk::Status s = notify_service_manager("STOPPING=1"); !s) {
+      log_warn(s.error().to_string());
+    }
     proposers->stop();
     http.stop();
     io.stop();
@@ -87,6 +92,9 @@ int run(const Config& config) {
            std::to_string(*proposer_port) + ", http " + config.listen_http.host + ":" +
            std::to_string(*http_port) + "; " + std::to_string(node.timelines().size()) +
            " timelines");
+  if (sk::Status s = notify_service_manager("READY=1"); !s) {
+    log_warn(s.error().to_string());
+  }
   io.run();
   worker.stop();
   const StorageWorker::Stats stats = worker.stats();

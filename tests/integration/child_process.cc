@@ -2,13 +2,14 @@
 #include "tests/integration/child_process.h"
 
 #include <csignal>
-#include <thread>
 #include <utility>
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,7 +18,8 @@ extern char** environ;
 namespace sk::testing {
 
 ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv,
-                                 const std::filesystem::path& log) {
+                                 const std::filesystem::path& log,
+                                 const std::vector<std::string>& extra_env) {
   ChildProcess child;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -28,9 +30,18 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv,
     args.push_back(const_cast<char*>(arg.c_str()));
   }
   args.push_back(nullptr);
+  std::vector<char*> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    env.push_back(*e);
+  }
+  for (const std::string& e : extra_env) {
+    env.push_back(const_cast<char*>(e.c_str()));
+  }
+  env.push_back(nullptr);
   pid_t pid = -1;
-  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) == 0) {
+  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), env.data()) == 0) {
     child.pid_ = pid;
+    child.pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   }
   posix_spawn_file_actions_destroy(&actions);
   return child;
@@ -58,23 +69,29 @@ void ChildProcess::signal(int signo) {
   }
 }
 
-std::optional<int> ChildProcess::wait_exit(std::chrono::milliseconds timeout) {
-  if (pid_ <= 0) {
-    return std::nullopt;
+bool ChildProcess::try_reap() {
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) != pid_) {
+    return false;
   }
-  if (exit_status_) {
+  exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return true;
+}
+
+std::optional<int> ChildProcess::wait_exit(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0 || exit_status_) {
     return exit_status_;
   }
-  wait_until(
-      [&] {
-        int status = 0;
-        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-          exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-          return true;
-        }
-        return false;
-      },
-      timeout);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!try_reap()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      break;
+    }
+    pollfd exited{pidfd_, POLLIN, 0};
+    ::poll(&exited, 1, static_cast<int>(left.count()));  // Woken by the exit or the deadline.
+  }
   return exit_status_;
 }
 

@@ -1,9 +1,11 @@
 // ChildProcess: a program the test started, stopped by its PID: SIGKILL (a crash), SIGTERM (a
-// clean stop) and a wait with a deadline. The destructor kills and reaps it, so a failing test
-// never leaves a process behind. Output goes to a log file the test can show on failure.
+// clean stop) and a wait for its exit with a deadline (poll on a pidfd: woken by the exit
+// itself). The destructor kills and reaps it, so a failing test never leaves a process behind.
+// Output goes to a log file the test can show on failure.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -16,9 +18,11 @@ namespace sk::testing {
 class ChildProcess {
  public:
   ChildProcess() = default;
-  // Starts `argv` (argv[0] is the program's path) with stdout and stderr appended to `log`.
-  // Empty (pid() < 0) if the start failed.
-  static ChildProcess spawn(const std::vector<std::string>& argv, const std::filesystem::path& log);
+  // Starts `argv` (argv[0] is the program's path) with stdout and stderr appended to `log`, and
+  // `extra_env` ("NAME=value") added to this process's environment. Empty (pid() < 0) if the
+  // start failed.
+  static ChildProcess spawn(const std::vector<std::string>& argv, const std::filesystem::path& log,
+                            const std::vector<std::string>& extra_env = {});
   ~ChildProcess();
   ChildProcess(ChildProcess&& other) noexcept;
   ChildProcess& operator=(ChildProcess&& other) noexcept;
@@ -32,17 +36,15 @@ class ChildProcess {
   void kill_and_wait();
 
  private:
+  // Reaps the child if it has exited.
+  bool try_reap();
+
   pid_t pid_ = -1;
+  int pidfd_ = -1;  // Readable once the child exits.
   std::optional<int> exit_status_;
 };
 
 // A port that was free on 127.0.0.1 a moment ago (bind to port 0, read it, close).
 std::uint16_t free_port();
 
-// Whether `condition` became true before `timeout`, checking every few milliseconds.
-template <class Condition>
-bool wait_until(Condition condition, std::chrono::milliseconds timeout);
-
 }  // namespace sk::testing
-
-#include "tests/integration/child_process_inl.h"

@@ -25,23 +25,21 @@ SafekeeperCluster::SafekeeperCluster(const std::filesystem::path& root, int size
     std::filesystem::create_directories(node.data_dir);
     node.proposer_port = free_port();
     node.http_port = free_port();
+    node.readiness =
+        std::make_unique<ReadinessSocket>(root / ("sk" + std::to_string(node.id) + ".notify"));
     nodes_.push_back(std::move(node));
   }
 }
 
 bool SafekeeperCluster::start(int i) {
   Node& node = nodes_[i];
+  node.readiness->discard_pending();
   node.process = ChildProcess::spawn(
       {safekeeper_binary(), "--id", std::to_string(node.id), "--data-dir", node.data_dir.string(),
        "--listen-proposer", "127.0.0.1:" + std::to_string(node.proposer_port), "--listen-http",
        "127.0.0.1:" + std::to_string(node.http_port)},
-      node.log);
-  return wait_until(
-      [&] {
-        auto reply = http(i, "GET", "/v1/status");
-        return reply && reply->status == 200;
-      },
-      std::chrono::seconds(30));
+      node.log, {node.readiness->environment()});
+  return node.readiness->wait_for("READY=1", std::chrono::seconds(30));
 }
 
 std::optional<int> SafekeeperCluster::terminate(int i) {

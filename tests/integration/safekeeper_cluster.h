@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include <boost/json.hpp>
 
 #include "tests/integration/child_process.h"
+#include "tests/integration/readiness_socket.h"
 
 namespace sk::testing {
 
@@ -27,12 +29,14 @@ class SafekeeperCluster {
     std::filesystem::path log;
     std::uint16_t proposer_port = 0;
     std::uint16_t http_port = 0;
+    std::unique_ptr<ReadinessSocket> readiness;
     ChildProcess process;
   };
 
   SafekeeperCluster(const std::filesystem::path& root, int size);
 
-  // Starts node `i` (0-based) and waits until its HTTP port answers; false if it did not.
+  // Starts node `i` (0-based) and waits until it reports READY=1 (every port listens); false if
+  // it did not within 30 s.
   bool start(int i);
   void kill(int i) { nodes_[i].process.kill_and_wait(); }
   // SIGTERM; the exit code, or nullopt if it did not exit in time.
