@@ -45,9 +45,8 @@ std::vector<std::uint8_t> GeneratedWal::take(consensus::Lsn from, std::size_t ma
   if (!generator_) {
     return out;
   }
-  const consensus::Lsn expected = in_flight_.empty() ? committed_ : in_flight_.back().end;
-  SK_CHECK_MSG(from == expected,
-               "WAL taken at " + from.to_string() + ", generated up to " + expected.to_string());
+  SK_CHECK_MSG(from == taken_end(), "WAL taken at " + from.to_string() + ", handed over up to " +
+                                        taken_end().to_string());
   for (;;) {
     if (options_.max_outstanding > 0 && in_flight_.size() >= options_.max_outstanding) {
       break;
@@ -71,11 +70,14 @@ std::vector<std::uint8_t> GeneratedWal::take(consensus::Lsn from, std::size_t ma
     const std::vector<std::uint8_t>& record = ready_.front();
     out.insert(out.end(), record.begin(), record.end());
     digest_.update(record);
-    const consensus::Lsn end = in_flight_.empty() ? committed_ : in_flight_.back().end;
-    in_flight_.push_back({end.plus_bytes(record.size()), now, digest_});
+    in_flight_.push_back({taken_end().plus_bytes(record.size()), now, digest_});
     ready_.pop_front();
   }
   return out;
+}
+
+consensus::Lsn GeneratedWal::taken_end() const {
+  return in_flight_.empty() ? committed_ : in_flight_.back().end;
 }
 
 void GeneratedWal::committed(consensus::Lsn commit, Clock::time_point now) {

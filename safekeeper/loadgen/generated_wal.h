@@ -54,6 +54,8 @@ class GeneratedWal {
     storage::WalDigest digest_at_end;
   };
   void generate_one();
+  // The end of everything handed to the proposer (committed or in flight).
+  consensus::Lsn taken_end() const;
 
   GeneratedWalOptions options_;
   std::optional<pgwal::WalGenerator> generator_;

@@ -324,7 +324,7 @@ int main(int argc, char** argv) {
   std::optional<proposer::ProposerDriver> driver;
   proposer::AcceptorLinks links(
       io, {options.tenant, options.timeline}, options.safekeepers,
-      {.on_connected = [&](NodeId id) { driver->on_disconnected(id); },
+      {.on_connected = [&](NodeId id) { driver->on_connected(id); },
        .on_message = [&](NodeId id, const consensus::Message& m) { driver->on_message(id, m); },
        .on_disconnected = [&](NodeId id, const Error&) { driver->on_disconnected(id); }});
   LoadgenIo proposer_io(links, wal);

@@ -32,6 +32,11 @@ void ProposerDriver::on_message(consensus::NodeId from, const consensus::Message
   pump_wal();
 }
 
+void ProposerDriver::on_connected(consensus::NodeId acceptor) {
+  // Whatever the session knew belongs to the old connection: start over, greeting first.
+  carry_out(proposer_.disconnected(acceptor));
+}
+
 void ProposerDriver::on_disconnected(consensus::NodeId acceptor) {
   carry_out(proposer_.disconnected(acceptor));
 }

@@ -20,6 +20,8 @@ class ProposerDriver {
   // One unit of time (ProposerConfig's timeouts count these).
   void tick();
   void on_message(consensus::NodeId from, const consensus::Message& message);
+  // A new connection to `acceptor`: its session starts afresh with a greeting.
+  void on_connected(consensus::NodeId acceptor);
   void on_disconnected(consensus::NodeId acceptor);
   // The WAL source has new records.
   void on_wal_available();

@@ -342,17 +342,14 @@ void ApiRoutes::create_timeline(const ApiRequest& request, const std::string& te
                            "timeline " + storage::timeline_name(key) +
                                " exists with other parameters (system id, version, segment "
                                "size or start LSN)");
-        run_on_io_([respond = std::move(respond), response = error_response(error, request_id)] {
-          respond(response);
-        });
+        respond_on_io(std::move(respond), error_response(error, request_id));
         return;
       }
       status = 200;
     } else {
       auto created = node_.create_timeline(identity);
       if (!created) {
-        run_on_io_([respond = std::move(respond),
-                    response = error_response(created.error(), request_id)] { respond(response); });
+        respond_on_io(std::move(respond), error_response(created.error(), request_id));
         return;
       }
       timeline = *created;
@@ -387,9 +384,7 @@ void ApiRoutes::get_timeline(const ApiRequest& request, const std::string& tenan
                           " could not be opened: " + broken->second.message())
               : Error(ErrorCode::kNotFound,
                       "timeline " + storage::timeline_name(key) + " is not hosted here");
-      run_on_io_([respond = std::move(respond), response = error_response(error, request_id)] {
-        respond(response);
-      });
+      respond_on_io(std::move(respond), error_response(error, request_id));
       return;
     }
     run_on_io_([this, key, object = timeline_json(*found), respond = std::move(respond)]() mutable {
@@ -418,6 +413,11 @@ void ApiRoutes::get_digest(const ApiRequest& request, const std::string& tenant,
         request.request_id));
     return;
   }
+  if (*from > *until) {
+    respond(error_response(Error(ErrorCode::kInvalidArgument, "from_lsn is above until_lsn"),
+                           request.request_id));
+    return;
+  }
   const storage::TimelineKey key{*tenant_id, *timeline_id};
   worker_.post([this, key, from = *from, until = *until, request_id = request.request_id,
                 respond = std::move(respond)]() mutable {
@@ -440,16 +440,16 @@ void ApiRoutes::get_digest(const ApiRequest& request, const std::string& tenant,
       digest.update(*bytes);
       at = end;
     }
-    if (!error && from > until) {
-      error = Error(ErrorCode::kInvalidArgument, "from_lsn is above until_lsn");
-    }
-    ApiResponse response = error ? error_response(*error, request_id)
-                                 : json_response(200, json::object{{"from_lsn", from.to_string()},
-                                                                   {"until_lsn", until.to_string()},
-                                                                   {"digest", digest.hex()}});
-    run_on_io_(
-        [respond = std::move(respond), response = std::move(response)] { respond(response); });
+    respond_on_io(std::move(respond),
+                  error ? error_response(*error, request_id)
+                        : json_response(200, json::object{{"from_lsn", from.to_string()},
+                                                          {"until_lsn", until.to_string()},
+                                                          {"digest", digest.hex()}}));
   });
+}
+
+void ApiRoutes::respond_on_io(Respond respond, ApiResponse response) {
+  run_on_io_([respond = std::move(respond), response = std::move(response)] { respond(response); });
 }
 
 void ApiRoutes::get_metrics(Respond respond) {

@@ -60,6 +60,8 @@ class ApiRoutes {
   void get_digest(const ApiRequest& request, const std::string& tenant, const std::string& timeline,
                   Respond respond);
   void get_metrics(Respond respond);
+  // From the worker thread: hands `response` to `respond` on the I/O thread.
+  void respond_on_io(Respond respond, ApiResponse response);
 
   Node& node_;
   StorageWorker& worker_;

@@ -72,7 +72,7 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
       send_error_once_drained();
       return;
     }
-    maybe_resume_reading();
+    read_more();  // Resumes reading if back-pressure had paused it.
   }
 
   void close() {
@@ -91,7 +91,7 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
     }
     if (inflight_bytes_ > server_.options.max_inflight_bytes ||
         unsent_bytes_ > server_.options.max_unsent_bytes) {
-      return;  // Back-pressure: maybe_resume_reading() picks up once the worker caught up.
+      return;  // Back-pressure: complete() and the writes call us again as they drain.
     }
     reading_ = true;
     socket_.async_read_some(
@@ -108,8 +108,6 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
           self->read_more();
         });
   }
-
-  void maybe_resume_reading() { read_more(); }
 
   void process_frames() {
     while (!refusing_) {
