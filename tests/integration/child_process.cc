@@ -48,19 +48,30 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv,
 }
 
 ChildProcess::~ChildProcess() {
-  kill_and_wait();
+  release();
 }
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
-    : pid_(std::exchange(other.pid_, -1)), exit_status_(other.exit_status_) {}
+    : pid_(std::exchange(other.pid_, -1)),
+      pidfd_(std::exchange(other.pidfd_, -1)),
+      exit_status_(other.exit_status_) {}
 
 ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
   if (this != &other) {
-    kill_and_wait();
+    release();
     pid_ = std::exchange(other.pid_, -1);
+    pidfd_ = std::exchange(other.pidfd_, -1);
     exit_status_ = other.exit_status_;
   }
   return *this;
+}
+
+void ChildProcess::release() {
+  kill_and_wait();
+  if (pidfd_ >= 0) {
+    ::close(pidfd_);
+    pidfd_ = -1;
+  }
 }
 
 void ChildProcess::signal(int signo) {

@@ -38,6 +38,8 @@ class ChildProcess {
  private:
   // Reaps the child if it has exited.
   bool try_reap();
+  // Kills and reaps the child and closes its pidfd.
+  void release();
 
   pid_t pid_ = -1;
   int pidfd_ = -1;  // Readable once the child exits.
