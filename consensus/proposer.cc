@@ -64,6 +64,7 @@ Ready Proposer::tick() {
     ++session.ticks_since_progress;
     if (session.state != SessionState::kOffline && config_.peer_timeout_ticks > 0 &&
         session.ticks_since_heard >= config_.peer_timeout_ticks) {
+      ready.reconnect.push_back(id);
       for (Outbound& out : disconnected(id).messages) {
         ready.messages.push_back(std::move(out));
       }

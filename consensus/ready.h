@@ -42,10 +42,15 @@ struct Ready {
   std::optional<WalWrite> wal_write;
   bool must_sync = false;
   std::optional<AcceptorState> persist;
+  // Proposer only: acceptors given up as silent. Their connections are to be closed, before
+  // `messages` go out, and opened afresh: a stream that went silent may have lost bytes, so
+  // nothing more may be sent on it (a greeting on the old one could wait forever).
+  std::vector<NodeId> reconnect;
   std::vector<Outbound> messages;
 
   bool empty() const {
-    return !truncate_wal_at && !wal_write && !must_sync && !persist && messages.empty();
+    return !truncate_wal_at && !wal_write && !must_sync && !persist && reconnect.empty() &&
+           messages.empty();
   }
 };
 

@@ -52,7 +52,7 @@ std::vector<std::uint8_t> GeneratedWal::take(consensus::Lsn from, std::size_t ma
       break;
     }
     if (ready_.empty()) {
-      if (options_.total_bytes > 0 && generated_bytes_ >= options_.total_bytes) {
+      if (finished_ || (options_.total_bytes > 0 && generated_bytes_ >= options_.total_bytes)) {
         break;
       }
       if (options_.rate_bytes_per_second > 0 &&
@@ -91,9 +91,14 @@ void GeneratedWal::committed(consensus::Lsn commit, Clock::time_point now) {
   }
 }
 
+void GeneratedWal::finish() {
+  finished_ = true;
+  ready_.clear();
+}
+
 bool GeneratedWal::done() const {
-  return options_.total_bytes > 0 && generated_bytes_ >= options_.total_bytes && ready_.empty() &&
-         in_flight_.empty();
+  return (finished_ || (options_.total_bytes > 0 && generated_bytes_ >= options_.total_bytes)) &&
+         ready_.empty() && in_flight_.empty();
 }
 
 }  // namespace sk::loadgen

@@ -40,7 +40,9 @@ class GeneratedWal {
   // Adds rate budget for the time since the last call.
   void refill(Clock::time_point now);
 
-  bool done() const;  // total_bytes generated and committed.
+  // No more records from now on (the run's time is up); those not taken yet are dropped.
+  void finish();
+  bool done() const;  // total_bytes generated (or finish() called) and all of it committed.
   consensus::Lsn start_lsn() const { return start_; }
   consensus::Lsn committed_lsn() const { return committed_; }
   const storage::WalDigest& committed_digest() const { return committed_digest_; }
@@ -62,6 +64,7 @@ class GeneratedWal {
   consensus::Lsn start_;
   consensus::Lsn committed_;
   std::uint64_t generated_bytes_ = 0;
+  bool finished_ = false;
   std::deque<std::vector<std::uint8_t>> ready_;  // One record each, not taken yet.
   std::deque<InFlight> in_flight_;
   storage::WalDigest digest_;  // Of everything taken.

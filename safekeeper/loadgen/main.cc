@@ -338,6 +338,9 @@ int main(int argc, char** argv) {
   std::function<void()> on_tick = [&] {
     const auto now = Clock::now();
     const double elapsed = std::chrono::duration<double>(now - started).count();
+    if (options.seconds > 0 && elapsed >= options.seconds) {
+      wal.finish();  // Time is up: what was handed over is committed, and nothing more.
+    }
     wal.refill(now);
     driver->tick();
     if (proposer_io.failure()) {
@@ -346,7 +349,7 @@ int main(int argc, char** argv) {
     } else if (proposer_io.fenced()) {
       outcome = "fenced";
       exit_code = 3;
-    } else if ((wal.done() || (options.seconds > 0 && elapsed >= options.seconds)) &&
+    } else if (wal.done() &&
                (!options.wait_all || all_caught_up(*driver, options, wait_all_since, now))) {
       outcome = "done";
     } else if (elapsed >= options.timeout_seconds) {

@@ -46,7 +46,12 @@ void ProposerDriver::on_wal_available() {
 }
 
 void ProposerDriver::carry_out(consensus::Ready ready) {
-  // A proposer keeps nothing durable: its Readys hold messages only.
+  // A proposer keeps nothing durable: its Readys hold connections to renew and messages.
+  for (consensus::NodeId silent : ready.reconnect) {
+    io_.drop_connection(
+        silent, Error(ErrorCode::kUnavailable,
+                      "acceptor " + std::to_string(silent.value()) + " went silent; reconnecting"));
+  }
   for (const consensus::Outbound& out : ready.messages) {
     io_.send(out.to, out.message);
   }

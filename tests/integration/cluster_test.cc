@@ -16,7 +16,7 @@
 #include "proto/codec.h"
 #include "proto/framing.h"
 #include "safekeeper/loadgen/http_client.h"
-#include "tests/integration/safekeeper_cluster.h"
+#include "tests/integration/cluster_fixture.h"
 #include "tests/support/temp_dir.h"
 
 namespace sk::testing {
@@ -24,89 +24,6 @@ namespace {
 
 namespace json = boost::json;
 using consensus::Lsn;
-
-constexpr const char* kTenant = "0123456789abcdef0123456789abcdef";
-constexpr const char* kTimeline = "00000000000000000000000000000001";
-constexpr const char* kStartLsn = "0/1000000";
-
-std::string timeline_path() {
-  return std::string("/v1/tenants/") + kTenant + "/timelines/" + kTimeline;
-}
-
-// sk-loadgen's one-line JSON summary, from its log.
-std::optional<json::object> loadgen_summary(const std::filesystem::path& log) {
-  std::ifstream in(log);
-  std::optional<json::object> summary;
-  for (std::string line; std::getline(in, line);) {
-    boost::system::error_code ec;
-    auto value = json::parse(line, ec);
-    if (!ec && value.is_object() && value.as_object().contains("committed_lsn")) {
-      summary = value.as_object();
-    }
-  }
-  return summary;
-}
-
-std::string file_text(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-Lsn lsn_field(const json::value& object, const char* name) {
-  return Lsn::parse(std::string(object.at(name).as_string())).value_or(Lsn());
-}
-
-class ClusterTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_FALSE(dir_.path().empty());
-    cluster_.emplace(dir_.path(), 3);
-    for (int i = 0; i < 3; ++i) {
-      ASSERT_TRUE(cluster_->start(i)) << cluster_->logs();
-    }
-  }
-
-  ChildProcess start_loadgen(const std::vector<std::string>& extra, const std::string& log_name,
-                             const std::string& proposer_id = "1000") {
-    std::vector<std::string> argv = {loadgen_binary(),
-                                     "--safekeepers",
-                                     cluster_->safekeepers_flag(),
-                                     "--http",
-                                     cluster_->http_flag(),
-                                     "--tenant",
-                                     kTenant,
-                                     "--timeline",
-                                     kTimeline,
-                                     "--start-lsn",
-                                     kStartLsn,
-                                     "--proposer-id",
-                                     proposer_id};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    return ChildProcess::spawn(argv, dir_.path() / log_name);
-  }
-
-  // The digest node i computes over [from, until), or "" if it cannot.
-  std::string digest(int i, Lsn from, Lsn until) {
-    auto reply = cluster_->http(i, "GET",
-                                timeline_path() + "/digest?from_lsn=" + from.to_string() +
-                                    "&until_lsn=" + until.to_string());
-    if (!reply || reply->status != 200) {
-      return "";
-    }
-    return std::string(reply->body.at("digest").as_string());
-  }
-
-  std::optional<json::value> timeline(int i) {
-    auto reply = cluster_->http(i, "GET", timeline_path());
-    if (!reply || reply->status != 200) {
-      return std::nullopt;
-    }
-    return reply->body;
-  }
-
-  TempDir dir_{"sk_integration"};
-  std::optional<SafekeeperCluster> cluster_;
-};
 
 TEST_F(ClusterTest, LoadgenCommits_EveryNodeHoldsTheSameWal) {
   ChildProcess loadgen = start_loadgen({"--bytes", "33554432", "--wait-all", "1"}, "loadgen.log");

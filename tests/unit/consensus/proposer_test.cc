@@ -22,8 +22,8 @@
 #include "consensus/messages.h"
 #include "consensus/prng.h"
 #include "consensus/ready.h"
-#include "tests/unit/consensus/test_timeline.h"
 #include "consensus/term_history.h"
+#include "tests/unit/consensus/test_timeline.h"
 
 namespace sk::consensus {
 
@@ -307,11 +307,14 @@ TEST(ProposerTest, Election_DoesNotDependOnWhichAcceptorIsWhich) {
     Vote second;
   };
   const Case cases[] = {
-      {"identical logs", {history({{0, 0}, {1, 0}, {2, 100}}), 300},
+      {"identical logs",
+       {history({{0, 0}, {1, 0}, {2, 100}}), 300},
        {history({{0, 0}, {1, 0}, {2, 100}}), 300}},
       {"same last term and flush, different histories",
-       {history({{0, 0}, {1, 0}, {2, 100}}), 300}, {history({{0, 0}, {2, 0}}), 300}},
-      {"different logs", {history({{0, 0}, {1, 0}}), 500},
+       {history({{0, 0}, {1, 0}, {2, 100}}), 300},
+       {history({{0, 0}, {2, 0}}), 300}},
+      {"different logs",
+       {history({{0, 0}, {1, 0}}), 500},
        {history({{0, 0}, {1, 0}, {2, 100}}), 200}},
   };
   struct Outcome {
@@ -392,6 +395,27 @@ TEST(ProposerTest, Disconnect_DuringCampaign_KeepsVote) {
   const auto announcements = messages_of<ProposerElected>(elected);
   ASSERT_EQ(announcements.size(), 1u);
   EXPECT_EQ(announcements[0].first, kB);
+}
+
+// A session given up as silent asks for a new connection before anything is sent to it again:
+// its old stream may have lost bytes, and a greeting sent there could wait forever.
+TEST(ProposerTest, SilentAcceptor_IsReconnectedOnce_BeforeItsNewGreeting) {
+  Proposer proposer(config_for(kP1));
+  elect_by_hand(proposer);
+  std::vector<NodeId> reconnected;
+  std::vector<NodeId> greeted_after;
+  for (std::uint32_t i = 0; i < ProposerConfig{}.peer_timeout_ticks; ++i) {
+    const Ready ready = proposer.tick();
+    reconnected.insert(reconnected.end(), ready.reconnect.begin(), ready.reconnect.end());
+    if (!ready.reconnect.empty()) {
+      for (const auto& [to, greeting] : messages_of<ProposerGreeting>(ready)) {
+        greeted_after.push_back(to);
+      }
+    }
+  }
+  // A and B streamed and went silent; C never answered its greeting, so it had no session.
+  EXPECT_EQ(reconnected, (std::vector<NodeId>{kA, kB}));
+  EXPECT_EQ(greeted_after, (std::vector<NodeId>{kA, kB}));
 }
 
 // The exhaustive explorer bounds terms: a proposer that would campaign above max_term stops.

@@ -1,0 +1,65 @@
+// ClusterTest: the fixture of the integration tests on a real cluster: three safekeepers started
+// on 127.0.0.1 before each test, sk-loadgen runs as the proposer, and the HTTP reads the tests
+// check (timeline state, digests of WAL ranges). Waits are on conditions with deadlines.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "consensus/types.h"
+#include "tests/integration/safekeeper_cluster.h"
+#include "tests/support/temp_dir.h"
+
+namespace sk::testing {
+
+inline constexpr const char* kTenant = "0123456789abcdef0123456789abcdef";
+inline constexpr const char* kTimeline = "00000000000000000000000000000001";
+inline constexpr const char* kStartLsn = "0/1000000";
+
+// "/v1/tenants/<kTenant>/timelines/<kTimeline>".
+std::string timeline_path();
+// sk-loadgen's one-line JSON summary, from its log; nullopt if it wrote none.
+std::optional<boost::json::object> loadgen_summary(const std::filesystem::path& log);
+std::string file_text(const std::filesystem::path& path);
+// An LSN field ("X/X") of a JSON object; 0/0 if absent or malformed.
+consensus::Lsn lsn_field(const boost::json::value& object, const char* name);
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+
+  // sk-loadgen on the fixture's timeline with `extra` flags, logging to <dir>/<log_name>.
+  // `safekeepers` overrides where it connects (e.g. through proxies).
+  ChildProcess start_loadgen(const std::vector<std::string>& extra, const std::string& log_name,
+                             const std::string& proposer_id = "1000",
+                             const std::string& safekeepers = "");
+  // The digest node i computes over [from, until), or "" if it cannot.
+  std::string digest(int i, consensus::Lsn from, consensus::Lsn until);
+  // GET of the timeline on node i: its JSON state, or nullopt unless 200.
+  std::optional<boost::json::value> timeline(int i);
+  // Polls `condition` every 20 ms until it holds (true) or `timeout` passes or `process` exits
+  // (false, after one last look). The pause between polls is a wait on the process's exit.
+  bool poll_until(ChildProcess& process, const std::function<bool()>& condition,
+                  std::chrono::milliseconds timeout);
+  // Every node's timeline state as JSON, one line each, for failure messages.
+  std::string states();
+  // Node i's commit or flush LSN over HTTP; 0/0 if unreachable.
+  consensus::Lsn commit_lsn(int i);
+  consensus::Lsn flush_lsn(int i);
+  // Every node holds [start, committed) of the loadgen run logged in `log_name` and its digest
+  // matches; returns the summary for further checks.
+  std::optional<boost::json::object> expect_run_held_by(const std::string& log_name,
+                                                        const std::vector<int>& nodes);
+
+  TempDir dir_{"sk_integration"};
+  std::optional<SafekeeperCluster> cluster_;
+};
+
+}  // namespace sk::testing
