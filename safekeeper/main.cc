@@ -56,6 +56,13 @@ int run(const Config& config) {
   StorageWorker worker([&node](const sk::storage::TimelineKey& key) { return node.timeline(key); },
                        [&proposers](std::vector<StorageWorker::Completion> completions) {
                          proposers->deliver(std::move(completions));
+                       },
+                       [&node](const sk::storage::TimelineKey& key) {
+                         Node::Report lines;
+                         node.reopen_if_stopped(key, std::chrono::steady_clock::now(), lines);
+                         for (const std::string& line : lines) {
+                           log_info(line);
+                         }
                        });
   proposers = std::make_unique<ProposerServer>(io, worker);
   ApiRoutes routes(

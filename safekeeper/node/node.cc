@@ -137,6 +137,30 @@ Result<Timeline*> Node::create_timeline(const consensus::TimelineIdentity& ident
   return created;
 }
 
+bool Node::reopen_if_stopped(const TimelineKey& key, std::chrono::steady_clock::time_point now,
+                             Report& report) {
+  auto it = hosted_.find(key);
+  if (it == hosted_.end()) {
+    return false;
+  }
+  Hosted& hosted = it->second;
+  const std::optional<Error>& failure = hosted.timeline->failure();
+  if (!failure || failure->code() != ErrorCode::kNoSpace || hosted.wal->sync_failed() ||
+      now < hosted.next_reopen) {
+    return false;
+  }
+  const std::string name = storage::timeline_name(key);
+  report.push_back("timeline " + name + ": reopening after " + failure->to_string());
+  hosted_.erase(it);  // The timeline first, then its stores (Hosted's member order).
+  open_timeline(key, report);
+  auto reopened = hosted_.find(key);
+  if (reopened == hosted_.end()) {
+    return false;  // Kept aside in broken_, with its report line.
+  }
+  reopened->second.next_reopen = now + std::chrono::seconds(1);
+  return true;
+}
+
 Timeline* Node::timeline(const TimelineKey& key) {
   auto it = hosted_.find(key);
   return it == hosted_.end() ? nullptr : it->second.timeline.get();

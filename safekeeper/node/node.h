@@ -10,6 +10,7 @@
 // never stops the others; the error is reported, never ignored.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -43,6 +44,13 @@ class Node {
 
   // A timeline new to this node. kAlreadyExists if it is hosted (or kept aside) already.
   Result<Timeline*> create_timeline(const consensus::TimelineIdentity& identity);
+  // A timeline stopped by a storage error that left its files as they were (NO_SPACE from a
+  // write or a segment's creation; no failed fdatasync) is opened again from disk, as after a
+  // crash, so that it serves again once space is back. At most one attempt per second per
+  // timeline. True if it was reopened. After a failed fdatasync the page cache can no longer be
+  // trusted, and only a restart recovers.
+  bool reopen_if_stopped(const storage::TimelineKey& key, std::chrono::steady_clock::time_point now,
+                         Report& report);
   // nullptr if not hosted, or kept aside (see broken()).
   Timeline* timeline(const storage::TimelineKey& key);
   std::vector<storage::TimelineKey> timelines() const;
@@ -60,6 +68,7 @@ class Node {
     std::unique_ptr<storage::FileWalStore> wal;
     std::unique_ptr<storage::MeteredWalStore> metered_wal;
     std::unique_ptr<Timeline> timeline;
+    std::chrono::steady_clock::time_point next_reopen{};  // See reopen_if_stopped().
   };
   explicit Node(NodeOptions options);
   std::filesystem::path wal_dir(const storage::TimelineKey& key) const;

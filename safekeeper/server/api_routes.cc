@@ -81,7 +81,7 @@ json::object timeline_json(const Timeline& timeline) {
       {"term", state.term.value()},
       {"term_history", std::move(history)},
       {"term_start_lsn", term_start.to_string()},
-      {"flush_lsn", timeline.acceptor().flush_lsn().to_string()},
+      {"flush_lsn", timeline.flush_lsn().to_string()},
       {"commit_lsn", state.commit_lsn.to_string()},
       {"truncate_lsn", state.truncate_lsn.to_string()},
       {"status", timeline.failure() ? "failed" : "active"},
@@ -465,8 +465,7 @@ void ApiRoutes::get_metrics(Respond respond) {
     for (const storage::TimelineKey& key : node_.timelines()) {
       const Timeline& t = *node_.timeline(key);
       const auto& state = t.acceptor().state();
-      gauges.push_back({key, state.term.value(), t.acceptor().flush_lsn().value(),
-                        state.commit_lsn.value(),
+      gauges.push_back({key, state.term.value(), t.flush_lsn().value(), state.commit_lsn.value(),
                         state.history.empty() ? 0 : state.history.entries().back().lsn.value()});
     }
     const std::size_t broken = node_.broken().size();

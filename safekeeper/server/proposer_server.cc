@@ -2,6 +2,7 @@
 #include "safekeeper/server/proposer_server.h"
 
 #include <array>
+#include <chrono>
 #include <deque>
 #include <map>
 #include <utility>
@@ -10,6 +11,7 @@
 
 #include "proto/codec.h"
 #include "proto/framing.h"
+#include "safekeeper/server/log.h"
 #include "safekeeper/server/tcp_listen.h"
 
 namespace sk::safekeeper {
@@ -30,6 +32,21 @@ struct ProposerServer::Impl : std::enable_shared_from_this<ProposerServer::Impl>
       : io(io_context), worker(storage_worker), options(opts) {}
 
   void on_completion(StorageWorker::Completion completion);
+  // Logs why a connection was refused; a proposer that keeps reconnecting into the same error
+  // (a full disk) gets one line per 10 s, not one per attempt.
+  void log_refusal(const std::string& peer, const Error& error) {
+    const auto now = std::chrono::steady_clock::now();
+    const std::string text = error.to_string();
+    if (text == last_refusal && now < next_repeat_log) {
+      return;
+    }
+    last_refusal = text;
+    next_repeat_log = now + std::chrono::seconds(10);
+    const bool storage = error.code() == ErrorCode::kNoSpace ||
+                         error.code() == ErrorCode::kIoError ||
+                         error.code() == ErrorCode::kCorruption;
+    (storage ? log_error : log_warn)("proposer connection from " + peer + " refused: " + text);
+  }
 
   asio::io_context& io;
   StorageWorker& worker;
@@ -39,6 +56,8 @@ struct ProposerServer::Impl : std::enable_shared_from_this<ProposerServer::Impl>
   std::uint64_t next_connection_id = 1;
   ProposerServerStats stats;
   bool stopped = false;
+  std::string last_refusal;
+  std::chrono::steady_clock::time_point next_repeat_log{};
 };
 
 // One proposer connection. Lives while it is in Impl::connections or has an operation pending.
@@ -165,6 +184,7 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
     refusing_ = true;
     refusal_ = error;
     server_.stats.connections_refused.fetch_add(1, std::memory_order_relaxed);
+    server_.log_refusal(peer_, error);
     send_error_once_drained();
   }
 

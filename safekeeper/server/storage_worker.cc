@@ -7,8 +7,11 @@
 
 namespace sk::safekeeper {
 
-StorageWorker::StorageWorker(Lookup lookup, Deliver deliver)
-    : lookup_(std::move(lookup)), deliver_(std::move(deliver)), thread_([this] { run(); }) {}
+StorageWorker::StorageWorker(Lookup lookup, Deliver deliver, NewSession new_session)
+    : lookup_(std::move(lookup)),
+      deliver_(std::move(deliver)),
+      new_session_(std::move(new_session)),
+      thread_([this] { run(); }) {}
 
 StorageWorker::~StorageWorker() {
   stop();
@@ -93,6 +96,15 @@ std::vector<StorageWorker::Completion> StorageWorker::run_round(std::deque<Work>
   // Timelines in the order first touched, with the connections that submitted to each.
   std::vector<Timeline*> touched;
   std::map<Timeline*, std::set<std::uint64_t>> submitters;
+  if (new_session_) {
+    std::set<storage::TimelineKey> greeted;
+    for (const Work& item : work) {
+      if (std::holds_alternative<consensus::ProposerGreeting>(item.message) &&
+          greeted.insert(item.key).second) {
+        new_session_(item.key);
+      }
+    }
+  }
 
   for (Work& item : work) {
     Completion& c = completion(item.connection);

@@ -43,6 +43,10 @@ class StorageWorker {
   // The timeline a key names, or nullptr; called on the worker thread only.
   using Lookup = std::function<Timeline*(const storage::TimelineKey&)>;
   using Deliver = std::function<void(std::vector<Completion>)>;
+  // Called on the worker thread before a round's messages are submitted, once for each timeline
+  // a proposer greets in that round (a new session): the node may reopen a stopped timeline
+  // there, while no pointer to it is held.
+  using NewSession = std::function<void(const storage::TimelineKey&)>;
 
   struct Stats {
     std::uint64_t rounds = 0;
@@ -50,7 +54,7 @@ class StorageWorker {
     std::uint64_t batches = 0;  // Timeline batches committed (each at most one fdatasync).
   };
 
-  StorageWorker(Lookup lookup, Deliver deliver);
+  StorageWorker(Lookup lookup, Deliver deliver, NewSession new_session = {});
   // Stops as stop() does.
   ~StorageWorker();
   StorageWorker(const StorageWorker&) = delete;
@@ -75,6 +79,7 @@ class StorageWorker {
 
   Lookup lookup_;
   Deliver deliver_;
+  NewSession new_session_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Work> queue_;

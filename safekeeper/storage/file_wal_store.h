@@ -64,6 +64,10 @@ class FileWalStore final : public WalStore {
   // The segment file holding `segno`, for tests and tools.
   std::filesystem::path segment_path(std::uint64_t segno) const;
 
+  // A failed fdatasync made this store refuse everything; only a restart (recovery from disk,
+  // not from the page cache) may open these files again.
+  bool sync_failed() const { return failed_.has_value(); }
+
  private:
   // WAL bytes [lsn, lsn + length) stored at `file_offset` of their segment's file.
   struct Extent {

@@ -207,11 +207,11 @@ Result<std::vector<TaggedReply>> Timeline::commit_batch() {
 }
 
 Result<std::vector<std::uint8_t>> Timeline::read_wal(Lsn begin, Lsn end) const {
-  if (begin > end || begin < wal_.start_lsn() || end > acceptor_.flush_lsn()) {
+  if (begin > end || begin < wal_.start_lsn() || end > flush_lsn()) {
     return Error(ErrorCode::kInvalidArgument,
                  "WAL range [" + begin.to_string() + ", " + end.to_string() +
                      ") is not within the durable WAL [" + wal_.start_lsn().to_string() + ", " +
-                     acceptor_.flush_lsn().to_string() + ")");
+                     flush_lsn().to_string() + ")");
   }
   return wal_.read(begin, end);
 }

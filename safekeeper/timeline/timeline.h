@@ -70,6 +70,9 @@ class Timeline {
   Result<std::vector<TaggedReply>> commit_batch();
 
   const consensus::Acceptor& acceptor() const { return acceptor_; }
+  // The end of the durable WAL. Between batches it is the acceptor's flush LSN; after a storage
+  // error the acceptor may be ahead of it, and this is the truth.
+  consensus::Lsn flush_lsn() const { return wal_.flush_lsn(); }
   // WAL bytes [begin, end) from the store; end at most the flush LSN.
   Result<std::vector<std::uint8_t>> read_wal(consensus::Lsn begin, consensus::Lsn end) const;
   // The durable state: the control store's, with the positions the WAL recorded since.

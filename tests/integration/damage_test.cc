@@ -1,0 +1,238 @@
+// Integration tests of damaged and full disks under a real cluster: a corrupt WAL tail and a
+// corrupt control record found at start-up, and one node's data directory running out of space.
+#include <algorithm>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "safekeeper/storage/wal_digest.h"
+#include "tests/integration/cluster_fixture.h"
+
+namespace sk::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using consensus::Lsn;
+using namespace std::chrono_literals;
+
+constexpr std::uint64_t kMiB = 1 << 20;
+
+std::string read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void write_bytes(const fs::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+fs::path timeline_dir(const SafekeeperCluster::Node& node) {
+  return node.data_dir / "timelines" / kTenant / kTimeline;
+}
+
+// A digest of every file under `dir`, names and bytes, to show a start-up changed nothing.
+std::string digest_of_files(const fs::path& dir) {
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (entry.is_regular_file()) {
+      files.push_back(entry.path());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  storage::WalDigest digest;
+  for (const fs::path& file : files) {
+    const std::string name = file.lexically_relative(dir).string();
+    const std::string bytes = read_bytes(file);
+    digest.update({reinterpret_cast<const std::uint8_t*>(name.data()), name.size()});
+    digest.update({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+  }
+  return digest.hex();
+}
+
+// Flips one byte a little before the end of the written frames in the last segment file that
+// has any: inside the last appends, which the node had acknowledged.
+bool corrupt_wal_tail(const fs::path& dir) {
+  std::vector<fs::path> segments;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() == ".frames") {
+      segments.push_back(entry.path());
+    }
+  }
+  std::sort(segments.rbegin(), segments.rend());
+  for (const fs::path& segment : segments) {
+    std::string bytes = read_bytes(segment);
+    const auto last = bytes.find_last_not_of('\0');
+    if (last == std::string::npos || last < 8192) {
+      continue;
+    }
+    bytes[last - 4096] = static_cast<char>(bytes[last - 4096] ^ 0x5a);
+    write_bytes(segment, bytes);
+    return true;
+  }
+  return false;
+}
+
+// Flips a payload byte of every control record in the LMDB file (old copies included, as
+// LMDB keeps earlier pages): the current one fails its checksum.
+int corrupt_control_records(const fs::path& data_mdb) {
+  std::string bytes = read_bytes(data_mdb);
+  int flipped = 0;
+  for (auto at = bytes.find("SKCS"); at != std::string::npos; at = bytes.find("SKCS", at + 1)) {
+    if (at + 24 <= bytes.size()) {
+      bytes[at + 20] = static_cast<char>(bytes[at + 20] ^ 0x01);
+      ++flipped;
+    }
+  }
+  write_bytes(data_mdb, bytes);
+  return flipped;
+}
+
+TEST_F(ClusterTest, CorruptWalTailAndControlRecord_ReportedAtStartupNothingAcknowledgedLost) {
+  // 24 MiB: the control record's copy of the commit LSN (saved every 16 MiB) stays below the
+  // cut, so the damaged WAL is cut back rather than the timeline refused.
+  ChildProcess first =
+      start_loadgen({"--bytes", std::to_string(24 * kMiB), "--wait-all", "1"}, "first.log");
+  ASSERT_EQ(first.wait_exit(120s), std::optional<int>(0)) << file_text(dir_.path() / "first.log");
+  auto first_run = expect_run_held_by("first.log", {0, 1, 2});
+  ASSERT_TRUE(first_run.has_value());
+  const Lsn acknowledged = lsn_field(*first_run, "committed_lsn");
+
+  cluster_->kill(1);
+  cluster_->kill(2);
+  ASSERT_TRUE(corrupt_wal_tail(timeline_dir(cluster_->node(1))));
+  ASSERT_GT(corrupt_control_records(cluster_->node(2).data_dir / "control" / "data.mdb"), 0);
+  // Its WAL and LMDB data file (lock.mdb changes with every start, by design).
+  auto node3_files_digest = [&] {
+    const std::string lmdb = read_bytes(cluster_->node(2).data_dir / "control" / "data.mdb");
+    storage::WalDigest lmdb_digest;
+    lmdb_digest.update({reinterpret_cast<const std::uint8_t*>(lmdb.data()), lmdb.size()});
+    return digest_of_files(timeline_dir(cluster_->node(2))) + "/" + lmdb_digest.hex();
+  };
+  const std::string node3_files = node3_files_digest();
+  ASSERT_TRUE(cluster_->start(1)) << cluster_->logs();
+  ASSERT_TRUE(cluster_->start(2)) << cluster_->logs();
+
+  // Node 2 found the bad frame, cut its WAL back before it and said so.
+  const std::string node2_log = file_text(cluster_->node(1).log);
+  EXPECT_NE(node2_log.find("WAL cut back at"), std::string::npos) << node2_log;
+  EXPECT_NE(node2_log.find("checksum"), std::string::npos) << node2_log;
+  EXPECT_LT(flush_lsn(1), acknowledged);
+  // Node 3 keeps the timeline aside, reports why, and does not serve it.
+  const std::string node3_log = file_text(cluster_->node(2).log);
+  EXPECT_NE(node3_log.find("kept aside"), std::string::npos) << node3_log;
+  auto status = cluster_->http(2, "GET", "/v1/status");
+  ASSERT_TRUE(status.has_value());
+  const auto& broken = status->body.at("broken_timelines").as_array();
+  ASSERT_EQ(broken.size(), 1u) << boost::json::serialize(status->body);
+  EXPECT_EQ(broken[0].at("timeline_id").as_string(), kTimeline);
+  EXPECT_NE(boost::json::serialize(broken[0]).find("CORRUPTION"), std::string::npos)
+      << boost::json::serialize(broken[0]);
+  auto refused = cluster_->http(2, "GET", timeline_path());
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 500) << boost::json::serialize(refused->body);
+
+  // A new proposer commits with nodes 1 and 2; node 2 is brought back up to date.
+  ChildProcess second = start_loadgen({"--bytes", std::to_string(8 * kMiB)}, "second.log", "2000");
+  ASSERT_EQ(second.wait_exit(120s), std::optional<int>(0))
+      << file_text(dir_.path() / "second.log") << cluster_->logs();
+  auto second_run = expect_run_held_by("second.log", {0, 1});
+  ASSERT_TRUE(second_run.has_value());
+  EXPECT_GE(lsn_field(*second_run, "start_lsn"), acknowledged);
+  ASSERT_TRUE(expect_run_held_by("first.log", {0, 1}).has_value());
+  // The refused timeline's files are as they were: nothing was repaired over them.
+  cluster_->kill(2);
+  EXPECT_EQ(node3_files_digest(), node3_files);
+}
+
+// Node 3's data directory on a small tmpfs, unmounted (after node 3 is killed) at scope exit.
+class SmallTmpfs {
+ public:
+  SmallTmpfs(fs::path dir, int mib) : dir_(std::move(dir)) {
+    const std::string options = "size=" + std::to_string(mib) + "m";
+    mounted_ = ::mount("tmpfs", dir_.c_str(), "tmpfs", 0, options.c_str()) == 0;
+  }
+  ~SmallTmpfs() {
+    if (mounted_) {
+      ::umount2(dir_.c_str(), MNT_DETACH);
+    }
+  }
+  bool mounted() const { return mounted_; }
+  bool resize(int mib) {
+    const std::string options = "size=" + std::to_string(mib) + "m";
+    return ::mount("tmpfs", dir_.c_str(), "tmpfs", MS_REMOUNT, options.c_str()) == 0;
+  }
+
+ private:
+  fs::path dir_;
+  bool mounted_ = false;
+};
+
+TEST_F(ClusterTest, NoSpaceOnOneNode_ItRefusesAppendsServesReadsAndRecoversWhenSpaceReturns) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "mounting a tmpfs needs root";
+  }
+  // Node 3 starts again, empty, on 40 MiB: two 16 MiB segments fit, the third does not.
+  cluster_->kill(2);
+  auto tmpfs = std::make_unique<SmallTmpfs>(cluster_->node(2).data_dir, 40);
+  ASSERT_TRUE(tmpfs->mounted());
+  struct StopNode3First {  // The mount goes only after node 3 is stopped.
+    SafekeeperCluster& cluster;
+    std::unique_ptr<SmallTmpfs>& tmpfs;
+    ~StopNode3First() {
+      cluster.kill(2);
+      tmpfs.reset();
+    }
+  } stop_first{*cluster_, tmpfs};
+  ASSERT_TRUE(cluster_->start(2)) << cluster_->logs();
+
+  ChildProcess first = start_loadgen(
+      {"--bytes", std::to_string(64 * kMiB), "--rate-mbps", "32", "--timeout-s", "120"},
+      "first.log");
+  ASSERT_EQ(first.wait_exit(150s), std::optional<int>(0))
+      << file_text(dir_.path() / "first.log") << cluster_->logs();
+  auto first_run = expect_run_held_by("first.log", {0, 1});
+  ASSERT_TRUE(first_run.has_value());
+  const Lsn start = lsn_field(*first_run, "start_lsn");
+  const Lsn committed = lsn_field(*first_run, "committed_lsn");
+
+  // Node 3 stopped short, says why, and still serves what it holds.
+  auto state = timeline(2);
+  ASSERT_TRUE(state.has_value());
+  const Lsn node3_flush = lsn_field(*state, "flush_lsn");
+  EXPECT_LT(node3_flush, committed);
+  EXPECT_GE(node3_flush, start.plus_bytes(16 * kMiB));
+  EXPECT_EQ(state->at("status").as_string(), "failed") << boost::json::serialize(*state);
+  EXPECT_EQ(state->at("error").at("code").as_string(), "NO_SPACE");
+  EXPECT_EQ(digest(2, start, node3_flush), digest(0, start, node3_flush));
+  EXPECT_NE(file_text(cluster_->node(2).log).find("No space left on device"), std::string::npos)
+      << file_text(cluster_->node(2).log);
+
+  // Space returns: the next proposer session reopens node 3's timeline from disk and brings it
+  // up to date; nothing on it is corrupt.
+  ASSERT_TRUE(tmpfs->resize(256));
+  ChildProcess second =
+      start_loadgen({"--bytes", std::to_string(4 * kMiB), "--wait-all", "1"}, "second.log", "2000");
+  ASSERT_EQ(second.wait_exit(120s), std::optional<int>(0))
+      << file_text(dir_.path() / "second.log") << cluster_->logs();
+  ASSERT_TRUE(expect_run_held_by("first.log", {0, 1, 2}).has_value());
+  ASSERT_TRUE(expect_run_held_by("second.log", {0, 1, 2}).has_value());
+  const std::string node3_log = file_text(cluster_->node(2).log);
+  EXPECT_NE(node3_log.find("reopening after"), std::string::npos) << node3_log;
+  EXPECT_EQ(node3_log.find("cut back"), std::string::npos) << node3_log;
+
+  // And a restart finds it whole.
+  const Lsn before_restart = flush_lsn(2);
+  ASSERT_EQ(cluster_->terminate(2), std::optional<int>(0));
+  ASSERT_TRUE(cluster_->start(2)) << cluster_->logs();
+  EXPECT_EQ(flush_lsn(2), before_restart);
+  auto status = cluster_->http(2, "GET", "/v1/status");
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE(status->body.at("broken_timelines").as_array().empty());
+  EXPECT_EQ(file_text(cluster_->node(2).log).find("cut back"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sk::testing
