@@ -25,6 +25,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "bench/positive_flag.h"
+#include "safekeeper/metrics/percentile.h"
+
 namespace {
 
 namespace asio = boost::asio;
@@ -62,12 +65,11 @@ const char* kUsage =
 }
 
 std::uint64_t parse_positive(const std::string& flag, const std::string& value) {
-  char* end = nullptr;
-  const unsigned long long n = std::strtoull(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0' || value[0] == '-' || n == 0) {
+  const auto n = sk::bench::parse_positive(value);
+  if (!n) {
     usage_error(flag + ": '" + value + "' is not a positive integer");
   }
-  return n;
+  return *n;
 }
 
 Options parse(int argc, char** argv) {
@@ -278,16 +280,6 @@ class Client : public std::enable_shared_from_this<Client> {
   Clock::time_point put_started_;
 };
 
-std::uint32_t percentile(std::vector<std::uint32_t> values, double p) {
-  if (values.empty()) {
-    return 0;
-  }
-  const auto index = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1));
-  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(index),
-                   values.end());
-  return values[index];
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -336,6 +328,7 @@ int main(int argc, char** argv) {
       "\"mb_per_s\":%.2f,\"p50_us\":%u,\"p99_us\":%u}\n",
       run.options.value_bytes, run.options.clients, puts, seconds, per_second,
       per_second * static_cast<double>(run.options.value_bytes) / 1e6,
-      percentile(run.latencies_us, 0.5), percentile(run.latencies_us, 0.99));
+      sk::metrics::percentile(run.latencies_us, 0.5),
+      sk::metrics::percentile(run.latencies_us, 0.99));
   return 0;
 }

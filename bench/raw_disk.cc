@@ -21,6 +21,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "bench/positive_flag.h"
+#include "safekeeper/metrics/percentile.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -55,12 +58,11 @@ const char* kUsage =
 }
 
 std::uint64_t parse_positive(const std::string& flag, const std::string& value) {
-  char* end = nullptr;
-  const unsigned long long n = std::strtoull(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0' || value[0] == '-' || n == 0) {
+  const auto n = sk::bench::parse_positive(value);
+  if (!n) {
     usage_error(flag + ": '" + value + "' is not a positive integer");
   }
-  return n;
+  return *n;
 }
 
 Options parse(int argc, char** argv) {
@@ -100,17 +102,6 @@ Options parse(int argc, char** argv) {
     usage_error("--bytes is larger than the file (--file-mib)");
   }
   return o;
-}
-
-// Same definition as sk-loadgen's, so the two programs' percentiles compare.
-std::uint32_t percentile(std::vector<std::uint32_t> values, double p) {
-  if (values.empty()) {
-    return 0;
-  }
-  const auto index = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1));
-  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(index),
-                   values.end());
-  return values[index];
 }
 
 void write_all(int fd, const std::uint8_t* data, std::size_t size, std::uint64_t offset) {
@@ -187,6 +178,6 @@ int main(int argc, char** argv) {
       "{\"bytes\":%zu,\"ops\":%zu,\"seconds\":%.3f,\"mb_per_s\":%.2f,\"p50_us\":%u,"
       "\"p99_us\":%u}\n",
       options.block_bytes, latencies_us.size(), seconds, seconds > 0 ? bytes / seconds / 1e6 : 0.0,
-      percentile(latencies_us, 0.5), percentile(latencies_us, 0.99));
+      sk::metrics::percentile(latencies_us, 0.5), sk::metrics::percentile(latencies_us, 0.99));
   return 0;
 }

@@ -22,6 +22,7 @@
 
 #include "safekeeper/loadgen/generated_wal.h"
 #include "safekeeper/loadgen/http_client.h"
+#include "safekeeper/metrics/percentile.h"
 #include "safekeeper/proposer/acceptor_links.h"
 #include "safekeeper/proposer/proposer_driver.h"
 
@@ -278,16 +279,6 @@ bool all_caught_up(const proposer::ProposerDriver& driver, const Options& option
   return now - *since >= std::chrono::milliseconds(300);
 }
 
-std::uint32_t percentile(std::vector<std::uint32_t> values, double p) {
-  if (values.empty()) {
-    return 0;
-  }
-  const auto index = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1));
-  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(index),
-                   values.end());
-  return values[index];
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -396,9 +387,9 @@ int main(int argc, char** argv) {
       outcome.c_str(), static_cast<unsigned long long>(proposer_io.term().value()),
       wal.start_lsn().to_string().c_str(), wal.committed_lsn().to_string().c_str(),
       static_cast<unsigned long long>(bytes), seconds,
-      seconds > 0 ? static_cast<double>(bytes) / seconds / 1e6 : 0.0, percentile(latencies, 0.5),
-      percentile(latencies, 0.99), latencies.size(), wal.committed_digest().hex().c_str(),
-      proposer_io.fenced() ? "true" : "false");
+      seconds > 0 ? static_cast<double>(bytes) / seconds / 1e6 : 0.0,
+      metrics::percentile(latencies, 0.5), metrics::percentile(latencies, 0.99), latencies.size(),
+      wal.committed_digest().hex().c_str(), proposer_io.fenced() ? "true" : "false");
   if (exit_code == 1) {
     std::fprintf(stderr, "sk-loadgen: %s\n", outcome.c_str());
   }
