@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <span>
 #include <utility>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +27,7 @@ constexpr std::uint32_t kPgTimeline = 1;
 constexpr const char* kSuffix = ".frames";
 constexpr const char* kCreatingSuffix = ".frames.creating";
 constexpr std::size_t kZeroChunk = std::size_t{1} << 20;
+constexpr std::size_t kWritebackChunk = std::size_t{256} << 10;
 
 Error io_error(const std::string& doing, const fs::path& path, int err) {
   return Error(err == ENOSPC || err == EDQUOT ? ErrorCode::kNoSpace : ErrorCode::kIoError,
@@ -98,6 +101,57 @@ Result<std::vector<std::uint8_t>> read_file(const fs::path& path) {
     return status.error();
   }
   return bytes;
+}
+
+Status sync_directory(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    return io_error("opening", dir, errno);
+  }
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  return rc == 0 ? Status{} : io_error("syncing", dir, err);
+}
+
+// Zero-filled under a temporary name, synced, then renamed and the directory synced: a crash
+// leaves either no file at `path` or a complete empty one. Touches no store state, so that it
+// can run on a background thread.
+Status create_zeroed_file(const fs::path& dir, const fs::path& path, const fs::path& creating,
+                          std::uint64_t size) {
+  const int fd = ::open(creating.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return io_error("creating", creating, errno);
+  }
+  // Written back one chunk at a time (sync_file_range, as PostgreSQL's pg_flush_data does), so
+  // that the appends' own fdatasyncs queue behind one chunk at most, never behind the file.
+  Status status;
+  for (std::uint64_t at = 0; status && at < size; at += kWritebackChunk) {
+    const std::uint64_t end = std::min(size, at + kWritebackChunk);
+    status = write_zeros(fd, at, end, creating);
+    if (status && ::sync_file_range(fd, static_cast<off_t>(at), static_cast<off_t>(end - at),
+                                    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                                        SYNC_FILE_RANGE_WAIT_AFTER) != 0) {
+      status = io_error("writing back", creating, errno);
+    }
+  }
+  if (status && ::fdatasync(fd) != 0) {
+    status = io_error("syncing", creating, errno);
+  }
+  ::close(fd);
+  if (status && ::rename(creating.c_str(), path.c_str()) != 0) {
+    status = io_error("renaming", creating, errno);
+  }
+  if (!status) {
+    std::error_code ignored;
+    fs::remove(creating, ignored);
+    return status;
+  }
+  return sync_directory(dir);
+}
+
+bool all_zero(std::span<const std::uint8_t> bytes) {
+  return std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t b) { return b == 0; });
 }
 
 }  // namespace
@@ -180,14 +234,30 @@ Status FileWalStore::recover(WalRecoveryReport& report) {
     }
     ++segno;
   }
-  // What is left lies beyond the end: a truncation removed the log there but not yet the file.
+  // What is left lies beyond the end: the spare made ahead (kept if complete and empty), or
+  // what a truncation removed from the log but not yet from the disk.
+  std::uint64_t spare = pgwal::segment_number(end_lsn_, seg_size_bytes_);
+  while (segments_.contains(spare)) {
+    ++spare;
+  }
   bool removed = false;
   for (const auto& [number, path] : files) {
+    Result<std::vector<std::uint8_t>> bytes = read_file(path);
+    if (!bytes) {
+      return bytes.error();
+    }
+    const bool empty = all_zero(*bytes);
+    if (empty && number == spare && bytes->size() == seg_size_bytes_) {
+      segments_.try_emplace(number);
+      continue;
+    }
     fs::remove(path, ec);
     if (ec) {
       return io_error("removing", path, ec.value());
     }
-    report.removed_files.push_back(path.filename().string());
+    if (!empty) {
+      report.removed_files.push_back(path.filename().string());
+    }
     removed = true;
   }
   if (removed || !report.removed_files.empty()) {
@@ -269,8 +339,7 @@ Status FileWalStore::recover_segment(std::uint64_t segno, WalRecoveryReport& rep
   // A clean end must be zeros to the end of the file: a crash can persist a later sector of a
   // write and not an earlier one, leaving a whole stale frame behind a zeroed header, which
   // new frames could one day line up with.
-  if (!torn && std::any_of(bytes->begin() + static_cast<std::ptrdiff_t>(offset), bytes->end(),
-                           [](std::uint8_t b) { return b != 0; })) {
+  if (!torn && !all_zero(std::span<const std::uint8_t>(*bytes).subspan(offset))) {
     torn = "non-zero bytes after the last frame";
   }
   if (torn) {
@@ -302,43 +371,48 @@ Status FileWalStore::refuse_if_failed() const {
 }
 
 Status FileWalStore::sync_directory() {
-  const int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    return io_error("opening", dir_, errno);
-  }
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  return rc == 0 ? Status{} : io_error("syncing", dir_, err);
+  return storage::sync_directory(dir_);
 }
 
 Status FileWalStore::create_segment_file(std::uint64_t segno) {
-  // Zero-filled under a temporary name, synced, then renamed and the directory synced: a crash
-  // leaves either no segment file or a complete empty one.
-  const fs::path path = segment_path(segno);
-  const fs::path creating =
-      dir_ / (pgwal::segment_file_name(kPgTimeline, segno, seg_size_bytes_) + kCreatingSuffix);
-  const int fd = ::open(creating.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return io_error("creating", creating, errno);
+  return create_zeroed_file(
+      dir_, segment_path(segno),
+      dir_ / (pgwal::segment_file_name(kPgTimeline, segno, seg_size_bytes_) + kCreatingSuffix),
+      seg_size_bytes_);
+}
+
+void FileWalStore::prepare_segment(std::uint64_t segno) {
+  if (preparation_ || segments_.contains(segno)) {
+    return;
   }
-  Status status = write_zeros(fd, 0, seg_size_bytes_, creating);
-  if (status && ::fdatasync(fd) != 0) {
-    status = io_error("syncing", creating, errno);
+  auto make = [dir = dir_, path = segment_path(segno),
+               creating = dir_ / (pgwal::segment_file_name(kPgTimeline, segno, seg_size_bytes_) +
+                                  kCreatingSuffix),
+               size = seg_size_bytes_] {
+    // The lowest CPU priority for this thread alone (Linux nice values are per thread): the
+    // zero-fill must not take the cores from the appends it is meant to spare.
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
+    return create_zeroed_file(dir, path, creating, size);
+  };
+  preparation_ = Preparation{segno, std::async(std::launch::async, std::move(make))};
+}
+
+void FileWalStore::finish_preparation() {
+  if (!preparation_) {
+    return;
   }
-  ::close(fd);
-  if (status && ::rename(creating.c_str(), path.c_str()) != 0) {
-    status = io_error("renaming", creating, errno);
+  Preparation preparation = std::move(*std::exchange(preparation_, std::nullopt));
+  // A failure is not reported here: writable_segment() creates the file again when it is
+  // needed and reports what that attempt meets (the disk may have room by then).
+  if (preparation.done.get()) {
+    segments_.try_emplace(preparation.segno);
   }
-  if (!status) {
-    std::error_code ignored;
-    fs::remove(creating, ignored);
-    return status;
-  }
-  return sync_directory();
 }
 
 Result<FileWalStore::Segment*> FileWalStore::writable_segment(std::uint64_t segno) {
+  if (preparation_ && preparation_->segno == segno) {
+    finish_preparation();
+  }
   auto it = segments_.find(segno);
   if (it == segments_.end()) {
     if (Status created = create_segment_file(segno); !created) {
@@ -388,6 +462,7 @@ Status FileWalStore::append(Lsn begin, std::span<const std::uint8_t> bytes) {
     if (!segment) {
       return segment.error();
     }
+    prepare_segment(segno + 1);
     std::vector<std::uint8_t> frame;
     append_data_frame(end_lsn_, piece, frame);
     const std::uint64_t data_offset = (*segment)->write_offset + kWalFrameHeaderBytes;
@@ -473,6 +548,7 @@ Status FileWalStore::truncate(Lsn at) {
   if (at == end_lsn_) {
     return {};
   }
+  finish_preparation();  // A spare beyond the cut goes with the segments there.
   // Remove whole segments from the top down, so that every crash point leaves a prefix of the
   // log; then mark the cut inside the segment that keeps bytes (if any).
   const std::uint64_t keep_segno = pgwal::segment_number(at, seg_size_bytes_);

@@ -285,6 +285,59 @@ TEST_F(FileWalStoreTest, FilesBeyondTheEnd_AreRemovedAndReported) {
   EXPECT_FALSE(fs::exists(wal / "000000010000000000000034.frames.creating"));
 }
 
+TEST_F(FileWalStoreTest, NextSegment_IsMadeAheadAndKeptAsTheSpareAcrossReopen) {
+  const fs::path wal = dir_.path() / "wal";
+  const fs::path spare = wal / "000000010000000000000031.frames";
+  const std::vector<std::uint8_t> first = pattern(kSeg / 2, 9);
+  {
+    FileWalStore::Opened opened = open();
+    ASSERT_NE(opened.store, nullptr);
+    append_ok(*opened.store, first);
+  }  // Closing waits for the background creation.
+  ASSERT_TRUE(fs::exists(spare));
+  EXPECT_EQ(fs::file_size(spare), kSeg);
+
+  FileWalStore::Opened reopened = open();
+  ASSERT_NE(reopened.store, nullptr);
+  EXPECT_TRUE(reopened.report.removed_files.empty())
+      << ::testing::PrintToString(reopened.report.removed_files);
+  EXPECT_EQ(reopened.store->end_lsn(), kStart.plus_bytes(first.size()));
+  EXPECT_TRUE(fs::exists(spare));
+  // The spare takes the WAL that crosses into it, and a reopen finds that WAL.
+  const std::vector<std::uint8_t> second = pattern(kSeg, 4);
+  append_ok(*reopened.store, second);
+  reopened.store.reset();
+  FileWalStore::Opened again = open();
+  ASSERT_NE(again.store, nullptr);
+  EXPECT_EQ(again.store->end_lsn(), kStart.plus_bytes(first.size() + second.size()));
+  std::vector<std::uint8_t> all = first;
+  all.insert(all.end(), second.begin(), second.end());
+  EXPECT_EQ(read_ok(*again.store, kStart, again.store->end_lsn()), all);
+}
+
+TEST_F(FileWalStoreTest, EmptyFilesBeyondTheEnd_OtherThanAWholeSpare_GoUnreported) {
+  {
+    FileWalStore::Opened opened = open();
+    ASSERT_NE(opened.store, nullptr);
+    append_ok(*opened.store, pattern(kSeg / 2, 2));
+  }
+  const fs::path wal = dir_.path() / "wal";
+  // The spare cut short (as no creation leaves it), and a whole empty file two segments ahead.
+  fs::resize_file(wal / "000000010000000000000031.frames", kSeg / 2);
+  std::ofstream(wal / "000000010000000000000032.frames", std::ios::binary)
+      .write(std::string(kSeg, '\0').data(), static_cast<std::streamsize>(kSeg));
+
+  FileWalStore::Opened reopened = open();
+  ASSERT_NE(reopened.store, nullptr);
+  EXPECT_TRUE(reopened.report.removed_files.empty())
+      << ::testing::PrintToString(reopened.report.removed_files);
+  EXPECT_FALSE(fs::exists(wal / "000000010000000000000031.frames"));
+  EXPECT_FALSE(fs::exists(wal / "000000010000000000000032.frames"));
+  // Appending past the segment makes its successor again, inline.
+  append_ok(*reopened.store, pattern(kSeg, 6));
+  EXPECT_EQ(fs::file_size(wal / "000000010000000000000031.frames"), kSeg);
+}
+
 TEST_F(FileWalStoreTest, RecordedPositions_SurviveReopenAndTruncation) {
   {
     FileWalStore::Opened opened = open();
