@@ -21,9 +21,9 @@
 #include <boost/asio.hpp>
 
 #include "safekeeper/loadgen/generated_wal.h"
-#include "safekeeper/loadgen/http_client.h"
 #include "safekeeper/metrics/percentile.h"
 #include "safekeeper/proposer/acceptor_links.h"
+#include "safekeeper/proposer/cluster_setup.h"
 #include "safekeeper/proposer/proposer_driver.h"
 
 namespace {
@@ -74,20 +74,6 @@ const char* kUsage =
     "  --wait-all 1         once done, keep going until every acceptor holds all the WAL\n"
     "                       (catch-up of restarted ones) and has heard the final commit LSN\n";
 
-std::vector<std::string> split(const std::string& text, char separator) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos <= text.size()) {
-    const auto next = text.find(separator, pos);
-    out.push_back(text.substr(pos, next == std::string::npos ? std::string::npos : next - pos));
-    if (next == std::string::npos) {
-      break;
-    }
-    pos = next + 1;
-  }
-  return out;
-}
-
 std::uint64_t parse_u64(const std::string& flag, const std::string& value) {
   char* end = nullptr;
   const unsigned long long n = std::strtoull(value.c_str(), &end, 10);
@@ -121,19 +107,13 @@ Options parse(int argc, char** argv) {
     }
     const std::string value = argv[++i];
     if (flag == "--safekeepers") {
-      for (const std::string& item : split(value, ',')) {
-        const auto eq = item.find('=');
-        const auto colon = item.rfind(':');
-        if (eq == std::string::npos || colon == std::string::npos || colon < eq) {
-          usage_error("--safekeepers: '" + item + "' is not id=host:port");
-        }
-        o.safekeepers.push_back(
-            {NodeId(parse_u64("--safekeepers", item.substr(0, eq))),
-             item.substr(eq + 1, colon - eq - 1),
-             static_cast<std::uint16_t>(parse_u64("--safekeepers", item.substr(colon + 1)))});
+      auto list = proposer::parse_acceptor_list(value);
+      if (!list) {
+        usage_error("--safekeepers: " + list.error().message());
       }
+      o.safekeepers = std::move(*list);
     } else if (flag == "--http") {
-      o.http = split(value, ',');
+      o.http = proposer::split_list(value);
     } else if (flag == "--tenant") {
       auto id = consensus::TenantId::parse_hex(value);
       if (!id) {
@@ -186,27 +166,6 @@ Options parse(int argc, char** argv) {
     usage_error("--record-bytes must be from 1 to 65536");
   }
   return o;
-}
-
-bool create_timeline(const Options& o) {
-  const std::string body = "{\"timeline_id\":\"" + o.timeline.to_hex() + "\",\"start_lsn\":\"" +
-                           o.start_lsn.to_string() + "\",\"system_id\":\"" +
-                           std::to_string(o.system_id) + "\"}";
-  bool ok = true;
-  for (const std::string& address : o.http) {
-    auto reply =
-        loadgen::http_request(address, "POST", "/v1/tenants/" + o.tenant.to_hex() + "/timelines",
-                              body, std::chrono::seconds(10));
-    if (!reply) {
-      std::fprintf(stderr, "sk-loadgen: create timeline: %s\n", reply.error().to_string().c_str());
-      ok = false;  // That safekeeper may be down; a majority is enough to go on.
-    } else if (reply->status != 200 && reply->status != 201) {
-      std::fprintf(stderr, "sk-loadgen: create timeline on %s: HTTP %d %s", address.c_str(),
-                   reply->status, reply->body.c_str());
-      ok = false;
-    }
-  }
-  return ok || o.http.empty();
 }
 
 // The ProposerIo of a real process: acceptor connections and the generated WAL.
@@ -283,9 +242,7 @@ bool all_caught_up(const proposer::ProposerDriver& driver, const Options& option
 
 int main(int argc, char** argv) {
   const Options options = parse(argc, argv);
-  if (!create_timeline(options)) {
-    std::fprintf(stderr, "sk-loadgen: the timeline could not be created everywhere; going on\n");
-  }
+
   loadgen::GeneratedWal wal({.record_bytes = options.record_bytes,
                              .rate_bytes_per_second = options.rate_mb_per_s * 1e6,
                              .max_outstanding = options.outstanding,
@@ -299,6 +256,16 @@ int main(int argc, char** argv) {
                      .pg_version = 150000,
                      .wal_seg_size_bytes = 16 * 1024 * 1024,
                      .timeline_start_lsn = options.start_lsn};
+  if (!options.http.empty()) {
+    std::vector<std::string> errors;
+    proposer::create_timeline(options.http, config.identity, errors);
+    for (const std::string& error : errors) {
+      std::fprintf(stderr, "sk-loadgen: create timeline: %s\n", error.c_str());
+    }
+    if (!errors.empty()) {  // That safekeeper may be down; a majority is enough to go on.
+      std::fprintf(stderr, "sk-loadgen: the timeline could not be created everywhere; going on\n");
+    }
+  }
   for (const auto& sk : options.safekeepers) {
     config.acceptors.push_back(sk.id);
   }

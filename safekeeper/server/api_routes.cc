@@ -105,9 +105,6 @@ void add_connected_proposer(json::object& object, const storage::TimelineKey& ke
   object["connected_proposer"] = std::move(proposer);
 }
 
-// The identity a create request asks for. Fields: timeline_id (required), start_lsn (required,
-// "X/X"), system_id (decimal string or number, default 0 = learnt from nobody: any system id
-// is then accepted), pg_version (default 150000), wal_seg_size (default 16 MiB).
 // The value of `name` in the target's query string (no percent-decoding: our values never need it).
 std::optional<std::string> query_parameter(std::string_view target, std::string_view name) {
   const auto question = target.find('?');
@@ -130,6 +127,9 @@ std::optional<std::string> query_parameter(std::string_view target, std::string_
   return std::nullopt;
 }
 
+// The identity a create request asks for. Fields: timeline_id (required), start_lsn (required,
+// "X/X"), system_id (decimal string or number, default 0 = learnt from nobody: any system id
+// is then accepted), pg_version (default 150000), wal_seg_size (default 16 MiB).
 Result<consensus::TimelineIdentity> parse_create_request(const std::string& tenant,
                                                          const std::string& body) {
   consensus::TimelineIdentity identity;

@@ -15,7 +15,7 @@
 #include "consensus/types.h"
 #include "proto/codec.h"
 #include "proto/framing.h"
-#include "safekeeper/loadgen/http_client.h"
+#include "safekeeper/proposer/http_client.h"
 #include "tests/integration/cluster_fixture.h"
 #include "tests/support/temp_dir.h"
 
@@ -45,7 +45,7 @@ TEST_F(ClusterTest, LoadgenCommits_EveryNodeHoldsTheSameWal) {
   }
   // The metrics saw the work: bytes written and fdatasyncs counted.
   auto metrics =
-      sk::loadgen::http_request("127.0.0.1:" + std::to_string(cluster_->node(0).http_port), "GET",
+      sk::proposer::http_request("127.0.0.1:" + std::to_string(cluster_->node(0).http_port), "GET",
                                 "/metrics", "", std::chrono::seconds(10));
   ASSERT_TRUE(metrics.has_value());
   EXPECT_NE(metrics->body.find("safekeeper_flush_wal_seconds_count "), std::string::npos);

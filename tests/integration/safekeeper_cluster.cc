@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "safekeeper/loadgen/http_client.h"
+#include "safekeeper/proposer/http_client.h"
 
 namespace sk::testing {
 
@@ -50,7 +50,7 @@ std::optional<int> SafekeeperCluster::terminate(int i) {
 std::optional<SafekeeperCluster::Reply> SafekeeperCluster::http(int i, const std::string& method,
                                                                 const std::string& target,
                                                                 const std::string& body) {
-  auto reply = loadgen::http_request("127.0.0.1:" + std::to_string(nodes_[i].http_port), method,
+  auto reply = proposer::http_request("127.0.0.1:" + std::to_string(nodes_[i].http_port), method,
                                      target, body, std::chrono::seconds(10));
   if (!reply) {
     return std::nullopt;

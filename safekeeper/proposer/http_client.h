@@ -1,4 +1,4 @@
-// A blocking HTTP/1.1 request with a deadline, for sk-loadgen's set-up calls (creating the
+// A blocking HTTP/1.1 request with a deadline, for the proposers' set-up calls (creating the
 // timeline on each safekeeper) and for tools; not for anything on a hot path.
 #pragma once
 
@@ -7,7 +7,7 @@
 
 #include "consensus/result.h"
 
-namespace sk::loadgen {
+namespace sk::proposer {
 
 struct HttpReply {
   int status = 0;
@@ -19,4 +19,4 @@ Result<HttpReply> http_request(const std::string& address, const std::string& me
                                const std::string& target, const std::string& body,
                                std::chrono::milliseconds timeout);
 
-}  // namespace sk::loadgen
+}  // namespace sk::proposer

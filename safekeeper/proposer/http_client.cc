@@ -1,6 +1,6 @@
 // http_request; see http_client.h. Plain Asio (no Beast): one request, Connection: close, the
 // whole answer read to EOF.
-#include "safekeeper/loadgen/http_client.h"
+#include "safekeeper/proposer/http_client.h"
 
 #include <array>
 #include <cstdlib>
@@ -8,7 +8,7 @@
 
 #include <boost/asio.hpp>
 
-namespace sk::loadgen {
+namespace sk::proposer {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -81,4 +81,4 @@ Result<HttpReply> http_request(const std::string& address, const std::string& me
   return reply;
 }
 
-}  // namespace sk::loadgen
+}  // namespace sk::proposer

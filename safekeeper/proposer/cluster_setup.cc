@@ -1,0 +1,161 @@
+// parse_acceptor_list, find_timeline, create_timeline; see cluster_setup.h.
+#include "safekeeper/proposer/cluster_setup.h"
+
+#include <charconv>
+#include <chrono>
+
+#include <boost/json.hpp>
+
+#include "safekeeper/proposer/http_client.h"
+
+namespace sk::proposer {
+
+namespace json = boost::json;
+using consensus::TimelineIdentity;
+
+namespace {
+
+constexpr auto kSetupTimeout = std::chrono::seconds(10);
+
+std::optional<std::uint64_t> parse_number(std::string_view text) {
+  std::uint64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::string timeline_target(const consensus::TenantId& tenant) {
+  return "/v1/tenants/" + tenant.to_hex() + "/timelines";
+}
+
+// The identity in a GET /v1/tenants/{t}/timelines/{tl} answer (api_routes.cc, timeline_json).
+Result<TimelineIdentity> parse_identity(const std::string& body, const consensus::TenantId& tenant,
+                                        const consensus::TimelineId& timeline) {
+  boost::system::error_code ec;
+  const json::value parsed = json::parse(body, ec);
+  const json::object* object = ec ? nullptr : parsed.if_object();
+  auto text = [&](const char* key) -> std::string {
+    const json::value* v = object == nullptr ? nullptr : object->if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+  };
+  auto number = [&](const char* key) -> std::optional<std::uint64_t> {
+    const json::value* v = object == nullptr ? nullptr : object->if_contains(key);
+    if (v == nullptr) {
+      return std::nullopt;
+    }
+    if (v->is_uint64()) {
+      return v->get_uint64();
+    }
+    if (v->is_int64() && v->get_int64() >= 0) {
+      return static_cast<std::uint64_t>(v->get_int64());
+    }
+    return std::nullopt;
+  };
+  const auto system_id = parse_number(text("system_id"));
+  const auto pg_version = number("pg_version");
+  const auto seg_size = number("wal_seg_size");
+  const auto start = consensus::Lsn::parse(text("start_lsn"));
+  if (!system_id || !pg_version || !seg_size || !start) {
+    return Error(ErrorCode::kInvalidArgument, "unexpected timeline description: " + body);
+  }
+  return TimelineIdentity{.tenant_id = tenant,
+                          .timeline_id = timeline,
+                          .system_id = *system_id,
+                          .pg_version = static_cast<std::uint32_t>(*pg_version),
+                          .wal_seg_size_bytes = static_cast<std::uint32_t>(*seg_size),
+                          .timeline_start_lsn = *start};
+}
+
+}  // namespace
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (true) {
+    const auto next = text.find(',', pos);
+    out.push_back(text.substr(pos, next == std::string::npos ? std::string::npos : next - pos));
+    if (next == std::string::npos) {
+      return out;
+    }
+    pos = next + 1;
+  }
+}
+
+Result<std::vector<AcceptorAddress>> parse_acceptor_list(const std::string& text) {
+  std::vector<AcceptorAddress> out;
+  for (const std::string& item : split_list(text)) {
+    const auto eq = item.find('=');
+    const auto colon = item.rfind(':');
+    std::uint64_t id = 0;
+    std::uint64_t port = 0;
+    if (eq != std::string::npos && colon != std::string::npos && colon >= eq + 2) {
+      id = parse_number(item.substr(0, eq)).value_or(0);
+      port = parse_number(item.substr(colon + 1)).value_or(0);
+    }
+    if (id == 0 || port == 0 || port > 65535) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "'" + item + "' is not id=host:port (a positive id, a port from 1 to 65535)");
+    }
+    out.push_back({consensus::NodeId(id), item.substr(eq + 1, colon - eq - 1),
+                   static_cast<std::uint16_t>(port)});
+  }
+  return out;
+}
+
+Result<std::optional<TimelineIdentity>> find_timeline(
+    const std::vector<std::string>& http_addresses, const consensus::TenantId& tenant,
+    const consensus::TimelineId& timeline) {
+  bool answered = false;
+  std::string last_error = "no HTTP address given";
+  for (const std::string& address : http_addresses) {
+    auto reply = http_request(address, "GET", timeline_target(tenant) + "/" + timeline.to_hex(), "",
+                              kSetupTimeout);
+    if (!reply) {
+      last_error = address + ": " + reply.error().to_string();
+      continue;
+    }
+    if (reply->status == 404) {
+      answered = true;
+      continue;
+    }
+    if (reply->status != 200) {
+      last_error = address + ": HTTP " + std::to_string(reply->status) + " " + reply->body;
+      continue;
+    }
+    auto identity = parse_identity(reply->body, tenant, timeline);
+    if (!identity) {
+      return identity.error();
+    }
+    return std::optional<TimelineIdentity>(*identity);
+  }
+  if (!answered) {
+    return Error(ErrorCode::kUnavailable, "no safekeeper answered: " + last_error);
+  }
+  return std::optional<TimelineIdentity>();
+}
+
+std::size_t create_timeline(const std::vector<std::string>& http_addresses,
+                            const TimelineIdentity& identity, std::vector<std::string>& errors) {
+  const std::string body = "{\"timeline_id\":\"" + identity.timeline_id.to_hex() +
+                           "\",\"start_lsn\":\"" + identity.timeline_start_lsn.to_string() +
+                           "\",\"system_id\":\"" + std::to_string(identity.system_id) +
+                           "\",\"pg_version\":" + std::to_string(identity.pg_version) +
+                           ",\"wal_seg_size\":" + std::to_string(identity.wal_seg_size_bytes) + "}";
+  std::size_t holding = 0;
+  for (const std::string& address : http_addresses) {
+    auto reply =
+        http_request(address, "POST", timeline_target(identity.tenant_id), body, kSetupTimeout);
+    if (!reply) {
+      errors.push_back(address + ": " + reply.error().to_string());
+    } else if (reply->status != 200 && reply->status != 201) {
+      errors.push_back(address + ": HTTP " + std::to_string(reply->status) + " " + reply->body);
+    } else {
+      ++holding;
+    }
+  }
+  return holding;
+}
+
+}  // namespace sk::proposer

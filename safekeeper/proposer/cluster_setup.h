@@ -1,0 +1,34 @@
+// What the two proposer programs (sk-loadgen, walproposer) share before the first election: the
+// --safekeepers flag, and the timeline made to exist, with one identity, on the safekeepers'
+// HTTP ports.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "consensus/result.h"
+#include "consensus/types.h"
+#include "safekeeper/proposer/acceptor_links.h"
+
+namespace sk::proposer {
+
+// `id=host:port,id=host:port,...`; kInvalidArgument naming the bad item.
+Result<std::vector<AcceptorAddress>> parse_acceptor_list(const std::string& text);
+
+// The items of a comma-separated list, empty items included.
+std::vector<std::string> split_list(const std::string& text);
+
+// The identity the timeline has on the first of `http_addresses` that hosts it, or nullopt when
+// none of those that answered does. kUnavailable when none answered.
+Result<std::optional<consensus::TimelineIdentity>> find_timeline(
+    const std::vector<std::string>& http_addresses, const consensus::TenantId& tenant,
+    const consensus::TimelineId& timeline);
+
+// Creates the timeline on every address (idempotent: the same identity again is fine). Returns
+// how many hold it now; one line per failure goes to `errors` (a safekeeper that is down, or one
+// holding the timeline with another identity).
+std::size_t create_timeline(const std::vector<std::string>& http_addresses,
+                            const consensus::TimelineIdentity& identity,
+                            std::vector<std::string>& errors);
+
+}  // namespace sk::proposer
