@@ -13,11 +13,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "safekeeper/log/log.h"
 #include "safekeeper/node/node.h"
 #include "safekeeper/server/api_routes.h"
 #include "safekeeper/server/config.h"
 #include "safekeeper/server/http_api.h"
-#include "safekeeper/server/log.h"
 #include "safekeeper/server/proposer_server.h"
 #include "safekeeper/server/service_notify.h"
 #include "safekeeper/server/storage_worker.h"

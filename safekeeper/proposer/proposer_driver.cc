@@ -64,11 +64,18 @@ void ProposerDriver::pump_wal() {
     if (uncommitted >= config_.max_uncommitted_bytes) {
       return;  // Back-pressure: wait for the commit LSN to move.
     }
-    const std::uint64_t room =
-        std::min(config_.max_uncommitted_bytes - uncommitted, config_.max_append_bytes);
+    const std::uint64_t left = config_.max_uncommitted_bytes - uncommitted;
     std::vector<std::uint8_t> records =
-        io_.read_wal(proposer_.end_lsn(), static_cast<std::size_t>(room));
+        held_.empty()
+            ? io_.read_wal(proposer_.end_lsn(),
+                           static_cast<std::size_t>(std::min(left, config_.max_append_bytes)))
+            : std::move(held_);
+    held_.clear();
     if (records.empty()) {
+      return;
+    }
+    if (records.size() > left) {
+      held_ = std::move(records);  // A record larger than the room: it waits for commits.
       return;
     }
     auto ready = proposer_.propose(records);

@@ -6,6 +6,9 @@
 // sk-loadgen or the walproposer.
 #pragma once
 
+#include <cstdint>
+#include <vector>
+
 #include "consensus/proposer.h"
 #include "safekeeper/proposer/proposer_io.h"
 
@@ -36,6 +39,9 @@ class ProposerDriver {
   consensus::ProposerConfig config_;
   consensus::Proposer proposer_;
   ProposerIo& io_;
+  // Records the source handed over that did not fit under max_uncommitted_bytes yet (one
+  // record larger than what the commit LSN left room for).
+  std::vector<std::uint8_t> held_;
   consensus::Lsn reported_commit_lsn_;
   bool reported_elected_ = false;
   bool reported_fenced_ = false;

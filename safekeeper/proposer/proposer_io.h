@@ -26,7 +26,9 @@ class ProposerIo {
   // Closes the connection to `acceptor`, which broke the protocol; the next send reconnects.
   virtual void drop_connection(consensus::NodeId acceptor, const Error& why) = 0;
   // The WAL source: whole records starting at `from` (the end of what was taken before), at most
-  // `max_bytes` of them; empty when none is ready. What it returns is taken: it is appended.
+  // `max_bytes` of them, except that a first record larger than that comes alone (PostgreSQL's
+  // records can exceed any append size); empty when none is ready. What it returns is taken: it
+  // is appended, once the uncommitted WAL leaves room for it.
   virtual std::vector<std::uint8_t> read_wal(consensus::Lsn from, std::size_t max_bytes) = 0;
 
   // Reports. Commit LSNs arrive in increasing order.

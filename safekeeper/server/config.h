@@ -11,6 +11,7 @@
 
 #include "consensus/result.h"
 #include "consensus/types.h"
+#include "safekeeper/log/log.h"
 
 namespace sk::safekeeper {
 
@@ -19,8 +20,6 @@ struct ListenAddress {
   std::uint16_t port = 0;  // 0: any free port (the daemon logs the one it got).
   std::string to_string() const { return host + ":" + std::to_string(port); }
 };
-
-enum class LogLevel : std::uint8_t { kDebug, kInfo, kWarn, kError };
 
 struct Config {
   consensus::NodeId node_id;

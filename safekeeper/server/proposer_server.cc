@@ -11,7 +11,7 @@
 
 #include "proto/codec.h"
 #include "proto/framing.h"
-#include "safekeeper/server/log.h"
+#include "safekeeper/log/log.h"
 #include "safekeeper/server/tcp_listen.h"
 
 namespace sk::safekeeper {

@@ -46,7 +46,7 @@ TEST_F(ClusterTest, LoadgenCommits_EveryNodeHoldsTheSameWal) {
   // The metrics saw the work: bytes written and fdatasyncs counted.
   auto metrics =
       sk::proposer::http_request("127.0.0.1:" + std::to_string(cluster_->node(0).http_port), "GET",
-                                "/metrics", "", std::chrono::seconds(10));
+                                 "/metrics", "", std::chrono::seconds(10));
   ASSERT_TRUE(metrics.has_value());
   EXPECT_NE(metrics->body.find("safekeeper_flush_wal_seconds_count "), std::string::npos);
   EXPECT_EQ(metrics->body.find("safekeeper_write_wal_bytes_total 0\n"), std::string::npos);

@@ -41,7 +41,7 @@ TEST(FaultProxyTest, ForwardsDelaysDropsAndCuts) {
   FaultProxy proxy(cluster.node(0).http_port);
   auto get_status = [&] {
     return proposer::http_request("127.0.0.1:" + std::to_string(proxy.port()), "GET", "/v1/status",
-                                 "", std::chrono::seconds(2));
+                                  "", std::chrono::seconds(2));
   };
   auto forwarded = get_status();
   ASSERT_TRUE(forwarded.has_value());

@@ -51,7 +51,7 @@ std::optional<SafekeeperCluster::Reply> SafekeeperCluster::http(int i, const std
                                                                 const std::string& target,
                                                                 const std::string& body) {
   auto reply = proposer::http_request("127.0.0.1:" + std::to_string(nodes_[i].http_port), method,
-                                     target, body, std::chrono::seconds(10));
+                                      target, body, std::chrono::seconds(10));
   if (!reply) {
     return std::nullopt;
   }

@@ -1,5 +1,5 @@
 // Logging; see log.h.
-#include "safekeeper/server/log.h"
+#include "safekeeper/log/log.h"
 
 #include <atomic>
 #include <chrono>

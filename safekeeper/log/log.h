@@ -1,12 +1,14 @@
-// Logging: one line per event on stderr, "2026-11-24T10:00:00.123Z INFO message", from any
-// thread (lines never interleave). Lines below the configured level are dropped.
+// Logging for the safekeeper and the walproposer: one line per event on stderr,
+// "2026-11-24T10:00:00.123Z INFO message", from any thread (lines never interleave). Lines below
+// the configured level are dropped.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
-#include "safekeeper/server/config.h"
-
 namespace sk::safekeeper {
+
+enum class LogLevel : std::uint8_t { kDebug, kInfo, kWarn, kError };
 
 void set_log_level(LogLevel level);
 void log_line(LogLevel level, std::string_view message);
