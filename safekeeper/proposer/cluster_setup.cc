@@ -15,6 +15,13 @@ using consensus::TimelineIdentity;
 
 namespace {
 
+std::string trimmed(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
+    text.pop_back();
+  }
+  return text;
+}
+
 constexpr auto kSetupTimeout = std::chrono::seconds(10);
 
 std::optional<std::uint64_t> parse_number(std::string_view text) {
@@ -121,7 +128,7 @@ Result<std::optional<TimelineIdentity>> find_timeline(
       continue;
     }
     if (reply->status != 200) {
-      last_error = address + ": HTTP " + std::to_string(reply->status) + " " + reply->body;
+      last_error = address + ": HTTP " + std::to_string(reply->status) + " " + trimmed(reply->body);
       continue;
     }
     auto identity = parse_identity(reply->body, tenant, timeline);
@@ -150,7 +157,8 @@ std::size_t create_timeline(const std::vector<std::string>& http_addresses,
     if (!reply) {
       errors.push_back(address + ": " + reply.error().to_string());
     } else if (reply->status != 200 && reply->status != 201) {
-      errors.push_back(address + ": HTTP " + std::to_string(reply->status) + " " + reply->body);
+      errors.push_back(address + ": HTTP " + std::to_string(reply->status) + " " +
+                       trimmed(reply->body));
     } else {
       ++holding;
     }

@@ -139,17 +139,12 @@ Result<std::optional<Lsn>> PgReplication::read_slot(const std::string& slot) {
   return std::optional<Lsn>(*lsn);
 }
 
-Result<Lsn> PgReplication::create_slot(const std::string& slot) {
+Status PgReplication::create_slot(const std::string& slot) {
   ResultPtr r(PQexec(conn_, ("CREATE_REPLICATION_SLOT " + slot + " PHYSICAL RESERVE_WAL").c_str()));
-  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK || PQntuples(r.get()) != 1 ||
-      PQnfields(r.get()) < 2) {
+  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
     return error("CREATE_REPLICATION_SLOT " + slot);
   }
-  const auto lsn = Lsn::parse(PQgetvalue(r.get(), 0, 1));
-  if (!lsn) {
-    return Error(ErrorCode::kInvalidArgument, "CREATE_REPLICATION_SLOT: unexpected answer");
-  }
-  return *lsn;
+  return {};
 }
 
 Status PgReplication::start_replication(const std::string& slot, Lsn from, std::uint32_t timeline) {

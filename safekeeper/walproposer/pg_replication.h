@@ -47,8 +47,8 @@ class PgReplication {
   Result<std::string> show(const std::string& setting);
   // The slot's restart LSN; nullopt when there is no such slot (or it never reserved WAL).
   Result<std::optional<consensus::Lsn>> read_slot(const std::string& slot);
-  // Creates a physical slot that reserves WAL at once; returns its restart LSN.
-  Result<consensus::Lsn> create_slot(const std::string& slot);
+  // Creates a physical slot that reserves WAL at once (read_slot() then gives its restart LSN).
+  Status create_slot(const std::string& slot);
   Status start_replication(const std::string& slot, consensus::Lsn from, std::uint32_t timeline);
 
   // While streaming: the socket to wait on for input.

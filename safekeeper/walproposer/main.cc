@@ -1,0 +1,535 @@
+// walproposer: the sidecar of one stock PostgreSQL 15 primary. It connects to the primary as a
+// physical replication client (libpq; a replication slot keeps the WAL it still needs), makes
+// the timeline exist on the safekeepers (its start: the segment of the slot's restart LSN), is
+// elected proposer through the same driver sk-loadgen uses, streams the primary's WAL to every
+// safekeeper as whole records, and reports the quorum-committed LSN back as its write, flush and
+// apply positions. With synchronous_standby_names = 'walproposer' on the primary, a commit
+// returns only once a majority of safekeepers has fsynced it.
+//
+// Exit status: 0 after SIGTERM/SIGINT; 1 on an error it cannot get past (the primary is not the
+// one the timeline follows, its WAL does not decode, the timeline cannot be created); 2 on bad
+// flags; 3 when fenced: another walproposer was elected for the timeline. Do not restart it
+// automatically after 3 (systemd: RestartPreventExitStatus=3), or the two primaries would take
+// the timeline from each other in turn.
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <unistd.h>
+
+#include "safekeeper/log/log.h"
+#include "safekeeper/pgwal/segment_name.h"
+#include "safekeeper/proposer/acceptor_links.h"
+#include "safekeeper/proposer/cluster_setup.h"
+#include "safekeeper/proposer/proposer_driver.h"
+#include "safekeeper/walproposer/pg_replication.h"
+#include "safekeeper/walproposer/streamed_wal.h"
+
+namespace {
+
+using namespace sk;
+using consensus::Lsn;
+using consensus::NodeId;
+using safekeeper::log_error;
+using safekeeper::log_info;
+using safekeeper::log_warn;
+using walproposer::PgReplication;
+using walproposer::StreamedWal;
+
+constexpr auto kTick = std::chrono::milliseconds(10);
+constexpr auto kStatusInterval = std::chrono::seconds(1);
+constexpr int kExitFatal = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitFenced = 3;
+
+struct Options {
+  std::string pgconn;
+  std::vector<proposer::AcceptorAddress> safekeepers;
+  std::vector<std::string> http;
+  consensus::TenantId tenant;
+  consensus::TimelineId timeline;
+  std::string slot = "walproposer";
+  std::string application_name = "walproposer";
+  std::uint64_t proposer_id = 0;  // 0: a random one.
+  std::size_t max_buffer_bytes = std::size_t{64} << 20;
+};
+
+const char* kUsage =
+    "usage: walproposer --pgconn CONNINFO --safekeepers ID=HOST:PORT,... --http HOST:PORT,...\n"
+    "                   --tenant HEX --timeline HEX [options]\n"
+    "  --pgconn CONNINFO        the primary (libpq string or URI; replication=true is added)\n"
+    "  --safekeepers LIST       the safekeepers' proposer ports, id=host:port, comma-separated\n"
+    "  --http LIST              their HTTP ports, host:port,... (to create the timeline)\n"
+    "  --tenant HEX, --timeline HEX   32 hex digits each\n"
+    "  --slot NAME              physical replication slot on the primary (default walproposer)\n"
+    "  --application-name NAME  as named in synchronous_standby_names (default walproposer)\n"
+    "  --proposer-id N          (default: random)\n"
+    "  --max-buffer-mib M       WAL received and not yet proposed before reading pauses (64)\n";
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::fprintf(stderr, "walproposer: %s (see --help)\n", message.c_str());
+  std::exit(kExitUsage);
+}
+
+std::uint64_t parse_positive(const std::string& flag, const std::string& value) {
+  char* end = nullptr;
+  const unsigned long long n = std::strtoull(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || value[0] == '-' || n == 0) {
+    usage_error(flag + ": '" + value + "' is not a positive integer");
+  }
+  return n;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  bool tenant = false;
+  bool timeline = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    }
+    if (i + 1 >= argc) {
+      usage_error(flag + " needs a value");
+    }
+    const std::string value = argv[++i];
+    if (flag == "--pgconn") {
+      o.pgconn = value;
+    } else if (flag == "--safekeepers") {
+      auto list = proposer::parse_acceptor_list(value);
+      if (!list) {
+        usage_error("--safekeepers: " + list.error().message());
+      }
+      o.safekeepers = std::move(*list);
+    } else if (flag == "--http") {
+      o.http = proposer::split_list(value);
+    } else if (flag == "--tenant") {
+      auto id = consensus::TenantId::parse_hex(value);
+      if (!id) {
+        usage_error(flag + ": '" + value + "' is not 32 hex digits");
+      }
+      o.tenant = *id;
+      tenant = true;
+    } else if (flag == "--timeline") {
+      auto id = consensus::TimelineId::parse_hex(value);
+      if (!id) {
+        usage_error(flag + ": '" + value + "' is not 32 hex digits");
+      }
+      o.timeline = *id;
+      timeline = true;
+    } else if (flag == "--slot") {
+      o.slot = value;
+    } else if (flag == "--application-name") {
+      o.application_name = value;
+    } else if (flag == "--proposer-id") {
+      o.proposer_id = parse_positive(flag, value);
+    } else if (flag == "--max-buffer-mib") {
+      o.max_buffer_bytes = parse_positive(flag, value) << 20;
+    } else {
+      usage_error("unknown flag " + flag);
+    }
+  }
+  if (o.pgconn.empty() || o.safekeepers.empty() || o.http.empty() || !tenant || !timeline) {
+    usage_error("--pgconn, --safekeepers, --http, --tenant and --timeline are required");
+  }
+  // A slot name is an identifier PostgreSQL restricts to these; it goes into commands unquoted.
+  const bool slot_ok = !o.slot.empty() && o.slot.size() <= 63 &&
+                       std::all_of(o.slot.begin(), o.slot.end(), [](char c) {
+                         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                       });
+  if (!slot_ok) {
+    usage_error("--slot: '" + o.slot + "' is not a slot name (a-z, 0-9, _; at most 63)");
+  }
+  if (o.proposer_id == 0) {
+    std::random_device random;
+    o.proposer_id = (static_cast<std::uint64_t>(random()) << 32 | random()) | 1;
+  }
+  return o;
+}
+
+// "16MB", "1GB", "512kB" (SHOW wal_segment_size) in bytes; 0 if not understood.
+std::uint64_t parse_pg_size(const std::string& text) {
+  char* end = nullptr;
+  const unsigned long long n = std::strtoull(text.c_str(), &end, 10);
+  const std::string unit = end;
+  const std::uint64_t scale = unit == "kB"   ? 1024
+                              : unit == "MB" ? 1024 * 1024
+                              : unit == "GB" ? 1024 * 1024 * 1024
+                              : unit.empty() ? 1
+                                             : 0;
+  return n * scale;
+}
+
+[[noreturn]] void fatal(const std::string& message) {
+  log_error(message);
+  std::exit(kExitFatal);
+}
+
+// What the set-up learnt from the primary.
+struct Primary {
+  PgReplication::System system;
+  std::uint64_t seg_size_bytes = 0;
+  int version = 0;
+  Lsn restart_lsn;
+};
+
+// Connects, with a growing pause between attempts (up to 5 s), until the primary answers.
+PgReplication connect_with_backoff(const Options& o) {
+  auto pause = std::chrono::milliseconds(100);
+  for (;;) {
+    auto conn = PgReplication::connect(o.pgconn, o.application_name);
+    if (conn) {
+      return std::move(*conn);
+    }
+    log_warn(conn.error().message() + "; retrying in " + std::to_string(pause.count()) + " ms");
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(5000));
+  }
+}
+
+Primary learn_primary(PgReplication& conn, const Options& o) {
+  Primary primary;
+  primary.version = conn.server_version();
+  if (primary.version / 10000 != 15) {
+    fatal("the primary runs PostgreSQL " + std::to_string(primary.version) +
+          "; this walproposer serves PostgreSQL 15");
+  }
+  auto system = conn.identify_system();
+  if (!system) {
+    fatal(system.error().message());
+  }
+  primary.system = *system;
+  auto seg_size = conn.show("wal_segment_size");
+  if (!seg_size) {
+    fatal(seg_size.error().message());
+  }
+  primary.seg_size_bytes = parse_pg_size(*seg_size);
+  if (!pgwal::check_segment_size(primary.seg_size_bytes)) {
+    fatal("the primary's wal_segment_size '" + *seg_size + "' is not understood");
+  }
+  auto slot = conn.read_slot(o.slot);
+  if (!slot) {
+    fatal(slot.error().message());
+  }
+  if (!*slot) {
+    // The answer's consistent_point is 0/0 for a physical slot: read the restart LSN back.
+    if (auto created = conn.create_slot(o.slot); !created) {
+      fatal(created.error().message());
+    }
+    slot = conn.read_slot(o.slot);
+    if (!slot || !*slot) {
+      fatal("slot " + o.slot + " was created without reserving WAL");
+    }
+    log_info("created physical replication slot " + o.slot);
+  }
+  primary.restart_lsn = **slot;
+  return primary;
+}
+
+// The timeline's identity: as the safekeepers already hold it, or new, starting at the segment
+// of the slot's restart LSN (whole segments, so that readers can be served from segment starts).
+consensus::TimelineIdentity ensure_timeline(const Options& o, const Primary& primary) {
+  auto found = proposer::find_timeline(o.http, o.tenant, o.timeline);
+  if (!found) {
+    fatal("looking for the timeline: " + found.error().message());
+  }
+  consensus::TimelineIdentity identity;
+  if (*found) {
+    identity = **found;
+    if (identity.system_id != primary.system.system_id ||
+        identity.wal_seg_size_bytes != primary.seg_size_bytes) {
+      fatal("timeline " + o.timeline.to_hex() + " belongs to database system " +
+            std::to_string(identity.system_id) + " (segments of " +
+            std::to_string(identity.wal_seg_size_bytes) + " bytes), the primary is system " +
+            std::to_string(primary.system.system_id));
+    }
+  } else {
+    identity = {.tenant_id = o.tenant,
+                .timeline_id = o.timeline,
+                .system_id = primary.system.system_id,
+                .pg_version = static_cast<std::uint32_t>(primary.version),
+                .wal_seg_size_bytes = static_cast<std::uint32_t>(primary.seg_size_bytes),
+                .timeline_start_lsn = pgwal::segment_start(
+                    pgwal::segment_number(primary.restart_lsn, primary.seg_size_bytes),
+                    primary.seg_size_bytes)};
+  }
+  std::vector<std::string> errors;
+  const std::size_t holding = proposer::create_timeline(o.http, identity, errors);
+  for (const std::string& error : errors) {
+    log_warn("creating the timeline: " + error);
+  }
+  if (holding * 2 <= o.http.size()) {
+    fatal("the timeline exists on " + std::to_string(holding) + " of " +
+          std::to_string(o.http.size()) + " safekeepers, not a majority");
+  }
+  log_info("timeline " + o.tenant.to_hex() + "/" + o.timeline.to_hex() + ": system " +
+           std::to_string(identity.system_id) + ", starts at " +
+           identity.timeline_start_lsn.to_string());
+  return identity;
+}
+
+// The running sidecar: the proposer driver on one Asio thread, its acceptor links, and the
+// primary's replication stream, read when its socket is readable.
+class Walproposer final : public proposer::ProposerIo {
+ public:
+  Walproposer(const Options& options, PgReplication conn, const Primary& primary,
+              const consensus::TimelineIdentity& identity)
+      : options_(options),
+        primary_(primary),
+        identity_(identity),
+        conn_(std::move(conn)),
+        links_(
+            io_, {options.tenant, options.timeline}, options.safekeepers,
+            {.on_connected = [this](NodeId id) { driver_->on_connected(id); },
+             .on_message = [this](NodeId id,
+                                  const consensus::Message& m) { driver_->on_message(id, m); },
+             .on_disconnected = [this](NodeId id, const Error&) { driver_->on_disconnected(id); }}),
+        socket_(io_),
+        tick_timer_(io_),
+        signals_(io_, SIGTERM, SIGINT) {
+    consensus::ProposerConfig config;
+    config.proposer_id = NodeId(options.proposer_id);
+    config.identity = identity;
+    for (const auto& sk : options.safekeepers) {
+      config.acceptors.push_back(sk.id);
+    }
+    // Ticks of 10 ms, as in sk-loadgen: campaigns retry after 0.2-0.4 s, a silent acceptor is
+    // given up after 3 s, resends after 0.5 s, heartbeats every 0.1 s.
+    config.election_timeout_ticks = 20;
+    config.election_jitter_ticks = 20;
+    config.peer_timeout_ticks = 300;
+    config.resend_ticks = 50;
+    config.heartbeat_ticks = 10;
+    config.jitter_seed = options.proposer_id ^ static_cast<std::uint64_t>(::getpid());
+    driver_.emplace(config, *this);
+  }
+
+  int run() {
+    signals_.async_wait([this](boost::system::error_code ec, int signo) {
+      if (!ec) {
+        log_info(std::string(signo == SIGTERM ? "SIGTERM" : "SIGINT") + ": stopping");
+        stop(0);
+      }
+    });
+    driver_->start();
+    schedule_tick();
+    io_.run();
+    return exit_code_;
+  }
+
+  // ProposerIo.
+  void send(NodeId acceptor, const consensus::Message& message) override {
+    links_.send(acceptor, message);
+  }
+  void drop_connection(NodeId acceptor, const Error& why) override {
+    log_warn("safekeeper " + std::to_string(acceptor.value()) +
+             " broke the protocol: " + why.to_string());
+    links_.drop(acceptor, why);
+  }
+  std::vector<std::uint8_t> read_wal(Lsn from, std::size_t max_bytes) override {
+    return wal_ ? wal_->take(from, max_bytes) : std::vector<std::uint8_t>{};
+  }
+  void on_elected(consensus::Term term, Lsn term_start_lsn) override {
+    log_info("elected in term " + std::to_string(term.value()) + "; the log continues at " +
+             term_start_lsn.to_string());
+    const Lsn from = std::max(term_start_lsn, identity_.timeline_start_lsn);
+    pgwal::WalDecoderOptions decoding;
+    decoding.seg_size_bytes = primary_.seg_size_bytes;
+    decoding.system_id = primary_.system.system_id;
+    decoding.pg_timeline_id = primary_.system.timeline;
+    auto wal = StreamedWal::create(from, decoding);
+    if (!wal) {
+      fail("cannot stream from " + from.to_string() + ": " + wal.error().message());
+      return;
+    }
+    wal_.emplace(std::move(*wal));
+    start_streaming();
+  }
+  void on_commit(Lsn commit_lsn) override {
+    committed_ = std::max(committed_, commit_lsn);
+    send_status(false);
+    resume_reading_if_drained();
+  }
+  void on_fenced(consensus::Term term) override {
+    log_error("fenced: another walproposer was elected in term " + std::to_string(term.value()) +
+              "; this primary's commits after " + committed_.to_string() +
+              " are no longer acknowledged");
+    stop(kExitFenced);
+  }
+
+ private:
+  void schedule_tick() {
+    tick_timer_.expires_after(kTick);
+    tick_timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec) {
+        return;
+      }
+      driver_->tick();
+      const auto now = std::chrono::steady_clock::now();
+      if (streaming_ && now >= next_status_) {
+        send_status(false);
+      }
+      if (streaming_) {
+        if (Status s = conn_.flush_output(); !s) {
+          lost_primary(s.error());
+        }
+      }
+      resume_reading_if_drained();
+      schedule_tick();
+    });
+  }
+
+  // START_REPLICATION at the end of what was received (the term start, at first).
+  void start_streaming() {
+    if (Status s =
+            conn_.start_replication(options_.slot, wal_->received_end(), primary_.system.timeline);
+        !s) {
+      // A primary without the WAL the safekeepers hold is not the one this timeline follows.
+      fail("the primary cannot stream from " + wal_->received_end().to_string() + ": " +
+           s.error().message());
+      return;
+    }
+    log_info("streaming from the primary at " + wal_->received_end().to_string());
+    socket_.close();
+    socket_.assign(::dup(conn_.socket()));
+    streaming_ = true;
+    wait_readable();
+  }
+
+  void wait_readable() {
+    if (reading_ || !streaming_) {
+      return;
+    }
+    if (wal_->buffered_bytes() >= options_.max_buffer_bytes) {
+      return;  // Back-pressure on the primary until commits drain the buffer.
+    }
+    reading_ = true;
+    socket_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                       [this](boost::system::error_code ec) {
+                         reading_ = false;
+                         if (!ec) {
+                           on_readable();
+                         }
+                       });
+  }
+
+  void resume_reading_if_drained() {
+    if (streaming_ && !reading_) {
+      wait_readable();
+    }
+  }
+
+  void on_readable() {
+    auto received = conn_.receive(
+        [this](Lsn at, std::span<const std::uint8_t> bytes) { return wal_->add(at, bytes); });
+    if (!received) {
+      if (received.error().code() == ErrorCode::kCorruption ||
+          received.error().code() == ErrorCode::kInvalidArgument) {
+        fail(received.error().message());
+      } else {
+        lost_primary(received.error());
+      }
+      return;
+    }
+    driver_->on_wal_available();
+    if (received->reply_requested) {
+      send_status(false);
+    }
+    if (received->ended) {
+      lost_primary(Error(ErrorCode::kUnavailable, "the primary ended the replication stream"));
+      return;
+    }
+    wait_readable();
+  }
+
+  void send_status(bool reply_requested) {
+    next_status_ = std::chrono::steady_clock::now() + kStatusInterval;
+    if (!streaming_) {
+      return;
+    }
+    if (Status s = conn_.send_status(committed_, committed_, committed_, reply_requested); !s) {
+      lost_primary(s.error());
+    }
+  }
+
+  // The replication connection broke: connect again (blocking, with backoff) and continue the
+  // stream where it stopped. The acceptors keep their sessions meanwhile.
+  void lost_primary(const Error& why) {
+    if (!streaming_) {
+      return;
+    }
+    streaming_ = false;
+    socket_.close();
+    log_warn("lost the primary: " + why.message() + "; reconnecting");
+    for (;;) {
+      conn_ = connect_with_backoff(options_);
+      auto system = conn_.identify_system();
+      if (!system) {
+        log_warn(system.error().message());
+        continue;
+      }
+      if (system->system_id != primary_.system.system_id) {
+        fail("the server at --pgconn is now database system " + std::to_string(system->system_id) +
+             ", not " + std::to_string(primary_.system.system_id));
+        return;
+      }
+      break;
+    }
+    start_streaming();
+  }
+
+  void fail(const std::string& message) {
+    log_error(message);
+    stop(kExitFatal);
+  }
+
+  void stop(int exit_code) {
+    exit_code_ = exit_code;
+    streaming_ = false;
+    socket_.close();
+    links_.close_all();
+    io_.stop();
+  }
+
+  const Options& options_;
+  const Primary primary_;
+  const consensus::TimelineIdentity identity_;
+  boost::asio::io_context io_;
+  PgReplication conn_;
+  proposer::AcceptorLinks links_;
+  boost::asio::posix::stream_descriptor socket_;  // A dup of the libpq socket, to wait on.
+  boost::asio::steady_timer tick_timer_;
+  boost::asio::signal_set signals_;
+  std::optional<proposer::ProposerDriver> driver_;
+  std::optional<StreamedWal> wal_;
+  Lsn committed_;  // The quorum-committed LSN reported to the primary; never goes back.
+  bool streaming_ = false;
+  bool reading_ = false;
+  std::chrono::steady_clock::time_point next_status_{};
+  int exit_code_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = parse(argc, argv);
+  PgReplication conn = connect_with_backoff(options);
+  const Primary primary = learn_primary(conn, options);
+  log_info("primary: PostgreSQL " + std::to_string(primary.version) + ", system " +
+           std::to_string(primary.system.system_id) + ", timeline " +
+           std::to_string(primary.system.timeline) + ", flushed to " +
+           primary.system.flush_lsn.to_string() + "; slot " + options.slot + " at " +
+           primary.restart_lsn.to_string());
+  const consensus::TimelineIdentity identity = ensure_timeline(options, primary);
+  Walproposer walproposer(options, std::move(conn), primary, identity);
+  return walproposer.run();
+}
