@@ -1,0 +1,185 @@
+// PostgresServer and PgSession; see postgres_server.h.
+#include "tests/integration/postgres_server.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include <libpq-fe.h>
+#include <poll.h>
+#include <pwd.h>
+#include <unistd.h>
+
+namespace sk::testing {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string command_output(const std::string& command) {
+  std::string out;
+  if (FILE* pipe = ::popen(command.c_str(), "r")) {
+    char buffer[256];
+    while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) {
+      out += buffer;
+    }
+    ::pclose(pipe);
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) {
+    out.pop_back();
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<fs::path> postgres15_bindir() {
+  // pg_config comes with libpq-dev; its --bindir names the server programs of its version.
+  const std::string version = command_output("pg_config --version 2>/dev/null");
+  if (version.rfind("PostgreSQL 15", 0) == 0) {
+    const fs::path dir = command_output("pg_config --bindir 2>/dev/null");
+    if (!dir.empty() && fs::exists(dir / "postgres")) {
+      return dir;
+    }
+  }
+  // A newer libpq-dev next to postgresql-15: pg_config's directory, for version 15.
+  const fs::path other = command_output("pg_config --bindir 2>/dev/null");
+  if (!other.empty()) {
+    const fs::path candidate = other.parent_path().parent_path() / "15" / "bin";
+    if (fs::exists(candidate / "postgres")) {
+      return candidate;
+    }
+  }
+  return std::nullopt;
+}
+
+PostgresServer::PostgresServer(const fs::path& root, const fs::path& bindir)
+    : root_(root), bindir_(bindir), data_dir_(root / "pgdata"), port_(free_port()) {
+  if (::geteuid() == 0) {
+    struct passwd* postgres = ::getpwnam("postgres");
+    if (postgres == nullptr) {
+      why_ = "running as root without a postgres user to run PostgreSQL as";
+      return;
+    }
+    // The postgres user must reach its data directory through ours.
+    fs::permissions(root_, fs::perms::owner_all | fs::perms::others_exec | fs::perms::group_exec);
+    fs::create_directories(data_dir_);
+    if (::chown(data_dir_.c_str(), postgres->pw_uid, postgres->pw_gid) != 0) {
+      why_ = "cannot hand " + data_dir_.string() + " to the postgres user";
+      return;
+    }
+  }
+  ChildProcess initdb =
+      ChildProcess::spawn(as_postgres({(bindir_ / "initdb").string(), "--no-sync", "-U", "postgres",
+                                       "--auth=trust", "-D", data_dir_.string()}),
+                          root_ / "initdb.log");
+  if (initdb.wait_exit(std::chrono::seconds(120)) != std::optional<int>(0)) {
+    why_ = "initdb failed; see " + (root_ / "initdb.log").string();
+    return;
+  }
+  std::ofstream conf(data_dir_ / "postgresql.conf", std::ios::app);
+  conf << "port = " << port_ << "\n"
+       << "listen_addresses = '127.0.0.1'\n"
+       << "unix_socket_directories = ''\n"
+       << "synchronous_standby_names = 'walproposer'\n"
+       << "synchronous_commit = on\n"
+       << "max_wal_senders = 10\n"
+       << "max_replication_slots = 10\n"
+       << "shared_buffers = 32MB\n"
+       << "fsync = off\n";  // The primary's own durability is not what these tests check.
+  std::ofstream hba(data_dir_ / "pg_hba.conf", std::ios::app);
+  hba << "host replication all 127.0.0.1/32 trust\n";
+}
+
+std::vector<std::string> PostgresServer::as_postgres(std::vector<std::string> argv) const {
+  if (::geteuid() != 0) {
+    return argv;
+  }
+  std::vector<std::string> wrapped = {"/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres",
+                                      "--init-groups", "--"};
+  wrapped.insert(wrapped.end(), argv.begin(), argv.end());
+  return wrapped;
+}
+
+bool PostgresServer::start() {
+  process_ = ChildProcess::spawn(
+      as_postgres({(bindir_ / "postgres").string(), "-D", data_dir_.string()}), log());
+  if (process_.pid() < 0) {
+    return false;
+  }
+  const std::string ping = "host=127.0.0.1 port=" + std::to_string(port_) + " dbname=postgres";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (PQping(ping.c_str()) == PQPING_OK) {
+      return true;
+    }
+    if (process_.wait_exit(std::chrono::milliseconds(50))) {
+      return false;  // It exited: its log says why.
+    }
+  }
+  return false;
+}
+
+std::string PostgresServer::conninfo() const {
+  return "host=127.0.0.1 port=" + std::to_string(port_) + " user=postgres dbname=postgres";
+}
+
+PgSession::PgSession(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {}
+
+PgSession::~PgSession() {
+  if (conn_ != nullptr) {
+    PQfinish(conn_);
+  }
+}
+
+bool PgSession::ok() const {
+  return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
+}
+
+std::string PgSession::error() const {
+  return conn_ == nullptr ? "no connection" : PQerrorMessage(conn_);
+}
+
+std::optional<std::string> PgSession::query(const std::string& sql) {
+  PGresult* result = PQexec(conn_, sql.c_str());
+  const ExecStatusType status = PQresultStatus(result);
+  std::optional<std::string> out;
+  if (status == PGRES_TUPLES_OK) {
+    out = PQntuples(result) > 0 && PQnfields(result) > 0 ? PQgetvalue(result, 0, 0) : "";
+  } else if (status == PGRES_COMMAND_OK) {
+    out = "";
+  }
+  PQclear(result);
+  return out;
+}
+
+bool PgSession::send(const std::string& sql) {
+  return PQsendQuery(conn_, sql.c_str()) == 1;
+}
+
+std::optional<bool> PgSession::wait_answer(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool ok = true;
+  for (;;) {
+    if (PQconsumeInput(conn_) == 0) {
+      return false;
+    }
+    while (PQisBusy(conn_) == 0) {
+      PGresult* result = PQgetResult(conn_);
+      if (result == nullptr) {
+        return ok;  // Every result of the statement is in.
+      }
+      const ExecStatusType status = PQresultStatus(result);
+      ok = ok && (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK);
+      PQclear(result);
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      return std::nullopt;
+    }
+    pollfd fd{PQsocket(conn_), POLLIN, 0};
+    ::poll(&fd, 1, static_cast<int>(left.count()));
+  }
+}
+
+}  // namespace sk::testing

@@ -1,0 +1,154 @@
+// The walproposer with a real PostgreSQL 15 primary (label `pg`): three safekeepers, a primary
+// with synchronous_standby_names = 'walproposer', and the walproposer between them. A commit
+// returns only once a majority of safekeepers holds its WAL, byte for byte as the primary wrote
+// it; without a quorum it waits, and it returns when the quorum is back.
+#include <fstream>
+#include <iterator>
+
+#include <gtest/gtest.h>
+
+#include "safekeeper/pgwal/segment_name.h"
+#include "safekeeper/storage/wal_digest.h"
+#include "tests/integration/cluster_fixture.h"
+#include "tests/integration/postgres_server.h"
+
+namespace sk::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using consensus::Lsn;
+
+constexpr std::uint64_t kSegBytes = 16 * 1024 * 1024;
+
+std::string walproposer_binary() {
+  return SK_WALPROPOSER_BIN;
+}
+
+class WalproposerTest : public ClusterTest {
+ protected:
+  void SetUp() override {
+    const auto bindir = postgres15_bindir();
+    if (!bindir) {
+      GTEST_SKIP() << "PostgreSQL 15 is not installed";
+    }
+    ClusterTest::SetUp();
+    postgres_.emplace(dir_.path(), *bindir);
+    if (!postgres_->why().empty()) {
+      GTEST_SKIP() << postgres_->why();
+    }
+    ASSERT_TRUE(postgres_->start()) << file_text(postgres_->log());
+  }
+
+  ChildProcess start_walproposer(const std::string& log_name, const std::string& slot) {
+    return ChildProcess::spawn(
+        {walproposer_binary(), "--pgconn", postgres_->conninfo(), "--safekeepers",
+         cluster_->safekeepers_flag(), "--http", cluster_->http_flag(), "--tenant", kTenant,
+         "--timeline", kTimeline, "--slot", slot},
+        dir_.path() / log_name);
+  }
+
+  // The primary's WAL bytes [from, until), read from its pg_wal segment files.
+  std::string primary_digest(Lsn from, Lsn until) {
+    storage::WalDigest digest;
+    for (Lsn at = from; at < until;) {
+      const std::uint64_t segno = pgwal::segment_number(at, kSegBytes);
+      const Lsn seg_end = pgwal::segment_start(segno + 1, kSegBytes);
+      const Lsn piece_end = std::min(until, seg_end);
+      std::ifstream file(
+          postgres_->data_dir() / "pg_wal" / pgwal::segment_file_name(1, segno, kSegBytes),
+          std::ios::binary);
+      file.seekg(static_cast<std::streamoff>(at.value() % kSegBytes));
+      std::vector<char> bytes(piece_end.bytes_since(at));
+      file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      if (!file) {
+        return "";
+      }
+      digest.update({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+      at = piece_end;
+    }
+    return digest.hex();
+  }
+
+  // The nodes whose flush LSN is at least `lsn`.
+  int nodes_holding(Lsn lsn) {
+    int holding = 0;
+    for (int i = 0; i < cluster_->size(); ++i) {
+      holding += flush_lsn(i) >= lsn ? 1 : 0;
+    }
+    return holding;
+  }
+
+  std::optional<PostgresServer> postgres_;
+};
+
+TEST_F(WalproposerTest, EveryReturnedCommit_IsOnAMajorityByteForByte) {
+  ChildProcess walproposer = start_walproposer("walproposer.log", "walproposer");
+  ASSERT_GT(walproposer.pid(), 0);
+  PgSession session(postgres_->conninfo());
+  ASSERT_TRUE(session.ok()) << session.error();
+  ASSERT_TRUE(session.query("CREATE TABLE t (i int, filler text)")) << session.error();
+  const Lsn start = Lsn::parse(kStartLsn).value();
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(session.query("INSERT INTO t SELECT g, repeat('x', 200) FROM generate_series(" +
+                              std::to_string(i * 500) + ", " + std::to_string(i * 500 + 499) +
+                              ") g"))
+        << session.error();
+    // The commit returned: its record is flushed on a majority already, no waiting.
+    const auto end = Lsn::parse(session.query("SELECT pg_current_wal_insert_lsn()").value_or(""));
+    ASSERT_TRUE(end.has_value());
+    ASSERT_GE(nodes_holding(*end), 2) << "commit " << i << " at " << end->to_string() << "\n"
+                                      << states() << file_text(dir_.path() / "walproposer.log");
+  }
+  // Byte for byte: the safekeepers' WAL is the primary's, from the timeline's start.
+  const auto end = Lsn::parse(session.query("SELECT pg_current_wal_insert_lsn()").value_or(""));
+  ASSERT_TRUE(end.has_value());
+  const std::string expected = primary_digest(start, *end);
+  ASSERT_FALSE(expected.empty());
+  int matching = 0;
+  for (int i = 0; i < cluster_->size(); ++i) {
+    matching += digest(i, start, *end) == expected ? 1 : 0;
+  }
+  EXPECT_GE(matching, 2) << states();
+  EXPECT_TRUE(walproposer.running()) << file_text(dir_.path() / "walproposer.log");
+}
+
+TEST_F(WalproposerTest, WithoutAQuorumACommitWaits_AndReturnsWhenASafekeeperComesBack) {
+  ChildProcess walproposer = start_walproposer("walproposer.log", "walproposer");
+  ASSERT_GT(walproposer.pid(), 0);
+  PgSession session(postgres_->conninfo());
+  ASSERT_TRUE(session.ok()) << session.error();
+  ASSERT_TRUE(session.query("CREATE TABLE t (i int)")) << session.error();
+  ASSERT_TRUE(session.query("INSERT INTO t VALUES (1)")) << session.error();
+
+  cluster_->kill(1);
+  cluster_->kill(2);
+  ASSERT_TRUE(session.send("INSERT INTO t VALUES (2)"));
+  // Two of three gone: the commit must not return (3 s is many round trips: it would have).
+  EXPECT_EQ(session.wait_answer(std::chrono::seconds(3)), std::nullopt);
+
+  ASSERT_TRUE(cluster_->start(2)) << cluster_->logs();
+  EXPECT_EQ(session.wait_answer(std::chrono::seconds(60)), std::optional<bool>(true))
+      << states() << file_text(dir_.path() / "walproposer.log");
+  EXPECT_EQ(session.query("SELECT count(*) FROM t"), std::optional<std::string>("2"));
+  EXPECT_TRUE(walproposer.running()) << file_text(dir_.path() / "walproposer.log");
+}
+
+TEST_F(WalproposerTest, SecondWalproposerElected_FirstSaysItIsFencedAndExits3) {
+  ChildProcess first = start_walproposer("first.log", "walproposer");
+  ASSERT_GT(first.pid(), 0);
+  PgSession session(postgres_->conninfo());
+  ASSERT_TRUE(session.ok()) << session.error();
+  ASSERT_TRUE(session.query("CREATE TABLE t (i int)")) << session.error();
+
+  ChildProcess second = start_walproposer("second.log", "second");
+  ASSERT_GT(second.pid(), 0);
+  EXPECT_EQ(first.wait_exit(std::chrono::seconds(60)), std::optional<int>(3))
+      << file_text(dir_.path() / "first.log");
+  EXPECT_NE(file_text(dir_.path() / "first.log").find("fenced"), std::string::npos);
+  // The second one streams on: commits go on returning.
+  EXPECT_TRUE(session.query("INSERT INTO t VALUES (1)")) << session.error();
+  EXPECT_TRUE(second.running()) << file_text(dir_.path() / "second.log");
+}
+
+}  // namespace
+}  // namespace sk::testing
