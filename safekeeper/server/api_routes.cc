@@ -212,6 +212,46 @@ Result<consensus::TimelineIdentity> parse_create_request(const std::string& tena
   return identity;
 }
 
+// The file restore_command asks for by name (REFERENCE.md 1.6): exactly the segment size, the
+// timeline's WAL in it up to the commit LSN (never past the durable end), zeros after. 404 for
+// any other name (a .history file, another PostgreSQL timeline: "missing" is the clean answer)
+// and for a segment the timeline does not hold from its first byte.
+ApiResponse wal_segment_response(const Timeline* timeline, const storage::TimelineKey& key,
+                                 const std::string& file_name, const std::string& request_id) {
+  if (timeline == nullptr) {
+    return error_response(Error(ErrorCode::kNotFound,
+                                "timeline " + storage::timeline_name(key) + " is not hosted here"),
+                          request_id);
+  }
+  const consensus::TimelineIdentity& identity = timeline->acceptor().state().identity;
+  const std::uint64_t seg_size = identity.wal_seg_size_bytes;
+  auto name = pgwal::parse_segment_file_name(file_name, seg_size);
+  if (!name || name->pg_timeline_id != 1) {
+    return error_response(
+        Error(ErrorCode::kNotFound, "'" + file_name + "' is not a WAL segment of this timeline"),
+        request_id);
+  }
+  const Lsn seg_start = pgwal::segment_start(name->segno, seg_size);
+  const Lsn seg_end = pgwal::segment_start(name->segno + 1, seg_size);
+  const Lsn held_from = identity.timeline_start_lsn;
+  const Lsn held_to = std::min(timeline->durable_state().commit_lsn, timeline->flush_lsn());
+  if (seg_start < held_from || seg_start >= held_to) {
+    return error_response(
+        Error(ErrorCode::kNotFound, "segment " + file_name + " is not held: committed WAL is [" +
+                                        held_from.to_string() + ", " + held_to.to_string() + ")"),
+        request_id);
+  }
+  auto bytes = timeline->read_wal(seg_start, std::min(seg_end, held_to));
+  if (!bytes) {
+    return error_response(bytes.error(), request_id);
+  }
+  ApiResponse response;
+  response.content_type = "application/octet-stream";
+  response.body.assign(bytes->begin(), bytes->end());
+  response.body.resize(static_cast<std::size_t>(seg_size), '\0');
+  return response;
+}
+
 }  // namespace
 
 ApiRoutes::ApiRoutes(Node& node, StorageWorker& worker, const ProposerServer& proposers,
@@ -271,6 +311,13 @@ void ApiRoutes::handle(ApiRequest request, Respond respond) {
       path[5] == "digest") {
     if (only_get()) {
       get_digest(request, path[2], path[4], std::move(respond));
+    }
+    return;
+  }
+  if (path.size() == 7 && path[0] == "v1" && path[1] == "tenants" && path[3] == "timelines" &&
+      path[5] == "wal") {
+    if (only_get()) {
+      get_wal_segment(request, path[2], path[4], path[6], std::move(respond));
     }
     return;
   }
@@ -391,6 +438,24 @@ void ApiRoutes::get_timeline(const ApiRequest& request, const std::string& tenan
       add_connected_proposer(object, key, proposers_.connections());
       respond(json_response(200, object));
     });
+  });
+}
+
+void ApiRoutes::get_wal_segment(const ApiRequest& request, const std::string& tenant,
+                                const std::string& timeline, const std::string& file_name,
+                                Respond respond) {
+  auto tenant_id = parse_id<consensus::TenantId>("tenant id", tenant);
+  auto timeline_id = parse_id<consensus::TimelineId>("timeline id", timeline);
+  if (!tenant_id || !timeline_id) {
+    respond(
+        error_response(!tenant_id ? tenant_id.error() : timeline_id.error(), request.request_id));
+    return;
+  }
+  const storage::TimelineKey key{*tenant_id, *timeline_id};
+  worker_.post([this, key, file_name, request_id = request.request_id,
+                respond = std::move(respond)]() mutable {
+    respond_on_io(std::move(respond),
+                  wal_segment_response(node_.timeline(key), key, file_name, request_id));
   });
 }
 

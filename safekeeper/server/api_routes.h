@@ -59,6 +59,8 @@ class ApiRoutes {
                     const std::string& timeline, Respond respond);
   void get_digest(const ApiRequest& request, const std::string& tenant, const std::string& timeline,
                   Respond respond);
+  void get_wal_segment(const ApiRequest& request, const std::string& tenant,
+                       const std::string& timeline, const std::string& file_name, Respond respond);
   void get_metrics(Respond respond);
   // From the worker thread: hands `response` to `respond` on the I/O thread.
   void respond_on_io(Respond respond, ApiResponse response);

@@ -16,6 +16,7 @@
 #include "proto/codec.h"
 #include "proto/framing.h"
 #include "safekeeper/proposer/http_client.h"
+#include "safekeeper/storage/wal_digest.h"
 #include "tests/integration/cluster_fixture.h"
 #include "tests/support/temp_dir.h"
 
@@ -50,6 +51,55 @@ TEST_F(ClusterTest, LoadgenCommits_EveryNodeHoldsTheSameWal) {
   ASSERT_TRUE(metrics.has_value());
   EXPECT_NE(metrics->body.find("safekeeper_flush_wal_seconds_count "), std::string::npos);
   EXPECT_EQ(metrics->body.find("safekeeper_write_wal_bytes_total 0\n"), std::string::npos);
+}
+
+// The WAL route restore_command uses: a segment file by name, exactly 16 MiB, the committed WAL
+// in it and zeros after; 404 for anything else.
+TEST_F(ClusterTest, WalSegmentRoute_ServesCommittedWalZeroFilledAndNothingElse) {
+  ChildProcess loadgen = start_loadgen({"--bytes", "20000000", "--wait-all", "1"}, "loadgen.log");
+  ASSERT_EQ(loadgen.wait_exit(std::chrono::seconds(120)), std::optional<int>(0))
+      << file_text(dir_.path() / "loadgen.log");
+  const auto summary = loadgen_summary(dir_.path() / "loadgen.log");
+  ASSERT_TRUE(summary.has_value());
+  const Lsn committed = lsn_field(*summary, "committed_lsn");
+  ASSERT_GT(committed, Lsn(0x2000000));
+  ASSERT_LT(committed, Lsn(0x3000000));
+  const std::string http = "127.0.0.1:" + std::to_string(cluster_->node(1).http_port);
+  auto get = [&](const std::string& name) {
+    return sk::proposer::http_request(http, "GET", timeline_path() + "/wal/" + name, "",
+                                      std::chrono::seconds(30));
+  };
+  auto digest_of = [](const std::string& bytes) {
+    storage::WalDigest digest;
+    digest.update({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+    return digest.hex();
+  };
+  constexpr std::size_t kSeg = 16 * 1024 * 1024;
+
+  // A whole committed segment.
+  auto first = get("000000010000000000000001");
+  ASSERT_TRUE(first.has_value());
+  ASSERT_EQ(first->status, 200) << first->body.substr(0, 300);
+  ASSERT_EQ(first->body.size(), kSeg);
+  EXPECT_EQ(digest_of(first->body), digest(1, Lsn(0x1000000), Lsn(0x2000000)));
+
+  // The last one: WAL up to the commit LSN, then zeros.
+  auto last = get("000000010000000000000002");
+  ASSERT_TRUE(last.has_value());
+  ASSERT_EQ(last->status, 200);
+  ASSERT_EQ(last->body.size(), kSeg);
+  const std::size_t held = committed.bytes_since(Lsn(0x2000000));
+  EXPECT_EQ(digest_of(last->body.substr(0, held)), digest(1, Lsn(0x2000000), committed));
+  EXPECT_EQ(last->body.find_first_not_of('\0', held), std::string::npos);
+
+  // Not held, or not a segment of ours: missing, as restore_command wants it.
+  for (const char* name :
+       {"000000010000000000000003", "000000010000000000000000", "000000020000000000000001",
+        "00000002.history", "00000001000000000000000a", "000000010000000000000001.partial"}) {
+    auto reply = get(name);
+    ASSERT_TRUE(reply.has_value()) << name;
+    EXPECT_EQ(reply->status, 404) << name << ": " << reply->body.substr(0, 200);
+  }
 }
 
 // A frame on a raw connection to node 0's proposer port; returns what came back before EOF.
