@@ -6,11 +6,15 @@
 // apply positions. With synchronous_standby_names = 'walproposer' on the primary, a commit
 // returns only once a majority of safekeepers has fsynced it.
 //
-// Exit status: 0 after SIGTERM/SIGINT; 1 on an error it cannot get past (the primary is not the
-// one the timeline follows, its WAL does not decode, the timeline cannot be created); 2 on bad
-// flags; 3 when fenced: another walproposer was elected for the timeline. Do not restart it
-// automatically after 3 (systemd: RestartPreventExitStatus=3), or the two primaries would take
-// the timeline from each other in turn.
+// `walproposer --sync-safekeepers` runs without a primary: elected, it waits until a majority
+// holds the most advanced log in its term, prints the LSN where that log ends and exits 0. A
+// replacement primary is built from the WAL up to that LSN before it starts.
+//
+// Exit status: 0 after SIGTERM/SIGINT (or a finished sync); 1 on an error it cannot get past (the
+// primary is not the one the timeline follows, its WAL does not decode, the timeline cannot be
+// created); 2 on bad flags; 3 when fenced: another walproposer was elected for the timeline. Do not
+// restart it automatically after 3 (systemd: RestartPreventExitStatus=3), or the two primaries
+// would take the timeline from each other in turn.
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -60,6 +64,7 @@ struct Options {
   std::string application_name = "walproposer";
   std::uint64_t proposer_id = 0;  // 0: a random one.
   std::size_t max_buffer_bytes = std::size_t{64} << 20;
+  bool sync_safekeepers = false;
 };
 
 const char* kUsage =
@@ -72,7 +77,9 @@ const char* kUsage =
     "  --slot NAME              physical replication slot on the primary (default walproposer)\n"
     "  --application-name NAME  as named in synchronous_standby_names (default walproposer)\n"
     "  --proposer-id N          (default: random)\n"
-    "  --max-buffer-mib M       WAL received and not yet proposed before reading pauses (64)\n";
+    "  --max-buffer-mib M       WAL received and not yet proposed before reading pauses (64)\n"
+    "  --sync-safekeepers       no primary: get elected, make a majority hold the most advanced\n"
+    "                           log in the new term, print the LSN where it ends, exit 0\n";
 
 [[noreturn]] void usage_error(const std::string& message) {
   std::fprintf(stderr, "walproposer: %s (see --help)\n", message.c_str());
@@ -97,6 +104,10 @@ Options parse(int argc, char** argv) {
     if (flag == "--help" || flag == "-h") {
       std::fputs(kUsage, stdout);
       std::exit(0);
+    }
+    if (flag == "--sync-safekeepers") {
+      o.sync_safekeepers = true;
+      continue;
     }
     if (i + 1 >= argc) {
       usage_error(flag + " needs a value");
@@ -138,8 +149,12 @@ Options parse(int argc, char** argv) {
       usage_error("unknown flag " + flag);
     }
   }
-  if (o.pgconn.empty() || o.safekeepers.empty() || o.http.empty() || !tenant || !timeline) {
-    usage_error("--pgconn, --safekeepers, --http, --tenant and --timeline are required");
+  if (o.safekeepers.empty() || o.http.empty() || !tenant || !timeline) {
+    usage_error("--safekeepers, --http, --tenant and --timeline are required");
+  }
+  if (o.pgconn.empty() != o.sync_safekeepers) {
+    usage_error(o.sync_safekeepers ? "--sync-safekeepers takes no --pgconn"
+                                   : "--pgconn is required (or --sync-safekeepers)");
   }
   // A slot name is an identifier PostgreSQL restricts to these; it goes into commands unquoted.
   const bool slot_ok = !o.slot.empty() && o.slot.size() <= 63 &&
@@ -281,7 +296,7 @@ consensus::TimelineIdentity ensure_timeline(const Options& o, const Primary& pri
 // primary's replication stream, read when its socket is readable.
 class Walproposer final : public proposer::ProposerIo {
  public:
-  Walproposer(const Options& options, PgReplication conn, const Primary& primary,
+  Walproposer(const Options& options, std::optional<PgReplication> conn, const Primary& primary,
               const consensus::TimelineIdentity& identity)
       : options_(options),
         primary_(primary),
@@ -323,7 +338,7 @@ class Walproposer final : public proposer::ProposerIo {
     driver_->start();
     schedule_tick();
     io_.run();
-    return exit_code_;
+    return std::max(exit_code_, 0);
   }
 
   // ProposerIo.
@@ -341,6 +356,11 @@ class Walproposer final : public proposer::ProposerIo {
   void on_elected(consensus::Term term, Lsn term_start_lsn) override {
     log_info("elected in term " + std::to_string(term.value()) + "; the log continues at " +
              term_start_lsn.to_string());
+    if (!conn_) {
+      sync_target_ = term_start_lsn;
+      finish_sync_when_committed();
+      return;
+    }
     const Lsn from = std::max(term_start_lsn, identity_.timeline_start_lsn);
     pgwal::WalDecoderOptions decoding;
     decoding.seg_size_bytes = primary_.seg_size_bytes;
@@ -356,6 +376,7 @@ class Walproposer final : public proposer::ProposerIo {
   }
   void on_commit(Lsn commit_lsn) override {
     committed_ = std::max(committed_, commit_lsn);
+    finish_sync_when_committed();
     send_status(false);
     resume_reading_if_drained();
   }
@@ -374,12 +395,13 @@ class Walproposer final : public proposer::ProposerIo {
         return;
       }
       driver_->tick();
+      finish_sync_when_committed();
       const auto now = std::chrono::steady_clock::now();
       if (streaming_ && now >= next_status_) {
         send_status(false);
       }
       if (streaming_) {
-        if (Status s = conn_.flush_output(); !s) {
+        if (Status s = conn_->flush_output(); !s) {
           lost_primary(s.error());
         }
       }
@@ -391,7 +413,7 @@ class Walproposer final : public proposer::ProposerIo {
   // START_REPLICATION at the end of what was received (the term start, at first).
   void start_streaming() {
     if (Status s =
-            conn_.start_replication(options_.slot, wal_->received_end(), primary_.system.timeline);
+            conn_->start_replication(options_.slot, wal_->received_end(), primary_.system.timeline);
         !s) {
       // A primary without the WAL the safekeepers hold is not the one this timeline follows.
       fail("the primary cannot stream from " + wal_->received_end().to_string() + ": " +
@@ -400,7 +422,7 @@ class Walproposer final : public proposer::ProposerIo {
     }
     log_info("streaming from the primary at " + wal_->received_end().to_string());
     socket_.close();
-    socket_.assign(::dup(conn_.socket()));
+    socket_.assign(::dup(conn_->socket()));
     streaming_ = true;
     wait_readable();
   }
@@ -429,7 +451,7 @@ class Walproposer final : public proposer::ProposerIo {
   }
 
   void on_readable() {
-    auto received = conn_.receive(
+    auto received = conn_->receive(
         [this](Lsn at, std::span<const std::uint8_t> bytes) { return wal_->add(at, bytes); });
     if (!received) {
       if (received.error().code() == ErrorCode::kCorruption ||
@@ -456,7 +478,7 @@ class Walproposer final : public proposer::ProposerIo {
     if (!streaming_) {
       return;
     }
-    if (Status s = conn_.send_status(committed_, committed_, committed_, reply_requested); !s) {
+    if (Status s = conn_->send_status(committed_, committed_, committed_, reply_requested); !s) {
       lost_primary(s.error());
     }
   }
@@ -472,7 +494,7 @@ class Walproposer final : public proposer::ProposerIo {
     log_warn("lost the primary: " + why.message() + "; reconnecting");
     for (;;) {
       conn_ = connect_with_backoff(options_);
-      auto system = conn_.identify_system();
+      auto system = conn_->identify_system();
       if (!system) {
         log_warn(system.error().message());
         continue;
@@ -485,6 +507,22 @@ class Walproposer final : public proposer::ProposerIo {
       break;
     }
     start_streaming();
+  }
+
+  // --sync-safekeepers: done once a majority holds the elected log's end in this term (the
+  // commit LSN reached it). Prints that LSN, the one a replacement primary must start from.
+  void finish_sync_when_committed() {
+    if (conn_ || !sync_target_ || exit_code_ >= 0) {
+      return;
+    }
+    const Lsn commit = driver_->proposer().commit_lsn();
+    if (commit < *sync_target_) {
+      return;
+    }
+    log_info("a majority holds the log up to " + sync_target_->to_string());
+    std::printf("%s\n", sync_target_->to_string().c_str());
+    std::fflush(stdout);
+    stop(0);
   }
 
   void fail(const std::string& message) {
@@ -504,7 +542,7 @@ class Walproposer final : public proposer::ProposerIo {
   const Primary primary_;
   const consensus::TimelineIdentity identity_;
   boost::asio::io_context io_;
-  PgReplication conn_;
+  std::optional<PgReplication> conn_;  // None with --sync-safekeepers.
   proposer::AcceptorLinks links_;
   boost::asio::posix::stream_descriptor socket_;  // A dup of the libpq socket, to wait on.
   boost::asio::steady_timer tick_timer_;
@@ -515,13 +553,26 @@ class Walproposer final : public proposer::ProposerIo {
   bool streaming_ = false;
   bool reading_ = false;
   std::chrono::steady_clock::time_point next_status_{};
-  int exit_code_ = 0;
+  std::optional<Lsn> sync_target_;  // --sync-safekeepers: the term start to commit.
+  int exit_code_ = -1;              // Set by stop().
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const Options options = parse(argc, argv);
+  if (options.sync_safekeepers) {
+    auto found = proposer::find_timeline(options.http, options.tenant, options.timeline);
+    if (!found) {
+      fatal("looking for the timeline: " + found.error().message());
+    }
+    if (!*found) {
+      fatal("timeline " + options.tenant.to_hex() + "/" + options.timeline.to_hex() +
+            " is on none of the safekeepers that answered");
+    }
+    Walproposer sync(options, std::nullopt, Primary{}, **found);
+    return sync.run();
+  }
   PgReplication conn = connect_with_backoff(options);
   const Primary primary = learn_primary(conn, options);
   log_info("primary: PostgreSQL " + std::to_string(primary.version) + ", system " +

@@ -16,6 +16,10 @@ std::string loadgen_binary() {
   return SK_LOADGEN_BIN;
 }
 
+std::string walproposer_binary() {
+  return SK_WALPROPOSER_BIN;
+}
+
 SafekeeperCluster::SafekeeperCluster(const std::filesystem::path& root, int size) {
   for (int i = 0; i < size; ++i) {
     Node node;

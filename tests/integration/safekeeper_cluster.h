@@ -20,6 +20,7 @@ namespace sk::testing {
 // Where CMake put the programs under test.
 std::string safekeeper_binary();
 std::string loadgen_binary();
+std::string walproposer_binary();
 
 class SafekeeperCluster {
  public:

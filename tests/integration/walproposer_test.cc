@@ -21,10 +21,6 @@ using consensus::Lsn;
 
 constexpr std::uint64_t kSegBytes = 16 * 1024 * 1024;
 
-std::string walproposer_binary() {
-  return SK_WALPROPOSER_BIN;
-}
-
 class WalproposerTest : public ClusterTest {
  protected:
   void SetUp() override {
