@@ -62,6 +62,20 @@ Result<Id> parse_id(std::string_view what, std::string_view text) {
   return *id;
 }
 
+// The timeline a path names, or the error about its first bad id.
+Result<storage::TimelineKey> parse_timeline_key(const std::string& tenant,
+                                                const std::string& timeline) {
+  auto tenant_id = parse_id<consensus::TenantId>("tenant id", tenant);
+  if (!tenant_id) {
+    return tenant_id.error();
+  }
+  auto timeline_id = parse_id<consensus::TimelineId>("timeline id", timeline);
+  if (!timeline_id) {
+    return timeline_id.error();
+  }
+  return storage::TimelineKey{*tenant_id, *timeline_id};
+}
+
 json::object timeline_json(const Timeline& timeline) {
   const consensus::AcceptorState& state = timeline.acceptor().state();
   const consensus::TimelineIdentity& identity = state.identity;
@@ -411,14 +425,12 @@ void ApiRoutes::create_timeline(const ApiRequest& request, const std::string& te
 
 void ApiRoutes::get_timeline(const ApiRequest& request, const std::string& tenant,
                              const std::string& timeline, Respond respond) {
-  auto tenant_id = parse_id<consensus::TenantId>("tenant id", tenant);
-  auto timeline_id = parse_id<consensus::TimelineId>("timeline id", timeline);
-  if (!tenant_id || !timeline_id) {
-    respond(
-        error_response(!tenant_id ? tenant_id.error() : timeline_id.error(), request.request_id));
+  auto parsed_key = parse_timeline_key(tenant, timeline);
+  if (!parsed_key) {
+    respond(error_response(parsed_key.error(), request.request_id));
     return;
   }
-  const storage::TimelineKey key{*tenant_id, *timeline_id};
+  const storage::TimelineKey key = *parsed_key;
   worker_.post([this, key, request_id = request.request_id,
                 respond = std::move(respond)]() mutable {
     Timeline* found = node_.timeline(key);
@@ -444,14 +456,12 @@ void ApiRoutes::get_timeline(const ApiRequest& request, const std::string& tenan
 void ApiRoutes::get_wal_segment(const ApiRequest& request, const std::string& tenant,
                                 const std::string& timeline, const std::string& file_name,
                                 Respond respond) {
-  auto tenant_id = parse_id<consensus::TenantId>("tenant id", tenant);
-  auto timeline_id = parse_id<consensus::TimelineId>("timeline id", timeline);
-  if (!tenant_id || !timeline_id) {
-    respond(
-        error_response(!tenant_id ? tenant_id.error() : timeline_id.error(), request.request_id));
+  auto parsed_key = parse_timeline_key(tenant, timeline);
+  if (!parsed_key) {
+    respond(error_response(parsed_key.error(), request.request_id));
     return;
   }
-  const storage::TimelineKey key{*tenant_id, *timeline_id};
+  const storage::TimelineKey key = *parsed_key;
   worker_.post([this, key, file_name, request_id = request.request_id,
                 respond = std::move(respond)]() mutable {
     respond_on_io(std::move(respond),
@@ -461,20 +471,18 @@ void ApiRoutes::get_wal_segment(const ApiRequest& request, const std::string& te
 
 void ApiRoutes::get_digest(const ApiRequest& request, const std::string& tenant,
                            const std::string& timeline, Respond respond) {
-  auto tenant_id = parse_id<consensus::TenantId>("tenant id", tenant);
-  auto timeline_id = parse_id<consensus::TimelineId>("timeline id", timeline);
+  auto parsed_key = parse_timeline_key(tenant, timeline);
   auto lsn_parameter = [&](std::string_view name) -> std::optional<Lsn> {
     const auto text = query_parameter(request.target, name);
     return text ? Lsn::parse(*text) : std::nullopt;
   };
   const auto from = lsn_parameter("from_lsn");
   const auto until = lsn_parameter("until_lsn");
-  if (!tenant_id || !timeline_id || !from || !until) {
+  if (!parsed_key || !from || !until) {
     respond(error_response(
-        !tenant_id     ? tenant_id.error()
-        : !timeline_id ? timeline_id.error()
-                       : Error(ErrorCode::kInvalidArgument,
-                               "from_lsn and until_lsn (X/X) are required query parameters"),
+        !parsed_key ? parsed_key.error()
+                    : Error(ErrorCode::kInvalidArgument,
+                            "from_lsn and until_lsn (X/X) are required query parameters"),
         request.request_id));
     return;
   }
@@ -483,7 +491,7 @@ void ApiRoutes::get_digest(const ApiRequest& request, const std::string& tenant,
                            request.request_id));
     return;
   }
-  const storage::TimelineKey key{*tenant_id, *timeline_id};
+  const storage::TimelineKey key = *parsed_key;
   worker_.post([this, key, from = *from, until = *until, request_id = request.request_id,
                 respond = std::move(respond)]() mutable {
     // Read in pieces so that a long range never holds all of it in memory at once.
