@@ -374,20 +374,19 @@ Status FileWalStore::sync_directory() {
   return storage::sync_directory(dir_);
 }
 
+fs::path FileWalStore::creating_path(std::uint64_t segno) const {
+  return dir_ / (pgwal::segment_file_name(kPgTimeline, segno, seg_size_bytes_) + kCreatingSuffix);
+}
+
 Status FileWalStore::create_segment_file(std::uint64_t segno) {
-  return create_zeroed_file(
-      dir_, segment_path(segno),
-      dir_ / (pgwal::segment_file_name(kPgTimeline, segno, seg_size_bytes_) + kCreatingSuffix),
-      seg_size_bytes_);
+  return create_zeroed_file(dir_, segment_path(segno), creating_path(segno), seg_size_bytes_);
 }
 
 void FileWalStore::prepare_segment(std::uint64_t segno) {
   if (preparation_ || segments_.contains(segno)) {
     return;
   }
-  auto make = [dir = dir_, path = segment_path(segno),
-               creating = dir_ / (pgwal::segment_file_name(kPgTimeline, segno, seg_size_bytes_) +
-                                  kCreatingSuffix),
+  auto make = [dir = dir_, path = segment_path(segno), creating = creating_path(segno),
                size = seg_size_bytes_] {
     // The lowest CPU priority for this thread alone (Linux nice values are per thread): the
     // zero-fill must not take the cores from the appends it is meant to spare.

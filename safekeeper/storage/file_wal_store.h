@@ -91,6 +91,8 @@ class FileWalStore final : public WalStore {
   Status recover(WalRecoveryReport& report);
   Status recover_segment(std::uint64_t segno, WalRecoveryReport& report);
   Result<Segment*> writable_segment(std::uint64_t segno);
+  // Where segment `segno`'s file is made before it is renamed into place.
+  std::filesystem::path creating_path(std::uint64_t segno) const;
   Status create_segment_file(std::uint64_t segno);
   // Starts making the file of segment `segno` in the background, unless it exists or another is
   // being made.
