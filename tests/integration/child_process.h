@@ -5,7 +5,6 @@
 #pragma once
 
 #include <chrono>
-#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -45,8 +44,5 @@ class ChildProcess {
   int pidfd_ = -1;  // Readable once the child exits.
   std::optional<int> exit_status_;
 };
-
-// A port that was free on 127.0.0.1 a moment ago (bind to port 0, read it, close).
-std::uint16_t free_port();
 
 }  // namespace sk::testing

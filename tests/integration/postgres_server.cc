@@ -9,6 +9,8 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include "tests/integration/free_port.h"
+
 namespace sk::testing {
 
 namespace fs = std::filesystem;

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "safekeeper/proposer/http_client.h"
+#include "tests/integration/free_port.h"
 
 namespace sk::testing {
 

@@ -1,6 +1,6 @@
 // SafekeeperCluster: real safekeeper processes on 127.0.0.1, each with its own data directory
-// and ports picked with bind(0), started, killed (SIGKILL), stopped (SIGTERM) and restarted on
-// the same ports by the test; plus the HTTP calls the tests make to them.
+// and ports reserved with free_port(), started, killed (SIGKILL), stopped (SIGTERM) and restarted
+// on the same ports by the test; plus the HTTP calls the tests make to them.
 #pragma once
 
 #include <cstdint>
