@@ -276,8 +276,13 @@ Result<Ready> Proposer::handle_append_response(NodeId from, const AppendResponse
       session.acked_flush_lsn = response.flush_lsn;
       session.ticks_since_progress = 0;
     }
+    // Out of order: the acceptor already holds more than we meant to send next (a resent window
+    // overtaken by the original), so skip ahead. A reply below our cursor (a gap after a lost
+    // append, or the echo of a resent window) does not rewind it: every stale reply would send
+    // the whole window again, and under a slow disk those resends feed on themselves. The
+    // resend timer (tick_streaming) goes back once no progress comes.
     if (response.status == AppendStatus::kOutOfOrder) {
-      session.next_send_lsn = std::max(response.flush_lsn, session.acked_flush_lsn);
+      session.next_send_lsn = std::max(session.next_send_lsn, response.flush_lsn);
     }
   } else {
     return ready;  // From before a reconnect; the new session will catch up.

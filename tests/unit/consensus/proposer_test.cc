@@ -378,6 +378,50 @@ TEST(ProposerTest, Propose_BeforeElection_IsFailedPrecondition) {
   EXPECT_EQ(proposer.end_lsn(), kInvalidLsn);
 }
 
+// Under a slow disk the resend timer sends a window again while the original is still being
+// written; the acceptor answers each resent append kOutOfOrder with its flush LSN. Those stale
+// replies must not rewind the cursor, or each one sends the window once more, and the resends
+// feed on themselves. A reply beyond the cursor moves it forward.
+TEST(ProposerTest, OutOfOrderBelowTheCursor_DoesNotResend_AndAboveItSkipsAhead) {
+  Proposer proposer(config_for(kP1));
+  elect_by_hand(proposer);
+  step_ok(proposer, kA, AppendResponse{Term(1), AppendStatus::kAccepted, kStart, kStart});
+  const std::uint64_t window = 4 * ProposerConfig{}.max_append_bytes;
+  Result<Ready> proposed = proposer.propose(records(window, 1));
+  ASSERT_TRUE(proposed.has_value());
+  ASSERT_EQ(messages_of<AppendRequest>(*proposed).size(), 4u);  // To A, the streaming one.
+
+  Ready stale =
+      step_ok(proposer, kA, AppendResponse{Term(1), AppendStatus::kOutOfOrder, kStart, kStart});
+  EXPECT_TRUE(messages_of<AppendRequest>(stale).empty());
+
+  // The timer goes back to what A acknowledged and sends the window again...
+  Ready resent;
+  for (std::uint32_t i = 0; i < ProposerConfig{}.resend_ticks + 1; ++i) {
+    Ready ticked = proposer.tick();
+    for (auto& out : ticked.messages) {
+      resent.messages.push_back(std::move(out));
+    }
+  }
+  std::size_t appends_to_a = 0;
+  for (const auto& [to, request] : messages_of<AppendRequest>(resent)) {
+    appends_to_a += to == kA && request.end_lsn > request.begin_lsn ? 1 : 0;
+  }
+  EXPECT_GT(appends_to_a, 0u);
+  // ...but A wrote the first one meanwhile: its reply moves the cursor to the end, and the
+  // echoes of the resent appends send nothing more.
+  const Lsn end = kStart.plus_bytes(window);
+  step_ok(proposer, kA, AppendResponse{Term(1), AppendStatus::kOutOfOrder, end, kStart});
+  for (int i = 0; i < 4; ++i) {
+    Ready echo =
+        step_ok(proposer, kA, AppendResponse{Term(1), AppendStatus::kOutOfOrder, end, kStart});
+    for (const auto& [to, request] : messages_of<AppendRequest>(echo)) {
+      EXPECT_EQ(request.begin_lsn, request.end_lsn) << "a window sent again";
+    }
+  }
+  EXPECT_EQ(proposer.streaming_flush_lsn(kA), end);
+}
+
 // A vote given in a campaign is durable on the acceptor, so it still counts after the
 // connection breaks; the session itself starts again with a greeting.
 TEST(ProposerTest, Disconnect_DuringCampaign_KeepsVote) {
