@@ -16,8 +16,10 @@
 #include "safekeeper/log/log.h"
 #include "safekeeper/node/node.h"
 #include "safekeeper/server/api_routes.h"
+#include "safekeeper/server/committed_wal_reader.h"
 #include "safekeeper/server/config.h"
 #include "safekeeper/server/http_api.h"
+#include "safekeeper/server/pg_server.h"
 #include "safekeeper/server/proposer_server.h"
 #include "safekeeper/server/service_notify.h"
 #include "safekeeper/server/storage_worker.h"
@@ -45,6 +47,15 @@ int run(const Config& config) {
     std::fprintf(stderr, "safekeeper: cannot start: %s\n", opened.error().to_string().c_str());
     return 1;
   }
+  PgServerOptions pg_options;
+  if (!config.pg_auth_file.empty()) {
+    auto passwords = load_pg_passwords(config.pg_auth_file);
+    if (!passwords) {
+      std::fprintf(stderr, "safekeeper: cannot start: %s\n", passwords.error().to_string().c_str());
+      return 1;
+    }
+    pg_options.passwords = std::move(*passwords);
+  }
   Node& node = **opened;
   for (const auto& [key, error] : node.broken()) {
     log_error("timeline " + sk::storage::timeline_name(key) +
@@ -53,29 +64,35 @@ int run(const Config& config) {
 
   boost::asio::io_context io;
   std::unique_ptr<ProposerServer> proposers;
-  StorageWorker worker([&node](const sk::storage::TimelineKey& key) { return node.timeline(key); },
-                       [&proposers](std::vector<StorageWorker::Completion> completions) {
-                         proposers->deliver(std::move(completions));
-                       },
-                       [&node](const sk::storage::TimelineKey& key) {
-                         Node::Report lines;
-                         node.reopen_if_stopped(key, std::chrono::steady_clock::now(), lines);
-                         for (const std::string& line : lines) {
-                           log_info(line);
-                         }
-                       });
+  auto lookup = [&node](const sk::storage::TimelineKey& key) { return node.timeline(key); };
+  CommittedWalReader wal_reader(lookup);  // Before the worker, whose rounds call it.
+  StorageWorker worker(
+      lookup,
+      [&proposers](std::vector<StorageWorker::Completion> completions) {
+        proposers->deliver(std::move(completions));
+      },
+      [&node](const sk::storage::TimelineKey& key) {
+        Node::Report lines;
+        node.reopen_if_stopped(key, std::chrono::steady_clock::now(), lines);
+        for (const std::string& line : lines) {
+          log_info(line);
+        }
+      },
+      [&wal_reader] { wal_reader.after_round(); });
   proposers = std::make_unique<ProposerServer>(io, worker);
   ApiRoutes routes(
       node, worker, *proposers,
       [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); }, SK_VERSION);
   HttpApi http(io, routes);
+  PgServer readers(io, worker, wal_reader, std::move(pg_options));
 
   auto proposer_port = proposers->listen(config.listen_proposer.host, config.listen_proposer.port);
-  auto http_port = proposer_port ? http.listen(config.listen_http.host, config.listen_http.port)
-                                 : sk::Result<std::uint16_t>(proposer_port.error());
-  if (!proposer_port || !http_port) {
-    std::fprintf(stderr, "safekeeper: cannot start: %s\n",
-                 (!proposer_port ? proposer_port : http_port).error().to_string().c_str());
+  auto pg_port = proposer_port ? readers.listen(config.listen_pg.host, config.listen_pg.port)
+                               : sk::Result<std::uint16_t>(proposer_port.error());
+  auto http_port = pg_port ? http.listen(config.listen_http.host, config.listen_http.port)
+                           : sk::Result<std::uint16_t>(pg_port.error());
+  if (!http_port) {
+    std::fprintf(stderr, "safekeeper: cannot start: %s\n", http_port.error().to_string().c_str());
     worker.stop();
     return 1;
   }
@@ -91,12 +108,14 @@ int run(const Config& config) {
       log_warn(s.error().to_string());
     }
     proposers->stop();
+    readers.stop();
     http.stop();
     io.stop();
   });
   log_info("safekeeper " + std::to_string(node.node_id().value()) +
            " (" SK_VERSION ") listening: proposer " + config.listen_proposer.host + ":" +
-           std::to_string(*proposer_port) + ", http " + config.listen_http.host + ":" +
+           std::to_string(*proposer_port) + ", pg " + config.listen_pg.host + ":" +
+           std::to_string(*pg_port) + ", http " + config.listen_http.host + ":" +
            std::to_string(*http_port) + "; " + std::to_string(node.timelines().size()) +
            " timelines");
   if (sk::Status s = notify_service_manager("READY=1"); !s) {

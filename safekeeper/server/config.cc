@@ -54,6 +54,11 @@ Status apply(Config& config, const std::string& key, const std::string& value,
     (key == "listen-proposer" ? config.listen_proposer
      : key == "listen-pg"     ? config.listen_pg
                               : config.listen_http) = *address;
+  } else if (key == "pg-auth-file") {
+    if (value.empty()) {
+      return bad(where + ": pg-auth-file must not be empty");
+    }
+    config.pg_auth_file = value;
   } else if (key == "log-level") {
     auto level = parse_log_level(value);
     if (!level) {
@@ -125,6 +130,34 @@ Result<LogLevel> parse_log_level(const std::string& text) {
   return it->second;
 }
 
+Result<std::map<std::string, std::string>> load_pg_passwords(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return Error(ErrorCode::kIoError, "cannot read pg-auth-file " + path.string());
+  }
+  std::map<std::string, std::string> users;
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') {
+      line.pop_back();
+    }
+    if (trim(line).empty() || trim(line)[0] == '#') {
+      continue;
+    }
+    const auto colon = line.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      return bad(path.string() + ":" + std::to_string(number) + ": expected 'user:password'");
+    }
+    users[line.substr(0, colon)] = line.substr(colon + 1);
+  }
+  if (users.empty()) {
+    return bad(path.string() + ": no 'user:password' line");
+  }
+  return users;
+}
+
 Result<CommandLine> parse_command_line(const std::vector<std::string>& args) {
   CommandLine command;
   // Flags first collected, so the file (applied first) never overrides them.
@@ -184,8 +217,10 @@ std::string usage() {
          "  --id N                   this node's id (1 to 4294967295); fixed for its data dir\n"
          "  --data-dir DIR           where the node keeps its WAL and control state (must exist)\n"
          "  --listen-proposer H:P    proposer protocol (default 127.0.0.1:5454)\n"
-         "  --listen-pg H:P          PostgreSQL replication protocol (default 127.0.0.1:5455;\n"
-         "                           not served yet)\n"
+         "  --listen-pg H:P          PostgreSQL replication protocol, for pg_receivewal and\n"
+         "                           standbys (default 127.0.0.1:5455)\n"
+         "  --pg-auth-file FILE      'user:password' lines: the replication port asks for a\n"
+         "                           password (cleartext); without it every user is trusted\n"
          "  --listen-http H:P        HTTP API and /metrics (default 127.0.0.1:7676)\n"
          "  --log-level L            debug, info, warn or error (default info)\n"
          "  --lmdb-map-size-mib N    largest size of the control database (default 1024)\n"

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct Config {
   ListenAddress listen_proposer{"127.0.0.1", 5454};
   ListenAddress listen_pg{"127.0.0.1", 5455};
   ListenAddress listen_http{"127.0.0.1", 7676};
+  // "user:password" lines for the replication port's cleartext password authentication; none:
+  // every user is trusted.
+  std::filesystem::path pg_auth_file;
   LogLevel log_level = LogLevel::kInfo;
   std::uint64_t lmdb_map_size_bytes = std::uint64_t{1} << 30;
 };
@@ -44,5 +48,9 @@ std::string usage();
 
 Result<ListenAddress> parse_listen_address(const std::string& text);
 Result<LogLevel> parse_log_level(const std::string& text);
+
+// The users of a pg-auth-file: "user:password" per line, '#' comments and blank lines skipped.
+// kInvalidArgument naming the file and line for anything else; kIoError if it cannot be read.
+Result<std::map<std::string, std::string>> load_pg_passwords(const std::filesystem::path& path);
 
 }  // namespace sk::safekeeper

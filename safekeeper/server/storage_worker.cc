@@ -7,10 +7,12 @@
 
 namespace sk::safekeeper {
 
-StorageWorker::StorageWorker(Lookup lookup, Deliver deliver, NewSession new_session)
+StorageWorker::StorageWorker(Lookup lookup, Deliver deliver, NewSession new_session,
+                             AfterRound after_round)
     : lookup_(std::move(lookup)),
       deliver_(std::move(deliver)),
       new_session_(std::move(new_session)),
+      after_round_(std::move(after_round)),
       thread_([this] { run(); }) {}
 
 StorageWorker::~StorageWorker() {
@@ -83,6 +85,9 @@ void StorageWorker::run() {
       stats_.messages += messages;
     }
     deliver_(std::move(completions));
+    if (after_round_) {
+      after_round_();
+    }
   }
 }
 

@@ -47,6 +47,9 @@ class StorageWorker {
   // a proposer greets in that round (a new session): the node may reopen a stopped timeline
   // there, while no pointer to it is held.
   using NewSession = std::function<void(const storage::TimelineKey&)>;
+  // Called on the worker thread after each round's batches: commit LSNs may have moved (the
+  // replication port wakes its caught-up readers here).
+  using AfterRound = std::function<void()>;
 
   struct Stats {
     std::uint64_t rounds = 0;
@@ -54,7 +57,8 @@ class StorageWorker {
     std::uint64_t batches = 0;  // Timeline batches committed (each at most one fdatasync).
   };
 
-  StorageWorker(Lookup lookup, Deliver deliver, NewSession new_session = {});
+  StorageWorker(Lookup lookup, Deliver deliver, NewSession new_session = {},
+                AfterRound after_round = {});
   // Stops as stop() does.
   ~StorageWorker();
   StorageWorker(const StorageWorker&) = delete;
@@ -80,6 +84,7 @@ class StorageWorker {
   Lookup lookup_;
   Deliver deliver_;
   NewSession new_session_;
+  AfterRound after_round_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Work> queue_;

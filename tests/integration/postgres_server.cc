@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 
 #include <libpq-fe.h>
 #include <poll.h>
@@ -32,6 +33,11 @@ std::string command_output(const std::string& command) {
   return out;
 }
 
+std::string file_text_of(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 }  // namespace
 
 std::optional<fs::path> postgres15_bindir() {
@@ -56,19 +62,8 @@ std::optional<fs::path> postgres15_bindir() {
 
 PostgresServer::PostgresServer(const fs::path& root, const fs::path& bindir)
     : root_(root), bindir_(bindir), data_dir_(root / "pgdata"), port_(free_port()) {
-  if (::geteuid() == 0) {
-    struct passwd* postgres = ::getpwnam("postgres");
-    if (postgres == nullptr) {
-      why_ = "running as root without a postgres user to run PostgreSQL as";
-      return;
-    }
-    // The postgres user must reach its data directory through ours.
-    fs::permissions(root_, fs::perms::owner_all | fs::perms::others_exec | fs::perms::group_exec);
-    fs::create_directories(data_dir_);
-    if (::chown(data_dir_.c_str(), postgres->pw_uid, postgres->pw_gid) != 0) {
-      why_ = "cannot hand " + data_dir_.string() + " to the postgres user";
-      return;
-    }
+  if (!prepare_data_dir()) {
+    return;
   }
   ChildProcess initdb =
       ChildProcess::spawn(as_postgres({(bindir_ / "initdb").string(), "--no-sync", "-U", "postgres",
@@ -78,18 +73,66 @@ PostgresServer::PostgresServer(const fs::path& root, const fs::path& bindir)
     why_ = "initdb failed; see " + (root_ / "initdb.log").string();
     return;
   }
-  std::ofstream conf(data_dir_ / "postgresql.conf", std::ios::app);
-  conf << "port = " << port_ << "\n"
-       << "listen_addresses = '127.0.0.1'\n"
-       << "unix_socket_directories = ''\n"
-       << "synchronous_standby_names = 'walproposer'\n"
-       << "synchronous_commit = on\n"
-       << "max_wal_senders = 10\n"
-       << "max_replication_slots = 10\n"
-       << "shared_buffers = 32MB\n"
-       << "fsync = off\n";  // The primary's own durability is not what these tests check.
+  append_config("port = " + std::to_string(port_) +
+                "\n"
+                "listen_addresses = '127.0.0.1'\n"
+                "unix_socket_directories = ''\n"
+                "synchronous_standby_names = 'walproposer'\n"
+                "synchronous_commit = on\n"
+                "max_wal_senders = 10\n"
+                "max_replication_slots = 10\n"
+                "shared_buffers = 32MB\n"
+                // The primary's own durability is not what these tests check.
+                "fsync = off\n");
   std::ofstream hba(data_dir_ / "pg_hba.conf", std::ios::app);
   hba << "host replication all 127.0.0.1/32 trust\n";
+}
+
+PostgresServer::PostgresServer(const fs::path& root, const fs::path& bindir,
+                               const BaseBackupOf& source)
+    : root_(root), bindir_(bindir), data_dir_(root / source.name), port_(free_port()) {
+  if (!prepare_data_dir()) {
+    return;
+  }
+  const fs::path log = root_ / (source.name + "_basebackup.log");
+  ChildProcess backup = ChildProcess::spawn(
+      as_postgres({(bindir_ / "pg_basebackup").string(), "-d", source.conninfo, "-D",
+                   data_dir_.string(), "-X", "none", "--checkpoint=fast", "--no-sync"}),
+      log);
+  if (backup.wait_exit(std::chrono::seconds(120)) != std::optional<int>(0)) {
+    why_ = "pg_basebackup failed: " + file_text_of(log);
+    return;
+  }
+  append_config("port = " + std::to_string(port_) + "\n");
+}
+
+bool PostgresServer::prepare_data_dir() {
+  if (::geteuid() != 0) {
+    fs::create_directories(data_dir_);
+    return true;
+  }
+  struct passwd* postgres = ::getpwnam("postgres");
+  if (postgres == nullptr) {
+    why_ = "running as root without a postgres user to run PostgreSQL as";
+    return false;
+  }
+  // The postgres user must reach its data directory through ours.
+  fs::permissions(root_, fs::perms::owner_all | fs::perms::others_exec | fs::perms::group_exec);
+  fs::create_directories(data_dir_);
+  fs::permissions(data_dir_, fs::perms::owner_all);
+  if (::chown(data_dir_.c_str(), postgres->pw_uid, postgres->pw_gid) != 0) {
+    why_ = "cannot hand " + data_dir_.string() + " to the postgres user";
+    return false;
+  }
+  return true;
+}
+
+void PostgresServer::append_config(const std::string& lines) {
+  std::ofstream(data_dir_ / "postgresql.conf", std::ios::app) << lines;
+}
+
+void PostgresServer::touch(const std::string& name) {
+  std::ofstream(data_dir_ / name).flush();
 }
 
 std::vector<std::string> PostgresServer::as_postgres(std::vector<std::string> argv) const {

@@ -25,7 +25,21 @@ class PostgresServer {
  public:
   // Prepares <root>/pgdata with initdb. Empty why() on success.
   PostgresServer(const std::filesystem::path& root, const std::filesystem::path& bindir);
+  // A copy of a running server in <root>/<name>, made with pg_basebackup without WAL (`-X none`:
+  // its WAL is to come from the safekeepers), on a port of its own. Set it up (append_config,
+  // touch) before start(). Empty why() on success.
+  struct BaseBackupOf {
+    std::string conninfo;  // Of the server to copy.
+    std::string name;
+  };
+  PostgresServer(const std::filesystem::path& root, const std::filesystem::path& bindir,
+                 const BaseBackupOf& source);
   const std::string& why() const { return why_; }
+
+  // Appends lines to postgresql.conf (later settings win).
+  void append_config(const std::string& lines);
+  // Creates an empty file in the data directory, such as standby.signal.
+  void touch(const std::string& name);
 
   // Starts the postmaster and waits (up to 60 s) until it accepts connections.
   bool start();
@@ -35,9 +49,11 @@ class PostgresServer {
   // A libpq connection string to the server as the postgres user, database postgres.
   std::string conninfo() const;
   const std::filesystem::path& data_dir() const { return data_dir_; }
-  std::filesystem::path log() const { return root_ / "postgres.log"; }
+  std::filesystem::path log() const { return root_ / (data_dir_.filename().string() + ".log"); }
 
  private:
+  // Creates the data directory, owned by the postgres user when we are root.
+  bool prepare_data_dir();
   // argv run as the postgres user when we are root.
   std::vector<std::string> as_postgres(std::vector<std::string> argv) const;
 

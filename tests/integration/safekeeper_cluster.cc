@@ -30,6 +30,7 @@ SafekeeperCluster::SafekeeperCluster(const std::filesystem::path& root, int size
     std::filesystem::create_directories(node.data_dir);
     node.proposer_port = free_port();
     node.http_port = free_port();
+    node.pg_port = free_port();
     node.readiness =
         std::make_unique<ReadinessSocket>(root / ("sk" + std::to_string(node.id) + ".notify"));
     nodes_.push_back(std::move(node));
@@ -42,7 +43,8 @@ bool SafekeeperCluster::start(int i) {
   node.process = ChildProcess::spawn(
       {safekeeper_binary(), "--id", std::to_string(node.id), "--data-dir", node.data_dir.string(),
        "--listen-proposer", "127.0.0.1:" + std::to_string(node.proposer_port), "--listen-http",
-       "127.0.0.1:" + std::to_string(node.http_port)},
+       "127.0.0.1:" + std::to_string(node.http_port), "--listen-pg",
+       "127.0.0.1:" + std::to_string(node.pg_port)},
       node.log, {node.readiness->environment()});
   return node.readiness->wait_for("READY=1", std::chrono::seconds(30));
 }

@@ -30,6 +30,7 @@ class SafekeeperCluster {
     std::filesystem::path log;
     std::uint16_t proposer_port = 0;
     std::uint16_t http_port = 0;
+    std::uint16_t pg_port = 0;  // The PostgreSQL replication port, for WAL readers.
     std::unique_ptr<ReadinessSocket> readiness;
     ChildProcess process;
   };
@@ -55,6 +56,7 @@ class SafekeeperCluster {
   std::string safekeepers_flag() const;
   std::string http_flag() const;
   Node& node(int i) { return nodes_[i]; }
+  const Node& node(int i) const { return nodes_[i]; }
   int size() const { return static_cast<int>(nodes_.size()); }
   // The last lines of every node's log, for failure messages.
   std::string logs() const;

@@ -9,9 +9,7 @@
 
 #include "safekeeper/pgwal/segment_name.h"
 #include "safekeeper/proposer/http_client.h"
-#include "safekeeper/storage/wal_digest.h"
-#include "tests/integration/cluster_fixture.h"
-#include "tests/integration/postgres_server.h"
+#include "tests/integration/primary_fixture.h"
 
 namespace sk::testing {
 namespace {
@@ -19,64 +17,7 @@ namespace {
 namespace fs = std::filesystem;
 using consensus::Lsn;
 
-constexpr std::uint64_t kSegBytes = 16 * 1024 * 1024;
-
-class WalproposerTest : public ClusterTest {
- protected:
-  void SetUp() override {
-    const auto bindir = postgres15_bindir();
-    if (!bindir) {
-      GTEST_SKIP() << "PostgreSQL 15 is not installed";
-    }
-    ClusterTest::SetUp();
-    postgres_.emplace(dir_.path(), *bindir);
-    if (!postgres_->why().empty()) {
-      GTEST_SKIP() << postgres_->why();
-    }
-    ASSERT_TRUE(postgres_->start()) << file_text(postgres_->log());
-  }
-
-  ChildProcess start_walproposer(const std::string& log_name, const std::string& slot) {
-    return ChildProcess::spawn(
-        {walproposer_binary(), "--pgconn", postgres_->conninfo(), "--safekeepers",
-         cluster_->safekeepers_flag(), "--http", cluster_->http_flag(), "--tenant", kTenant,
-         "--timeline", kTimeline, "--slot", slot},
-        dir_.path() / log_name);
-  }
-
-  // The primary's WAL bytes [from, until), read from its pg_wal segment files.
-  std::string primary_digest(Lsn from, Lsn until) {
-    storage::WalDigest digest;
-    for (Lsn at = from; at < until;) {
-      const std::uint64_t segno = pgwal::segment_number(at, kSegBytes);
-      const Lsn seg_end = pgwal::segment_start(segno + 1, kSegBytes);
-      const Lsn piece_end = std::min(until, seg_end);
-      std::ifstream file(
-          postgres_->data_dir() / "pg_wal" / pgwal::segment_file_name(1, segno, kSegBytes),
-          std::ios::binary);
-      file.seekg(static_cast<std::streamoff>(at.value() % kSegBytes));
-      std::vector<char> bytes(piece_end.bytes_since(at));
-      file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-      if (!file) {
-        return "";
-      }
-      digest.update({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
-      at = piece_end;
-    }
-    return digest.hex();
-  }
-
-  // The nodes whose flush LSN is at least `lsn`.
-  int nodes_holding(Lsn lsn) {
-    int holding = 0;
-    for (int i = 0; i < cluster_->size(); ++i) {
-      holding += flush_lsn(i) >= lsn ? 1 : 0;
-    }
-    return holding;
-  }
-
-  std::optional<PostgresServer> postgres_;
-};
+class WalproposerTest : public PrimaryTest {};
 
 TEST_F(WalproposerTest, EveryReturnedCommit_IsOnAMajorityByteForByte) {
   ChildProcess walproposer = start_walproposer("walproposer.log", "walproposer");

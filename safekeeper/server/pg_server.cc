@@ -1,0 +1,324 @@
+// PgServer; see pg_server.h.
+#include "safekeeper/server/pg_server.h"
+
+#include <array>
+#include <chrono>
+#include <deque>
+#include <random>
+#include <utility>
+
+#include <boost/asio.hpp>
+
+#include "safekeeper/log/log.h"
+#include "safekeeper/server/tcp_listen.h"
+
+namespace sk::safekeeper {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr std::size_t kReadChunkBytes = 16 * 1024;
+constexpr auto kTick = std::chrono::seconds(1);
+
+walsender::Now now() {
+  const auto wall = std::chrono::system_clock::now().time_since_epoch();
+  return {std::chrono::steady_clock::now(),
+          std::chrono::duration_cast<std::chrono::microseconds>(wall).count()};
+}
+
+}  // namespace
+
+struct PgServer::Impl : std::enable_shared_from_this<PgServer::Impl> {
+  class Connection;
+
+  Impl(asio::io_context& io_context, StorageWorker& storage_worker, CommittedWalReader& wal,
+       PgServerOptions opts)
+      : io(io_context), worker(storage_worker), wal_reader(wal), options(std::move(opts)) {}
+
+  asio::io_context& io;
+  StorageWorker& worker;
+  CommittedWalReader& wal_reader;  // Worker thread only.
+  PgServerOptions options;
+  walsender::ReplicationSlots slots;  // io thread only.
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::map<std::uint64_t, std::shared_ptr<Connection>> connections;
+  std::uint64_t next_connection_id = 1;
+  std::mt19937 random{std::random_device{}()};
+  PgServerStats stats;
+  bool stopped = false;
+};
+
+// One reader's connection. Lives while it is in Impl::connections or has an operation pending.
+class PgServer::Impl::Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Impl& server, tcp::socket socket, std::uint64_t id)
+      : server_(server),
+        socket_(std::move(socket)),
+        timer_(server.io),
+        session_(
+            id,
+            walsender::SessionOptions{.passwords = server.options.passwords,
+                                      .backend_pid = static_cast<std::uint32_t>(id),
+                                      .cancel_secret = static_cast<std::uint32_t>(server.random())},
+            server.slots, now()) {
+    boost::system::error_code ec;
+    socket_.set_option(tcp::no_delay(true), ec);
+    const tcp::endpoint remote = socket_.remote_endpoint(ec);
+    peer_ = ec ? std::string("unknown")
+               : remote.address().to_string() + ":" + std::to_string(remote.port());
+  }
+
+  void start() {
+    read_more();
+    tick();
+  }
+
+  void close() {
+    if (closed_) {
+      return;
+    }
+    closed_ = true;
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    timer_.cancel();
+  }
+
+  PgReaderInfo info() const {
+    return {session_.id(),
+            peer_,
+            session_.application_name(),
+            session_.timeline(),
+            session_.streaming(),
+            session_.sent_up_to(),
+            session_.reported_flush()};
+  }
+
+ private:
+  void read_more() {
+    if (reading_ || closed_ || closing_after_write_ ||
+        unsent_bytes_ > server_.options.max_unsent_bytes) {
+      return;  // Back-pressure: the writes call us again as they drain.
+    }
+    reading_ = true;
+    socket_.async_read_some(
+        asio::buffer(read_buffer_),
+        [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+          self->reading_ = false;
+          if (ec) {
+            self->forget();
+            return;
+          }
+          self->apply(self->session_.on_bytes(std::span(self->read_buffer_).first(n), now()));
+          self->read_more();
+        });
+  }
+
+  void tick() {
+    timer_.expires_after(kTick);
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || self->closed_) {
+        return;
+      }
+      self->apply(self->session_.on_tick(now()));
+      self->tick();
+    });
+  }
+
+  // Carries out what the session asked for.
+  void apply(walsender::ReplicationSession::Effects effects) {
+    for (const std::string& line : effects.log) {
+      log_info("replication connection " + peer_ + ": " + line);
+    }
+    if (!effects.output.empty()) {
+      queue_output(std::move(effects.output));
+    }
+    if (effects.close) {
+      closing_after_write_ = true;
+      write_more();
+      return;
+    }
+    if (effects.describe) {
+      describe(*effects.describe);
+    }
+    if (effects.read) {
+      deferred_read_ = effects.read;
+      issue_read_if_room();
+    }
+  }
+
+  void describe(const storage::TimelineKey& key) {
+    std::weak_ptr<Connection> weak = shared_from_this();
+    asio::io_context& io = server_.io;
+    CommittedWalReader& reader = server_.wal_reader;
+    server_.worker.post([weak, key, &io, &reader] {
+      auto info = reader.describe(key);
+      asio::post(io, [weak, info = std::move(info)]() mutable {
+        if (auto self = weak.lock(); self && !self->closed_) {
+          self->apply(self->session_.on_timeline_info(std::move(info), now()));
+        }
+      });
+    });
+  }
+
+  void issue_read_if_room() {
+    if (!deferred_read_ || closed_ || unsent_bytes_ > server_.options.max_unsent_bytes) {
+      return;
+    }
+    const walsender::WalRequest request = *deferred_read_;
+    deferred_read_.reset();
+    std::weak_ptr<Connection> weak = shared_from_this();
+    asio::io_context& io = server_.io;
+    CommittedWalReader& reader = server_.wal_reader;
+    const std::uint64_t id = session_.id();
+    const storage::TimelineKey key = *session_.timeline();
+    server_.worker.post([weak, id, key, request, &io, &reader] {
+      reader.read(id, key, request.from, request.max_bytes,
+                  [weak, request, &io](Result<walsender::WalChunk> chunk) {
+                    asio::post(io, [weak, request, chunk = std::move(chunk)]() mutable {
+                      if (auto self = weak.lock(); self && !self->closed_) {
+                        self->on_wal(request.id, std::move(chunk));
+                      }
+                    });
+                  });
+    });
+  }
+
+  void on_wal(std::uint64_t request_id, Result<walsender::WalChunk> chunk) {
+    const std::uint64_t bytes = chunk ? chunk->bytes.size() : 0;
+    auto effects = session_.on_wal(request_id, std::move(chunk), now());
+    server_.stats.wal_bytes_sent.fetch_add(bytes, std::memory_order_relaxed);
+    apply(std::move(effects));
+  }
+
+  void queue_output(pgproto::Bytes bytes) {
+    unsent_bytes_ += bytes.size();
+    output_.push_back(std::move(bytes));
+    write_more();
+  }
+
+  void write_more() {
+    if (writing_ || closed_) {
+      return;
+    }
+    if (output_.empty()) {
+      if (closing_after_write_) {
+        forget();
+      }
+      return;
+    }
+    writing_ = true;
+    in_write_.clear();
+    std::swap(in_write_, output_);
+    std::vector<asio::const_buffer> buffers;
+    buffers.reserve(in_write_.size());
+    for (const pgproto::Bytes& bytes : in_write_) {
+      buffers.emplace_back(asio::buffer(bytes));
+    }
+    asio::async_write(socket_, buffers,
+                      [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                        self->writing_ = false;
+                        self->unsent_bytes_ -= n;
+                        if (ec) {
+                          self->forget();
+                          return;
+                        }
+                        self->write_more();
+                        self->issue_read_if_room();
+                        self->read_more();
+                      });
+  }
+
+  // Closes the socket and drops the server's reference (pending handlers keep us alive).
+  void forget() {
+    close();
+    if (server_.connections.erase(session_.id()) > 0) {
+      server_.stats.connections_open.fetch_sub(1, std::memory_order_relaxed);
+      CommittedWalReader& reader = server_.wal_reader;
+      server_.worker.post([&reader, id = session_.id()] { reader.cancel(id); });
+    }
+  }
+
+  Impl& server_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  walsender::ReplicationSession session_;
+  std::string peer_;
+  std::array<std::uint8_t, kReadChunkBytes> read_buffer_{};
+  std::optional<walsender::WalRequest> deferred_read_;  // Waiting for the output to drain.
+  std::vector<pgproto::Bytes> output_;                  // Waiting for the next write.
+  std::vector<pgproto::Bytes> in_write_;                // Being written.
+  std::size_t unsent_bytes_ = 0;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool closing_after_write_ = false;
+  bool closed_ = false;
+};
+
+PgServer::PgServer(asio::io_context& io, StorageWorker& worker, CommittedWalReader& reader,
+                   PgServerOptions options)
+    : impl_(std::make_shared<Impl>(io, worker, reader, std::move(options))) {}
+
+PgServer::~PgServer() = default;
+
+namespace {
+
+void accept_loop(const std::shared_ptr<PgServer::Impl>& impl, tcp::acceptor& acceptor) {
+  acceptor.async_accept([impl, &acceptor](boost::system::error_code ec, tcp::socket socket) {
+    if (impl->stopped || ec == asio::error::operation_aborted) {
+      return;
+    }
+    if (!ec) {
+      const std::uint64_t id = impl->next_connection_id++;
+      auto connection = std::make_shared<PgServer::Impl::Connection>(*impl, std::move(socket), id);
+      impl->connections.emplace(id, connection);
+      impl->stats.connections_accepted.fetch_add(1, std::memory_order_relaxed);
+      impl->stats.connections_open.fetch_add(1, std::memory_order_relaxed);
+      connection->start();
+    }
+    accept_loop(impl, acceptor);
+  });
+}
+
+}  // namespace
+
+Result<std::uint16_t> PgServer::listen(const std::string& host, std::uint16_t port) {
+  auto acceptor = open_listener(impl_->io, host, port, "PostgreSQL replication");
+  if (!acceptor) {
+    return acceptor.error();
+  }
+  const std::uint16_t bound = (*acceptor)->local_endpoint().port();
+  accept_loop(impl_, **acceptor);
+  impl_->acceptors.push_back(std::move(*acceptor));
+  return bound;
+}
+
+void PgServer::stop() {
+  impl_->stopped = true;
+  for (auto& acceptor : impl_->acceptors) {
+    boost::system::error_code ignored;
+    acceptor->close(ignored);
+  }
+  auto connections = std::move(impl_->connections);
+  impl_->connections.clear();
+  for (auto& [id, connection] : connections) {
+    connection->close();
+  }
+  impl_->stats.connections_open.store(0, std::memory_order_relaxed);
+}
+
+std::vector<PgReaderInfo> PgServer::readers() const {
+  std::vector<PgReaderInfo> out;
+  for (const auto& [id, connection] : impl_->connections) {
+    out.push_back(connection->info());
+  }
+  return out;
+}
+
+const PgServerStats& PgServer::stats() const {
+  return impl_->stats;
+}
+
+}  // namespace sk::safekeeper

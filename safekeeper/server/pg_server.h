@@ -1,0 +1,77 @@
+// PgServer: the PostgreSQL replication port, where pg_receivewal and standbys read a timeline's
+// committed WAL. The protocol is walsender::ReplicationSession's; this file is its socket side:
+// bytes in and out, a one-second tick for keepalives and timeouts, and the session's storage
+// requests run through the CommittedWalReader on the storage worker's thread.
+//
+// Back-pressure: the next WAL read is issued only once less than max_unsent_bytes wait for the
+// socket, so a slow reader holds at most that much of our memory.
+//
+// Threads: the io_context's thread; storage answers are posted back to it. Asio stays out of
+// this header.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "consensus/result.h"
+#include "safekeeper/server/committed_wal_reader.h"
+#include "safekeeper/server/storage_worker.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace sk::safekeeper {
+
+struct PgServerOptions {
+  // User name -> password for cleartext authentication; empty: trust.
+  std::map<std::string, std::string> passwords;
+  std::size_t max_unsent_bytes = std::size_t{4} << 20;
+};
+
+// A reader as the HTTP API reports it.
+struct PgReaderInfo {
+  std::uint64_t id = 0;
+  std::string peer;
+  std::string application_name;
+  std::optional<storage::TimelineKey> timeline;
+  bool streaming = false;
+  consensus::Lsn sent_up_to;
+  consensus::Lsn reported_flush;
+};
+
+struct PgServerStats {
+  std::atomic<std::uint64_t> connections_accepted{0};
+  std::atomic<std::uint64_t> connections_open{0};
+  std::atomic<std::uint64_t> wal_bytes_sent{0};
+};
+
+class PgServer {
+ public:
+  PgServer(boost::asio::io_context& io, StorageWorker& worker, CommittedWalReader& reader,
+           PgServerOptions options = {});
+  ~PgServer();
+  PgServer(const PgServer&) = delete;
+  PgServer& operator=(const PgServer&) = delete;
+
+  // Binds and starts accepting; returns the bound port. kIoError naming the address on failure.
+  Result<std::uint16_t> listen(const std::string& host, std::uint16_t port);
+  // Stops accepting and closes every connection (io thread).
+  void stop();
+
+  // io thread only.
+  std::vector<PgReaderInfo> readers() const;
+  const PgServerStats& stats() const;
+
+  // Defined in the .cc; public only so that its file-local helpers can name it.
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace sk::safekeeper
