@@ -269,9 +269,11 @@ Result<Ready> Proposer::handle_append_response(NodeId from, const AppendResponse
   if (session.state == SessionState::kElecting) {
     session.state = SessionState::kStreaming;
     session.acked_flush_lsn = response.flush_lsn;
+    session.acked_commit_lsn = response.commit_lsn;
     session.next_send_lsn = response.flush_lsn;
     session.ticks_since_progress = 0;
   } else if (session.state == SessionState::kStreaming) {
+    session.acked_commit_lsn = std::max(session.acked_commit_lsn, response.commit_lsn);
     if (response.flush_lsn > session.acked_flush_lsn) {
       session.acked_flush_lsn = response.flush_lsn;
       session.ticks_since_progress = 0;
@@ -440,6 +442,7 @@ void Proposer::send_elected(NodeId to, Session& session, Ready& ready) {
   session.start_streaming_at = *common;
   session.next_send_lsn = *common;
   session.acked_flush_lsn = Lsn(0);
+  session.acked_commit_lsn = Lsn(0);
   session.ticks_since_sent = 0;
   send(ready, to, ProposerElected{term_, *common, history_});
 }
@@ -591,6 +594,15 @@ void Proposer::trim_buffer() {
                                                          keep_from.bytes_since(buffer_begin_lsn_)));
     buffer_begin_lsn_ = keep_from;
   }
+}
+
+Lsn Proposer::commit_lsn_known_by_quorum() const {
+  std::vector<Lsn> known;
+  known.reserve(sessions_.size());
+  for (const auto& [id, session] : sessions_) {
+    known.push_back(session.state == SessionState::kStreaming ? session.acked_commit_lsn : Lsn(0));
+  }
+  return quorum_flush_lsn(std::move(known));
 }
 
 std::optional<Lsn> Proposer::streaming_flush_lsn(NodeId acceptor) const {

@@ -90,6 +90,10 @@ class Proposer {
   std::optional<NodeId> donor() const { return donor_; }
   // The flush LSN `acceptor` acknowledged in this term while streaming; nullopt otherwise.
   std::optional<Lsn> streaming_flush_lsn(NodeId acceptor) const;
+  // The highest commit LSN a majority of acceptors reported knowing in this term (0/0 before).
+  // Reported only: `--sync-safekeepers` waits for it, because a safekeeper serves readers only
+  // the WAL it knows is committed, and a replacement primary reads the WAL from them.
+  Lsn commit_lsn_known_by_quorum() const;
 
   // Digests of everything that decides this proposer's future behaviour, for the exhaustive
   // explorer to recognise states already visited (consensus/proposer_digest.cc). The common part
@@ -114,8 +118,9 @@ class Proposer {
     SessionState state = SessionState::kOffline;
     std::optional<VoteResponse> vote;
     Lsn start_streaming_at;
-    Lsn next_send_lsn;    // Next byte to send (streaming).
-    Lsn acked_flush_lsn;  // Durable end acknowledged in our term.
+    Lsn next_send_lsn;     // Next byte to send (streaming).
+    Lsn acked_flush_lsn;   // Durable end acknowledged in our term.
+    Lsn acked_commit_lsn;  // The commit LSN it reported knowing in our term (reported only).
     // Voted with the same log as the donor: a source for WAL below the term start.
     bool holds_donor_log = false;
     std::uint32_t ticks_since_heard = 0;

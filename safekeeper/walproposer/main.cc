@@ -515,11 +515,15 @@ class Walproposer final : public proposer::ProposerIo {
     if (conn_ || !sync_target_ || exit_code_ >= 0) {
       return;
     }
-    const Lsn commit = driver_->proposer().commit_lsn();
-    if (commit < *sync_target_) {
+    // Committed, and a majority knows it: a safekeeper serves readers (a replacement primary's
+    // restore) only the WAL it knows is committed, and no proposer remains to tell them later.
+    const consensus::Proposer& proposer = driver_->proposer();
+    if (proposer.commit_lsn() < *sync_target_ ||
+        proposer.commit_lsn_known_by_quorum() < *sync_target_) {
       return;
     }
-    log_info("a majority holds the log up to " + sync_target_->to_string());
+    log_info("a majority holds the log up to " + sync_target_->to_string() +
+             " and knows it is committed");
     std::printf("%s\n", sync_target_->to_string().c_str());
     std::fflush(stdout);
     stop(0);

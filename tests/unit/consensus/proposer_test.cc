@@ -422,6 +422,26 @@ TEST(ProposerTest, OutOfOrderBelowTheCursor_DoesNotResend_AndAboveItSkipsAhead) 
   EXPECT_EQ(proposer.streaming_flush_lsn(kA), end);
 }
 
+// What --sync-safekeepers waits for: a majority reporting the commit LSN, not just the
+// proposer knowing it.
+TEST(ProposerTest, CommitLsnKnownByQuorum_IsTheMajoritysReportedCommit) {
+  Proposer proposer(config_for(kP1));
+  elect_by_hand(proposer);
+  EXPECT_EQ(proposer.commit_lsn_known_by_quorum(), kInvalidLsn);
+  const Lsn end = kStart.plus_bytes(100);
+  step_ok(proposer, kA, AppendResponse{Term(1), AppendStatus::kAccepted, kStart, kStart});
+  step_ok(proposer, kB, AppendResponse{Term(1), AppendStatus::kAccepted, kStart, kStart});
+  ASSERT_TRUE(proposer.propose(records(100, 1)).has_value());
+  step_ok(proposer, kA, AppendResponse{Term(1), AppendStatus::kAccepted, end, kStart});
+  step_ok(proposer, kB, AppendResponse{Term(1), AppendStatus::kAccepted, end, kStart});
+  EXPECT_EQ(proposer.commit_lsn(), end);
+  EXPECT_EQ(proposer.commit_lsn_known_by_quorum(), kStart);  // Nobody has heard of it yet.
+  step_ok(proposer, kA, AppendResponse{Term(1), AppendStatus::kAccepted, end, end});
+  EXPECT_EQ(proposer.commit_lsn_known_by_quorum(), kStart);  // One of three.
+  step_ok(proposer, kB, AppendResponse{Term(1), AppendStatus::kAccepted, end, end});
+  EXPECT_EQ(proposer.commit_lsn_known_by_quorum(), end);
+}
+
 // A vote given in a campaign is durable on the acceptor, so it still counts after the
 // connection breaks; the session itself starts again with a greeting.
 TEST(ProposerTest, Disconnect_DuringCampaign_KeepsVote) {
