@@ -2,6 +2,8 @@
 #include "tests/integration/cluster_fixture.h"
 
 #include <fstream>
+#include <regex>
+#include <sstream>
 
 namespace sk::testing {
 
@@ -96,6 +98,24 @@ bool ClusterTest::poll_until(ChildProcess& process, const std::function<bool()>&
     }
   }
   return condition();
+}
+
+ChildProcess ClusterTest::start_sync(const std::string& log_name) {
+  return ChildProcess::spawn(
+      {walproposer_binary(), "--sync-safekeepers", "--safekeepers", cluster_->safekeepers_flag(),
+       "--http", cluster_->http_flag(), "--tenant", kTenant, "--timeline", kTimeline},
+      dir_.path() / log_name);
+}
+
+std::optional<consensus::Lsn> ClusterTest::printed_lsn(const std::string& log_name) {
+  std::istringstream lines(file_text(dir_.path() / log_name));
+  const std::regex lsn_line("^[0-9A-F]+/[0-9A-F]+$");
+  for (std::string line; std::getline(lines, line);) {
+    if (std::regex_match(line, lsn_line)) {
+      return consensus::Lsn::parse(line);
+    }
+  }
+  return std::nullopt;
 }
 
 std::string ClusterTest::states() {

@@ -48,6 +48,10 @@ class ClusterTest : public ::testing::Test {
   // (false, after one last look). The pause between polls is a wait on the process's exit.
   bool poll_until(ChildProcess& process, const std::function<bool()>& condition,
                   std::chrono::milliseconds timeout);
+  // `walproposer --sync-safekeepers` on the fixture's timeline, logging to <dir>/<log_name>.
+  ChildProcess start_sync(const std::string& log_name);
+  // The LSN a sync printed: the one line of its log that is nothing but an LSN.
+  std::optional<consensus::Lsn> printed_lsn(const std::string& log_name);
   // Every node's timeline state as JSON, one line each, for failure messages.
   std::string states();
   // Node i's commit or flush LSN over HTTP; 0/0 if unreachable.

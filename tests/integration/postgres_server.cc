@@ -131,8 +131,21 @@ void PostgresServer::append_config(const std::string& lines) {
   std::ofstream(data_dir_ / "postgresql.conf", std::ios::app) << lines;
 }
 
-void PostgresServer::touch(const std::string& name) {
-  std::ofstream(data_dir_ / name).flush();
+bool PostgresServer::write_file(const std::string& name, const std::string& content) {
+  const fs::path path = data_dir_ / name;
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << content;
+    if (!out.flush()) {
+      return false;
+    }
+  }
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+  if (::geteuid() == 0) {
+    struct passwd* postgres = ::getpwnam("postgres");
+    return postgres != nullptr && ::chown(path.c_str(), postgres->pw_uid, postgres->pw_gid) == 0;
+  }
+  return true;
 }
 
 std::vector<std::string> PostgresServer::as_postgres(std::vector<std::string> argv) const {

@@ -38,8 +38,9 @@ class PostgresServer {
 
   // Appends lines to postgresql.conf (later settings win).
   void append_config(const std::string& lines);
-  // Creates an empty file in the data directory, such as standby.signal.
-  void touch(const std::string& name);
+  // Writes a file in the data directory (standby.signal, a pg_wal segment), owned by the
+  // postgres user when we are root. False if it cannot be written.
+  bool write_file(const std::string& name, const std::string& content = "");
 
   // Starts the postmaster and waits (up to 60 s) until it accepts connections.
   bool start();

@@ -20,8 +20,17 @@ class PrimaryTest : public ClusterTest {
   // Skips the test when PostgreSQL 15 is not installed.
   void SetUp() override;
 
-  // The walproposer for the primary on the fixture's timeline, with slot `slot`.
+  // The walproposer for the primary (or for `server`) on the fixture's timeline, with slot
+  // `slot`.
   ChildProcess start_walproposer(const std::string& log_name, const std::string& slot);
+  ChildProcess start_walproposer_for(const PostgresServer& server, const std::string& log_name,
+                                     const std::string& slot);
+  // Makes `backup` (a base backup taken with -X none) a replacement primary: fetches the
+  // timeline's segments from the one its backup_label starts in up to the one holding `until`
+  // over HTTP (`/wal/{segment}`, committed WAL then zeros) from whichever safekeeper serves
+  // them, into its pg_wal. Started without a recovery signal, it then replays to `until` and
+  // goes on as a primary. "" on success, or what went wrong.
+  std::string restore_wal_until(PostgresServer& backup, consensus::Lsn until);
   // The digest of the primary's WAL bytes [from, until), read from its pg_wal segment files;
   // "" if they cannot be read.
   std::string primary_digest(consensus::Lsn from, consensus::Lsn until);

@@ -127,7 +127,7 @@ TEST_F(ReplicationPortTest, HotStandby_ReplaysFromTheSafekeepers_AndGoesOnFromAn
       "primary_conninfo = 'host=" +
       hosts + " port=" + ports + " user=postgres application_name=standby options=''-c tenant_id=" +
       kTenant + " -c timeline_id=" + kTimeline + "'''\n");
-  standby.touch("standby.signal");
+  ASSERT_TRUE(standby.write_file("standby.signal"));
   ASSERT_TRUE(standby.start()) << file_text(standby.log()) << states();
   PgSession reader(standby.conninfo());
   ASSERT_TRUE(reader.ok()) << reader.error();

@@ -2,9 +2,6 @@
 // primary it gets elected, makes a majority hold the most advanced log in its own term, and
 // prints the LSN where that log ends: never below anything committed before, and held byte for
 // byte by a majority when it returns.
-#include <regex>
-#include <sstream>
-
 #include <gtest/gtest.h>
 
 #include "tests/integration/cluster_fixture.h"
@@ -14,26 +11,7 @@ namespace {
 
 using consensus::Lsn;
 
-class SyncSafekeepersTest : public ClusterTest {
- protected:
-  ChildProcess start_sync(const std::string& log_name) {
-    return ChildProcess::spawn(
-        {walproposer_binary(), "--sync-safekeepers", "--safekeepers", cluster_->safekeepers_flag(),
-         "--http", cluster_->http_flag(), "--tenant", kTenant, "--timeline", kTimeline},
-        dir_.path() / log_name);
-  }
-  // The LSN the sync printed: the one line of its log that is nothing but an LSN.
-  std::optional<Lsn> printed_lsn(const std::string& log_name) {
-    std::istringstream lines(file_text(dir_.path() / log_name));
-    const std::regex lsn_line("^[0-9A-F]+/[0-9A-F]+$");
-    for (std::string line; std::getline(lines, line);) {
-      if (std::regex_match(line, lsn_line)) {
-        return Lsn::parse(line);
-      }
-    }
-    return std::nullopt;
-  }
-};
+class SyncSafekeepersTest : public ClusterTest {};
 
 TEST_F(SyncSafekeepersTest, AllInSync_PrintsTheCommittedEndInANewTerm) {
   ChildProcess loadgen = start_loadgen({"--bytes", "4000000", "--wait-all", "1"}, "loadgen.log");
