@@ -9,6 +9,8 @@
 #
 # Each system has the disk to itself: the safekeepers are stopped before etcd starts.
 set -euo pipefail
+# shellcheck source=bench/bench_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="$repo_root/build"
@@ -34,12 +36,6 @@ while [[ $# -gt 0 ]]; do
     *) usage ;;
   esac
 done
-
-log() { printf '==> %s\n' "$*" >&2; }
-fail() {
-  log "FAILED: $*"
-  exit 1
-}
 
 # --- Tools -------------------------------------------------------------------------------------
 install_missing() {
@@ -81,16 +77,6 @@ fs_type="$(stat -f -c %T "$work")"
   fail "$work is on $fs_type: fdatasync would cost nothing; use --dir on a real disk"
 
 pids=()
-stop_pid() {  # SIGTERM, up to 10 s to exit, then SIGKILL.
-  local pid="$1" i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 stop_all() {
   local pid
   for pid in "${pids[@]}"; do
@@ -104,32 +90,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# A port nobody listens on, from below the kernel's ephemeral range (so an outgoing connection
-# cannot take it meanwhile), and not handed out before in this run.
-taken_ports=" "
-free_port() {
-  local port
-  while true; do
-    port=$((20000 + RANDOM % 12000))
-    [[ "$taken_ports" == *" $port "* ]] && continue
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      taken_ports+="$port "
-      echo "$port"
-      return
-    fi
-  done
-}
-
-# wait_for DEADLINE_S DESCRIPTION COMMAND...: polls COMMAND until it succeeds.
-wait_for() {
-  local deadline=$((SECONDS + $1)) what="$2"
-  shift 2
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < deadline)) || fail "gave up waiting for $what"
-    sleep 0.1
-  done
-}
 
 # Bytes the device under $work has written so far, from its kernel counters (512-byte sectors),
 # or nothing when they cannot be found (a device mapper or overlay set-up, say). Set below.

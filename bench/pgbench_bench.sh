@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# pgbench against one PostgreSQL 15 primary in three set-ups, one after the other on this
+# machine and disk, each on a fresh cluster (initdb, pgbench -i), fsync on:
+#   (a) walproposer: the primary's commits wait for a majority of 3 safekeepers
+#       (synchronous_standby_names = 'walproposer');
+#   (b) native quorum: three `pg_receivewal --synchronous` (r1, r2, r3) and
+#       synchronous_standby_names = 'ANY 2 (r1, r2, r3)';
+#   (c) no synchronous standby at all.
+# Prints TPS and latency p50/p99 (from pgbench's per-transaction log) per set-up and the ratios
+# a/b and a/c. Figures are for people: nothing asserts on them.
+#
+#   bench/pgbench_bench.sh [--seconds S] [--scale N] [--clients C] [--threads T] [--no-build]
+set -euo pipefail
+# shellcheck source=bench/bench_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build_dir="$repo_root/build"
+seconds=60
+scale=10
+clients=8
+threads=2
+build=1
+base_dir=/var/tmp  # Not /tmp: that may be tmpfs, where fsync costs nothing.
+
+usage() {
+  echo "usage: bench/pgbench_bench.sh [--seconds S] [--scale N] [--clients C] [--threads T] [--no-build]" >&2
+  exit 2
+}
+number='^[1-9][0-9]*$'
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --seconds) [[ $# -ge 2 && "$2" =~ $number ]] || usage; seconds="$2"; shift 2 ;;
+    --scale) [[ $# -ge 2 && "$2" =~ $number ]] || usage; scale="$2"; shift 2 ;;
+    --clients) [[ $# -ge 2 && "$2" =~ $number ]] || usage; clients="$2"; shift 2 ;;
+    --threads) [[ $# -ge 2 && "$2" =~ $number ]] || usage; threads="$2"; shift 2 ;;
+    --no-build) build=0; shift ;;
+    *) usage ;;
+  esac
+done
+
+# --- Tools -------------------------------------------------------------------------------------
+command -v pg_config >/dev/null || apt-get install -y libpq-dev >/dev/null
+pg_bin="$(pg_config --bindir)"
+[[ -x "$pg_bin/postgres" ]] || pg_bin=/usr/lib/postgresql/15/bin
+[[ -x "$pg_bin/postgres" ]] || fail "PostgreSQL 15's server is not installed (apt-get install postgresql-15)"
+pgbench_bin="$pg_bin/pgbench"
+[[ -x "$pgbench_bin" ]] || pgbench_bin="$(command -v pgbench)" || fail "pgbench is missing"
+if [[ $build -eq 1 ]]; then
+  if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
+    cmake -S "$repo_root" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  fi
+  log "building"
+  nice cmake --build "$build_dir" -j "$(nproc)" --target safekeeper walproposer >/dev/null ||
+    fail "build (run the cmake command above without >/dev/null to see why)"
+fi
+safekeeper_bin="$build_dir/safekeeper/safekeeper"
+walproposer_bin="$build_dir/safekeeper/walproposer/walproposer"
+for bin in "$safekeeper_bin" "$walproposer_bin"; do
+  [[ -x "$bin" ]] || fail "$bin is missing (build it or drop --no-build)"
+done
+
+# --- Scratch directory, processes, clean-up ----------------------------------------------------
+mkdir -p "$base_dir"
+work="$(mktemp -d "$base_dir/sk-pgbench.XXXXXX")"
+chmod 755 "$work"
+fs_type="$(stat -f -c %T "$work")"
+[[ "$fs_type" != tmpfs && "$fs_type" != ramfs ]] ||
+  fail "$work is on $fs_type: fsync would cost nothing"
+
+# PostgreSQL refuses to run as root: as root, its programs run as the postgres user.
+as_postgres() {
+  if [[ $EUID -eq 0 ]]; then
+    setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"
+  else
+    "$@"
+  fi
+}
+
+pids=()
+stop_all() {
+  local pid
+  for pid in "${pids[@]}"; do
+    stop_pid "$pid"
+  done
+  pids=()
+}
+cleanup() {
+  stop_all
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- One set-up --------------------------------------------------------------------------------
+# start_primary DIR SYNC_NAMES: initdb, start, pgbench -i; sets pg_port.
+start_primary() {
+  local dir="$1" sync_names="$2"
+  mkdir -p "$dir"
+  [[ $EUID -eq 0 ]] && chown postgres "$dir"
+  as_postgres "$pg_bin/initdb" -D "$dir/pgdata" -U postgres --auth=trust >"$dir/initdb.log" 2>&1 ||
+    fail "initdb (see $dir/initdb.log)"
+  pg_port="$(free_port)"
+  cat >>"$dir/pgdata/postgresql.conf" <<CONF
+port = $pg_port
+listen_addresses = '127.0.0.1'
+unix_socket_directories = ''
+max_wal_senders = 10
+max_replication_slots = 10
+shared_buffers = 256MB
+synchronous_commit = on
+synchronous_standby_names = '$sync_names'
+CONF
+  echo "host replication all 127.0.0.1/32 trust" >>"$dir/pgdata/pg_hba.conf"
+  as_postgres "$pg_bin/postgres" -D "$dir/pgdata" >"$dir/postgres.log" 2>&1 &
+  pids+=($!)
+  wait_for 60 "PostgreSQL on port $pg_port" "$pg_bin/pg_isready" -h 127.0.0.1 -p "$pg_port"
+}
+
+primary_conninfo() { echo "host=127.0.0.1 port=$pg_port user=postgres"; }
+
+# A plain commit has returned: every synchronous standby the set-up needs is streaming.
+check_commit() {
+  timeout 30 "$pg_bin/psql" "$(primary_conninfo) dbname=postgres" -XAtq \
+    -c "CREATE TABLE IF NOT EXISTS ready (i int); INSERT INTO ready VALUES (1)" >/dev/null ||
+    fail "a commit did not return within 30 s"
+}
+
+# run_pgbench NAME: initialises, runs, and writes "TPS P50_MS P99_MS" to $work/NAME.result.
+run_pgbench() {
+  local name="$1" dir="$work/$1"
+  log "$name: pgbench -i -s $scale"
+  "$pgbench_bin" -i -s "$scale" -q "$(primary_conninfo) dbname=postgres" >"$dir/init.log" 2>&1 ||
+    fail "pgbench -i (see $dir/init.log)"
+  log "$name: pgbench -c $clients -j $threads -T $seconds"
+  (cd "$dir" && "$pgbench_bin" -c "$clients" -j "$threads" -T "$seconds" -l \
+    --log-prefix=txn "$(primary_conninfo) dbname=postgres" >"$dir/run.log" 2>&1) ||
+    fail "pgbench (see $dir/run.log)"
+  local tps
+  tps="$(awk '/^tps = / { print $3; exit }' "$dir/run.log")"
+  # Per-transaction log: the third field is the latency in microseconds.
+  cat "$dir"/txn.* | awk '{ print $3 }' | sort -n >"$dir/latencies"
+  local count p50 p99
+  count="$(wc -l <"$dir/latencies")"
+  p50="$(awk -v n="$count" 'NR == int(n * 0.50 + 0.5) { printf "%.2f", $1 / 1000 }' "$dir/latencies")"
+  p99="$(awk -v n="$count" 'NR == int(n * 0.99 + 0.5) { printf "%.2f", $1 / 1000 }' "$dir/latencies")"
+  echo "$tps $p50 $p99" >"$work/$name.result"
+}
+
+# (a) The walproposer and three safekeepers.
+setup_walproposer() {
+  local dir="$work/a" i sks="" https=""
+  start_primary "$dir" walproposer
+  for i in 1 2 3; do
+    local proposer_port http_port
+    proposer_port="$(free_port)"
+    http_port="$(free_port)"
+    mkdir -p "$dir/sk$i"
+    "$safekeeper_bin" --id "$i" --data-dir "$dir/sk$i" --listen-proposer "127.0.0.1:$proposer_port" \
+      --listen-http "127.0.0.1:$http_port" --listen-pg "127.0.0.1:$(free_port)" \
+      >"$dir/sk$i.log" 2>&1 &
+    pids+=($!)
+    sks+="${sks:+,}$i=127.0.0.1:$proposer_port"
+    https+="${https:+,}127.0.0.1:$http_port"
+    wait_for 30 "safekeeper $i" curl -fs "127.0.0.1:$http_port/v1/status"
+  done
+  "$walproposer_bin" --pgconn "$(primary_conninfo)" --safekeepers "$sks" --http "$https" \
+    --tenant "$(printf '%032x' 1)" --timeline "$(printf '%032x' 1)" >"$dir/walproposer.log" 2>&1 &
+  pids+=($!)
+  check_commit
+  run_pgbench a
+  stop_all
+}
+
+# (b) PostgreSQL's own quorum: three pg_receivewal --synchronous.
+setup_receivewal() {
+  local dir="$work/b" i
+  start_primary "$dir" "ANY 2 (r1, r2, r3)"
+  for i in 1 2 3; do
+    mkdir -p "$dir/r$i"
+    "$pg_bin/pg_receivewal" --synchronous -D "$dir/r$i" \
+      -d "$(primary_conninfo) application_name=r$i" >"$dir/r$i.log" 2>&1 &
+    pids+=($!)
+  done
+  check_commit
+  run_pgbench b
+  stop_all
+}
+
+# (c) No synchronous standby.
+setup_alone() {
+  start_primary "$work/c" ""
+  check_commit
+  run_pgbench c
+  stop_all
+}
+
+setup_walproposer
+setup_receivewal
+setup_alone
+
+printf '\n%-48s %10s %9s %9s\n' "set-up" "TPS" "p50 ms" "p99 ms"
+declare -A label=([a]="(a) walproposer + 3 safekeepers" [b]="(b) 3 x pg_receivewal --synchronous, ANY 2"
+  [c]="(c) no synchronous standby")
+declare -A tps
+for name in a b c; do
+  read -r tps[$name] p50 p99 <"$work/$name.result"
+  printf '%-48s %10s %9s %9s\n' "${label[$name]}" "${tps[$name]}" "$p50" "$p99"
+done
+awk -v a="${tps[a]}" -v b="${tps[b]}" -v c="${tps[c]}" 'BEGIN {
+  printf "\na/b = %.2f (target at least 1.0)\na/c = %.2f (target at least 0.8)\n", a / b, a / c
+}'
