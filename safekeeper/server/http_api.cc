@@ -25,14 +25,13 @@ constexpr auto kRequestTimeout = std::chrono::seconds(30);
 }  // namespace
 
 struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
-  Impl(asio::io_context& io_context, ApiRoutes& api_routes) : io(io_context), routes(api_routes) {}
-  void accept(tcp::acceptor& acceptor);
+  Impl(asio::io_context& io_context, ApiRoutes& api_routes)
+      : io(io_context), routes(api_routes), listeners(io_context) {}
 
   asio::io_context& io;
   ApiRoutes& routes;
-  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  Listeners listeners;
   std::uint64_t next_request_id = 1;
-  bool stopped = false;
 };
 
 namespace {
@@ -134,41 +133,19 @@ class Session : public std::enable_shared_from_this<Session> {
 
 }  // namespace
 
-void HttpApi::Impl::accept(tcp::acceptor& acceptor) {
-  acceptor.async_accept(
-      [self = shared_from_this(), &acceptor](beast::error_code ec, tcp::socket socket) {
-        if (self->stopped || ec == asio::error::operation_aborted) {
-          return;
-        }
-        if (!ec) {
-          std::make_shared<Session>(self, std::move(socket))->read_request();
-        }
-        self->accept(acceptor);
-      });
-}
-
 HttpApi::HttpApi(asio::io_context& io, ApiRoutes& routes)
     : impl_(std::make_shared<Impl>(io, routes)) {}
 
 HttpApi::~HttpApi() = default;
 
 Result<std::uint16_t> HttpApi::listen(const std::string& host, std::uint16_t port) {
-  auto acceptor = open_listener(impl_->io, host, port, "HTTP");
-  if (!acceptor) {
-    return acceptor.error();
-  }
-  const std::uint16_t bound = (*acceptor)->local_endpoint().port();
-  impl_->accept(**acceptor);
-  impl_->acceptors.push_back(std::move(*acceptor));
-  return bound;
+  return impl_->listeners.listen(host, port, "HTTP", [impl = impl_](tcp::socket socket) {
+    std::make_shared<Session>(impl, std::move(socket))->read_request();
+  });
 }
 
 void HttpApi::stop() {
-  impl_->stopped = true;
-  for (auto& acceptor : impl_->acceptors) {
-    beast::error_code ignored;
-    acceptor->close(ignored);
-  }
+  impl_->listeners.close();
 }
 
 }  // namespace sk::safekeeper

@@ -35,19 +35,23 @@ struct PgServer::Impl : std::enable_shared_from_this<PgServer::Impl> {
 
   Impl(asio::io_context& io_context, StorageWorker& storage_worker, CommittedWalReader& wal,
        PgServerOptions opts)
-      : io(io_context), worker(storage_worker), wal_reader(wal), options(std::move(opts)) {}
+      : io(io_context),
+        worker(storage_worker),
+        wal_reader(wal),
+        options(std::move(opts)),
+        listeners(io_context) {}
+  void accepted(tcp::socket socket);
 
   asio::io_context& io;
   StorageWorker& worker;
   CommittedWalReader& wal_reader;  // Worker thread only.
   PgServerOptions options;
   walsender::ReplicationSlots slots;  // io thread only.
-  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  Listeners listeners;
   std::map<std::uint64_t, std::shared_ptr<Connection>> connections;
   std::uint64_t next_connection_id = 1;
   std::mt19937 random{std::random_device{}()};
   PgServerStats stats;
-  bool stopped = false;
 };
 
 // One reader's connection. Lives while it is in Impl::connections or has an operation pending.
@@ -263,44 +267,23 @@ PgServer::PgServer(asio::io_context& io, StorageWorker& worker, CommittedWalRead
 
 PgServer::~PgServer() = default;
 
-namespace {
-
-void accept_loop(const std::shared_ptr<PgServer::Impl>& impl, tcp::acceptor& acceptor) {
-  acceptor.async_accept([impl, &acceptor](boost::system::error_code ec, tcp::socket socket) {
-    if (impl->stopped || ec == asio::error::operation_aborted) {
-      return;
-    }
-    if (!ec) {
-      const std::uint64_t id = impl->next_connection_id++;
-      auto connection = std::make_shared<PgServer::Impl::Connection>(*impl, std::move(socket), id);
-      impl->connections.emplace(id, connection);
-      impl->stats.connections_accepted.fetch_add(1, std::memory_order_relaxed);
-      impl->stats.connections_open.fetch_add(1, std::memory_order_relaxed);
-      connection->start();
-    }
-    accept_loop(impl, acceptor);
-  });
+void PgServer::Impl::accepted(tcp::socket socket) {
+  const std::uint64_t id = next_connection_id++;
+  auto connection = std::make_shared<Connection>(*this, std::move(socket), id);
+  connections.emplace(id, connection);
+  stats.connections_accepted.fetch_add(1, std::memory_order_relaxed);
+  stats.connections_open.fetch_add(1, std::memory_order_relaxed);
+  connection->start();
 }
 
-}  // namespace
-
 Result<std::uint16_t> PgServer::listen(const std::string& host, std::uint16_t port) {
-  auto acceptor = open_listener(impl_->io, host, port, "PostgreSQL replication");
-  if (!acceptor) {
-    return acceptor.error();
-  }
-  const std::uint16_t bound = (*acceptor)->local_endpoint().port();
-  accept_loop(impl_, **acceptor);
-  impl_->acceptors.push_back(std::move(*acceptor));
-  return bound;
+  return impl_->listeners.listen(
+      host, port, "PostgreSQL replication",
+      [impl = impl_](tcp::socket socket) { impl->accepted(std::move(socket)); });
 }
 
 void PgServer::stop() {
-  impl_->stopped = true;
-  for (auto& acceptor : impl_->acceptors) {
-    boost::system::error_code ignored;
-    acceptor->close(ignored);
-  }
+  impl_->listeners.close();
   auto connections = std::move(impl_->connections);
   impl_->connections.clear();
   for (auto& [id, connection] : connections) {

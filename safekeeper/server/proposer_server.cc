@@ -29,9 +29,10 @@ struct ProposerServer::Impl : std::enable_shared_from_this<ProposerServer::Impl>
   class Connection;
 
   Impl(asio::io_context& io_context, StorageWorker& storage_worker, ProposerServerOptions opts)
-      : io(io_context), worker(storage_worker), options(opts) {}
+      : io(io_context), worker(storage_worker), options(opts), listeners(io_context) {}
 
   void on_completion(StorageWorker::Completion completion);
+  void accepted(tcp::socket socket);
   // Logs why a connection was refused; a proposer that keeps reconnecting into the same error
   // (a full disk) gets one line per 10 s, not one per attempt.
   void log_refusal(const std::string& peer, const Error& error) {
@@ -51,11 +52,10 @@ struct ProposerServer::Impl : std::enable_shared_from_this<ProposerServer::Impl>
   asio::io_context& io;
   StorageWorker& worker;
   ProposerServerOptions options;
-  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  Listeners listeners;
   std::map<std::uint64_t, std::shared_ptr<Connection>> connections;
   std::uint64_t next_connection_id = 1;
   ProposerServerStats stats;
-  bool stopped = false;
   std::string last_refusal;
   std::chrono::steady_clock::time_point next_repeat_log{};
 };
@@ -280,44 +280,20 @@ ProposerServer::ProposerServer(asio::io_context& io, StorageWorker& worker,
 
 ProposerServer::~ProposerServer() = default;
 
-namespace {
-
-void accept_loop(const std::shared_ptr<ProposerServer::Impl>& impl, tcp::acceptor& acceptor);
-
-}  // namespace
-
 Result<std::uint16_t> ProposerServer::listen(const std::string& host, std::uint16_t port) {
-  auto acceptor = open_listener(impl_->io, host, port, "proposers");
-  if (!acceptor) {
-    return acceptor.error();
-  }
-  const std::uint16_t bound = (*acceptor)->local_endpoint().port();
-  accept_loop(impl_, **acceptor);
-  impl_->acceptors.push_back(std::move(*acceptor));
-  return bound;
-}
-
-namespace {
-
-void accept_loop(const std::shared_ptr<ProposerServer::Impl>& impl, tcp::acceptor& acceptor) {
-  acceptor.async_accept([impl, &acceptor](boost::system::error_code ec, tcp::socket socket) {
-    if (impl->stopped || ec == boost::asio::error::operation_aborted) {
-      return;
-    }
-    if (!ec) {
-      const std::uint64_t id = impl->next_connection_id++;
-      auto connection =
-          std::make_shared<ProposerServer::Impl::Connection>(*impl, std::move(socket), id);
-      impl->connections.emplace(id, connection);
-      impl->stats.connections_accepted.fetch_add(1, std::memory_order_relaxed);
-      impl->stats.connections_open.fetch_add(1, std::memory_order_relaxed);
-      connection->start();
-    }
-    accept_loop(impl, acceptor);
+  return impl_->listeners.listen(host, port, "proposers", [impl = impl_](tcp::socket socket) {
+    impl->accepted(std::move(socket));
   });
 }
 
-}  // namespace
+void ProposerServer::Impl::accepted(tcp::socket socket) {
+  const std::uint64_t id = next_connection_id++;
+  auto connection = std::make_shared<Connection>(*this, std::move(socket), id);
+  connections.emplace(id, connection);
+  stats.connections_accepted.fetch_add(1, std::memory_order_relaxed);
+  stats.connections_open.fetch_add(1, std::memory_order_relaxed);
+  connection->start();
+}
 
 void ProposerServer::deliver(std::vector<StorageWorker::Completion> completions) {
   asio::post(impl_->io, [impl = impl_, completions = std::move(completions)]() mutable {
@@ -328,11 +304,7 @@ void ProposerServer::deliver(std::vector<StorageWorker::Completion> completions)
 }
 
 void ProposerServer::stop() {
-  impl_->stopped = true;
-  for (auto& acceptor : impl_->acceptors) {
-    boost::system::error_code ignored;
-    acceptor->close(ignored);
-  }
+  impl_->listeners.close();
   auto connections = std::move(impl_->connections);
   impl_->connections.clear();
   for (auto& [id, connection] : connections) {
