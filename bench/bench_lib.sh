@@ -7,6 +7,23 @@ fail() {
   exit 1
 }
 
+# Processes a harness started (pids+=($!)): stop_all stops them, and so does the exit.
+pids=()
+stop_all() {
+  local pid
+  for pid in "${pids[@]}"; do
+    stop_pid "$pid"
+  done
+  pids=()
+}
+
+# remove_on_exit DIR: on any exit, stops every process in pids and removes DIR.
+remove_on_exit() {
+  bench_scratch_dir="$1"
+  trap 'stop_all; rm -rf "$bench_scratch_dir"' EXIT
+  trap 'exit 130' INT TERM
+}
+
 stop_pid() {  # SIGTERM, up to 10 s to exit, then SIGKILL.
   local pid="$1" i
   kill -TERM "$pid" 2>/dev/null || return 0

@@ -76,20 +76,7 @@ fs_type="$(stat -f -c %T "$work")"
 [[ "$fs_type" != tmpfs && "$fs_type" != ramfs ]] ||
   fail "$work is on $fs_type: fdatasync would cost nothing; use --dir on a real disk"
 
-pids=()
-stop_all() {
-  local pid
-  for pid in "${pids[@]}"; do
-    stop_pid "$pid"
-  done
-  pids=()
-}
-cleanup() {
-  stop_all
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+remove_on_exit "$work"
 
 # Bytes the device under $work has written so far, from its kernel counters (512-byte sectors),
 # or nothing when they cannot be found (a device mapper or overlay set-up, say). Set below.

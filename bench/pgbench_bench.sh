@@ -77,20 +77,7 @@ as_postgres() {
   fi
 }
 
-pids=()
-stop_all() {
-  local pid
-  for pid in "${pids[@]}"; do
-    stop_pid "$pid"
-  done
-  pids=()
-}
-cleanup() {
-  stop_all
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+remove_on_exit "$work"
 
 # --- One set-up --------------------------------------------------------------------------------
 # start_primary DIR SYNC_NAMES: initdb, start, pgbench -i; sets pg_port.
