@@ -289,9 +289,13 @@ Result<Ready> Proposer::handle_append_response(NodeId from, const AppendResponse
   } else {
     return ready;  // From before a reconnect; the new session will catch up.
   }
+  const Lsn commit_before = commit_lsn_;
   advance_commit_lsn();
   trim_buffer();
   pump(from, session, ready);
+  if (config_.announce_commit && commit_lsn_ > commit_before) {
+    announce_commit(ready);
+  }
   return ready;
 }
 
@@ -577,6 +581,16 @@ void Proposer::advance_commit_lsn() {
   }
 }
 
+void Proposer::announce_commit(Ready& ready) {
+  for (auto& [id, session] : sessions_) {
+    if (session.state == SessionState::kStreaming && session.next_send_lsn == end_lsn_ &&
+        session.acked_commit_lsn < commit_lsn_) {
+      send(ready, id, AppendRequest{term_, end_lsn_, end_lsn_, commit_lsn_, truncate_lsn_, {}});
+      session.ticks_since_sent = 0;
+    }
+  }
+}
+
 void Proposer::trim_buffer() {
   Lsn keep_from = end_lsn_;
   for (const auto& [id, session] : sessions_) {
@@ -611,6 +625,14 @@ std::optional<Lsn> Proposer::streaming_flush_lsn(NodeId acceptor) const {
     return std::nullopt;
   }
   return it->second.acked_flush_lsn;
+}
+
+std::optional<Lsn> Proposer::streaming_commit_lsn(NodeId acceptor) const {
+  auto it = sessions_.find(acceptor);
+  if (it == sessions_.end() || it->second.state != SessionState::kStreaming) {
+    return std::nullopt;
+  }
+  return it->second.acked_commit_lsn;
 }
 
 bool Proposer::counts_as_majority(std::size_t count) const {

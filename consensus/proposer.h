@@ -43,6 +43,11 @@ struct ProposerConfig {
   std::uint32_t resend_ticks = 4;
   // An idle streaming acceptor gets an empty AppendRequest (carrying the commit LSN) this often.
   std::uint32_t heartbeat_ticks = 2;
+  // When the commit LSN moves, idle streaming acceptors are sent it at once (an empty
+  // AppendRequest) instead of with the next heartbeat. For logs whose readers on every node must
+  // see a commit as soon as its writer is told (the branch log); the walproposer leaves it off,
+  // because each announcement costs every acceptor a WAL fdatasync.
+  bool announce_commit = false;
   std::uint64_t max_append_bytes = 128 * 1024;
   // Unacknowledged bytes in flight per acceptor.
   std::uint64_t max_inflight_bytes = 1024 * 1024;
@@ -90,6 +95,8 @@ class Proposer {
   std::optional<NodeId> donor() const { return donor_; }
   // The flush LSN `acceptor` acknowledged in this term while streaming; nullopt otherwise.
   std::optional<Lsn> streaming_flush_lsn(NodeId acceptor) const;
+  // The commit LSN `acceptor` reported knowing in this term while streaming; nullopt otherwise.
+  std::optional<Lsn> streaming_commit_lsn(NodeId acceptor) const;
   // The highest commit LSN a majority of acceptors reported knowing in this term (0/0 before).
   // Reported only: `--sync-safekeepers` waits for it, because a safekeeper serves readers only
   // the WAL it knows is committed, and a replacement primary reads the WAL from them.
@@ -149,6 +156,9 @@ class Proposer {
   // True when `session`'s acceptor is known to hold our log over [.., end).
   bool is_read_source(const Session& session, Lsn end) const;
   void advance_commit_lsn();
+  // With announce_commit: an empty AppendRequest carrying the commit LSN to each idle streaming
+  // acceptor that has not reported knowing it.
+  void announce_commit(Ready& ready);
   void trim_buffer();
   bool counts_as_majority(std::size_t count) const;
   // False once fenced or given up.

@@ -85,5 +85,7 @@ std::optional<Id128<Tag>> Id128<Tag>::parse_hex(std::string_view text) {
 
 template class Id128<TenantIdTag>;
 template class Id128<TimelineIdTag>;
+template class Id128<SnapshotIdTag>;
+template class Id128<ProposalIdTag>;
 
 }  // namespace sk::consensus

@@ -78,6 +78,9 @@ using TenantId = Id128<struct TenantIdTag>;
 // Our timeline (a branch's WAL stream). Not PostgreSQL's timeline, which is always 1 for us and is
 // called pg_timeline_id wherever it appears.
 using TimelineId = Id128<struct TimelineIdTag>;
+// The branch log's (branchmgr/): a registered snapshot, and one proposal of an entry.
+using SnapshotId = Id128<struct SnapshotIdTag>;
+using ProposalId = Id128<struct ProposalIdTag>;
 
 // What a timeline is: fixed when it is created and checked on every greeting, so that WAL of
 // one database can never be written into another's timeline.

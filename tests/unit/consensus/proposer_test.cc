@@ -848,6 +848,33 @@ TEST_F(ProposerClusterTest, ElectedByThreeAcceptors_StreamsAndCommits) {
   EXPECT_TRUE(cluster_.errors().empty()) << joined(cluster_.errors());
 }
 
+TEST_F(ProposerClusterTest, AnnounceCommit_TellsEveryAcceptorWithoutWaitingForATick) {
+  ProposerConfig config = config_for(kP1);
+  config.announce_commit = true;
+  Proposer& proposer = cluster_.start_proposer(config);
+  cluster_.run(3);
+  ASSERT_EQ(proposer.phase(), ProposerPhase::kElected);
+  ASSERT_TRUE(cluster_.propose(kP1, records(100, 1)).has_value());
+  cluster_.deliver_all();  // No tick: only messages, so no heartbeat can carry the commit.
+  EXPECT_EQ(proposer.commit_lsn(), at(100));
+  for (NodeId id : {kA, kB, kC}) {
+    SCOPED_TRACE(id.value());
+    EXPECT_EQ(cluster_.acceptor(id).commit_lsn(), at(100));
+    EXPECT_EQ(proposer.streaming_commit_lsn(id), at(100));
+  }
+}
+
+TEST_F(ProposerClusterTest, WithoutAnnounceCommit_AcceptorsLearnTheCommitFromTheNextMessage) {
+  Proposer& proposer = elect_p1();
+  ASSERT_TRUE(cluster_.propose(kP1, records(100, 1)).has_value());
+  cluster_.deliver_all();
+  EXPECT_EQ(proposer.commit_lsn(), at(100));
+  for (NodeId id : {kA, kB, kC}) {
+    SCOPED_TRACE(id.value());
+    EXPECT_LT(cluster_.acceptor(id).commit_lsn(), at(100));
+  }
+}
+
 TEST_F(ProposerClusterTest, CommitLsn_AdvancesOnlyWhenMajorityAcked) {
   Proposer& proposer = elect_p1();
   cluster_.run(2);
