@@ -17,6 +17,7 @@ namespace sk {
   X(kMethodNotAllowed, "METHOD_NOT_ALLOWED", 405)              \
   X(kAlreadyExists, "ALREADY_EXISTS", 409)                     \
   X(kFailedPrecondition, "FAILED_PRECONDITION", 412)           \
+  X(kIdempotencyKeyReused, "IDEMPOTENCY_KEY_REUSED", 422)      \
   X(kCorruption, "CORRUPTION", 500)                            \
   X(kIoError, "IO_ERROR", 500)                                 \
   X(kNoSpace, "NO_SPACE", 507)                                 \

@@ -13,6 +13,7 @@
 #include <google/protobuf/unknown_field_set.h>
 
 #include "proto/control.pb.h"
+#include "proto/id_bytes.h"
 #include "proto/wire.pb.h"
 
 namespace sk::proto {
@@ -20,8 +21,6 @@ namespace {
 
 using consensus::Lsn;
 using consensus::Term;
-
-constexpr std::size_t kIdBytes = 16;
 
 Error malformed(std::string text) {
   return Error(ErrorCode::kMalformedMessage, std::move(text));
@@ -32,22 +31,6 @@ std::string range_text(Lsn begin, Lsn end) {
 }
 
 // ----- Shared pieces: ids, identity, term history ------------------------------------------
-
-template <class Id>
-void write_id(const Id& id, std::string* out) {
-  out->assign(reinterpret_cast<const char*>(id.bytes().data()), id.bytes().size());
-}
-
-template <class Id>
-Result<Id> read_id(const std::string& bytes, std::string_view what, ErrorCode code) {
-  if (bytes.size() != kIdBytes) {
-    return Error(code, std::string(what) + " of " + std::to_string(bytes.size()) +
-                           " bytes, expected " + std::to_string(kIdBytes));
-  }
-  typename Id::Bytes raw{};
-  std::memcpy(raw.data(), bytes.data(), raw.size());
-  return Id(raw);
-}
 
 void write_identity(const consensus::TimelineIdentity& identity, proto::TimelineIdentity* out) {
   write_id(identity.tenant_id, out->mutable_tenant_id());

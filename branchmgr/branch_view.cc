@@ -1,0 +1,263 @@
+// BranchView; see branch_view.h.
+#include "branchmgr/branch_view.h"
+
+#include <algorithm>
+
+namespace sk::branchmgr {
+
+namespace {
+
+Outcome refused(ErrorCode code, std::string message) {
+  Outcome outcome;
+  outcome.error = Error(code, std::move(message));
+  return outcome;
+}
+
+template <class Object>
+Outcome done(Object object, bool changed) {
+  Outcome outcome;
+  outcome.object = std::move(object);
+  outcome.changed = changed;
+  return outcome;
+}
+
+std::string tenant_text(const consensus::TenantId& id) {
+  return "tenant " + id.to_hex();
+}
+
+}  // namespace
+
+Outcome BranchView::apply(const proto::BranchLogEntry& entry) {
+  ++applied_entries_;
+  if (const Outcome* first = outcome(entry.proposal_id)) {
+    Outcome again = *first;
+    return again;
+  }
+  Outcome outcome = std::visit(
+      [&](const auto& change) { return apply_change(change, entry.proposed_at_us); }, entry.change);
+  keep_outcome(entry.proposal_id, outcome);
+  return outcome;
+}
+
+void BranchView::keep_outcome(const consensus::ProposalId& proposal, Outcome outcome) {
+  outcomes_[proposal] = std::move(outcome);
+  outcome_order_.push_back(proposal);
+  if (outcome_order_.size() > kKeptOutcomes) {
+    outcomes_.erase(outcome_order_.front());
+    outcome_order_.pop_front();
+  }
+}
+
+const Outcome* BranchView::outcome(const consensus::ProposalId& proposal) const {
+  auto it = outcomes_.find(proposal);
+  return it == outcomes_.end() ? nullptr : &it->second;
+}
+
+Outcome BranchView::apply_change(const proto::TenantCreated& c, std::int64_t at_us) {
+  if (auto it = tenants_.find(c.tenant_id); it != tenants_.end()) {
+    if (it->second.name != c.name) {
+      return refused(ErrorCode::kAlreadyExists,
+                     tenant_text(c.tenant_id) + " exists with the name '" + it->second.name + "'");
+    }
+    return done(it->second, false);
+  }
+  Tenant tenant{c.tenant_id, c.name, at_us};
+  tenants_.emplace(c.tenant_id, tenant);
+  return done(std::move(tenant), true);
+}
+
+Outcome BranchView::apply_change(const proto::BranchCreated& c, std::int64_t at_us) {
+  if (!tenants_.contains(c.tenant_id)) {
+    return refused(ErrorCode::kNotFound, tenant_text(c.tenant_id) + " does not exist");
+  }
+  if (!c.idempotency_key.empty()) {
+    auto it = idempotency_.find({c.tenant_id, c.idempotency_key});
+    if (it != idempotency_.end()) {
+      if (it->second.request_fingerprint != c.request_fingerprint) {
+        return refused(
+            ErrorCode::kIdempotencyKeyReused,
+            "Idempotency-Key '" + c.idempotency_key + "' was used before with a different request");
+      }
+      Outcome repeat = it->second.outcome;
+      repeat.changed = false;
+      return repeat;
+    }
+  }
+  Outcome outcome;
+  if (const Branch* existing = branch_named(c.tenant_id, c.name)) {
+    const bool same = existing->parent_timeline_id == c.parent_timeline_id &&
+                      (!c.lsn_chosen || existing->branch_lsn == c.branch_lsn) &&
+                      (!c.timeline_id_chosen || existing->timeline_id == c.timeline_id);
+    outcome = same ? done(*existing, false)
+                   : refused(ErrorCode::kAlreadyExists,
+                             "branch '" + c.name + "' exists with other parameters (parent, " +
+                                 "LSN or timeline id)");
+  } else if (used_timelines_.contains(c.timeline_id)) {
+    outcome = refused(ErrorCode::kAlreadyExists,
+                      "timeline " + c.timeline_id.to_hex() + " is taken by another branch");
+  } else if (c.parent_timeline_id &&
+             branch_with_timeline(c.tenant_id, *c.parent_timeline_id) == nullptr) {
+    outcome = refused(ErrorCode::kNotFound, "parent timeline " + c.parent_timeline_id->to_hex() +
+                                                " is not a branch of " + tenant_text(c.tenant_id) +
+                                                " (deleted or never created)");
+  } else {
+    Branch branch{c.tenant_id, c.name, c.timeline_id,        c.parent_timeline_id, c.branch_lsn,
+                  at_us,       at_us,  c.timeline_id_chosen, c.lsn_chosen};
+    branches_.emplace(BranchKey{c.tenant_id, c.name}, branch);
+    used_timelines_.insert(c.timeline_id);
+    outcome = done(std::move(branch), true);
+  }
+  if (!c.idempotency_key.empty() && !outcome.error) {
+    idempotency_[{c.tenant_id, c.idempotency_key}] = {c.request_fingerprint, outcome};
+  }
+  return outcome;
+}
+
+Outcome BranchView::apply_change(const proto::BranchDeleted& c, std::int64_t /*at_us*/) {
+  const Branch* branch = branch_with_timeline(c.tenant_id, c.timeline_id);
+  if (branch == nullptr) {
+    return refused(ErrorCode::kNotFound, "no branch of " + tenant_text(c.tenant_id) +
+                                             " has timeline " + c.timeline_id.to_hex());
+  }
+  if (std::vector<Branch> kids = children(c.tenant_id, c.timeline_id); !kids.empty()) {
+    return refused(ErrorCode::kFailedPrecondition,
+                   "branch '" + branch->name + "' has " + std::to_string(kids.size()) +
+                       " child branch(es), e.g. '" + kids.front().name + "'; delete them first");
+  }
+  Branch deleted = *branch;
+  branches_.erase(BranchKey{c.tenant_id, deleted.name});
+  return done(std::move(deleted), true);
+}
+
+Outcome BranchView::apply_change(const proto::BranchReset& c, std::int64_t at_us) {
+  const Branch* found = branch_with_timeline(c.tenant_id, c.timeline_id);
+  if (found == nullptr) {
+    return refused(ErrorCode::kNotFound, "no branch of " + tenant_text(c.tenant_id) +
+                                             " has timeline " + c.timeline_id.to_hex() +
+                                             " (deleted, or reset meanwhile)");
+  }
+  if (!found->parent_timeline_id) {
+    return refused(ErrorCode::kFailedPrecondition,
+                   "branch '" + found->name + "' is a root branch: it has no parent to reset to");
+  }
+  if (!children(c.tenant_id, c.timeline_id).empty()) {
+    return refused(ErrorCode::kFailedPrecondition,
+                   "branch '" + found->name + "' has child branches; delete them first");
+  }
+  if (used_timelines_.contains(c.new_timeline_id)) {
+    return refused(ErrorCode::kAlreadyExists,
+                   "timeline " + c.new_timeline_id.to_hex() + " is taken by another branch");
+  }
+  Branch& branch = branches_.at(BranchKey{c.tenant_id, found->name});
+  branch.timeline_id = c.new_timeline_id;
+  branch.branch_lsn = c.branch_lsn;
+  branch.updated_at_us = at_us;
+  used_timelines_.insert(c.new_timeline_id);
+  return done(branch, true);
+}
+
+Outcome BranchView::apply_change(const proto::SnapshotRegistered& c, std::int64_t at_us) {
+  if (!tenants_.contains(c.tenant_id)) {
+    return refused(ErrorCode::kNotFound, tenant_text(c.tenant_id) + " does not exist");
+  }
+  for (const Snapshot& s : snapshots_) {
+    if (s.id == c.snapshot_id) {
+      const bool same = s.tenant_id == c.tenant_id && s.timeline_id == c.timeline_id &&
+                        s.start_lsn == c.start_lsn && s.end_lsn == c.end_lsn &&
+                        s.location == c.location && s.checksum == c.checksum;
+      return same ? done(s, false)
+                  : refused(ErrorCode::kAlreadyExists,
+                            "snapshot " + c.snapshot_id.to_hex() + " exists with other parameters");
+    }
+  }
+  if (!used_timelines_.contains(c.timeline_id)) {
+    return refused(ErrorCode::kNotFound, "timeline " + c.timeline_id.to_hex() +
+                                             " was never a branch of " + tenant_text(c.tenant_id));
+  }
+  if (c.end_lsn < c.start_lsn) {
+    return refused(ErrorCode::kInvalidArgument, "snapshot end LSN " + c.end_lsn.to_string() +
+                                                    " is below its start " +
+                                                    c.start_lsn.to_string());
+  }
+  Snapshot snapshot{c.tenant_id, c.snapshot_id, c.timeline_id, c.start_lsn, c.end_lsn,
+                    c.location,  c.checksum,    c.size_bytes,  at_us};
+  snapshots_.push_back(snapshot);
+  return done(std::move(snapshot), true);
+}
+
+const Tenant* BranchView::tenant(const consensus::TenantId& id) const {
+  auto it = tenants_.find(id);
+  return it == tenants_.end() ? nullptr : &it->second;
+}
+
+std::vector<Tenant> BranchView::tenants() const {
+  std::vector<Tenant> list;
+  for (const auto& [id, tenant] : tenants_) {
+    list.push_back(tenant);
+  }
+  return list;
+}
+
+const Branch* BranchView::branch_named(const consensus::TenantId& tenant,
+                                       const std::string& name) const {
+  auto it = branches_.find(BranchKey{tenant, name});
+  return it == branches_.end() ? nullptr : &it->second;
+}
+
+const Branch* BranchView::branch_with_timeline(const consensus::TenantId& tenant,
+                                               const consensus::TimelineId& timeline) const {
+  for (auto it = branches_.lower_bound(BranchKey{tenant, ""});
+       it != branches_.end() && it->first.first == tenant; ++it) {
+    if (it->second.timeline_id == timeline) {
+      return &it->second;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<Branch> BranchView::branches(const consensus::TenantId& tenant) const {
+  std::vector<Branch> list;
+  for (auto it = branches_.lower_bound(BranchKey{tenant, ""});
+       it != branches_.end() && it->first.first == tenant; ++it) {
+    list.push_back(it->second);
+  }
+  return list;
+}
+
+std::vector<Branch> BranchView::children(const consensus::TenantId& tenant,
+                                         const consensus::TimelineId& timeline) const {
+  std::vector<Branch> list;
+  for (const Branch& branch : branches(tenant)) {
+    if (branch.parent_timeline_id == timeline) {
+      list.push_back(branch);
+    }
+  }
+  return list;
+}
+
+std::vector<Branch> BranchView::ancestry(const Branch& branch) const {
+  std::vector<Branch> chain{branch};
+  // A parent cannot be deleted while it has children, so every link resolves; the bound only
+  // guards against a cycle no entry can create.
+  while (chain.back().parent_timeline_id && chain.size() <= branches_.size()) {
+    const Branch* parent = branch_with_timeline(branch.tenant_id, *chain.back().parent_timeline_id);
+    if (parent == nullptr) {
+      break;
+    }
+    chain.push_back(*parent);
+  }
+  return chain;
+}
+
+std::vector<Snapshot> BranchView::snapshots(const consensus::TenantId& tenant) const {
+  std::vector<Snapshot> list;
+  std::copy_if(snapshots_.begin(), snapshots_.end(), std::back_inserter(list),
+               [&](const Snapshot& s) { return s.tenant_id == tenant; });
+  return list;
+}
+
+bool BranchView::timeline_used(const consensus::TimelineId& timeline) const {
+  return used_timelines_.contains(timeline);
+}
+
+}  // namespace sk::branchmgr

@@ -1,0 +1,122 @@
+// BranchView: tenants, branches and snapshots as the committed branch log describes them. Every
+// safekeeper applies the same committed entries in the same order, so every view agrees. Pure:
+// no I/O, no clock (times come from the entries), no randomness.
+//
+// Applying never fails as a whole: a change the view refuses (a name taken with other
+// parameters, an unknown parent, a branch with children) leaves the view unchanged, and its
+// Outcome says why. Two nodes may propose conflicting changes at once; whichever is committed
+// first wins on every node, and the other's writer reports the refusal.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "consensus/result.h"
+#include "consensus/types.h"
+#include "proto/branch_log_codec.h"
+
+namespace sk::branchmgr {
+
+struct Tenant {
+  consensus::TenantId id;
+  std::string name;
+  std::int64_t created_at_us = 0;
+};
+
+struct Branch {
+  consensus::TenantId tenant_id;
+  std::string name;
+  consensus::TimelineId timeline_id;
+  std::optional<consensus::TimelineId> parent_timeline_id;  // nullopt: a root branch.
+  consensus::Lsn branch_lsn;  // Where its own WAL begins (its parent's up to there).
+  std::int64_t created_at_us = 0;
+  std::int64_t updated_at_us = 0;  // Creation or the last reset.
+  // As the creating request fixed them (see proto::BranchCreated).
+  bool timeline_id_chosen = false;
+  bool lsn_chosen = false;
+};
+
+struct Snapshot {
+  consensus::TenantId tenant_id;
+  consensus::SnapshotId id;
+  consensus::TimelineId timeline_id;
+  consensus::Lsn start_lsn;
+  consensus::Lsn end_lsn;
+  std::string location;
+  std::string checksum;
+  std::uint64_t size_bytes = 0;
+  std::int64_t created_at_us = 0;
+};
+
+// What applying one entry did.
+struct Outcome {
+  // Why the change was refused: kNotFound (no such tenant, branch or parent), kAlreadyExists (a
+  // name or id taken with other parameters), kFailedPrecondition (the branch has children),
+  // kIdempotencyKeyReused (the key came with another request).
+  std::optional<Error> error;
+  // The object created, changed or deleted (as it was), or found by an identical repeat.
+  std::variant<std::monostate, Tenant, Branch, Snapshot> object;
+  // False for an identical repeat that changed nothing.
+  bool changed = false;
+};
+
+class BranchView {
+ public:
+  // Outcomes of this many most recent proposals are kept (see outcome()).
+  static constexpr std::size_t kKeptOutcomes = 4096;
+
+  // Applies the next committed entry. An entry whose proposal was applied already (proposed
+  // again after a lost leadership) changes nothing and gets its first outcome.
+  Outcome apply(const proto::BranchLogEntry& entry);
+
+  // The outcome of a proposal among the last kKeptOutcomes applied; nullptr otherwise.
+  const Outcome* outcome(const consensus::ProposalId& proposal) const;
+
+  const Tenant* tenant(const consensus::TenantId& id) const;
+  std::vector<Tenant> tenants() const;  // By id.
+  const Branch* branch_named(const consensus::TenantId& tenant, const std::string& name) const;
+  const Branch* branch_with_timeline(const consensus::TenantId& tenant,
+                                     const consensus::TimelineId& timeline) const;
+  std::vector<Branch> branches(const consensus::TenantId& tenant) const;  // By name.
+  // Live branches whose parent is `timeline`.
+  std::vector<Branch> children(const consensus::TenantId& tenant,
+                               const consensus::TimelineId& timeline) const;
+  // The branch itself, then its parent, and so on up to its root.
+  std::vector<Branch> ancestry(const Branch& branch) const;
+  std::vector<Snapshot> snapshots(const consensus::TenantId& tenant) const;  // In log order.
+  // Whether any branch of any tenant has ever had this timeline (ids are never reused).
+  bool timeline_used(const consensus::TimelineId& timeline) const;
+  std::uint64_t applied_entries() const { return applied_entries_; }
+
+ private:
+  Outcome apply_change(const proto::TenantCreated& c, std::int64_t at_us);
+  Outcome apply_change(const proto::BranchCreated& c, std::int64_t at_us);
+  Outcome apply_change(const proto::BranchDeleted& c, std::int64_t at_us);
+  Outcome apply_change(const proto::BranchReset& c, std::int64_t at_us);
+  Outcome apply_change(const proto::SnapshotRegistered& c, std::int64_t at_us);
+  void keep_outcome(const consensus::ProposalId& proposal, Outcome outcome);
+
+  using BranchKey = std::pair<consensus::TenantId, std::string>;
+  using IdempotencyKey = std::pair<consensus::TenantId, std::string>;
+  struct IdempotentResult {
+    std::string request_fingerprint;
+    Outcome outcome;
+  };
+
+  std::map<consensus::TenantId, Tenant> tenants_;
+  std::map<BranchKey, Branch> branches_;  // Live branches by tenant and name.
+  std::set<consensus::TimelineId> used_timelines_;
+  std::map<IdempotencyKey, IdempotentResult> idempotency_;
+  std::vector<Snapshot> snapshots_;
+  std::map<consensus::ProposalId, Outcome> outcomes_;
+  std::deque<consensus::ProposalId> outcome_order_;
+  std::uint64_t applied_entries_ = 0;
+};
+
+}  // namespace sk::branchmgr

@@ -1,0 +1,201 @@
+#include "branchmgr/branch_view.h"
+
+#include <gtest/gtest.h>
+
+#include "test_entries.h"
+
+namespace sk::branchmgr {
+namespace {
+
+using consensus::Lsn;
+using testing::branch;
+using testing::entry;
+using testing::tenant_id;
+using testing::timeline_id;
+
+class BranchViewTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(apply(proto::TenantCreated{tenant_id(1), "acme"}).error);
+    ASSERT_FALSE(apply(branch(1, "main", 1, std::nullopt, 0)).error);
+  }
+
+  Outcome apply(proto::BranchLogChange change, std::int64_t at_us = 1000) {
+    return view_.apply(entry(std::move(change), at_us));
+  }
+
+  static ErrorCode code_of(const Outcome& outcome) {
+    return outcome.error ? outcome.error->code() : ErrorCode::kInternal;
+  }
+
+  BranchView view_;
+};
+
+TEST_F(BranchViewTest, CreatedBranch_IsFoundByNameAndTimeline_WithItsAncestry) {
+  const Outcome dev = apply(branch(1, "dev", 2, 1, 0x1000100), 2000);
+  ASSERT_FALSE(dev.error) << dev.error->to_string();
+  EXPECT_TRUE(dev.changed);
+  const Outcome feature = apply(branch(1, "feature", 3, 2, 0x1000200));
+  ASSERT_FALSE(feature.error);
+
+  const Branch* found = view_.branch_named(tenant_id(1), "dev");
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(found->timeline_id, timeline_id(2));
+  EXPECT_EQ(found->branch_lsn, Lsn(0x1000100));
+  EXPECT_EQ(found->created_at_us, 2000);
+  EXPECT_EQ(view_.branch_with_timeline(tenant_id(1), timeline_id(2))->name, "dev");
+
+  const std::vector<Branch> chain = view_.ancestry(*view_.branch_named(tenant_id(1), "feature"));
+  ASSERT_EQ(chain.size(), 3u);
+  EXPECT_EQ(chain[0].name, "feature");
+  EXPECT_EQ(chain[1].name, "dev");
+  EXPECT_EQ(chain[2].name, "main");
+  EXPECT_EQ(view_.branches(tenant_id(1)).size(), 3u);
+  EXPECT_TRUE(view_.branches(tenant_id(2)).empty());
+}
+
+TEST_F(BranchViewTest, IdenticalRepeat_ChangesNothing_OtherParametersConflict) {
+  ASSERT_FALSE(apply(branch(1, "dev", 2, 1, 0x100)).error);
+  // The server picked the timeline id the first time; a repeat lets it pick another.
+  proto::BranchCreated repeat = branch(1, "dev", 9, 1, 0x100);
+  repeat.timeline_id_chosen = false;
+  const Outcome again = apply(repeat);
+  ASSERT_FALSE(again.error);
+  EXPECT_FALSE(again.changed);
+  EXPECT_EQ(std::get<Branch>(again.object).timeline_id, timeline_id(2));
+
+  const Outcome other_lsn = apply(branch(1, "dev", 2, 1, 0x200));
+  EXPECT_EQ(code_of(other_lsn), ErrorCode::kAlreadyExists);
+  const Outcome other_parent = apply(branch(1, "dev", 2, std::nullopt, 0x100));
+  EXPECT_EQ(code_of(other_parent), ErrorCode::kAlreadyExists);
+  EXPECT_FALSE(view_.timeline_used(timeline_id(9)));
+}
+
+TEST_F(BranchViewTest, UnknownTenantParentOrTakenTimeline_IsRefusedAndChangesNothing) {
+  EXPECT_EQ(code_of(apply(branch(7, "dev", 2, 1, 0x100))), ErrorCode::kNotFound);
+  EXPECT_EQ(code_of(apply(branch(1, "dev", 2, 5, 0x100))), ErrorCode::kNotFound);
+  EXPECT_EQ(code_of(apply(branch(1, "dev", 1, 1, 0x100))), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(view_.branches(tenant_id(1)).size(), 1u);
+}
+
+TEST_F(BranchViewTest, Delete_IsRefusedWhileChildrenLive_AndKeepsParentAndSiblings) {
+  ASSERT_FALSE(apply(branch(1, "a", 2, 1, 0x100)).error);
+  ASSERT_FALSE(apply(branch(1, "b", 3, 1, 0x200)).error);
+  ASSERT_FALSE(apply(branch(1, "a-child", 4, 2, 0x300)).error);
+
+  EXPECT_EQ(code_of(apply(proto::BranchDeleted{tenant_id(1), timeline_id(2)})),
+            ErrorCode::kFailedPrecondition);
+  const Outcome child = apply(proto::BranchDeleted{tenant_id(1), timeline_id(4)});
+  ASSERT_FALSE(child.error);
+  EXPECT_EQ(std::get<Branch>(child.object).name, "a-child");
+  ASSERT_FALSE(apply(proto::BranchDeleted{tenant_id(1), timeline_id(2)}).error);
+
+  EXPECT_EQ(view_.branch_named(tenant_id(1), "a"), nullptr);
+  ASSERT_NE(view_.branch_named(tenant_id(1), "b"), nullptr);
+  ASSERT_NE(view_.branch_named(tenant_id(1), "main"), nullptr);
+  EXPECT_EQ(view_.branch_named(tenant_id(1), "b")->branch_lsn, Lsn(0x200));
+  // Deleted again: not found. The deleted timeline is never handed out again.
+  EXPECT_EQ(code_of(apply(proto::BranchDeleted{tenant_id(1), timeline_id(2)})),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(code_of(apply(branch(1, "a", 2, 1, 0x100))), ErrorCode::kAlreadyExists);
+}
+
+TEST_F(BranchViewTest, Reset_MovesTheNameToANewTimeline_RootAndParentsAreRefused) {
+  ASSERT_FALSE(apply(branch(1, "dev", 2, 1, 0x100)).error);
+  const Outcome reset =
+      apply(proto::BranchReset{tenant_id(1), timeline_id(2), timeline_id(3), Lsn(0x900)}, 5000);
+  ASSERT_FALSE(reset.error) << reset.error->to_string();
+  const Branch* dev = view_.branch_named(tenant_id(1), "dev");
+  ASSERT_NE(dev, nullptr);
+  EXPECT_EQ(dev->timeline_id, timeline_id(3));
+  EXPECT_EQ(dev->branch_lsn, Lsn(0x900));
+  EXPECT_EQ(dev->updated_at_us, 5000);
+  EXPECT_EQ(view_.branch_with_timeline(tenant_id(1), timeline_id(2)), nullptr);
+
+  EXPECT_EQ(
+      code_of(apply(proto::BranchReset{tenant_id(1), timeline_id(1), timeline_id(8), Lsn(0x900)})),
+      ErrorCode::kFailedPrecondition);
+  ASSERT_FALSE(apply(branch(1, "dev-child", 4, 3, 0x950)).error);
+  EXPECT_EQ(
+      code_of(apply(proto::BranchReset{tenant_id(1), timeline_id(3), timeline_id(8), Lsn(0xa00)})),
+      ErrorCode::kFailedPrecondition);
+}
+
+TEST_F(BranchViewTest, IdempotencyKey_SameRequestGetsFirstResult_OtherRequestIsRefused) {
+  proto::BranchCreated first = branch(1, "dev", 2, 1, 0x100);
+  first.idempotency_key = "k1";
+  first.request_fingerprint = "f1";
+  ASSERT_FALSE(apply(first).error);
+  ASSERT_FALSE(apply(proto::BranchDeleted{tenant_id(1), timeline_id(2)}).error);
+
+  proto::BranchCreated repeat = first;
+  repeat.timeline_id = timeline_id(5);
+  const Outcome again = apply(repeat);
+  ASSERT_FALSE(again.error);
+  EXPECT_FALSE(again.changed);
+  EXPECT_EQ(std::get<Branch>(again.object).timeline_id, timeline_id(2));
+  EXPECT_EQ(view_.branch_named(tenant_id(1), "dev"), nullptr);
+
+  proto::BranchCreated other = branch(1, "other", 6, 1, 0x100);
+  other.idempotency_key = "k1";
+  other.request_fingerprint = "f2";
+  EXPECT_EQ(code_of(apply(other)), ErrorCode::kIdempotencyKeyReused);
+}
+
+TEST_F(BranchViewTest, SameProposalAppliedTwice_AppliesOnce_WithItsFirstOutcome) {
+  const proto::BranchLogEntry create = entry(branch(1, "dev", 2, 1, 0x100));
+  ASSERT_FALSE(view_.apply(create).error);
+  ASSERT_FALSE(apply(proto::BranchDeleted{tenant_id(1), timeline_id(2)}).error);
+  const Outcome again = view_.apply(create);
+  EXPECT_FALSE(again.error);
+  EXPECT_TRUE(again.changed);
+  EXPECT_EQ(view_.branch_named(tenant_id(1), "dev"), nullptr);
+  ASSERT_NE(view_.outcome(create.proposal_id), nullptr);
+}
+
+TEST_F(BranchViewTest, Snapshots_NeedAKnownTimelineAndOrderedLsns) {
+  proto::SnapshotRegistered s;
+  s.tenant_id = tenant_id(1);
+  s.snapshot_id = testing::id_of<consensus::SnapshotId>(1);
+  s.timeline_id = timeline_id(1);
+  s.start_lsn = Lsn(0x100);
+  s.end_lsn = Lsn(0x200);
+  s.location = "/snap/1.tar";
+  ASSERT_FALSE(apply(s).error);
+  EXPECT_FALSE(apply(s).changed);  // Identical repeat.
+
+  proto::SnapshotRegistered unknown = s;
+  unknown.snapshot_id = testing::id_of<consensus::SnapshotId>(2);
+  unknown.timeline_id = timeline_id(9);
+  EXPECT_EQ(code_of(apply(unknown)), ErrorCode::kNotFound);
+  proto::SnapshotRegistered backwards = s;
+  backwards.snapshot_id = testing::id_of<consensus::SnapshotId>(3);
+  backwards.end_lsn = Lsn(0x50);
+  EXPECT_EQ(code_of(apply(backwards)), ErrorCode::kInvalidArgument);
+  ASSERT_EQ(view_.snapshots(tenant_id(1)).size(), 1u);
+  EXPECT_EQ(view_.snapshots(tenant_id(1))[0].location, "/snap/1.tar");
+}
+
+TEST_F(BranchViewTest, TwoViewsApplyingTheSameEntries_Agree) {
+  BranchView other;
+  std::vector<proto::BranchLogEntry> log{
+      entry(proto::TenantCreated{tenant_id(1), "acme"}),
+      entry(branch(1, "main", 1, std::nullopt, 0)),
+      entry(branch(1, "x", 2, 1, 0x100)),
+      entry(branch(1, "x", 3, 1, 0x200)),  // Loses: the name is taken.
+      entry(proto::BranchDeleted{tenant_id(1), timeline_id(2)}),
+  };
+  BranchView a;
+  for (const auto& e : log) {
+    const Outcome oa = a.apply(e);
+    const Outcome ob = other.apply(e);
+    EXPECT_EQ(oa.error.has_value(), ob.error.has_value());
+  }
+  EXPECT_EQ(a.branches(tenant_id(1)).size(), other.branches(tenant_id(1)).size());
+  EXPECT_EQ(a.branch_named(tenant_id(1), "x"), nullptr);
+  EXPECT_TRUE(a.timeline_used(timeline_id(2)));
+  EXPECT_FALSE(a.timeline_used(timeline_id(3)));
+}
+
+}  // namespace
+}  // namespace sk::branchmgr
