@@ -21,25 +21,25 @@ std::vector<std::uint8_t> encode_record(const proto::BranchLogEntry& entry) {
   return record;
 }
 
-Result<std::vector<DecodedRecord>> decode_records(std::span<const std::uint8_t> bytes,
-                                                  consensus::Lsn begin_lsn) {
-  std::vector<DecodedRecord> records;
+Result<DecodedRecords> decode_records(std::span<const std::uint8_t> bytes,
+                                      consensus::Lsn begin_lsn) {
+  DecodedRecords decoded;
   std::size_t at = 0;
   while (at < bytes.size()) {
     const consensus::Lsn lsn = begin_lsn.plus_bytes(at);
     if (bytes.size() - at < kLengthBytes) {
-      return Error(ErrorCode::kCorruption,
-                   "branch log record at " + lsn.to_string() + " is cut short in its length");
+      decoded.torn_tail_bytes = bytes.size() - at;
+      break;
     }
     std::uint32_t length = 0;
     for (std::size_t i = 0; i < kLengthBytes; ++i) {
       length |= std::uint32_t{bytes[at + i]} << (8 * i);
     }
-    at += kLengthBytes;
-    if (bytes.size() - at < length) {
-      return Error(ErrorCode::kCorruption, "branch log record at " + lsn.to_string() + " of " +
-                                               std::to_string(length) + " bytes is cut short");
+    if (bytes.size() - at - kLengthBytes < length) {
+      decoded.torn_tail_bytes = bytes.size() - at;
+      break;
     }
+    at += kLengthBytes;
     auto entry = proto::decode_branch_log_entry(
         std::string_view(reinterpret_cast<const char*>(bytes.data() + at), length));
     if (!entry) {
@@ -47,9 +47,9 @@ Result<std::vector<DecodedRecord>> decode_records(std::span<const std::uint8_t> 
                    "branch log record at " + lsn.to_string() + ": " + entry.error().message());
     }
     at += length;
-    records.push_back({std::move(*entry), begin_lsn.plus_bytes(at)});
+    decoded.records.push_back({std::move(*entry), begin_lsn.plus_bytes(at)});
   }
-  return records;
+  return decoded;
 }
 
 }  // namespace sk::branchmgr
