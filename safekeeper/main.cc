@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@
 #include "safekeeper/log/log.h"
 #include "safekeeper/node/node.h"
 #include "safekeeper/server/api_routes.h"
+#include "safekeeper/server/branch_log_applier.h"
+#include "safekeeper/server/branch_log_writer.h"
+#include "safekeeper/server/branch_routes.h"
 #include "safekeeper/server/committed_wal_reader.h"
 #include "safekeeper/server/config.h"
 #include "safekeeper/server/http_api.h"
@@ -62,10 +66,25 @@ int run(const Config& config) {
               " is kept aside and not served: " + error.to_string());
   }
 
+  const bool branch_log = !config.peers.empty();
+  if (!branch_log) {
+    log_warn("no --peers: this node holds no branch log; the branch API answers 503");
+  } else if (node.timeline(branch_log_key()) == nullptr &&
+             !node.broken().contains(branch_log_key())) {
+    if (auto created = node.create_timeline(branch_log_identity()); !created) {
+      std::fprintf(stderr, "safekeeper: cannot start: creating the branch log: %s\n",
+                   created.error().to_string().c_str());
+      return 1;
+    }
+  }
+
   boost::asio::io_context io;
   std::unique_ptr<ProposerServer> proposers;
   auto lookup = [&node](const sk::storage::TimelineKey& key) { return node.timeline(key); };
-  CommittedWalReader wal_reader(lookup);  // Before the worker, whose rounds call it.
+  // Both before the worker, whose rounds call them.
+  CommittedWalReader wal_reader(lookup);
+  BranchLogApplier branch_applier(lookup);
+  branch_applier.catch_up();
   StorageWorker worker(
       lookup,
       [&proposers](std::vector<StorageWorker::Completion> completions) {
@@ -78,11 +97,23 @@ int run(const Config& config) {
           log_info(line);
         }
       },
-      [&wal_reader] { wal_reader.after_round(); });
+      [&wal_reader, &branch_applier] {
+        wal_reader.after_round();
+        branch_applier.catch_up();
+      });
   proposers = std::make_unique<ProposerServer>(io, worker);
   ApiRoutes routes(
       node, worker, *proposers,
       [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); }, SK_VERSION);
+  std::optional<BranchLogWriter> branch_writer;
+  if (branch_log) {
+    branch_writer.emplace(io,
+                          BranchLogWriterOptions{.self = node.node_id(), .peers = config.peers});
+  }
+  BranchRoutes branch_routes(
+      node, worker, branch_applier, branch_writer ? &*branch_writer : nullptr,
+      [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); });
+  routes.set_branch_log(branch_routes, branch_applier, branch_writer ? &*branch_writer : nullptr);
   HttpApi http(io, routes);
   PgServer readers(io, worker, wal_reader, std::move(pg_options));
 
@@ -107,6 +138,9 @@ int run(const Config& config) {
     if (sk::Status s = notify_service_manager("STOPPING=1"); !s) {
       log_warn(s.error().to_string());
     }
+    if (branch_writer) {
+      branch_writer->stop();
+    }
     proposers->stop();
     readers.stop();
     http.stop();
@@ -118,6 +152,9 @@ int run(const Config& config) {
            std::to_string(*pg_port) + ", http " + config.listen_http.host + ":" +
            std::to_string(*http_port) + "; " + std::to_string(node.timelines().size()) +
            " timelines");
+  if (branch_writer) {
+    branch_writer->start();  // Once our own proposer port listens: we are one of its acceptors.
+  }
   if (sk::Status s = notify_service_manager("READY=1"); !s) {
     log_warn(s.error().to_string());
   }

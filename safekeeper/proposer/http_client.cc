@@ -15,7 +15,7 @@ using asio::ip::tcp;
 
 Result<HttpReply> http_request(const std::string& address, const std::string& method,
                                const std::string& target, const std::string& body,
-                               std::chrono::milliseconds timeout) {
+                               std::chrono::milliseconds timeout, const HttpHeaders& headers) {
   const auto colon = address.rfind(':');
   if (colon == std::string::npos) {
     return Error(ErrorCode::kInvalidArgument, "HTTP address '" + address + "' is not host:port");
@@ -25,10 +25,14 @@ Result<HttpReply> http_request(const std::string& address, const std::string& me
   tcp::resolver resolver(io);
   std::string response;
   boost::system::error_code result = asio::error::timed_out;
-  const std::string request =
+  std::string request =
       method + " " + target + " HTTP/1.1\r\nHost: " + address +
       "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-      "\r\nConnection: close\r\n\r\n" + body;
+      "\r\nConnection: close\r\n";
+  for (const auto& [name, value] : headers) {
+    request += name + ": " + value + "\r\n";
+  }
+  request += "\r\n" + body;
   std::array<char, 4096> buffer{};
   std::function<void()> read_more = [&] {
     socket.async_read_some(asio::buffer(buffer), [&](boost::system::error_code ec, std::size_t n) {

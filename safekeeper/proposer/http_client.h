@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "consensus/result.h"
 
@@ -14,9 +16,11 @@ struct HttpReply {
   std::string body;
 };
 
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
 // `address` is host:port. kUnavailable when the server cannot be reached or answer in time.
 Result<HttpReply> http_request(const std::string& address, const std::string& method,
                                const std::string& target, const std::string& body,
-                               std::chrono::milliseconds timeout);
+                               std::chrono::milliseconds timeout, const HttpHeaders& headers = {});
 
 }  // namespace sk::proposer

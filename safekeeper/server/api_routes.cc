@@ -10,6 +10,8 @@
 
 #include "safekeeper/metrics/prometheus_text.h"
 #include "safekeeper/pgwal/segment_name.h"
+#include "safekeeper/server/api_json.h"
+#include "safekeeper/server/branch_routes.h"
 #include "safekeeper/storage/wal_digest.h"
 
 namespace sk::safekeeper {
@@ -21,46 +23,6 @@ namespace {
 
 constexpr std::uint32_t kDefaultPgVersion = 150000;
 constexpr std::uint32_t kDefaultWalSegSize = 16 * 1024 * 1024;
-
-ApiResponse json_response(int status, const json::value& body) {
-  ApiResponse response;
-  response.status = status;
-  response.body = json::serialize(body);
-  response.body += '\n';
-  return response;
-}
-
-ApiResponse error_response(const Error& error, const std::string& request_id) {
-  json::object inner{{"code", error_code_name(error.code())}, {"message", error.message()}};
-  json::object body{{"error", std::move(inner)}, {"request_id", request_id}};
-  return json_response(error_code_http_status(error.code()), body);
-}
-
-// "/v1/tenants/x/timelines" -> {"v1", "tenants", "x", "timelines"}; the query is ignored.
-std::vector<std::string> path_segments(std::string_view target) {
-  target = target.substr(0, target.find('?'));
-  std::vector<std::string> segments;
-  std::size_t pos = 0;
-  while (pos < target.size()) {
-    const std::size_t next = target.find('/', pos);
-    const std::size_t end = next == std::string_view::npos ? target.size() : next;
-    if (end > pos) {
-      segments.emplace_back(target.substr(pos, end - pos));
-    }
-    pos = end + 1;
-  }
-  return segments;
-}
-
-template <class Id>
-Result<Id> parse_id(std::string_view what, std::string_view text) {
-  auto id = Id::parse_hex(text);
-  if (!id) {
-    return Error(ErrorCode::kInvalidArgument,
-                 std::string(what) + " '" + std::string(text) + "' is not 32 hex digits");
-  }
-  return *id;
-}
 
 // The timeline a path names, or the error about its first bad id.
 Result<storage::TimelineKey> parse_timeline_key(const std::string& tenant,
@@ -117,28 +79,6 @@ void add_connected_proposer(json::object& object, const storage::TimelineKey& ke
     }
   }
   object["connected_proposer"] = std::move(proposer);
-}
-
-// The value of `name` in the target's query string (no percent-decoding: our values never need it).
-std::optional<std::string> query_parameter(std::string_view target, std::string_view name) {
-  const auto question = target.find('?');
-  if (question == std::string_view::npos) {
-    return std::nullopt;
-  }
-  std::string_view query = target.substr(question + 1);
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    const auto eq = pair.find('=');
-    if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
-      return std::string(pair.substr(eq + 1));
-    }
-    if (amp == std::string_view::npos) {
-      break;
-    }
-    query = query.substr(amp + 1);
-  }
-  return std::nullopt;
 }
 
 // The identity a create request asks for. Fields: timeline_id (required), start_lsn (required,
@@ -276,8 +216,18 @@ ApiRoutes::ApiRoutes(Node& node, StorageWorker& worker, const ProposerServer& pr
       run_on_io_(std::move(run_on_io)),
       version_(std::move(version)) {}
 
+void ApiRoutes::set_branch_log(BranchRoutes& routes, const BranchLogApplier& applier,
+                               const BranchLogWriter* writer) {
+  branch_routes_ = &routes;
+  branch_applier_ = &applier;
+  branch_writer_ = writer;
+}
+
 void ApiRoutes::handle(ApiRequest request, Respond respond) {
   const std::vector<std::string> path = path_segments(request.target);
+  if (branch_routes_ != nullptr && branch_routes_->handle(request, path, respond)) {
+    return;
+  }
   auto method_not_allowed = [&](std::string allow) {
     ApiResponse response =
         error_response(Error(ErrorCode::kMethodNotAllowed, request.method + " is not allowed on " +
@@ -351,8 +301,30 @@ void ApiRoutes::get_status(const ApiRequest& request, Respond respond) {
                       {"version", version_},
                       {"timelines", node_.timelines().size()},
                       {"broken_timelines", std::move(broken)}};
+    json::value branch_log = nullptr;
+    if (branch_applier_ != nullptr) {
+      json::object log{{"applied_lsn", branch_applier_->applied_lsn().to_string()},
+                       {"applied_entries", branch_applier_->view().applied_entries()}};
+      if (branch_applier_->failure()) {
+        log["error"] = branch_applier_->failure()->to_string();
+      }
+      branch_log = std::move(log);
+    }
+    body["branch_log"] = std::move(branch_log);
     run_on_io_([this, body = std::move(body), respond = std::move(respond)]() mutable {
       body["proposer_connections"] = proposers_.connections().size();
+      if (body["branch_log"].is_object()) {
+        json::value writer = nullptr;
+        if (branch_writer_ != nullptr) {
+          const BranchLogWriter::Status w = branch_writer_->status();
+          writer = json::object{{"phase", w.phase},
+                                {"term", w.term},
+                                {"commit_lsn", w.commit_lsn.to_string()},
+                                {"pending", w.pending},
+                                {"streaming_acceptors", w.streaming_acceptors}};
+        }
+        body["branch_log"].as_object()["writer"] = std::move(writer);
+      }
       respond(json_response(200, body));
     });
   });

@@ -10,7 +10,8 @@
 //   GET  /v1/tenants/{tenant}/timelines/{tl}/digest?from_lsn=X/X&until_lsn=X/X
 //                                                the WalDigest of that durable WAL range
 //   GET  /metrics                                Prometheus text format
-// Errors: {"error": {"code", "message"}, "request_id"} with the code's status (error_code.h).
+//   /v1/tenants/... (other than timelines)      the branch log's routes: branch_routes.h
+// Errors: {"error": {"code", "message", "request_id"}} with the code's status (error_code.h).
 #pragma once
 
 #include <functional>
@@ -24,11 +25,16 @@
 
 namespace sk::safekeeper {
 
+class BranchRoutes;
+class BranchLogApplier;
+class BranchLogWriter;
+
 struct ApiRequest {
   std::string method;  // "GET", "POST", ...
   std::string target;  // Path and query, as received.
   std::string body;
-  std::string request_id;  // X-Request-ID, or one we made up.
+  std::string request_id;       // X-Request-ID, or one we made up.
+  std::string idempotency_key;  // The Idempotency-Key header; empty without one.
 };
 
 struct ApiResponse {
@@ -47,6 +53,11 @@ class ApiRoutes {
   // `node` is only touched on the worker's thread; `proposers` only on the I/O thread.
   ApiRoutes(Node& node, StorageWorker& worker, const ProposerServer& proposers, RunOnIo run_on_io,
             std::string version);
+
+  // The branch log's routes and state (branch_routes.h); without them /v1/tenants/... answers
+  // only the timeline routes. `writer` may be null (no --peers).
+  void set_branch_log(BranchRoutes& routes, const BranchLogApplier& applier,
+                      const BranchLogWriter* writer);
 
   // Called on the I/O thread; `respond` is called there exactly once.
   void handle(ApiRequest request, Respond respond);
@@ -70,6 +81,9 @@ class ApiRoutes {
   const ProposerServer& proposers_;
   RunOnIo run_on_io_;
   std::string version_;
+  BranchRoutes* branch_routes_ = nullptr;
+  const BranchLogApplier* branch_applier_ = nullptr;  // Worker thread only.
+  const BranchLogWriter* branch_writer_ = nullptr;    // I/O thread only.
 };
 
 }  // namespace sk::safekeeper

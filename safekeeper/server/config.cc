@@ -1,10 +1,14 @@
 // Config; see config.h.
 #include "safekeeper/server/config.h"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
+
+#include "safekeeper/proposer/cluster_setup.h"
 
 namespace sk::safekeeper {
 
@@ -59,6 +63,18 @@ Status apply(Config& config, const std::string& key, const std::string& value,
       return bad(where + ": pg-auth-file must not be empty");
     }
     config.pg_auth_file = value;
+  } else if (key == "peers") {
+    auto peers = proposer::parse_acceptor_list(value);
+    if (!peers) {
+      return bad(where + ": " + peers.error().message());
+    }
+    std::set<std::uint64_t> ids;
+    for (const proposer::AcceptorAddress& peer : *peers) {
+      if (!ids.insert(peer.id.value()).second) {
+        return bad(where + ": node id " + std::to_string(peer.id.value()) + " is listed twice");
+      }
+    }
+    config.peers = std::move(*peers);
   } else if (key == "log-level") {
     auto level = parse_log_level(value);
     if (!level) {
@@ -208,6 +224,13 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& args) {
   if (command.config.data_dir.empty()) {
     return bad("--data-dir is required (this node's data directory)");
   }
+  const auto& peers = command.config.peers;
+  if (!peers.empty() && std::none_of(peers.begin(), peers.end(), [&](const auto& peer) {
+        return peer.id == command.config.node_id;
+      })) {
+    return bad("--peers must list this node (id " + std::to_string(command.config.node_id.value()) +
+               ") among the cluster's safekeepers");
+  }
   return command;
 }
 
@@ -222,6 +245,9 @@ std::string usage() {
          "  --pg-auth-file FILE      'user:password' lines: the replication port asks for a\n"
          "                           password (cleartext); without it every user is trusted\n"
          "  --listen-http H:P        HTTP API and /metrics (default 127.0.0.1:7676)\n"
+         "  --peers ID=H:P,...       every safekeeper of the cluster, this one included, by id\n"
+         "                           and proposer address: they hold the branch log (tenants,\n"
+         "                           branches, snapshots); without it the branch API is off\n"
          "  --log-level L            debug, info, warn or error (default info)\n"
          "  --lmdb-map-size-mib N    largest size of the control database (default 1024)\n"
          "  --config FILE            'key = value' lines with the names above; flags win\n"

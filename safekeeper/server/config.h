@@ -13,6 +13,7 @@
 #include "consensus/result.h"
 #include "consensus/types.h"
 #include "safekeeper/log/log.h"
+#include "safekeeper/proposer/acceptor_links.h"
 
 namespace sk::safekeeper {
 
@@ -31,6 +32,9 @@ struct Config {
   // "user:password" lines for the replication port's cleartext password authentication; none:
   // every user is trusted.
   std::filesystem::path pg_auth_file;
+  // Every safekeeper of the cluster (this one included) by id and proposer address: the
+  // members of the branch log. Empty: no branch log, and the branch API answers 503.
+  std::vector<proposer::AcceptorAddress> peers;
   LogLevel log_level = LogLevel::kInfo;
   std::uint64_t lmdb_map_size_bytes = std::uint64_t{1} << 30;
 };

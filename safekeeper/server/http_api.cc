@@ -61,7 +61,7 @@ class Session : public std::enable_shared_from_this<Session> {
       ApiResponse response;
       response.status = 413;
       response.body =
-          R"({"error":{"code":"INVALID_ARGUMENT","message":"request body above 1 MiB"}})";
+          R"({"error":{"code":"INVALID_ARGUMENT","message":"request body above 1 MiB","request_id":""}})";
       response.body += '\n';
       write(std::move(response), false);
       return;
@@ -79,6 +79,9 @@ class Session : public std::enable_shared_from_this<Session> {
       api_request.request_id = std::string(it->value());
     } else {
       api_request.request_id = "req-" + std::to_string(api_->next_request_id++);
+    }
+    if (auto it = request.find("Idempotency-Key"); it != request.end()) {
+      api_request.idempotency_key = std::string(it->value());
     }
     const bool keep_alive = request.keep_alive();
     const bool head = request.method() == http::verb::head;

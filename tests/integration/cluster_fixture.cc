@@ -42,7 +42,7 @@ Lsn lsn_field(const json::value& object, const char* name) {
 
 void ClusterTest::SetUp() {
   ASSERT_FALSE(dir_.path().empty());
-  cluster_.emplace(dir_.path(), 3);
+  cluster_.emplace(dir_.path(), 3, with_branch_log());
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(cluster_->start(i)) << cluster_->logs();
   }

@@ -34,6 +34,8 @@ consensus::Lsn lsn_field(const boost::json::value& object, const char* name);
 class ClusterTest : public ::testing::Test {
  protected:
   void SetUp() override;
+  // Whether the nodes run the branch log (--peers); tests of the branch API say yes.
+  virtual bool with_branch_log() const { return false; }
 
   // sk-loadgen on the fixture's timeline with `extra` flags, logging to <dir>/<log_name>.
   // `safekeepers` overrides where it connects (e.g. through proxies).

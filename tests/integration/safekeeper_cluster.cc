@@ -21,7 +21,8 @@ std::string walproposer_binary() {
   return SK_WALPROPOSER_BIN;
 }
 
-SafekeeperCluster::SafekeeperCluster(const std::filesystem::path& root, int size) {
+SafekeeperCluster::SafekeeperCluster(const std::filesystem::path& root, int size, bool branch_log)
+    : branch_log_(branch_log) {
   for (int i = 0; i < size; ++i) {
     Node node;
     node.id = i + 1;
@@ -40,12 +41,21 @@ SafekeeperCluster::SafekeeperCluster(const std::filesystem::path& root, int size
 bool SafekeeperCluster::start(int i) {
   Node& node = nodes_[i];
   node.readiness->discard_pending();
-  node.process = ChildProcess::spawn(
-      {safekeeper_binary(), "--id", std::to_string(node.id), "--data-dir", node.data_dir.string(),
-       "--listen-proposer", "127.0.0.1:" + std::to_string(node.proposer_port), "--listen-http",
-       "127.0.0.1:" + std::to_string(node.http_port), "--listen-pg",
-       "127.0.0.1:" + std::to_string(node.pg_port)},
-      node.log, {node.readiness->environment()});
+  std::vector<std::string> args{safekeeper_binary(),
+                                "--id",
+                                std::to_string(node.id),
+                                "--data-dir",
+                                node.data_dir.string(),
+                                "--listen-proposer",
+                                "127.0.0.1:" + std::to_string(node.proposer_port),
+                                "--listen-http",
+                                "127.0.0.1:" + std::to_string(node.http_port),
+                                "--listen-pg",
+                                "127.0.0.1:" + std::to_string(node.pg_port)};
+  if (branch_log_) {
+    args.insert(args.end(), {"--peers", safekeepers_flag()});
+  }
+  node.process = ChildProcess::spawn(args, node.log, {node.readiness->environment()});
   return node.readiness->wait_for("READY=1", std::chrono::seconds(30));
 }
 
@@ -54,11 +64,11 @@ std::optional<int> SafekeeperCluster::terminate(int i) {
   return nodes_[i].process.wait_exit(std::chrono::seconds(30));
 }
 
-std::optional<SafekeeperCluster::Reply> SafekeeperCluster::http(int i, const std::string& method,
-                                                                const std::string& target,
-                                                                const std::string& body) {
+std::optional<SafekeeperCluster::Reply> SafekeeperCluster::http(
+    int i, const std::string& method, const std::string& target, const std::string& body,
+    const proposer::HttpHeaders& headers) {
   auto reply = proposer::http_request("127.0.0.1:" + std::to_string(nodes_[i].http_port), method,
-                                      target, body, std::chrono::seconds(10));
+                                      target, body, std::chrono::seconds(10), headers);
   if (!reply) {
     return std::nullopt;
   }

@@ -35,7 +35,8 @@ class SafekeeperCluster {
     ChildProcess process;
   };
 
-  SafekeeperCluster(const std::filesystem::path& root, int size);
+  // With `branch_log`, every node is started with --peers naming all of them.
+  SafekeeperCluster(const std::filesystem::path& root, int size, bool branch_log = false);
 
   // Starts node `i` (0-based) and waits until it reports READY=1 (every port listens); false if
   // it did not within 30 s.
@@ -50,7 +51,8 @@ class SafekeeperCluster {
     boost::json::value body;
   };
   std::optional<Reply> http(int i, const std::string& method, const std::string& target,
-                            const std::string& body = "");
+                            const std::string& body = "",
+                            const std::vector<std::pair<std::string, std::string>>& headers = {});
 
   // "1=127.0.0.1:p1,2=..." and "127.0.0.1:h1,..." for sk-loadgen.
   std::string safekeepers_flag() const;
@@ -63,6 +65,7 @@ class SafekeeperCluster {
 
  private:
   std::vector<Node> nodes_;
+  bool branch_log_ = false;
 };
 
 }  // namespace sk::testing

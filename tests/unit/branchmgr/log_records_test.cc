@@ -31,22 +31,26 @@ TEST(LogRecordsTest, RecordsRoundTrip_WithTheirEndLsns) {
   }
   auto decoded = decode_records(stream, Lsn(0x2000000));
   ASSERT_TRUE(decoded.has_value()) << decoded.error().to_string();
-  ASSERT_EQ(decoded->size(), 3u);
-  EXPECT_EQ((*decoded)[0].entry, first);
-  EXPECT_EQ((*decoded)[0].end_lsn, Lsn(0x2000000 + first_size));
-  EXPECT_EQ((*decoded)[1].entry, second);
-  EXPECT_EQ((*decoded)[2].entry, third);
-  EXPECT_EQ((*decoded)[2].end_lsn, Lsn(0x2000000 + stream.size()));
+  const std::vector<DecodedRecord>& records = decoded->records;
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0].entry, first);
+  EXPECT_EQ(records[0].end_lsn, Lsn(0x2000000 + first_size));
+  EXPECT_EQ(records[1].entry, second);
+  EXPECT_EQ(records[2].entry, third);
+  EXPECT_EQ(records[2].end_lsn, Lsn(0x2000000 + stream.size()));
+  EXPECT_EQ(decoded->torn_tail_bytes, 0u);
 }
 
-TEST(LogRecordsTest, CutShortRecord_IsCorruptionNamingItsLsn) {
-  std::vector<std::uint8_t> stream = encode_record(entry(proto::TenantCreated{}));
-  stream.pop_back();
-  auto decoded = decode_records(stream, Lsn(0x100));
-  ASSERT_FALSE(decoded.has_value());
-  EXPECT_EQ(decoded.error().code(), ErrorCode::kCorruption);
-  EXPECT_NE(decoded.error().message().find("0/100"), std::string::npos)
-      << decoded.error().message();
+TEST(LogRecordsTest, RecordCutShort_IsATornTail_WhereverItIsCut) {
+  const std::vector<std::uint8_t> whole = encode_record(entry(proto::TenantCreated{}));
+  for (std::size_t cut : {std::size_t{1}, std::size_t{3}, std::size_t{4}, whole.size() - 1}) {
+    std::vector<std::uint8_t> stream = whole;
+    stream.insert(stream.end(), whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(cut));
+    auto decoded = decode_records(stream, Lsn(0x100));
+    ASSERT_TRUE(decoded.has_value()) << cut;
+    EXPECT_EQ(decoded->records.size(), 1u);
+    EXPECT_EQ(decoded->torn_tail_bytes, cut);
+  }
 }
 
 TEST(LogRecordsTest, GarbagePayload_IsCorruption) {
@@ -54,6 +58,8 @@ TEST(LogRecordsTest, GarbagePayload_IsCorruption) {
   auto decoded = decode_records(stream, Lsn(0x100));
   ASSERT_FALSE(decoded.has_value());
   EXPECT_EQ(decoded.error().code(), ErrorCode::kCorruption);
+  EXPECT_NE(decoded.error().message().find("0/100"), std::string::npos)
+      << decoded.error().message();
 }
 
 TEST(LogRecordsTest, EntryWithoutChangeOrWithShortId_IsCorruption) {

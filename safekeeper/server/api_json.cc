@@ -1,0 +1,95 @@
+// Shared HTTP route helpers; see api_json.h.
+#include "safekeeper/server/api_json.h"
+
+#include <boost/json/serialize.hpp>
+
+namespace sk::safekeeper {
+
+namespace json = boost::json;
+
+ApiResponse json_response(int status, const json::value& body) {
+  ApiResponse response;
+  response.status = status;
+  response.body = json::serialize(body);
+  response.body += '\n';
+  return response;
+}
+
+ApiResponse error_response(const Error& error, const std::string& request_id) {
+  json::object inner{{"code", error_code_name(error.code())},
+                     {"message", error.message()},
+                     {"request_id", request_id}};
+  return json_response(error_code_http_status(error.code()), json::object{{"error", inner}});
+}
+
+std::vector<std::string> path_segments(std::string_view target) {
+  target = target.substr(0, target.find('?'));
+  std::vector<std::string> segments;
+  std::size_t pos = 0;
+  while (pos < target.size()) {
+    const std::size_t next = target.find('/', pos);
+    const std::size_t end = next == std::string_view::npos ? target.size() : next;
+    if (end > pos) {
+      segments.emplace_back(target.substr(pos, end - pos));
+    }
+    pos = end + 1;
+  }
+  return segments;
+}
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+std::string percent_decoded(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size()) {
+      const int high = hex_value(text[i + 1]);
+      const int low = hex_value(text[i + 2]);
+      if (high >= 0 && low >= 0) {
+        out.push_back(static_cast<char>(high * 16 + low));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(text[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> query_parameter(std::string_view target, std::string_view name) {
+  const auto question = target.find('?');
+  if (question == std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string_view query = target.substr(question + 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
+      return percent_decoded(pair.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) {
+      break;
+    }
+    query = query.substr(amp + 1);
+  }
+  return std::nullopt;
+}
+
+}  // namespace sk::safekeeper

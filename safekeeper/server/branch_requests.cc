@@ -1,0 +1,225 @@
+// Branch API request bodies; see branch_requests.h.
+#include "safekeeper/server/branch_requests.h"
+
+#include <map>
+
+#include <boost/json.hpp>
+
+#include "branchmgr/rfc3339.h"
+
+namespace sk::safekeeper {
+
+namespace json = boost::json;
+
+namespace {
+
+Error bad(std::string message) {
+  return Error(ErrorCode::kInvalidArgument, std::move(message));
+}
+
+enum class FieldType : std::uint8_t { kString, kUnsigned };
+
+// The body as an object whose fields are all among `fields`, each of its type.
+Result<json::object> parse_object(std::string_view body,
+                                  const std::map<std::string, FieldType>& fields) {
+  boost::system::error_code ec;
+  json::value parsed = json::parse(body, ec);
+  if (ec) {
+    return bad("the request body is not JSON: " + ec.message());
+  }
+  if (!parsed.is_object()) {
+    return bad("the request body must be a JSON object");
+  }
+  for (const auto& [key, value] : parsed.as_object()) {
+    auto it = fields.find(std::string(key));
+    if (it == fields.end()) {
+      std::string known;
+      for (const auto& [name, type] : fields) {
+        known += (known.empty() ? "" : ", ") + name;
+      }
+      return bad("unknown field '" + std::string(key) + "' (known: " + known + ")");
+    }
+    const bool fits = it->second == FieldType::kString
+                          ? value.is_string()
+                          : (value.is_uint64() || (value.is_int64() && value.as_int64() >= 0));
+    if (!fits) {
+      return bad("field '" + std::string(key) + "' must be " +
+                 (it->second == FieldType::kString ? "a string" : "a non-negative integer"));
+    }
+  }
+  return std::move(parsed.as_object());
+}
+
+std::optional<std::string> string_field(const json::object& object, std::string_view name) {
+  const json::value* value = object.if_contains(name);
+  return value == nullptr ? std::nullopt : std::optional<std::string>(value->as_string());
+}
+
+template <class Id>
+Result<std::optional<Id>> id_field(const json::object& object, std::string_view name) {
+  auto text = string_field(object, name);
+  if (!text) {
+    return std::optional<Id>();
+  }
+  auto id = Id::parse_hex(*text);
+  if (!id) {
+    return bad("field '" + std::string(name) + "': '" + *text + "' is not 32 hex digits");
+  }
+  return std::optional<Id>(*id);
+}
+
+Result<std::optional<consensus::Lsn>> lsn_field(const json::object& object, std::string_view name) {
+  auto text = string_field(object, name);
+  if (!text) {
+    return std::optional<consensus::Lsn>();
+  }
+  auto lsn = consensus::Lsn::parse(*text);
+  if (!lsn) {
+    return bad("field '" + std::string(name) + "': '" + *text + "' is not an LSN (X/X)");
+  }
+  return lsn;
+}
+
+bool is_hex32(std::string_view text) {
+  return consensus::TimelineId::parse_hex(text).has_value();
+}
+
+}  // namespace
+
+Status check_branch_name(std::string_view name) {
+  auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '/' || c == '-';
+  };
+  if (name.empty() || name.size() > 128 || !std::all_of(name.begin(), name.end(), allowed) ||
+      !std::isalnum(static_cast<unsigned char>(name.front()))) {
+    return bad("branch name '" + std::string(name) +
+               "' must be 1 to 128 of A-Z a-z 0-9 . _ / -, starting with a letter or digit");
+  }
+  if (is_hex32(name)) {
+    return bad("branch name '" + std::string(name) +
+               "' would read as a timeline id (32 hex digits); choose another");
+  }
+  return {};
+}
+
+Result<CreateTenantRequest> parse_create_tenant(std::string_view body) {
+  auto object = parse_object(body.empty() ? "{}" : body,
+                             {{"tenant_id", FieldType::kString}, {"name", FieldType::kString}});
+  if (!object) {
+    return object.error();
+  }
+  CreateTenantRequest request;
+  auto id = id_field<consensus::TenantId>(*object, "tenant_id");
+  if (!id) {
+    return id.error();
+  }
+  if (*id && **id == consensus::TenantId()) {
+    return bad("field 'tenant_id': all zeros is reserved for the branch log");
+  }
+  request.tenant_id = *id;
+  request.name = string_field(*object, "name").value_or("");
+  if (request.name.size() > 128) {
+    return bad("field 'name': at most 128 bytes");
+  }
+  return request;
+}
+
+Result<CreateBranchRequest> parse_create_branch(std::string_view body) {
+  auto object = parse_object(body, {{"name", FieldType::kString},
+                                    {"parent", FieldType::kString},
+                                    {"lsn", FieldType::kString},
+                                    {"timestamp", FieldType::kString},
+                                    {"timeline_id", FieldType::kString}});
+  if (!object) {
+    return object.error();
+  }
+  CreateBranchRequest request;
+  auto name = string_field(*object, "name");
+  if (!name) {
+    return bad("field 'name' (the branch's name) is required");
+  }
+  if (Status s = check_branch_name(*name); !s) {
+    return bad("field 'name': " + s.error().message());
+  }
+  request.name = *name;
+  request.parent = string_field(*object, "parent");
+  auto lsn = lsn_field(*object, "lsn");
+  if (!lsn) {
+    return lsn.error();
+  }
+  request.lsn = *lsn;
+  if (auto text = string_field(*object, "timestamp")) {
+    request.timestamp_us = branchmgr::parse_rfc3339(*text);
+    if (!request.timestamp_us) {
+      return bad("field 'timestamp': '" + *text +
+                 "' is not an RFC 3339 time (e.g. 2026-11-24T10:15:30Z)");
+    }
+  }
+  if (request.lsn && request.timestamp_us) {
+    return bad(
+        "fields 'lsn' and 'timestamp' exclude each other: give one, or neither for the "
+        "parent's head");
+  }
+  if (!request.parent && (request.lsn || request.timestamp_us)) {
+    return bad("field 'lsn' or 'timestamp' needs a 'parent': a root branch starts a new database");
+  }
+  auto timeline = id_field<consensus::TimelineId>(*object, "timeline_id");
+  if (!timeline) {
+    return timeline.error();
+  }
+  request.timeline_id = *timeline;
+  request.fingerprint =
+      "name=" + request.name + "\nparent=" + request.parent.value_or("") +
+      "\nlsn=" + (request.lsn ? request.lsn->to_string() : "") +
+      "\ntimestamp=" + (request.timestamp_us ? std::to_string(*request.timestamp_us) : "") +
+      "\ntimeline_id=" + (request.timeline_id ? request.timeline_id->to_hex() : "");
+  return request;
+}
+
+Result<RegisterSnapshotRequest> parse_register_snapshot(std::string_view body) {
+  auto object = parse_object(body, {{"branch", FieldType::kString},
+                                    {"snapshot_id", FieldType::kString},
+                                    {"start_lsn", FieldType::kString},
+                                    {"end_lsn", FieldType::kString},
+                                    {"location", FieldType::kString},
+                                    {"checksum", FieldType::kString},
+                                    {"size_bytes", FieldType::kUnsigned}});
+  if (!object) {
+    return object.error();
+  }
+  RegisterSnapshotRequest request;
+  auto branch = string_field(*object, "branch");
+  auto location = string_field(*object, "location");
+  auto start = lsn_field(*object, "start_lsn");
+  auto end = lsn_field(*object, "end_lsn");
+  auto id = id_field<consensus::SnapshotId>(*object, "snapshot_id");
+  for (const auto* r : {&start, &end}) {
+    if (!*r) {
+      return r->error();
+    }
+  }
+  if (!id) {
+    return id.error();
+  }
+  if (!branch || !location || !*start || !*end) {
+    return bad("fields 'branch', 'start_lsn', 'end_lsn' and 'location' are required");
+  }
+  if (**end < **start) {
+    return bad("field 'end_lsn' " + (*end)->to_string() + " is below 'start_lsn' " +
+               (*start)->to_string());
+  }
+  request.branch = *branch;
+  request.snapshot_id = *id;
+  request.start_lsn = **start;
+  request.end_lsn = **end;
+  request.location = *location;
+  request.checksum = string_field(*object, "checksum").value_or("");
+  if (const json::value* size = object->if_contains("size_bytes")) {
+    request.size_bytes =
+        size->is_uint64() ? size->as_uint64() : static_cast<std::uint64_t>(size->as_int64());
+  }
+  return request;
+}
+
+}  // namespace sk::safekeeper

@@ -1,0 +1,251 @@
+// Every error case of the branch API, and the behaviour around it (docs/HTTP_API.md): bodies
+// that do not parse or carry an unknown or mistyped field are 400s naming the field; unknown
+// tenants, parents and branches 404; a taken name with other parameters 409; a branch with
+// children 412; an LSN outside the parent's history or off a record boundary 400; an
+// Idempotency-Key reused with another request 422. Errors carry the client's X-Request-ID.
+#include <set>
+
+#include "tests/integration/branch_api_client.h"
+
+namespace sk::testing {
+namespace {
+
+namespace json = boost::json;
+using consensus::Lsn;
+
+class BranchApiErrorsTest : public BranchApiTest {
+ protected:
+  void SetUp() override {
+    BranchApiTest::SetUp();
+    ASSERT_EQ(create_tenant(0).status, 201) << cluster_->logs();
+  }
+
+  Reply create(const std::string& body, const Headers& headers = {}) {
+    return call(1, "POST", branches_path(), body, headers);
+  }
+
+  // Root branch "main" on the fixture's timeline, with 1 MiB of WAL appended by sk-loadgen.
+  void main_with_wal() {
+    ASSERT_EQ(create(std::string(R"({"name":"main","timeline_id":")") + kTimeline + R"("})").status,
+              201);
+    ChildProcess loadgen = start_loadgen({"--bytes", "1048576", "--wait-all", "1"}, "loadgen.log");
+    ASSERT_EQ(loadgen.wait_exit(std::chrono::seconds(60)), 0)
+        << file_text(dir_.path() / "loadgen.log");
+    // --wait-all: every acceptor has heard the run's final commit LSN.
+    ASSERT_GE(commit_lsn(1), Lsn(0x1100000)) << states();
+  }
+};
+
+void expect_error(const Reply& reply, int status, const std::string& code,
+                  const std::string& mentions) {
+  EXPECT_EQ(reply.status, status) << json::serialize(reply.body);
+  EXPECT_EQ(error_code(reply), code) << json::serialize(reply.body);
+  EXPECT_NE(error_message(reply).find(mentions), std::string::npos)
+      << "'" << error_message(reply) << "' should mention '" << mentions << "'";
+}
+
+TEST_F(BranchApiErrorsTest, MalformedBodiesAndFields_Are400NamingTheField_WithTheRequestId) {
+  const Reply not_json = create("{\"name\": ", {{"X-Request-ID", "req-from-client-1"}});
+  expect_error(not_json, 400, "INVALID_ARGUMENT", "not JSON");
+  EXPECT_EQ(error_request_id(not_json), "req-from-client-1");
+
+  expect_error(create("[1, 2]"), 400, "INVALID_ARGUMENT", "JSON object");
+  expect_error(create(R"({"name": 5})"), 400, "INVALID_ARGUMENT", "'name'");
+  expect_error(create(R"({"name":"a","colour":"red"})"), 400, "INVALID_ARGUMENT", "'colour'");
+  expect_error(create(R"({"name":"a","parent":"main","lsn":7})"), 400, "INVALID_ARGUMENT", "'lsn'");
+  expect_error(create(R"({"name":"a","parent":"main","lsn":"zz"})"), 400, "INVALID_ARGUMENT",
+               "'lsn'");
+  expect_error(create(R"({"name":"a","parent":"main","timestamp":"yesterday"})"), 400,
+               "INVALID_ARGUMENT", "'timestamp'");
+  expect_error(
+      create(R"({"name":"a","parent":"main","lsn":"0/1","timestamp":"2026-11-24T10:00:00Z"})"), 400,
+      "INVALID_ARGUMENT", "exclude");
+  expect_error(create(R"({"name":"a","lsn":"0/1000000"})"), 400, "INVALID_ARGUMENT", "'parent'");
+  expect_error(create(R"({"name":"a","timeline_id":"xyz"})"), 400, "INVALID_ARGUMENT",
+               "'timeline_id'");
+  expect_error(create(R"({"name":"-leading-dash"})"), 400, "INVALID_ARGUMENT", "'name'");
+  expect_error(create(R"({"parent":"main"})"), 400, "INVALID_ARGUMENT", "'name'");
+  expect_error(
+      call(1, "POST", "/v1/tenants", R"({"tenant_id":"00000000000000000000000000000000"})"), 400,
+      "INVALID_ARGUMENT", "reserved");
+  expect_error(call(1, "POST", tenant_path() + "/snapshots", R"({"branch":"main"})"), 400,
+               "INVALID_ARGUMENT", "required");
+  expect_error(call(1, "GET", "/v1/tenants/not-an-id/branches"), 400, "INVALID_ARGUMENT",
+               "tenant id");
+  expect_error(call(1, "PUT", branches_path()), 405, "METHOD_NOT_ALLOWED", "PUT");
+  // Nothing above changed anything.
+  EXPECT_EQ(call(0, "GET", branches_path()).body.at("branches").as_array().size(), 0u);
+}
+
+TEST_F(BranchApiErrorsTest, UnknownTenantParentOrBranch_Is404) {
+  const std::string other = "/v1/tenants/ffffffffffffffffffffffffffffffff";
+  expect_error(call(1, "GET", other), 404, "NOT_FOUND", "tenant");
+  expect_error(call(1, "GET", other + "/branches"), 404, "NOT_FOUND", "tenant");
+  expect_error(call(1, "POST", other + "/branches", R"({"name":"a"})"), 404, "NOT_FOUND", "tenant");
+  expect_error(create(R"({"name":"a","parent":"nope"})"), 404, "NOT_FOUND", "'nope'");
+  expect_error(call(1, "GET", branches_path() + "/nope"), 404, "NOT_FOUND", "'nope'");
+  expect_error(call(1, "DELETE", branches_path() + "/nope"), 404, "NOT_FOUND", "'nope'");
+  expect_error(call(1, "POST", branches_path() + "/nope/reset"), 404, "NOT_FOUND", "'nope'");
+}
+
+TEST_F(BranchApiErrorsTest, IdenticalRepeat_GetsTheSameBranch_OtherParametersAre409) {
+  const Reply first = create(R"({"name":"main"})");
+  ASSERT_EQ(first.status, 201) << json::serialize(first.body);
+  const Reply repeat = create(R"({"name":"main"})");
+  EXPECT_EQ(repeat.status, 201);
+  EXPECT_EQ(text(repeat.body, "timeline_id"), text(first.body, "timeline_id"));
+  expect_error(create(R"({"name":"main","timeline_id":"000000000000000000000000000000ff"})"), 409,
+               "ALREADY_EXISTS", "other parameters");
+  expect_error(
+      create(R"({"name":"other","timeline_id":")" + text(first.body, "timeline_id") + R"("})"), 409,
+      "ALREADY_EXISTS", "taken");
+  // The timeline id names the branch too.
+  EXPECT_EQ(
+      text(call(2, "GET", branches_path() + "/" + text(first.body, "timeline_id")).body, "name"),
+      "main");
+}
+
+TEST_F(BranchApiErrorsTest, IdempotencyKey_RepeatGetsTheFirstResult_OtherRequestIs422) {
+  const Headers key{{"Idempotency-Key", "create-feature-1"}};
+  const Reply first = create(R"({"name":"feature"})", key);
+  ASSERT_EQ(first.status, 201) << json::serialize(first.body);
+  const Reply repeat = create(R"({"name":"feature"})", key);
+  EXPECT_EQ(repeat.status, 201);
+  EXPECT_EQ(text(repeat.body, "timeline_id"), text(first.body, "timeline_id"));
+  expect_error(create(R"({"name":"feature-2"})", key), 422, "IDEMPOTENCY_KEY_REUSED",
+               "create-feature-1");
+  EXPECT_EQ(call(0, "GET", branches_path() + "/feature-2").status, 404);
+}
+
+TEST_F(BranchApiErrorsTest, BranchPoint_MustBeInTheParentsHistoryAndOnARecordBoundary) {
+  expect_error(create(R"({"name":"x","parent":"nope","lsn":"0/1000000"})"), 404, "NOT_FOUND",
+               "nope");
+  ASSERT_NO_FATAL_FAILURE(main_with_wal());
+  const Reply main = call(1, "GET", branches_path() + "/main");
+  const Lsn head = lsn_field(main.body, "head_lsn");
+  ASSERT_GT(head, Lsn(0x1000000)) << json::serialize(main.body);
+
+  const Reply at_head = create(R"({"name":"at-head","parent":"main"})");
+  ASSERT_EQ(at_head.status, 201) << json::serialize(at_head.body);
+  EXPECT_EQ(lsn_field(at_head.body, "lsn"), head);
+  EXPECT_EQ(text(at_head.body, "parent"), "main");
+
+  const Reply inside = create(R"({"name":"inside","parent":"main","lsn":"0/1000100"})");
+  ASSERT_EQ(inside.status, 201) << json::serialize(inside.body);
+  EXPECT_EQ(text(inside.body, "lsn"), "0/1000100");
+  // A branch of a branch, below its own branch point: the grandparent's WAL, still history.
+  const Reply nested = create(R"({"name":"nested","parent":"inside","lsn":"0/1000080"})");
+  EXPECT_EQ(nested.status, 201) << json::serialize(nested.body);
+
+  const std::string beyond = head.plus_bytes(8).to_string();
+  expect_error(create(R"({"name":"x","parent":"main","lsn":")" + beyond + R"("})"), 400,
+               "INVALID_ARGUMENT", "retained history");
+  expect_error(create(R"({"name":"x","parent":"main","lsn":"0/800000"})"), 400, "INVALID_ARGUMENT",
+               "retained history");
+  expect_error(create(R"({"name":"x","parent":"main","lsn":"0/1000004"})"), 400, "INVALID_ARGUMENT",
+               "record boundary");
+  expect_error(create(R"({"name":"x","parent":"main","timestamp":"2026-11-24T10:00:00Z"})"), 412,
+               "FAILED_PRECONDITION", "timestamps");
+  // A root branch without WAL has no history to branch from.
+  ASSERT_EQ(create(R"({"name":"empty"})").status, 201);
+  expect_error(create(R"({"name":"x","parent":"empty"})"), 412, "FAILED_PRECONDITION", "no WAL");
+  EXPECT_EQ(call(0, "GET", branches_path() + "/x").status, 404);
+}
+
+TEST_F(BranchApiErrorsTest, Delete_IsRefusedWithChildren_AndKeepsParentAndSiblings) {
+  ASSERT_NO_FATAL_FAILURE(main_with_wal());
+  ASSERT_EQ(create(R"({"name":"a","parent":"main","lsn":"0/1000100"})").status, 201);
+  ASSERT_EQ(create(R"({"name":"a-child","parent":"a"})").status, 201);
+  const Reply sibling = create(R"({"name":"b","parent":"main","lsn":"0/1000200"})");
+  ASSERT_EQ(sibling.status, 201);
+
+  expect_error(call(0, "DELETE", branches_path() + "/a"), 412, "FAILED_PRECONDITION", "a-child");
+  const Reply child = call(2, "DELETE", branches_path() + "/a-child");
+  ASSERT_EQ(child.status, 200) << json::serialize(child.body);
+  EXPECT_EQ(text(child.body, "name"), "a-child");
+  ASSERT_EQ(call(0, "DELETE", branches_path() + "/a").status, 200);
+
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(call(i, "GET", branches_path() + "/a").status, 404);
+    const Reply b = call(i, "GET", branches_path() + "/b");
+    EXPECT_EQ(b.status, 200);
+    EXPECT_EQ(json::serialize(b.body),
+              json::serialize(call(1, "GET", branches_path() + "/b").body));
+    EXPECT_EQ(text(b.body, "timeline_id"), text(sibling.body, "timeline_id"));
+    EXPECT_EQ(call(i, "GET", branches_path() + "/main").status, 200);
+  }
+  expect_error(call(0, "DELETE", branches_path() + "/a"), 404, "NOT_FOUND", "'a'");
+}
+
+TEST_F(BranchApiErrorsTest, Reset_MovesTheBranchToANewTimelineAtTheParentsHead) {
+  ASSERT_NO_FATAL_FAILURE(main_with_wal());
+  const Reply dev = create(R"({"name":"dev","parent":"main","lsn":"0/1000100"})");
+  ASSERT_EQ(dev.status, 201);
+  const Reply reset = call(2, "POST", branches_path() + "/dev/reset");
+  ASSERT_EQ(reset.status, 200) << json::serialize(reset.body);
+  EXPECT_EQ(text(reset.body, "name"), "dev");
+  EXPECT_NE(text(reset.body, "timeline_id"), text(dev.body, "timeline_id"));
+  EXPECT_EQ(text(reset.body, "lsn"),
+            text(call(1, "GET", branches_path() + "/main").body, "head_lsn"));
+  expect_error(call(1, "POST", branches_path() + "/main/reset"), 412, "FAILED_PRECONDITION",
+               "root");
+  expect_error(call(1, "GET", branches_path() + "/dev/reset"), 405, "METHOD_NOT_ALLOWED", "POST");
+}
+
+TEST_F(BranchApiErrorsTest, List_PagesByNameWithACursor) {
+  std::set<std::string> names;
+  for (int i = 0; i < 7; ++i) {
+    names.insert("br" + std::to_string(i));
+    ASSERT_EQ(create(R"({"name":"br)" + std::to_string(i) + R"("})").status, 201);
+  }
+  std::vector<std::string> seen;
+  std::string target = branches_path() + "?limit=3";
+  for (int page = 0; page < 10; ++page) {
+    const Reply reply = call(page % 3, "GET", target);
+    ASSERT_EQ(reply.status, 200) << json::serialize(reply.body);
+    for (const json::value& b : reply.body.at("branches").as_array()) {
+      seen.push_back(text(b, "name"));
+    }
+    const json::value& next = reply.body.at("pagination").at("next");
+    if (next.is_null()) {
+      break;
+    }
+    target = branches_path() + "?limit=3&cursor=" + std::string(next.as_string());
+  }
+  EXPECT_EQ(seen, std::vector<std::string>(names.begin(), names.end()));
+  expect_error(call(0, "GET", branches_path() + "?limit=0"), 400, "INVALID_ARGUMENT", "limit");
+  expect_error(call(0, "GET", branches_path() + "?cursor=zz"), 400, "INVALID_ARGUMENT", "cursor");
+}
+
+TEST_F(BranchApiErrorsTest, Snapshots_AreRegisteredAgainstABranch_AndListed) {
+  ASSERT_EQ(create(R"({"name":"main"})").status, 201);
+  const Reply registered =
+      call(0, "POST", tenant_path() + "/snapshots",
+           R"({"branch":"main","start_lsn":"0/1000028","end_lsn":"0/1000100",)"
+           R"("location":"/snapshots/one.tar","checksum":"sha256:ab","size_bytes":1234})");
+  ASSERT_EQ(registered.status, 201) << json::serialize(registered.body);
+  EXPECT_EQ(text(registered.body, "branch"), "main");
+  expect_error(call(0, "POST", tenant_path() + "/snapshots",
+                    R"({"branch":"nope","start_lsn":"0/1","end_lsn":"0/2","location":"x"})"),
+               404, "NOT_FOUND", "'nope'");
+  expect_error(call(0, "POST", tenant_path() + "/snapshots",
+                    R"({"branch":"main","start_lsn":"0/2","end_lsn":"0/1","location":"x"})"),
+               400, "INVALID_ARGUMENT", "end_lsn");
+  const Reply list = call(2, "GET", tenant_path() + "/snapshots");
+  ASSERT_EQ(list.status, 200);
+  ASSERT_EQ(list.body.at("snapshots").as_array().size(), 1u);
+  EXPECT_EQ(text(list.body.at("snapshots").as_array()[0], "location"), "/snapshots/one.tar");
+}
+
+// A node started without --peers holds no branch log: changes are refused with 503.
+class NoBranchLogTest : public ClusterTest {};
+
+TEST_F(NoBranchLogTest, ChangesAre503) {
+  const auto reply = cluster_->http(0, "POST", "/v1/tenants", "{}");
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 503);
+  EXPECT_NE(error_message(*reply).find("--peers"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sk::testing
