@@ -20,6 +20,7 @@
 #include "safekeeper/server/branch_log_applier.h"
 #include "safekeeper/server/branch_log_writer.h"
 #include "safekeeper/server/branch_routes.h"
+#include "safekeeper/server/commit_time_indexer.h"
 #include "safekeeper/server/committed_wal_reader.h"
 #include "safekeeper/server/config.h"
 #include "safekeeper/server/http_api.h"
@@ -85,6 +86,10 @@ int run(const Config& config) {
   CommittedWalReader wal_reader(lookup);
   BranchLogApplier branch_applier(lookup);
   branch_applier.catch_up();
+  StorageWorker* worker_for_tasks = nullptr;  // Set once the worker exists; used on its thread.
+  CommitTimeIndexer commit_times(node, [&worker_for_tasks](std::function<void()> task) {
+    worker_for_tasks->post(std::move(task));
+  });
   StorageWorker worker(
       lookup,
       [&proposers](std::vector<StorageWorker::Completion> completions) {
@@ -97,10 +102,13 @@ int run(const Config& config) {
           log_info(line);
         }
       },
-      [&wal_reader, &branch_applier] {
+      [&wal_reader, &branch_applier, &commit_times] {
         wal_reader.after_round();
         branch_applier.catch_up();
+        commit_times.catch_up();
       });
+  worker_for_tasks = &worker;
+  worker.post([&commit_times] { commit_times.catch_up(); });  // The index of what is on disk.
   proposers = std::make_unique<ProposerServer>(io, worker);
   ApiRoutes routes(
       node, worker, *proposers,
@@ -111,7 +119,7 @@ int run(const Config& config) {
                           BranchLogWriterOptions{.self = node.node_id(), .peers = config.peers});
   }
   BranchRoutes branch_routes(
-      node, worker, branch_applier, branch_writer ? &*branch_writer : nullptr,
+      node, worker, branch_applier, commit_times, branch_writer ? &*branch_writer : nullptr,
       [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); });
   routes.set_branch_log(branch_routes, branch_applier, branch_writer ? &*branch_writer : nullptr);
   HttpApi http(io, routes);

@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include "branchmgr/commit_times.h"
 #include "branchmgr/log_records.h"
 #include "branchmgr/rfc3339.h"
 #include "safekeeper/server/api_json.h"
@@ -98,12 +99,14 @@ using Decision = std::variant<ApiResponse, Change>;
 }  // namespace
 
 struct BranchRoutes::Impl : std::enable_shared_from_this<Impl> {
-  Impl(Node& n, StorageWorker& w, BranchLogApplier& a, BranchLogWriter* wr, ApiRoutes::RunOnIo r)
-      : node(n), worker(w), applier(a), writer(wr), run_on_io(std::move(r)) {}
+  Impl(Node& n, StorageWorker& w, BranchLogApplier& a, const CommitTimeIndexer& c,
+       BranchLogWriter* wr, ApiRoutes::RunOnIo r)
+      : node(n), worker(w), applier(a), commit_times(c), writer(wr), run_on_io(std::move(r)) {}
 
   Node& node;
   StorageWorker& worker;
   BranchLogApplier& applier;
+  const CommitTimeIndexer& commit_times;
   BranchLogWriter* writer;
   ApiRoutes::RunOnIo run_on_io;
 
@@ -389,9 +392,27 @@ struct BranchRoutes::Impl : std::enable_shared_from_this<Impl> {
                        "' has no WAL on this safekeeper yet: start a compute on it first");
     }
     if (r.timestamp_us) {
-      return Error(ErrorCode::kFailedPrecondition,
-                   "no commit timestamps are indexed for branch '" + parent.name +
-                       "' on this safekeeper: branch at an LSN instead");
+      auto as_of = as_of_timestamp(view, parent, *r.timestamp_us);
+      if (!as_of) {
+        return as_of.error();
+      }
+      const std::string when = branchmgr::format_rfc3339(*r.timestamp_us);
+      switch (as_of->kind) {
+        case branchmgr::TimestampKind::kPast:
+        case branchmgr::TimestampKind::kPresent:
+          return *as_of->lsn;
+        case branchmgr::TimestampKind::kFuture:
+          return Error(ErrorCode::kInvalidArgument,
+                       "timestamp " + when + " is in the future: branch '" + parent.name +
+                           "' has no history there yet (its last commit ends at " +
+                           as_of->lsn->to_string() + ")");
+        case branchmgr::TimestampKind::kBeforeData:
+          return Error(ErrorCode::kInvalidArgument,
+                       "timestamp " + when +
+                           " is before any commit in the retained history of "
+                           "branch '" +
+                           parent.name + "'");
+      }
     }
     if (!r.lsn) {
       return *head;
@@ -407,6 +428,68 @@ struct BranchRoutes::Impl : std::enable_shared_from_this<Impl> {
                        " is not a record boundary (WAL records start 8-byte aligned)");
     }
     return *r.lsn;
+  }
+
+  // "As of T" on `branch`: its ancestry's commit-time indexes, each up to its child's branch
+  // point. kUnavailable while an index has not caught up with the WAL it must cover.
+  Result<branchmgr::LsnForTimestamp> as_of_timestamp(const BranchView& view, const Branch& branch,
+                                                     std::int64_t t_us) const {
+    const std::vector<Branch> chain = view.ancestry(branch);  // The branch first.
+    std::vector<branchmgr::AncestryLevel> levels;
+    for (std::size_t i = chain.size(); i-- > 0;) {
+      const Branch& level = chain[i];
+      const Lsn limit = i > 0 ? chain[i - 1].branch_lsn : consensus::kMaxLsn;
+      const storage::TimelineKey key{level.tenant_id, level.timeline_id};
+      const Timeline* timeline = node.timeline(key);
+      const CommitTimeIndexer::Indexed* indexed = commit_times.indexed(key);
+      if (timeline == nullptr || indexed == nullptr) {
+        levels.push_back({nullptr, limit});
+        continue;
+      }
+      if (indexed->failure) {
+        return Error(indexed->failure->code(), "the commit-time index of branch '" + level.name +
+                                                   "' stopped: " + indexed->failure->message());
+      }
+      const Lsn needed =
+          std::min(limit, std::min(timeline->acceptor().state().commit_lsn, timeline->flush_lsn()));
+      if (commit_times.indexed_lsn(key) < needed) {
+        return Error(ErrorCode::kUnavailable,
+                     "the commit-time index of branch '" + level.name + "' is at " +
+                         commit_times.indexed_lsn(key).to_string() + ", catching up to " +
+                         needed.to_string() + "; retry shortly");
+      }
+      levels.push_back({&indexed->commits, limit});
+    }
+    return branchmgr::lsn_for_timestamp(levels, t_us, now_unix_us());
+  }
+
+  void lsn_by_timestamp(const ApiRequest& request, const consensus::TenantId& tenant,
+                        const std::string& name_or_id, const Respond& respond) {
+    const auto text = query_parameter(request.target, "timestamp");
+    const auto t_us = text ? branchmgr::parse_rfc3339(*text) : std::nullopt;
+    if (!t_us) {
+      respond(error_response(Error(ErrorCode::kInvalidArgument,
+                                   "query parameter 'timestamp' must be an RFC 3339 time (e.g. "
+                                   "2026-11-24T10:15:30Z; send '+' as %2B)"),
+                             request.request_id));
+      return;
+    }
+    read(request, respond,
+         [self = shared_from_this(), tenant, name_or_id,
+          t = *t_us](const BranchView& view) -> Result<json::object> {
+           const Branch* branch = find_branch(view, tenant, name_or_id);
+           if (branch == nullptr) {
+             return not_found("branch '" + name_or_id + "' does not exist in tenant " +
+                              tenant.to_hex());
+           }
+           auto as_of = self->as_of_timestamp(view, *branch, t);
+           if (!as_of) {
+             return as_of.error();
+           }
+           return json::object{{"timestamp", branchmgr::format_rfc3339(t)},
+                               {"kind", branchmgr::timestamp_kind_name(as_of->kind)},
+                               {"lsn", lsn_json(as_of->lsn)}};
+         });
   }
 
   void delete_branch(const ApiRequest& request, const consensus::TenantId& tenant,
@@ -531,8 +614,10 @@ struct BranchRoutes::Impl : std::enable_shared_from_this<Impl> {
 };
 
 BranchRoutes::BranchRoutes(Node& node, StorageWorker& worker, BranchLogApplier& applier,
-                           BranchLogWriter* writer, ApiRoutes::RunOnIo run_on_io)
-    : impl_(std::make_shared<Impl>(node, worker, applier, writer, std::move(run_on_io))) {}
+                           const CommitTimeIndexer& commit_times, BranchLogWriter* writer,
+                           ApiRoutes::RunOnIo run_on_io)
+    : impl_(std::make_shared<Impl>(node, worker, applier, commit_times, writer,
+                                   std::move(run_on_io))) {}
 
 bool BranchRoutes::handle(const ApiRequest& request, const std::vector<std::string>& path,
                           Respond& respond) {
@@ -614,6 +699,13 @@ bool BranchRoutes::handle(const ApiRequest& request, const std::vector<std::stri
     } else {
       return not_allowed("GET, DELETE");
     }
+    return true;
+  }
+  if (path.size() == 6 && path[3] == "branches" && path[5] == "lsn_by_timestamp") {
+    if (!get) {
+      return not_allowed("GET");
+    }
+    impl.lsn_by_timestamp(request, t, path[4], respond);
     return true;
   }
   if (path.size() == 6 && path[3] == "branches" && path[5] == "reset") {

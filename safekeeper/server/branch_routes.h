@@ -9,6 +9,8 @@
 //   GET    /v1/tenants/{t}/branches/{b}           one (b: a name or a timeline id)
 //   DELETE /v1/tenants/{t}/branches/{b}           -> 200 with what was deleted; 412 with children
 //   POST   /v1/tenants/{t}/branches/{b}/reset     same name, new timeline at the parent's head
+//   GET    /v1/tenants/{t}/branches/{b}/lsn_by_timestamp?timestamp=RFC3339
+//                                                 {kind: past|present|future|nodata, lsn}
 //   POST   /v1/tenants/{t}/snapshots              register {branch, start_lsn, end_lsn, ...}
 //   GET    /v1/tenants/{t}/snapshots              list
 //
@@ -25,16 +27,18 @@
 #include "safekeeper/server/api_routes.h"
 #include "safekeeper/server/branch_log_applier.h"
 #include "safekeeper/server/branch_log_writer.h"
+#include "safekeeper/server/commit_time_indexer.h"
 #include "safekeeper/server/storage_worker.h"
 
 namespace sk::safekeeper {
 
 class BranchRoutes {
  public:
-  // `node` and `applier` are touched on the worker thread only; `writer` (nullptr: this node
-  // runs without a branch log) on the I/O thread only.
+  // `node`, `applier` and `commit_times` are touched on the worker thread only; `writer` (nullptr:
+  // this node runs without a branch log) on the I/O thread only.
   BranchRoutes(Node& node, StorageWorker& worker, BranchLogApplier& applier,
-               BranchLogWriter* writer, ApiRoutes::RunOnIo run_on_io);
+               const CommitTimeIndexer& commit_times, BranchLogWriter* writer,
+               ApiRoutes::RunOnIo run_on_io);
 
   // True if `path` names one of these routes; `respond` is then called exactly once, on the
   // I/O thread. Called on the I/O thread.
