@@ -44,7 +44,8 @@ std::optional<Result<consensus::Lsn>> first_record_start(std::span<const std::ui
     }
     const std::uint64_t room = kWalPageSizeBytes - header_size;
     if (remaining <= room) {
-      return Result<consensus::Lsn>(consensus::Lsn(page + max_align(std::uint64_t{header_size} + remaining)));
+      return Result<consensus::Lsn>(
+          consensus::Lsn(page + max_align(std::uint64_t{header_size} + remaining)));
     }
     offset += kWalPageSizeBytes;
   }
