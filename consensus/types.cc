@@ -19,6 +19,8 @@ std::optional<std::uint32_t> parse_hex32(std::string_view text) {
   return value;
 }
 
+}  // namespace
+
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') {
     return c - '0';
@@ -31,8 +33,6 @@ int hex_digit(char c) {
   }
   return -1;
 }
-
-}  // namespace
 
 std::string Lsn::to_string() const {
   char text[24];

@@ -53,6 +53,9 @@ class Lsn {
   std::uint64_t value_ = 0;
 };
 
+// The value of one hex digit (either case), or -1.
+int hex_digit(char c);
+
 inline constexpr Lsn kInvalidLsn{0};
 inline constexpr Lsn kMaxLsn{UINT64_MAX};
 

@@ -3,6 +3,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "consensus/types.h"
+
 namespace sk::safekeeper {
 
 namespace json = boost::json;
@@ -39,25 +41,12 @@ std::vector<std::string> path_segments(std::string_view target) {
 
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 std::string percent_decoded(std::string_view text) {
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '%' && i + 2 < text.size()) {
-      const int high = hex_value(text[i + 1]);
-      const int low = hex_value(text[i + 2]);
+      const int high = consensus::hex_digit(text[i + 1]);
+      const int low = consensus::hex_digit(text[i + 2]);
       if (high >= 0 && low >= 0) {
         out.push_back(static_cast<char>(high * 16 + low));
         i += 2;

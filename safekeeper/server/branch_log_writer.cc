@@ -177,10 +177,12 @@ struct BranchLogWriter::Impl final : proposer::ProposerIo, std::enable_shared_fr
       if (!front.committed_at) {
         front.committed_at = now;
       }
+      // Every acceptor, streaming or still being brought up to date in this term; one that is
+      // down costs the grace.
       bool known_by_all = true;
       for (const proposer::AcceptorAddress& peer : options.peers) {
         const std::optional<Lsn> known = proposer.streaming_commit_lsn(peer.id);
-        known_by_all = known_by_all && (!known || *known >= *front.end);
+        known_by_all = known_by_all && known && *known >= *front.end;
       }
       if (!known_by_all && now - *front.committed_at < kKnownByAllGrace) {
         return;

@@ -73,7 +73,7 @@ std::optional<std::string> unhex(std::string_view hex) {
   for (std::size_t i = 0; i < hex.size(); i += 2) {
     unsigned value = 0;
     for (char c : hex.substr(i, 2)) {
-      const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      const int digit = consensus::hex_digit(c);
       if (digit < 0) {
         return std::nullopt;
       }
