@@ -1,9 +1,9 @@
 // BranchLogWriter: this node's proposer for the branch log. A change made through this node's
 // HTTP API is proposed here: the writer gets itself elected by a majority of the safekeepers
 // (the same consensus::Proposer the walproposer runs, over the same proposer port), appends the
-// record, and reports it once a majority holds it and every acceptor it streams to has reported
-// knowing the commit, so that a read through any of those nodes sees the change when the
-// client has its answer.
+// record, and reports it once a majority holds it and every acceptor has reported knowing the
+// commit (or 1 s after the commit, when one is down or slow), so that a read through any node
+// that is up sees the change when the client has its answer.
 //
 // Writers on different nodes compete by terms: electing one fences the other, whose records
 // not yet committed are proposed again by its next term (the view applies a proposal once, so a
