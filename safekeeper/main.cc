@@ -83,8 +83,9 @@ int run(const Config& config) {
   std::unique_ptr<ProposerServer> proposers;
   auto lookup = [&node](const sk::storage::TimelineKey& key) { return node.timeline(key); };
   // Both before the worker, whose rounds call them.
-  CommittedWalReader wal_reader(lookup);
   BranchLogApplier branch_applier(lookup);
+  const ComposedWal composed_wal(lookup, branch_log ? &branch_applier : nullptr);
+  CommittedWalReader wal_reader(composed_wal);
   branch_applier.catch_up();
   StorageWorker* worker_for_tasks = nullptr;  // Set once the worker exists; used on its thread.
   CommitTimeIndexer commit_times(node, [&worker_for_tasks](std::function<void()> task) {
@@ -111,7 +112,7 @@ int run(const Config& config) {
   worker.post([&commit_times] { commit_times.catch_up(); });  // The index of what is on disk.
   proposers = std::make_unique<ProposerServer>(io, worker);
   ApiRoutes routes(
-      node, worker, *proposers,
+      node, worker, *proposers, composed_wal,
       [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); }, SK_VERSION);
   std::optional<BranchLogWriter> branch_writer;
   if (branch_log) {
@@ -135,6 +136,15 @@ int run(const Config& config) {
     worker.stop();
     return 1;
   }
+  std::vector<std::pair<std::uint64_t, std::string>> peers;
+  for (const auto& peer : config.peers) {
+    peers.emplace_back(peer.id.value(), peer.host + ":" + std::to_string(peer.port));
+  }
+  routes.set_cluster(
+      {{"proposer", ListenAddress{config.listen_proposer.host, *proposer_port}.to_string()},
+       {"pg", ListenAddress{config.listen_pg.host, *pg_port}.to_string()},
+       {"http", ListenAddress{config.listen_http.host, *http_port}.to_string()}},
+      std::move(peers));
 
   boost::asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {

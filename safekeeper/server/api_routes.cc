@@ -170,14 +170,13 @@ Result<consensus::TimelineIdentity> parse_create_request(const std::string& tena
 // timeline's WAL in it up to the commit LSN (never past the durable end), zeros after. 404 for
 // any other name (a .history file, another PostgreSQL timeline: "missing" is the clean answer)
 // and for a segment the timeline does not hold from its first byte.
-ApiResponse wal_segment_response(const Timeline* timeline, const storage::TimelineKey& key,
+// A branch's segment is composed along its ancestry (ComposedWal).
+ApiResponse wal_segment_response(const Result<Composition>& composition,
                                  const std::string& file_name, const std::string& request_id) {
-  if (timeline == nullptr) {
-    return error_response(Error(ErrorCode::kNotFound,
-                                "timeline " + storage::timeline_name(key) + " is not hosted here"),
-                          request_id);
+  if (!composition) {
+    return error_response(composition.error(), request_id);
   }
-  const consensus::TimelineIdentity& identity = timeline->acceptor().state().identity;
+  const consensus::TimelineIdentity& identity = composition->identity;
   const std::uint64_t seg_size = identity.wal_seg_size_bytes;
   auto name = pgwal::parse_segment_file_name(file_name, seg_size);
   if (!name || name->pg_timeline_id != 1) {
@@ -188,14 +187,14 @@ ApiResponse wal_segment_response(const Timeline* timeline, const storage::Timeli
   const Lsn seg_start = pgwal::segment_start(name->segno, seg_size);
   const Lsn seg_end = pgwal::segment_start(name->segno + 1, seg_size);
   const Lsn held_from = identity.timeline_start_lsn;
-  const Lsn held_to = std::min(timeline->durable_state().commit_lsn, timeline->flush_lsn());
+  const Lsn held_to = composition->committed;
   if (seg_start < held_from || seg_start >= held_to) {
     return error_response(
         Error(ErrorCode::kNotFound, "segment " + file_name + " is not held: committed WAL is [" +
                                         held_from.to_string() + ", " + held_to.to_string() + ")"),
         request_id);
   }
-  auto bytes = timeline->read_wal(seg_start, std::min(seg_end, held_to));
+  auto bytes = ComposedWal::read(*composition, seg_start, std::min(seg_end, held_to));
   if (!bytes) {
     return error_response(bytes.error(), request_id);
   }
@@ -209,10 +208,11 @@ ApiResponse wal_segment_response(const Timeline* timeline, const storage::Timeli
 }  // namespace
 
 ApiRoutes::ApiRoutes(Node& node, StorageWorker& worker, const ProposerServer& proposers,
-                     RunOnIo run_on_io, std::string version)
+                     const ComposedWal& wal, RunOnIo run_on_io, std::string version)
     : node_(node),
       worker_(worker),
       proposers_(proposers),
+      wal_(wal),
       run_on_io_(std::move(run_on_io)),
       version_(std::move(version)) {}
 
@@ -313,6 +313,16 @@ void ApiRoutes::get_status(const ApiRequest& request, Respond respond) {
     body["branch_log"] = std::move(branch_log);
     run_on_io_([this, body = std::move(body), respond = std::move(respond)]() mutable {
       body["proposer_connections"] = proposers_.connections().size();
+      json::object listening;
+      for (const auto& [port, address] : listening_) {
+        listening[port] = address;
+      }
+      body["listening"] = std::move(listening);
+      json::array peers;
+      for (const auto& [id, address] : peers_) {
+        peers.push_back(json::object{{"node_id", id}, {"proposer", address}});
+      }
+      body["peers"] = std::move(peers);
       if (body["branch_log"].is_object()) {
         json::value writer = nullptr;
         if (branch_writer_ != nullptr) {
@@ -437,7 +447,7 @@ void ApiRoutes::get_wal_segment(const ApiRequest& request, const std::string& te
   worker_.post([this, key, file_name, request_id = request.request_id,
                 respond = std::move(respond)]() mutable {
     respond_on_io(std::move(respond),
-                  wal_segment_response(node_.timeline(key), key, file_name, request_id));
+                  wal_segment_response(wal_.compose(key), file_name, request_id));
   });
 }
 

@@ -14,12 +14,15 @@
 // Errors: {"error": {"code", "message", "request_id"}} with the code's status (error_code.h).
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "safekeeper/node/node.h"
+#include "safekeeper/server/composed_wal.h"
 #include "safekeeper/server/proposer_server.h"
 #include "safekeeper/server/storage_worker.h"
 
@@ -51,8 +54,19 @@ class ApiRoutes {
   using RunOnIo = std::function<void(std::function<void()>)>;
 
   // `node` is only touched on the worker's thread; `proposers` only on the I/O thread.
-  ApiRoutes(Node& node, StorageWorker& worker, const ProposerServer& proposers, RunOnIo run_on_io,
-            std::string version);
+  // `wal` composes branches' logs for /wal/{segment}; worker thread only, like `node`.
+  // `listening` is reported by /v1/status, so that tools can find the other ports.
+  ApiRoutes(Node& node, StorageWorker& worker, const ProposerServer& proposers,
+            const ComposedWal& wal, RunOnIo run_on_io, std::string version);
+
+  // For /v1/status, so that tools find the cluster from one HTTP address: the addresses the
+  // ports listen on, once they do ("proposer", "pg", "http" -> host:port), and the members of
+  // the cluster by id and proposer address (--peers; empty without a branch log).
+  void set_cluster(std::map<std::string, std::string> listening,
+                   std::vector<std::pair<std::uint64_t, std::string>> peers) {
+    listening_ = std::move(listening);
+    peers_ = std::move(peers);
+  }
 
   // The branch log's routes and state (branch_routes.h); without them /v1/tenants/... answers
   // only the timeline routes. `writer` may be null (no --peers).
@@ -79,6 +93,9 @@ class ApiRoutes {
   Node& node_;
   StorageWorker& worker_;
   const ProposerServer& proposers_;
+  const ComposedWal& wal_;
+  std::map<std::string, std::string> listening_;  // Both set before the I/O thread runs.
+  std::vector<std::pair<std::uint64_t, std::string>> peers_;
   RunOnIo run_on_io_;
   std::string version_;
   BranchRoutes* branch_routes_ = nullptr;

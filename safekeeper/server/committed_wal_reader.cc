@@ -4,27 +4,14 @@
 #include <algorithm>
 
 namespace sk::safekeeper {
-namespace {
-
-Error not_hosted(const storage::TimelineKey& key) {
-  return Error(ErrorCode::kNotFound,
-               "timeline " + storage::timeline_name(key) + " is not hosted on this safekeeper");
-}
-
-// What readers may have: committed, and durable here.
-consensus::Lsn committed_end(const Timeline& timeline) {
-  return std::min(timeline.durable_state().commit_lsn, timeline.flush_lsn());
-}
-
-}  // namespace
 
 Result<walsender::TimelineInfo> CommittedWalReader::describe(
     const storage::TimelineKey& key) const {
-  const Timeline* timeline = lookup_(key);
-  if (timeline == nullptr) {
-    return not_hosted(key);
+  auto composition = wal_.compose(key);
+  if (!composition) {
+    return composition.error();
   }
-  return walsender::TimelineInfo{timeline->acceptor().state().identity, committed_end(*timeline)};
+  return walsender::TimelineInfo{composition->identity, composition->committed};
 }
 
 void CommittedWalReader::read(std::uint64_t reader, const storage::TimelineKey& key,
@@ -45,18 +32,18 @@ void CommittedWalReader::after_round() {
 }
 
 bool CommittedWalReader::try_answer(const Parked& request) const {
-  const Timeline* timeline = lookup_(request.key);
-  if (timeline == nullptr) {
-    request.done(not_hosted(request.key));
+  auto composition = wal_.compose(request.key);
+  if (!composition) {
+    request.done(composition.error());
     return true;
   }
-  const consensus::Lsn end = committed_end(*timeline);
+  const consensus::Lsn end = composition->committed;
   if (end <= request.from) {
     return false;
   }
   const consensus::Lsn until =
       std::min(end, request.from.plus_bytes(std::max<std::size_t>(request.max_bytes, 1)));
-  auto bytes = timeline->read_wal(request.from, until);
+  auto bytes = ComposedWal::read(*composition, request.from, until);
   if (!bytes) {
     request.done(bytes.error());
     return true;

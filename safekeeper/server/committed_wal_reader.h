@@ -3,7 +3,8 @@
 // reads a timeline's identity and committed LSN; read() returns committed WAL from an LSN at
 // once if there is some, and otherwise parks the request until a round of the worker moves the
 // commit LSN past it (after_round()), so a caught-up reader is woken by the commit itself, not
-// by polling.
+// by polling. A branch's log is composed of its ancestors' (ComposedWal), so a reader of a
+// branch reads its parent's WAL up to the branch point, then the branch's own.
 //
 // Worker thread only, every member.
 #pragma once
@@ -12,19 +13,19 @@
 #include <functional>
 #include <map>
 
-#include "safekeeper/timeline/timeline.h"
+#include "safekeeper/server/composed_wal.h"
 #include "safekeeper/walsender/replication_session.h"
 
 namespace sk::safekeeper {
 
 class CommittedWalReader {
  public:
-  using Lookup = std::function<Timeline*(const storage::TimelineKey&)>;
   using Done = std::function<void(Result<walsender::WalChunk>)>;
 
-  explicit CommittedWalReader(Lookup lookup) : lookup_(std::move(lookup)) {}
+  explicit CommittedWalReader(const ComposedWal& wal) : wal_(wal) {}
 
-  // kNotFound for a timeline not hosted here (or kept aside as broken).
+  // kNotFound for a timeline not hosted here (or kept aside as broken), or a branch whose
+  // ancestors' timelines are not.
   Result<walsender::TimelineInfo> describe(const storage::TimelineKey& key) const;
   // Calls `done` (on the worker thread) with up to `max_bytes` of committed WAL from `from`, now
   // or after a later round. One outstanding read per reader: a new one replaces a parked one.
@@ -47,7 +48,7 @@ class CommittedWalReader {
   // True if it answered (with WAL or an error); false if there is nothing committed yet.
   bool try_answer(const Parked& request) const;
 
-  Lookup lookup_;
+  const ComposedWal& wal_;
   std::map<std::uint64_t, Parked> parked_;
 };
 

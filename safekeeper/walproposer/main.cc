@@ -63,6 +63,9 @@ struct Options {
   std::string slot = "walproposer";
   std::string application_name = "walproposer";
   std::uint64_t proposer_id = 0;  // 0: a random one.
+  // Where a timeline new to the safekeepers begins: a branch's branch LSN (its WAL before that
+  // is its parent's). nullopt: the start of the segment of the slot's restart LSN.
+  std::optional<Lsn> start_lsn;
   std::size_t max_buffer_bytes = std::size_t{64} << 20;
   bool sync_safekeepers = false;
 };
@@ -77,6 +80,8 @@ const char* kUsage =
     "  --slot NAME              physical replication slot on the primary (default walproposer)\n"
     "  --application-name NAME  as named in synchronous_standby_names (default walproposer)\n"
     "  --proposer-id N          (default: random)\n"
+    "  --start-lsn X/X          where the timeline begins if the safekeepers do not hold it yet:\n"
+    "                           a branch's branch LSN (default: the slot's restart segment)\n"
     "  --max-buffer-mib M       WAL received and not yet proposed before reading pauses (64)\n"
     "  --sync-safekeepers       no primary: get elected, make a majority hold the most advanced\n"
     "                           log in the new term, print the LSN where it ends, exit 0\n";
@@ -143,6 +148,11 @@ Options parse(int argc, char** argv) {
       o.application_name = value;
     } else if (flag == "--proposer-id") {
       o.proposer_id = parse_positive(flag, value);
+    } else if (flag == "--start-lsn") {
+      o.start_lsn = Lsn::parse(value);
+      if (!o.start_lsn || o.start_lsn->value() % 8 != 0) {
+        usage_error(flag + ": '" + value + "' is not an 8-byte aligned LSN (X/X)");
+      }
     } else if (flag == "--max-buffer-mib") {
       o.max_buffer_bytes = parse_positive(flag, value) << 20;
     } else {
@@ -273,9 +283,9 @@ consensus::TimelineIdentity ensure_timeline(const Options& o, const Primary& pri
                 .system_id = primary.system.system_id,
                 .pg_version = static_cast<std::uint32_t>(primary.version),
                 .wal_seg_size_bytes = static_cast<std::uint32_t>(primary.seg_size_bytes),
-                .timeline_start_lsn = pgwal::segment_start(
+                .timeline_start_lsn = o.start_lsn.value_or(pgwal::segment_start(
                     pgwal::segment_number(primary.restart_lsn, primary.seg_size_bytes),
-                    primary.seg_size_bytes)};
+                    primary.seg_size_bytes))};
   }
   std::vector<std::string> errors;
   const std::size_t holding = proposer::create_timeline(o.http, identity, errors);

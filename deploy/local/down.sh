@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Stops what deploy/local/up.sh started: every compute and replica skctl started, then the three
+# safekeepers. Data stays in $SK_LOCAL_DIR (default .local/); `rm -rf .local` forgets it all.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+state="${SK_LOCAL_DIR:-$repo_root/.local}"
+skctl_bin="$repo_root/build/safekeeper/skctl/skctl"
+export SKCTL_SAFEKEEPERS="127.0.0.1:7676,127.0.0.1:7677,127.0.0.1:7678"
+export SKCTL_HOME="$state/skctl"
+export SKCTL_TENANT=demo
+
+field() { grep -o "\"$1\":[^,}]*" "$2" | cut -d: -f2- | tr -d '"'; }
+
+for endpoint in "$SKCTL_HOME"/endpoints/*.json; do
+  [[ -f "$endpoint" ]] || continue
+  if [[ "$(field kind "$endpoint")" == replica ]]; then
+    "$skctl_bin" replica stop --pgdata "$(field pgdata "$endpoint")" || true
+  else
+    "$skctl_bin" compute stop --tenant "$(field tenant_id "$endpoint")" \
+      --branch "$(field branch "$endpoint")" || true
+  fi
+done
+rm -f "$state/main.postgres.pid"
+
+for pidfile in "$state"/sk*/pid; do
+  [[ -f "$pidfile" ]] || continue
+  pid="$(cat "$pidfile")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid"
+    for _ in $(seq 1 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+    echo "stopped safekeeper (pid $pid)"
+  fi
+  rm -f "$pidfile"
+done

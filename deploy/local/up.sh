@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# The local cluster on this machine, in one command: installs what is missing (Debian 12, as
+# root), builds, starts three safekeepers, a PostgreSQL 15 primary on branch `main` with its
+# walproposer, takes a first snapshot, and shows a branch as of a moment between two writes.
+# Idempotent: run again, it reuses the safekeepers, the tenant, `main` and its compute, and makes
+# a fresh demonstration branch. Stop everything with deploy/local/down.sh.
+#
+# Everything lives under $SK_LOCAL_DIR (default .local/ in the repository): data, logs, pids.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=../../tests/run.sh
+source "$repo_root/tests/run.sh" # install_missing_packages, configure, log, fail
+build_dir="$repo_root/build"
+state="${SK_LOCAL_DIR:-$repo_root/.local}"
+
+readonly proposer_ports=(5454 5455 5456)
+readonly pg_ports=(6454 6455 6456)
+readonly http_ports=(7676 7677 7678)
+readonly main_port=55432
+readonly demo_port=55433
+
+safekeeper_bin="$build_dir/safekeeper/safekeeper"
+skctl_bin="$build_dir/safekeeper/skctl/skctl"
+export SKCTL_SAFEKEEPERS="127.0.0.1:${http_ports[0]},127.0.0.1:${http_ports[1]},127.0.0.1:${http_ports[2]}"
+export SKCTL_HOME="$state/skctl"
+export SKCTL_TENANT=demo
+
+skctl() { "$skctl_bin" "$@"; }
+psql_at() { psql "postgresql://postgres@127.0.0.1:$1/postgres" -X -q -At -v ON_ERROR_STOP=1 -c "$2"; }
+
+# Retries a command until it succeeds, for at most $1 seconds (a cluster electing its branch log
+# writer answers 503 for a moment).
+retry_for() {
+  local seconds=$1
+  shift
+  local deadline=$((SECONDS + seconds))
+  until "$@" 2>"$state/last_error"; do
+    if ((SECONDS >= deadline)); then
+      cat "$state/last_error" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+is_running() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+build_programs() {
+  if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
+    configure
+  fi
+  log "building safekeeper, walproposer and skctl"
+  cmake --build "$build_dir" --parallel "$(nproc)" --target safekeeper walproposer skctl ||
+    fail "build (see the first error above)"
+}
+
+start_safekeepers() {
+  local peers="" i
+  for i in 0 1 2; do
+    peers+="${peers:+,}$((i + 1))=127.0.0.1:${proposer_ports[$i]}"
+  done
+  for i in 0 1 2; do
+    local id=$((i + 1)) dir="$state/sk$((i + 1))"
+    mkdir -p "$dir/data"
+    if is_running "$dir/pid"; then
+      log "safekeeper $id is running (pid $(cat "$dir/pid"))"
+      continue
+    fi
+    setsid "$safekeeper_bin" --id "$id" --data-dir "$dir/data" \
+      --listen-proposer "127.0.0.1:${proposer_ports[$i]}" --listen-pg "127.0.0.1:${pg_ports[$i]}" \
+      --listen-http "127.0.0.1:${http_ports[$i]}" --peers "$peers" \
+      >>"$dir/safekeeper.log" 2>&1 </dev/null &
+    echo $! >"$dir/pid"
+    log "safekeeper $id started (pid $!, http 127.0.0.1:${http_ports[$i]}, log $dir/safekeeper.log)"
+  done
+}
+
+# The names in `skctl ... list --output json`.
+names_in() { grep -o '"name":"[^"]*"' | cut -d'"' -f4; }
+
+ensure_main() {
+  if ! skctl tenant list --output json | names_in | grep -qx demo; then
+    retry_for 30 skctl tenant create demo >/dev/null
+    log "tenant demo created"
+  fi
+  if ! skctl branch list --output json | names_in | grep -qx main; then
+    retry_for 30 skctl branch create main >/dev/null
+    log "branch main created"
+  fi
+  if ! is_running "$state/main.postgres.pid"; then
+    log "starting the compute of main on port $main_port (initdb the first time)"
+    skctl compute stop --branch main >/dev/null 2>&1 || true
+    skctl compute start --branch main --pgdata "$state/main" --port "$main_port"
+    grep -o '"postgres_pid":[0-9]*' "$SKCTL_HOME/endpoints/$main_port.json" | cut -d: -f2 \
+      >"$state/main.postgres.pid"
+  fi
+  psql_at "$main_port" "CREATE TABLE IF NOT EXISTS demo (id serial PRIMARY KEY, note text,
+                        written_at timestamptz NOT NULL DEFAULT clock_timestamp())"
+  if [[ -z "$(skctl snapshot list --output json | grep -o '"snapshot_id"' || true)" ]]; then
+    log "taking the first snapshot of main"
+    skctl snapshot create --branch main >/dev/null
+  fi
+}
+
+demonstrate() {
+  local run
+  run="$(date +%Y%m%d-%H%M%S)"
+  psql_at "$main_port" "INSERT INTO demo (note) SELECT 'before, run $run #' || g FROM generate_series(1, 3) g"
+  local moment
+  moment="$(psql_at "$main_port" "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")"
+  psql_at "$main_port" "INSERT INTO demo (note) SELECT 'after, run $run #' || g FROM generate_series(1, 3) g"
+  log "main: 3 rows written before $moment and 3 after"
+
+  if [[ -f "$state/demo_branch" ]]; then # The previous run's branch: its compute gives way.
+    skctl compute stop --branch "$(cat "$state/demo_branch")" >/dev/null 2>&1 || true
+    rm -rf "$state/demo"
+  fi
+  local branch="as-of-$run"
+  retry_for 30 skctl branch create "$branch" --parent "main@$moment"
+  echo "$branch" >"$state/demo_branch"
+  skctl compute start --branch "$branch" --pgdata "$state/demo" --port "$demo_port"
+  local on_branch on_main
+  on_branch="$(psql_at "$demo_port" "SELECT count(*) FROM demo WHERE note LIKE '%run $run #%'")"
+  on_main="$(psql_at "$main_port" "SELECT count(*) FROM demo WHERE note LIKE '%run $run #%'")"
+  log "rows of this run: $on_main on main, $on_branch on branch $branch (as of $moment)"
+  if [[ "$on_branch" != 3 || "$on_main" != 6 ]]; then
+    fail "the branch should hold the 3 earlier rows only"
+  fi
+  psql_at "$demo_port" "SELECT note FROM demo WHERE note LIKE '%run $run #%' ORDER BY id" |
+    sed 's/^/    /'
+}
+
+main() {
+  cd "$repo_root"
+  export CCACHE_DIR="${CCACHE_DIR:-${HOME:-/root}/.ccache}"
+  install_missing_packages
+  build_programs
+  mkdir -p "$state"
+  chmod 755 "$state" # PostgreSQL runs as the postgres user and must reach its data directory.
+  start_safekeepers
+  retry_for 30 skctl tenant list >/dev/null
+  ensure_main
+  demonstrate
+  cat <<EOT
+
+The local cluster is up (state in $state):
+  safekeepers  HTTP $SKCTL_SAFEKEEPERS
+               replication 127.0.0.1:${pg_ports[0]},${pg_ports[1]},${pg_ports[2]}
+  main         psql postgresql://postgres@127.0.0.1:$main_port/postgres
+  $(cat "$state/demo_branch")  psql postgresql://postgres@127.0.0.1:$demo_port/postgres
+
+skctl (set these first):
+  export SKCTL_SAFEKEEPERS=$SKCTL_SAFEKEEPERS SKCTL_HOME=$SKCTL_HOME SKCTL_TENANT=demo
+  $skctl_bin branch list
+  $skctl_bin branch create mybranch --parent main@2026-01-01T00:00:00Z   # or main@0/1A2B3C8
+  $skctl_bin compute start --branch mybranch --pgdata $state/mybranch --port 55434
+
+Stop everything: deploy/local/down.sh
+EOT
+}
+
+main "$@"

@@ -1,0 +1,52 @@
+// ComposedWal: the WAL a reader of a timeline sees. For a timeline that is a branch in the
+// branch log, that is its ancestors' WAL up to where it left each of them, then its own
+// (branchmgr::wal_spans); for any other timeline, its own. A branch that has no WAL of its own
+// yet (no compute has run on it) is its parent's log up to the branch LSN.
+//
+// Worker thread only: it reads timelines and the branch view. A Composition points into the
+// node's timelines, so it is used within the task that made it.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "safekeeper/server/branch_log_applier.h"
+#include "safekeeper/timeline/timeline.h"
+
+namespace sk::safekeeper {
+
+struct Composition {
+  // The key asked for, with the system, version and segment size of the timelines composed;
+  // timeline_start_lsn is where the composed log begins on this node (its root's start).
+  consensus::TimelineIdentity identity;
+  struct Piece {
+    const Timeline* timeline = nullptr;
+    consensus::Lsn from;
+    consensus::Lsn until;
+  };
+  std::vector<Piece> pieces;  // In LSN order.
+  // The end of what readers may have: every piece committed and durable here, without a gap.
+  consensus::Lsn committed;
+};
+
+class ComposedWal {
+ public:
+  using Lookup = std::function<Timeline*(const storage::TimelineKey&)>;
+  // `branches` is null on a node without a branch log: every timeline is then its own.
+  ComposedWal(Lookup lookup, const BranchLogApplier* branches)
+      : lookup_(std::move(lookup)), branches_(branches) {}
+
+  // kNotFound when neither the timeline nor, for a branch, the root of its log is hosted here,
+  // or when an ancestor in the middle is missing.
+  Result<Composition> compose(const storage::TimelineKey& key) const;
+
+  // Bytes [from, until) of the composed log; `until` at most composition.committed.
+  static Result<std::vector<std::uint8_t>> read(const Composition& composition, consensus::Lsn from,
+                                                consensus::Lsn until);
+
+ private:
+  Lookup lookup_;
+  const BranchLogApplier* branches_;
+};
+
+}  // namespace sk::safekeeper

@@ -1,0 +1,57 @@
+// skctl's client of the safekeepers' HTTP API: a request goes to the first address that
+// answers, so any safekeeper of the cluster (or several, for when one is down) will do. A
+// refusal comes back as the server's error: its code (consensus/error_code.h) and message.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "consensus/result.h"
+
+namespace sk::skctl {
+
+struct ApiReply {
+  std::string address;  // The safekeeper that answered.
+  int status = 0;
+  boost::json::value body;
+};
+
+class ApiClient {
+ public:
+  explicit ApiClient(std::vector<std::string> addresses) : addresses_(std::move(addresses)) {}
+
+  // The first 2xx answer. kUnavailable when no safekeeper could be reached (the message names
+  // each address and why); a 4xx or 5xx answer as an Error with the server's code and message.
+  Result<ApiReply> call(const std::string& method, const std::string& target,
+                        const std::optional<boost::json::value>& body = std::nullopt,
+                        const std::vector<std::pair<std::string, std::string>>& headers = {}) const;
+  // The same, at one address only.
+  Result<ApiReply> call_at(const std::string& address, const std::string& method,
+                           const std::string& target,
+                           const std::optional<boost::json::value>& body = std::nullopt,
+                           const std::vector<std::pair<std::string, std::string>>& headers = {},
+                           std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
+  // Raw bytes (a WAL segment) from one address; kNotFound for a 404.
+  Result<std::string> fetch_at(const std::string& address, const std::string& target) const;
+
+  const std::vector<std::string>& addresses() const { return addresses_; }
+
+ private:
+  // `reached`: whether the safekeeper answered at all (a refusal is an answer).
+  static Result<ApiReply> request(const std::string& address, const std::string& method,
+                                  const std::string& target,
+                                  const std::optional<boost::json::value>& body,
+                                  const std::vector<std::pair<std::string, std::string>>& headers,
+                                  std::chrono::milliseconds timeout, bool& reached);
+
+  std::vector<std::string> addresses_;
+};
+
+// Percent-encodes a path segment or query value (an RFC 3339 offset's '+', a '/' in a name).
+std::string url_encode(const std::string& text);
+
+}  // namespace sk::skctl

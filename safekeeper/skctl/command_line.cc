@@ -1,0 +1,211 @@
+// skctl's command table and parser; see command_line.h.
+#include "safekeeper/skctl/command_line.h"
+
+#include <algorithm>
+#include <set>
+
+namespace sk::skctl {
+namespace {
+
+struct CommandSpec {
+  std::string group;
+  std::string verb;
+  std::string operand;  // Its name in the usage text; empty: none.
+  std::vector<std::string> required;
+  std::vector<std::string> optional;
+  std::string summary;
+};
+
+// Accepted by every command.
+const std::set<std::string> kGlobalFlags = {"--safekeepers", "--tenant",    "--output",
+                                            "--home",        "--pg-bindir", "--walproposer"};
+
+const std::vector<CommandSpec>& commands() {
+  static const std::vector<CommandSpec> table = {
+      {"tenant", "create", "NAME", {}, {"--tenant-id"}, "create a tenant"},
+      {"tenant", "list", "", {}, {}, "list tenants"},
+      {"branch",
+       "create",
+       "NAME",
+       {},
+       {"--parent", "--timeline-id", "--idempotency-key"},
+       "create a branch; no --parent: a new root branch"},
+      {"branch", "list", "", {}, {"--limit"}, "list branches"},
+      {"branch", "get", "NAME", {}, {}, "show a branch"},
+      {"branch", "delete", "NAME", {}, {}, "delete a branch without children"},
+      {"branch", "reset", "NAME", {}, {}, "restart a branch at its parent's head"},
+      {"snapshot",
+       "create",
+       "",
+       {"--branch"},
+       {"--port", "--host"},
+       "base-back-up the branch's compute into the snapshot store"},
+      {"snapshot", "list", "", {}, {}, "list snapshots"},
+      {"compute",
+       "start",
+       "",
+       {"--branch", "--pgdata", "--port"},
+       {},
+       "start a read-write PostgreSQL on a branch"},
+      {"compute", "stop", "", {"--branch"}, {}, "stop a branch's compute"},
+      {"replica",
+       "start",
+       "",
+       {"--branch", "--pgdata", "--port"},
+       {},
+       "start a read replica of a branch"},
+      {"replica", "stop", "", {"--pgdata"}, {}, "stop a replica"},
+      {"connection-string", "", "BRANCH", {}, {}, "print the libpq URI of a branch's compute"},
+  };
+  return table;
+}
+
+bool is_flag(const std::string& word) {
+  return word.size() > 2 && word.rfind("--", 0) == 0;
+}
+
+}  // namespace
+
+std::string usage() {
+  std::string text =
+      "usage: skctl [global flags] COMMAND [flags]\n"
+      "\n"
+      "commands:\n";
+  for (const CommandSpec& c : commands()) {
+    std::string line = "  " + c.group + (c.verb.empty() ? "" : " " + c.verb) +
+                       (c.operand.empty() ? "" : " " + c.operand);
+    for (const std::string& f : c.required) {
+      line += " " + f + " " + (f == "--port" ? "P" : f == "--pgdata" ? "DIR" : "NAME");
+    }
+    for (const std::string& f : c.optional) {
+      line += " [" + f + " X]";
+    }
+    line.resize(std::max<std::size_t>(line.size() + 1, 60), ' ');
+    text += line + c.summary + "\n";
+  }
+  text +=
+      "\n"
+      "  --parent NAME[@LSN|@TIMESTAMP]  branch from NAME at an LSN (X/X), as of an RFC 3339\n"
+      "                                  time, or at its head\n"
+      "\n"
+      "global flags:\n"
+      "  --safekeepers HOST:PORT,...  the safekeepers' HTTP addresses, any or several\n"
+      "                               (env SKCTL_SAFEKEEPERS; default 127.0.0.1:7676)\n"
+      "  --tenant NAME|ID             (env SKCTL_TENANT; default: the only tenant)\n"
+      "  --output table|json          (default table)\n"
+      "  --home DIR                   snapshots and the computes' state (env SKCTL_HOME;\n"
+      "                               default ~/.skctl)\n"
+      "  --pg-bindir DIR              PostgreSQL 15's programs (default: pg_config --bindir)\n"
+      "  --walproposer PATH           (default: next to skctl, then PATH)\n"
+      "\n"
+      "exit status: 0 done; 1 refused or failed (one line on stderr says why); 2 no safekeeper\n"
+      "could be reached, or the cluster has no quorum.\n";
+  return text;
+}
+
+Result<ParsedCommandLine> parse_command_line(const std::vector<std::string>& args) {
+  ParsedCommandLine parsed;
+  std::vector<std::string> words;
+  std::map<std::string, std::string> flags;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--help" || arg == "-h" || arg == "help") {
+      parsed.help = true;
+      return parsed;
+    }
+    if (!is_flag(arg)) {
+      words.push_back(arg);
+      continue;
+    }
+    std::string name = arg;
+    std::string value;
+    if (const auto eq = arg.find('='); eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      return Error(ErrorCode::kInvalidArgument, "option " + name + " needs a value");
+    }
+    if (flags.contains(name)) {
+      return Error(ErrorCode::kInvalidArgument, "option " + name + " is given twice");
+    }
+    flags[name] = value;
+  }
+  if (words.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "no command given");
+  }
+  const CommandSpec* spec = nullptr;
+  for (const CommandSpec& c : commands()) {
+    const bool verb_matches = c.verb.empty() || (words.size() > 1 && words[1] == c.verb);
+    if (c.group == words[0] && verb_matches) {
+      spec = &c;
+      break;
+    }
+  }
+  if (spec == nullptr) {
+    const bool group_known = std::any_of(commands().begin(), commands().end(),
+                                         [&](const CommandSpec& c) { return c.group == words[0]; });
+    return Error(ErrorCode::kInvalidArgument,
+                 group_known
+                     ? (words.size() > 1 ? "unknown command \"" + words[0] + " " + words[1] + "\""
+                                         : "\"" + words[0] + "\" needs a subcommand")
+                     : "unknown command \"" + words[0] + "\"");
+  }
+  const std::size_t consumed = spec->verb.empty() ? 1 : 2;
+  const std::size_t operands = words.size() - consumed;
+  if (operands != (spec->operand.empty() ? 0U : 1U)) {
+    const std::string command = spec->group + (spec->verb.empty() ? "" : " " + spec->verb);
+    return Error(ErrorCode::kInvalidArgument,
+                 spec->operand.empty()
+                     ? command + " takes no argument, got \"" + words[consumed] + "\""
+                     : command + " takes one argument, " + spec->operand);
+  }
+  for (const auto& [name, value] : flags) {
+    const bool known =
+        kGlobalFlags.contains(name) ||
+        std::find(spec->required.begin(), spec->required.end(), name) != spec->required.end() ||
+        std::find(spec->optional.begin(), spec->optional.end(), name) != spec->optional.end();
+    if (!known) {
+      return Error(ErrorCode::kInvalidArgument, "unknown option " + name + " for " + spec->group +
+                                                    (spec->verb.empty() ? "" : " " + spec->verb));
+    }
+  }
+  for (const std::string& name : spec->required) {
+    if (!flags.contains(name)) {
+      return Error(ErrorCode::kInvalidArgument, spec->group + " " + spec->verb + " needs " + name);
+    }
+  }
+  if (flags.contains("--output") && flags["--output"] != "table" && flags["--output"] != "json") {
+    return Error(ErrorCode::kInvalidArgument,
+                 "--output must be table or json, not \"" + flags["--output"] + "\"");
+  }
+  parsed.invocation = {spec->group, spec->verb, operands ? words[consumed] : "", std::move(flags)};
+  return parsed;
+}
+
+Result<ParentSpec> parse_parent(const std::string& text) {
+  ParentSpec spec;
+  const auto at = text.find('@');
+  spec.branch = text.substr(0, at);
+  if (spec.branch.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "--parent \"" + text + "\" names no branch");
+  }
+  if (at == std::string::npos) {
+    return spec;
+  }
+  const std::string point = text.substr(at + 1);
+  if (point.find('/') != std::string::npos) {
+    spec.lsn = consensus::Lsn::parse(point);
+    if (!spec.lsn) {
+      return Error(ErrorCode::kInvalidArgument, "--parent: \"" + point + "\" is not an LSN (X/X)");
+    }
+  } else if (point.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "--parent \"" + text + "\": nothing after '@'");
+  } else {
+    spec.timestamp = point;
+  }
+  return spec;
+}
+
+}  // namespace sk::skctl

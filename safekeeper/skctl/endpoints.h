@@ -1,0 +1,47 @@
+// The computes and replicas skctl started on this machine, one JSON file each under
+// HOME/endpoints/ (named by port: one server per port), so that `compute stop`,
+// `connection-string` and a second `compute start` find them. The processes' logs go to
+// HOME/endpoints/PORT/.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+#include "consensus/result.h"
+
+namespace sk::skctl {
+
+struct Endpoint {
+  std::string kind;  // "compute" or "replica"
+  std::string tenant_id;
+  std::string branch;
+  std::string timeline_id;
+  std::filesystem::path pgdata;
+  int port = 0;
+  pid_t postgres_pid = 0;
+  pid_t walproposer_pid = 0;  // 0 for a replica.
+
+  std::string connection_uri() const {
+    return "postgresql://postgres@127.0.0.1:" + std::to_string(port) + "/postgres";
+  }
+};
+
+class Endpoints {
+ public:
+  explicit Endpoints(std::filesystem::path home) : dir_(std::move(home) / "endpoints") {}
+
+  std::vector<Endpoint> all() const;  // Files that do not parse are skipped.
+  Status save(const Endpoint& endpoint) const;
+  Status remove(const Endpoint& endpoint) const;
+  // The directory for an endpoint's logs, created.
+  Result<std::filesystem::path> log_dir(int port) const;
+
+ private:
+  std::filesystem::path dir_;
+};
+
+}  // namespace sk::skctl

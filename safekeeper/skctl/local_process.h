@@ -1,0 +1,48 @@
+// Running programs on this machine for skctl: PostgreSQL 15's (found through pg_config, run as
+// the postgres user when skctl runs as root, since PostgreSQL refuses to run as root) and the
+// processes a compute leaves running after skctl exits (its walproposer).
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+#include "consensus/result.h"
+
+namespace sk::skctl {
+
+// `flag` if given; else pg_config --bindir when that is PostgreSQL 15's, else the "15/bin"
+// next to it. kNotFound saying what was looked at.
+Result<std::filesystem::path> find_pg_bindir(const std::string& flag);
+
+// The walproposer: `flag` if given, else next to this program (the build tree's sibling
+// directory, or the same one when installed), else on PATH.
+Result<std::filesystem::path> find_walproposer(const std::string& flag);
+
+struct ProgramResult {
+  int exit_code = 0;   // 128 + the signal if it was killed.
+  std::string output;  // stdout and stderr, the last 16 KiB.
+};
+// Runs `argv` to its end. kIoError only if it cannot be started.
+Result<ProgramResult> run_program(const std::vector<std::string>& argv);
+// run_program, then kInternal with the program's last output line unless it exited 0.
+Status run_checked(const std::vector<std::string>& argv);
+
+// `argv` run as the postgres user when this process is root; as is otherwise.
+std::vector<std::string> as_postgres(std::vector<std::string> argv);
+// Gives `path` (recursively) to the postgres user when this process is root.
+Status hand_to_postgres(const std::filesystem::path& path);
+
+// Starts `argv` in a session of its own, not a child of this process (it outlives skctl),
+// stdout and stderr appended to `log`. Returns its pid.
+Result<pid_t> spawn_detached(const std::vector<std::string>& argv,
+                             const std::filesystem::path& log);
+bool process_alive(pid_t pid);
+// `signo` (SIGTERM; SIGINT is PostgreSQL's fast shutdown), then SIGKILL if it is still there
+// after `grace`; returns once it is gone.
+Status stop_process(pid_t pid, int signo, std::chrono::milliseconds grace);
+
+}  // namespace sk::skctl

@@ -1,0 +1,317 @@
+// skctl: the command line of the branch API and of computes on branches. See usage() in
+// command_line.cc, and docs/HTTP_API.md for what each command asks the safekeepers.
+//
+// Exit status, as psql's: 0 done; 1 refused or failed, with one line on stderr; 2 no safekeeper
+// could be reached or the cluster has no quorum.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include "safekeeper/proposer/cluster_setup.h"
+#include "safekeeper/skctl/api_client.h"
+#include "safekeeper/skctl/command_line.h"
+#include "safekeeper/skctl/compute.h"
+#include "safekeeper/skctl/table.h"
+
+namespace {
+
+using namespace sk;
+using namespace sk::skctl;
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+constexpr int kExitFailed = 1;
+constexpr int kExitUnreachable = 2;
+
+const std::vector<std::string> kBranchColumns = {"name", "timeline_id", "parent",
+                                                 "lsn",  "head_lsn",    "created_at"};
+const std::vector<std::string> kBranchFields = {"name",     "tenant_id",          "timeline_id",
+                                                "parent",   "parent_timeline_id", "lsn",
+                                                "head_lsn", "created_at",         "updated_at"};
+const std::vector<std::string> kTenantColumns = {"name", "tenant_id", "branches", "created_at"};
+const std::vector<std::string> kSnapshotColumns = {"snapshot_id", "branch",     "start_lsn",
+                                                   "end_lsn",     "size_bytes", "created_at"};
+
+int fail(const Error& error) {
+  std::fprintf(stderr, "skctl: error: %s\n", error.message().c_str());
+  return error.code() == ErrorCode::kUnavailable ? kExitUnreachable : kExitFailed;
+}
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+struct Context {
+  Invocation invocation;
+  ApiClient api;
+  LocalSettings local;
+  bool json_output = false;
+
+  // As JSON, or as a table of `columns` (a list under `list_key`) or of `fields` (one object).
+  void print(const json::value& body, const std::string& list_key,
+             const std::vector<std::string>& columns) const {
+    if (json_output) {
+      std::printf("%s\n", json::serialize(body).c_str());
+      return;
+    }
+    const json::object& o = body.as_object();
+    const Table table =
+        list_key.empty() ? record_of(o, columns) : table_of(o.at(list_key).as_array(), columns);
+    std::fputs(format_table(table).c_str(), stdout);
+  }
+};
+
+// --tenant as an id, or the id of the tenant so named; without it, the only tenant.
+Result<std::string> resolve_tenant(const Context& c) {
+  const std::string wanted = c.invocation.flag("--tenant", env_or("SKCTL_TENANT", ""));
+  if (consensus::TenantId::parse_hex(wanted)) {
+    return wanted;
+  }
+  auto reply = c.api.call("GET", "/v1/tenants");
+  if (!reply) {
+    return reply.error();
+  }
+  const json::array& tenants = reply->body.as_object().at("tenants").as_array();
+  std::vector<std::string> matching;
+  for (const auto& t : tenants) {
+    if (wanted.empty() || t.as_object().at("name").as_string() == wanted) {
+      matching.emplace_back(t.as_object().at("tenant_id").as_string());
+    }
+  }
+  if (matching.size() == 1) {
+    return matching.front();
+  }
+  if (wanted.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 matching.empty() ? "there is no tenant yet: skctl tenant create NAME"
+                                  : "there are several tenants: pass --tenant NAME|ID");
+  }
+  return Error(ErrorCode::kNotFound, "no tenant is named \"" + wanted + "\"");
+}
+
+int tenant_command(const Context& c) {
+  if (c.invocation.verb == "list") {
+    auto reply = c.api.call("GET", "/v1/tenants");
+    if (!reply) {
+      return fail(reply.error());
+    }
+    c.print(reply->body, "tenants", kTenantColumns);
+    return 0;
+  }
+  json::object body{{"name", c.invocation.operand}};
+  if (c.invocation.has("--tenant-id")) {
+    body["tenant_id"] = c.invocation.flag("--tenant-id");
+  }
+  auto reply = c.api.call("POST", "/v1/tenants", json::value(body));
+  if (!reply) {
+    return fail(reply.error());
+  }
+  c.print(reply->body, "", kTenantColumns);
+  return 0;
+}
+
+int branch_command(const Context& c, const std::string& tenant) {
+  const Invocation& inv = c.invocation;
+  const std::string branches = "/v1/tenants/" + tenant + "/branches";
+  Result<ApiReply> reply = Error(ErrorCode::kInternal, "no request");
+  if (inv.verb == "create") {
+    json::object body{{"name", inv.operand}};
+    if (inv.has("--parent")) {
+      auto parent = parse_parent(inv.flag("--parent"));
+      if (!parent) {
+        return fail(parent.error());
+      }
+      body["parent"] = parent->branch;
+      if (parent->lsn) {
+        body["lsn"] = parent->lsn->to_string();
+      }
+      if (parent->timestamp) {
+        body["timestamp"] = *parent->timestamp;
+      }
+    }
+    if (inv.has("--timeline-id")) {
+      body["timeline_id"] = inv.flag("--timeline-id");
+    }
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (inv.has("--idempotency-key")) {
+      headers.emplace_back("Idempotency-Key", inv.flag("--idempotency-key"));
+    }
+    reply = c.api.call("POST", branches, json::value(body), headers);
+  } else if (inv.verb == "list") {
+    // Every page, so that the table is the whole list.
+    json::array all;
+    std::string cursor;
+    do {
+      reply = c.api.call("GET", branches + "?limit=" + inv.flag("--limit", "1000") +
+                                    (cursor.empty() ? "" : "&cursor=" + url_encode(cursor)));
+      if (!reply) {
+        return fail(reply.error());
+      }
+      const json::object& page = reply->body.as_object();
+      for (const auto& b : page.at("branches").as_array()) {
+        all.push_back(b);
+      }
+      const auto* next = page.at("pagination").as_object().if_contains("next");
+      cursor = next != nullptr && next->is_string() ? std::string(next->get_string()) : "";
+    } while (!cursor.empty() && !inv.has("--limit"));
+    c.print(json::object{{"branches", all}}, "branches", kBranchColumns);
+    return 0;
+  } else if (inv.verb == "get") {
+    reply = c.api.call("GET", branches + "/" + url_encode(inv.operand));
+  } else if (inv.verb == "delete") {
+    reply = c.api.call("DELETE", branches + "/" + url_encode(inv.operand));
+  } else {
+    reply = c.api.call("POST", branches + "/" + url_encode(inv.operand) + "/reset");
+  }
+  if (!reply) {
+    return fail(reply.error());
+  }
+  c.print(reply->body, "", kBranchFields);
+  return 0;
+}
+
+int snapshot_command(const Context& c, const std::string& tenant) {
+  const Invocation& inv = c.invocation;
+  if (inv.verb == "list") {
+    auto reply = c.api.call("GET", "/v1/tenants/" + tenant + "/snapshots");
+    if (!reply) {
+      return fail(reply.error());
+    }
+    c.print(reply->body, "snapshots", kSnapshotColumns);
+    return 0;
+  }
+  int port = std::atoi(inv.flag("--port", "0").c_str());
+  if (port == 0) {  // The branch's compute on this machine.
+    auto branch = c.api.call(
+        "GET", "/v1/tenants/" + tenant + "/branches/" + url_encode(inv.flag("--branch")));
+    if (!branch) {
+      return fail(branch.error());
+    }
+    const std::string timeline(branch->body.as_object().at("timeline_id").as_string());
+    for (const Endpoint& e : Endpoints(c.local.home).all()) {
+      if (e.kind == "compute" && e.tenant_id == tenant && e.timeline_id == timeline) {
+        port = e.port;
+      }
+    }
+    if (port == 0) {
+      return fail(Error(ErrorCode::kFailedPrecondition,
+                        "branch '" + inv.flag("--branch") +
+                            "' has no compute on this machine: pass --port of its server"));
+    }
+  }
+  auto reply = create_snapshot(c.api, c.local, tenant, inv.flag("--branch"),
+                               inv.flag("--host", "127.0.0.1"), port);
+  if (!reply) {
+    return fail(reply.error());
+  }
+  c.print(reply->body, "",
+          {"snapshot_id", "branch", "timeline_id", "start_lsn", "end_lsn", "location", "checksum",
+           "size_bytes", "created_at"});
+  return 0;
+}
+
+int endpoint_command(const Context& c, const std::string& tenant) {
+  const Invocation& inv = c.invocation;
+  const bool replica = inv.group == "replica";
+  if (inv.verb == "start") {
+    const int port = std::atoi(inv.flag("--port").c_str());
+    if (port <= 0 || port > 65535) {
+      return fail(Error(ErrorCode::kInvalidArgument,
+                        "--port " + inv.flag("--port") + " is not a port number"));
+    }
+    auto endpoint = start_endpoint(
+        c.api, c.local, {tenant, inv.flag("--branch"), inv.flag("--pgdata"), port, replica});
+    if (!endpoint) {
+      return fail(endpoint.error());
+    }
+    if (c.json_output) {
+      std::printf("%s\n",
+                  json::serialize(json::object{{"kind", endpoint->kind},
+                                               {"branch", endpoint->branch},
+                                               {"timeline_id", endpoint->timeline_id},
+                                               {"pgdata", endpoint->pgdata.string()},
+                                               {"port", endpoint->port},
+                                               {"connection_string", endpoint->connection_uri()}})
+                      .c_str());
+    } else {
+      std::printf("%s of branch %s started: %s\n", endpoint->kind.c_str(), endpoint->branch.c_str(),
+                  endpoint->connection_uri().c_str());
+    }
+    return 0;
+  }
+  const fs::path pgdata = inv.has("--pgdata") ? fs::absolute(inv.flag("--pgdata")) : fs::path();
+  for (const Endpoint& e : Endpoints(c.local.home).all()) {
+    const bool match =
+        replica ? e.kind == "replica" && e.pgdata == pgdata
+                : e.kind == "compute" && e.tenant_id == tenant && e.branch == inv.flag("--branch");
+    if (match) {
+      if (Status s = stop_endpoint(c.local, e); !s) {
+        return fail(s.error());
+      }
+      std::printf("%s of branch %s stopped\n", e.kind.c_str(), e.branch.c_str());
+      return 0;
+    }
+  }
+  return fail(Error(ErrorCode::kNotFound,
+                    replica ? "no replica runs from " + pgdata.string()
+                            : "branch '" + inv.flag("--branch") + "' has no compute here"));
+}
+
+int connection_string(const Context& c, const std::string& tenant) {
+  for (const Endpoint& e : Endpoints(c.local.home).all()) {
+    if (e.kind == "compute" && e.tenant_id == tenant && e.branch == c.invocation.operand) {
+      std::printf("%s\n", e.connection_uri().c_str());
+      return 0;
+    }
+  }
+  return fail(Error(ErrorCode::kNotFound, "branch '" + c.invocation.operand +
+                                              "' has no compute on this machine: skctl compute "
+                                              "start --branch " +
+                                              c.invocation.operand + " --pgdata DIR --port P"));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = parse_command_line({argv + 1, argv + argc});
+  if (!parsed) {
+    std::fprintf(stderr, "skctl: error: %s\nTry \"skctl --help\" for more information.\n",
+                 parsed.error().message().c_str());
+    return kExitFailed;
+  }
+  if (parsed->help) {
+    std::fputs(usage().c_str(), stdout);
+    return 0;
+  }
+  const Invocation& inv = parsed->invocation;
+  const std::string home_default = env_or("HOME", ".") + "/.skctl";
+  Context c{inv,
+            ApiClient(proposer::split_list(
+                inv.flag("--safekeepers", env_or("SKCTL_SAFEKEEPERS", "127.0.0.1:7676")))),
+            LocalSettings{inv.flag("--home", env_or("SKCTL_HOME", home_default)),
+                          inv.flag("--pg-bindir"), inv.flag("--walproposer")},
+            inv.flag("--output") == "json"};
+  if (inv.group == "tenant") {
+    return tenant_command(c);
+  }
+  auto tenant = resolve_tenant(c);
+  if (!tenant) {
+    return fail(tenant.error());
+  }
+  if (inv.group == "branch") {
+    return branch_command(c, *tenant);
+  }
+  if (inv.group == "snapshot") {
+    return snapshot_command(c, *tenant);
+  }
+  if (inv.group == "compute" || inv.group == "replica") {
+    return endpoint_command(c, *tenant);
+  }
+  return connection_string(c, *tenant);
+}
