@@ -4,6 +4,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <thread>
 
 #include <fcntl.h>
@@ -216,7 +217,15 @@ Result<pid_t> spawn_detached(const std::vector<std::string>& argv, const fs::pat
 }
 
 bool process_alive(pid_t pid) {
-  return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+  if (pid <= 0 || (::kill(pid, 0) != 0 && errno != EPERM)) {
+    return false;
+  }
+  // A process that exited stays a zombie until init reaps it; it is gone all the same.
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const auto close = line.rfind(')');
+  return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
 }
 
 Status stop_process(pid_t pid, int signo, std::chrono::milliseconds grace) {

@@ -320,6 +320,7 @@ class Walproposer final : public proposer::ProposerIo {
              .on_disconnected = [this](NodeId id, const Error&) { driver_->on_disconnected(id); }}),
         socket_(io_),
         tick_timer_(io_),
+        reconnect_timer_(io_),
         signals_(io_, SIGTERM, SIGINT) {
     consensus::ProposerConfig config;
     config.proposer_id = NodeId(options.proposer_id);
@@ -493,8 +494,8 @@ class Walproposer final : public proposer::ProposerIo {
     }
   }
 
-  // The replication connection broke: connect again (blocking, with backoff) and continue the
-  // stream where it stopped. The acceptors keep their sessions meanwhile.
+  // The replication connection broke: connect again and continue the stream where it stopped.
+  // The acceptors keep their sessions meanwhile.
   void lost_primary(const Error& why) {
     if (!streaming_) {
       return;
@@ -502,21 +503,35 @@ class Walproposer final : public proposer::ProposerIo {
     streaming_ = false;
     socket_.close();
     log_warn("lost the primary: " + why.message() + "; reconnecting");
-    for (;;) {
-      conn_ = connect_with_backoff(options_);
-      auto system = conn_->identify_system();
-      if (!system) {
-        log_warn(system.error().message());
-        continue;
-      }
-      if (system->system_id != primary_.system.system_id) {
+    reconnect(std::chrono::milliseconds(100));
+  }
+
+  // One attempt now and, if it fails, the next after `pause` (doubling up to 5 s), on the I/O
+  // thread's timer: ticks, the acceptors and SIGTERM are served between attempts.
+  void reconnect(std::chrono::milliseconds pause) {
+    auto conn = PgReplication::connect(options_.pgconn, options_.application_name);
+    if (conn) {
+      auto system = conn->identify_system();
+      if (system && system->system_id != primary_.system.system_id) {
         fail("the server at --pgconn is now database system " + std::to_string(system->system_id) +
              ", not " + std::to_string(primary_.system.system_id));
         return;
       }
-      break;
+      if (system) {
+        conn_ = std::move(*conn);
+        start_streaming();
+        return;
+      }
+      log_warn(system.error().message() + "; retrying in " + std::to_string(pause.count()) + " ms");
+    } else {
+      log_warn(conn.error().message() + "; retrying in " + std::to_string(pause.count()) + " ms");
     }
-    start_streaming();
+    reconnect_timer_.expires_after(pause);
+    reconnect_timer_.async_wait([this, pause](boost::system::error_code ec) {
+      if (!ec) {
+        reconnect(std::min(pause * 2, std::chrono::milliseconds(5000)));
+      }
+    });
   }
 
   // --sync-safekeepers: done once a majority holds the elected log's end in this term (the
@@ -560,6 +575,7 @@ class Walproposer final : public proposer::ProposerIo {
   proposer::AcceptorLinks links_;
   boost::asio::posix::stream_descriptor socket_;  // A dup of the libpq socket, to wait on.
   boost::asio::steady_timer tick_timer_;
+  boost::asio::steady_timer reconnect_timer_;
   boost::asio::signal_set signals_;
   std::optional<proposer::ProposerDriver> driver_;
   std::optional<StreamedWal> wal_;

@@ -1,0 +1,81 @@
+// skctl's command line: the table of commands, and --parent NAME[@LSN|@TIMESTAMP].
+#include "safekeeper/skctl/command_line.h"
+
+#include <gtest/gtest.h>
+
+namespace sk::skctl {
+namespace {
+
+TEST(SkctlCommandLine, ParsesACommandWithItsOperandAndFlags) {
+  auto parsed = parse_command_line(
+      {"--output", "json", "branch", "create", "dev", "--parent=main@0/16B3748"});
+  ASSERT_TRUE(parsed) << parsed.error().to_string();
+  EXPECT_EQ(parsed->invocation.group, "branch");
+  EXPECT_EQ(parsed->invocation.verb, "create");
+  EXPECT_EQ(parsed->invocation.operand, "dev");
+  EXPECT_EQ(parsed->invocation.flag("--parent"), "main@0/16B3748");
+  EXPECT_EQ(parsed->invocation.flag("--output"), "json");
+}
+
+TEST(SkctlCommandLine, ConnectionStringTakesTheBranchAsItsOperand) {
+  auto parsed = parse_command_line({"connection-string", "main"});
+  ASSERT_TRUE(parsed) << parsed.error().to_string();
+  EXPECT_EQ(parsed->invocation.group, "connection-string");
+  EXPECT_EQ(parsed->invocation.operand, "main");
+}
+
+TEST(SkctlCommandLine, HelpAnywhere) {
+  auto parsed = parse_command_line({"branch", "--help"});
+  ASSERT_TRUE(parsed);
+  EXPECT_TRUE(parsed->help);
+}
+
+TEST(SkctlCommandLine, EachMistakeIsNamed) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{}, "no command"},
+      {{"branhc", "list"}, "unknown command \"branhc\""},
+      {{"branch", "frobnicate"}, "unknown command \"branch frobnicate\""},
+      {{"branch"}, "needs a subcommand"},
+      {{"branch", "create"}, "takes one argument, NAME"},
+      {{"branch", "list", "extra"}, "takes no argument"},
+      {{"branch", "list", "--parnet", "x"}, "unknown option --parnet"},
+      {{"compute", "start", "--branch", "b", "--port", "5432"}, "needs --pgdata"},
+      {{"branch", "get", "x", "--output", "yaml"}, "--output must be table or json"},
+      {{"branch", "get", "x", "--tenant"}, "--tenant needs a value"},
+      {{"branch", "get", "x", "--tenant", "a", "--tenant", "b"}, "given twice"},
+  };
+  for (const auto& [args, expected] : cases) {
+    auto parsed = parse_command_line(args);
+    ASSERT_FALSE(parsed) << expected;
+    EXPECT_EQ(parsed.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(parsed.error().message().find(expected), std::string::npos)
+        << parsed.error().message() << " lacks " << expected;
+  }
+}
+
+TEST(SkctlParent, NameAloneIsTheParentsHead) {
+  auto p = parse_parent("main");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->branch, "main");
+  EXPECT_FALSE(p->lsn);
+  EXPECT_FALSE(p->timestamp);
+}
+
+TEST(SkctlParent, AnLsnHasASlashAnythingElseIsATimestamp) {
+  auto at_lsn = parse_parent("main@0/16B3748");
+  ASSERT_TRUE(at_lsn);
+  EXPECT_EQ(at_lsn->lsn, consensus::Lsn(0x16B3748));
+  auto at_time = parse_parent("dev/feature@2026-11-24T10:00:00+01:00");
+  ASSERT_TRUE(at_time);
+  EXPECT_EQ(at_time->branch, "dev/feature");
+  EXPECT_EQ(at_time->timestamp, "2026-11-24T10:00:00+01:00");
+}
+
+TEST(SkctlParent, RejectsWhatCannotBeAPoint) {
+  EXPECT_FALSE(parse_parent("@0/1"));
+  EXPECT_FALSE(parse_parent("main@"));
+  EXPECT_FALSE(parse_parent("main@0/xyz"));
+}
+
+}  // namespace
+}  // namespace sk::skctl
