@@ -1,6 +1,7 @@
 // first_record_start; see first_record.h.
 #include "safekeeper/pgwal/first_record.h"
 
+#include "safekeeper/pgwal/wal_decoder.h"
 #include "safekeeper/pgwal/wal_format.h"
 
 namespace sk::pgwal {
@@ -49,6 +50,41 @@ std::optional<Result<consensus::Lsn>> first_record_start(std::span<const std::ui
     }
     offset += kWalPageSizeBytes;
   }
+}
+
+consensus::Lsn boundary_check_page(consensus::Lsn lsn) {
+  const std::uint64_t before = lsn.value() == 0 ? 0 : lsn.value() - 1;
+  return consensus::Lsn(before - before % kWalPageSizeBytes);
+}
+
+Result<bool> is_record_boundary(std::span<const std::uint8_t> bytes, consensus::Lsn page_lsn,
+                                consensus::Lsn target, std::uint64_t seg_size_bytes) {
+  const auto first = first_record_start(bytes, page_lsn, seg_size_bytes);
+  if (!first) {
+    return false;  // A record begun before `target` goes on past the bytes given.
+  }
+  if (!*first) {
+    return first->error();
+  }
+  if (**first >= target) {
+    return **first == target;
+  }
+  WalDecoderOptions options;
+  options.seg_size_bytes = seg_size_bytes;
+  auto decoder = WalDecoder::create(**first, options);
+  if (!decoder) {
+    return decoder.error();
+  }
+  const std::uint64_t from = first->value().bytes_since(page_lsn);
+  const std::uint64_t until = std::min<std::uint64_t>(bytes.size(), target.bytes_since(page_lsn));
+  bool found = false;
+  decoder->feed(bytes.subspan(from, until - from),
+                [&](const WalRecord& record) { found = found || record.end_lsn == target; });
+  if (decoder->state() == WalDecoder::State::kCorruption) {
+    return Error(ErrorCode::kCorruption, "the WAL before " + target.to_string() +
+                                             " does not decode: " + decoder->stop()->reason);
+  }
+  return found;
 }
 
 }  // namespace sk::pgwal

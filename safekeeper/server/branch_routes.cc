@@ -10,8 +10,11 @@
 #include "branchmgr/commit_times.h"
 #include "branchmgr/log_records.h"
 #include "branchmgr/rfc3339.h"
+#include "safekeeper/pgwal/first_record.h"
+#include "safekeeper/pgwal/wal_format.h"
 #include "safekeeper/server/api_json.h"
 #include "safekeeper/server/branch_requests.h"
+#include "safekeeper/server/composed_wal.h"
 
 namespace sk::safekeeper {
 
@@ -427,7 +430,42 @@ struct BranchRoutes::Impl : std::enable_shared_from_this<Impl> {
                    "LSN " + r.lsn->to_string() +
                        " is not a record boundary (WAL records start 8-byte aligned)");
     }
+    if (*r.lsn != *head && *r.lsn != *start) {
+      auto boundary = record_boundary(parent, *r.lsn);
+      if (!boundary) {
+        return boundary.error();
+      }
+      if (!*boundary) {
+        return Error(ErrorCode::kInvalidArgument,
+                     "LSN " + r.lsn->to_string() + " is not a record boundary of branch '" +
+                         parent.name +
+                         "': it falls inside a WAL record (the end of a commit, as "
+                         "lsn_by_timestamp gives, is one)");
+      }
+    }
     return *r.lsn;
+  }
+
+  // Whether a record of the branch's composed log ends at `lsn`: where PostgreSQL's recovery
+  // of a compute on the new branch will stop.
+  Result<bool> record_boundary(const Branch& branch, Lsn lsn) const {
+    const ComposedWal wal([this](const storage::TimelineKey& key) { return node.timeline(key); },
+                          &applier);
+    auto composition = wal.compose({branch.tenant_id, branch.timeline_id});
+    if (!composition) {
+      return composition.error();
+    }
+    const Lsn page = pgwal::boundary_check_page(lsn);
+    const Lsn from = std::max(page, composition->identity.timeline_start_lsn);
+    const Lsn until = std::min(composition->committed, lsn.plus_bytes(pgwal::kWalPageSizeBytes));
+    if (from != page || until < lsn) {
+      return true;  // Its page begins before the history held here: cannot be told; accepted.
+    }
+    auto bytes = ComposedWal::read(*composition, from, until);
+    if (!bytes) {
+      return bytes.error();
+    }
+    return pgwal::is_record_boundary(*bytes, page, lsn, composition->identity.wal_seg_size_bytes);
   }
 
   // "As of T" on `branch`: its ancestry's commit-time indexes, each up to its child's branch

@@ -5,6 +5,9 @@
 // Idempotency-Key reused with another request 422. Errors carry the client's X-Request-ID.
 #include <set>
 
+#include "safekeeper/pgwal/first_record.h"
+#include "safekeeper/pgwal/wal_decoder.h"
+#include "safekeeper/proposer/http_client.h"
 #include "tests/integration/branch_api_client.h"
 
 namespace sk::testing {
@@ -33,6 +36,25 @@ class BranchApiErrorsTest : public BranchApiTest {
         << file_text(dir_.path() / "loadgen.log");
     // --wait-all: every acceptor has heard the run's final commit LSN.
     ASSERT_GE(commit_lsn(1), Lsn(0x1100000)) << states();
+  }
+
+  // The ends of main's first records, decoded from the segment node 1 serves.
+  std::vector<Lsn> record_ends() {
+    auto segment = proposer::http_request(
+        "127.0.0.1:" + std::to_string(cluster_->node(1).http_port), "GET",
+        timeline_path() + "/wal/000000010000000000000001", "", std::chrono::seconds(30));
+    EXPECT_TRUE(segment && segment->status == 200);
+    if (!segment || segment->status != 200) {
+      return {};
+    }
+    const std::span<const std::uint8_t> bytes(
+        reinterpret_cast<const std::uint8_t*>(segment->body.data()), 64 * 1024);
+    auto first = pgwal::first_record_start(bytes, Lsn(0x1000000), 16 << 20);
+    auto decoder = pgwal::WalDecoder::create(first.value().value(), {});
+    std::vector<Lsn> ends;
+    decoder->feed(bytes.subspan(first->value().bytes_since(Lsn(0x1000000))),
+                  [&](const pgwal::WalRecord& record) { ends.push_back(record.end_lsn); });
+    return ends;
   }
 };
 
@@ -130,12 +152,21 @@ TEST_F(BranchApiErrorsTest, BranchPoint_MustBeInTheParentsHistoryAndOnARecordBou
   EXPECT_EQ(lsn_field(at_head.body, "lsn"), head);
   EXPECT_EQ(text(at_head.body, "parent"), "main");
 
-  const Reply inside = create(R"({"name":"inside","parent":"main","lsn":"0/1000100"})");
+  const std::vector<Lsn> ends = record_ends();
+  ASSERT_GE(ends.size(), 4U);
+  const Reply inside =
+      create(R"({"name":"inside","parent":"main","lsn":")" + ends[3].to_string() + R"("})");
   ASSERT_EQ(inside.status, 201) << json::serialize(inside.body);
-  EXPECT_EQ(text(inside.body, "lsn"), "0/1000100");
+  EXPECT_EQ(lsn_field(inside.body, "lsn"), ends[3]);
   // A branch of a branch, below its own branch point: the grandparent's WAL, still history.
-  const Reply nested = create(R"({"name":"nested","parent":"inside","lsn":"0/1000080"})");
+  const Reply nested =
+      create(R"({"name":"nested","parent":"inside","lsn":")" + ends[1].to_string() + R"("})");
   EXPECT_EQ(nested.status, 201) << json::serialize(nested.body);
+  // Aligned, but inside a record.
+  const Lsn within = ends[2].plus_bytes(8);
+  ASSERT_LT(within, ends[3]);
+  expect_error(create(R"({"name":"x","parent":"main","lsn":")" + within.to_string() + R"("})"), 400,
+               "INVALID_ARGUMENT", "not a record boundary of branch 'main'");
 
   const std::string beyond = head.plus_bytes(8).to_string();
   expect_error(create(R"({"name":"x","parent":"main","lsn":")" + beyond + R"("})"), 400,
@@ -155,9 +186,13 @@ TEST_F(BranchApiErrorsTest, BranchPoint_MustBeInTheParentsHistoryAndOnARecordBou
 
 TEST_F(BranchApiErrorsTest, Delete_IsRefusedWithChildren_AndKeepsParentAndSiblings) {
   ASSERT_NO_FATAL_FAILURE(main_with_wal());
-  ASSERT_EQ(create(R"({"name":"a","parent":"main","lsn":"0/1000100"})").status, 201);
+  const std::vector<Lsn> ends = record_ends();
+  ASSERT_GE(ends.size(), 3U);
+  ASSERT_EQ(create(R"({"name":"a","parent":"main","lsn":")" + ends[1].to_string() + R"("})").status,
+            201);
   ASSERT_EQ(create(R"({"name":"a-child","parent":"a"})").status, 201);
-  const Reply sibling = create(R"({"name":"b","parent":"main","lsn":"0/1000200"})");
+  const Reply sibling =
+      create(R"({"name":"b","parent":"main","lsn":")" + ends[2].to_string() + R"("})");
   ASSERT_EQ(sibling.status, 201);
 
   expect_error(call(0, "DELETE", branches_path() + "/a"), 412, "FAILED_PRECONDITION", "a-child");
@@ -180,7 +215,10 @@ TEST_F(BranchApiErrorsTest, Delete_IsRefusedWithChildren_AndKeepsParentAndSiblin
 
 TEST_F(BranchApiErrorsTest, Reset_MovesTheBranchToANewTimelineAtTheParentsHead) {
   ASSERT_NO_FATAL_FAILURE(main_with_wal());
-  const Reply dev = create(R"({"name":"dev","parent":"main","lsn":"0/1000100"})");
+  const std::vector<Lsn> ends = record_ends();
+  ASSERT_GE(ends.size(), 2U);
+  const Reply dev =
+      create(R"({"name":"dev","parent":"main","lsn":")" + ends[1].to_string() + R"("})");
   ASSERT_EQ(dev.status, 201);
   const Reply reset = call(2, "POST", branches_path() + "/dev/reset");
   ASSERT_EQ(reset.status, 200) << json::serialize(reset.body);

@@ -1,0 +1,99 @@
+// sk-bench-branch-create: branch creation latency, one request at a time: --count branches of
+// --parent (at its head) created through POST /v1/tenants/{t}/branches, each timed from sending
+// the request to the 201, which the safekeeper sends only once the entry is committed by a
+// majority and applied. Requests go round-robin to the --http addresses. Prints one JSON line:
+//
+//   {"count":1000,"p50_ms":...,"p99_ms":...,"max_ms":...,"mean_ms":...}
+//
+// Any answer but 201 stops the run with status 1 and the answer.
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "bench/positive_flag.h"
+#include "safekeeper/metrics/percentile.h"
+#include "safekeeper/proposer/cluster_setup.h"
+#include "safekeeper/proposer/http_client.h"
+
+namespace {
+
+struct Options {
+  std::vector<std::string> http;
+  std::string tenant;
+  std::string parent = "main";
+  std::string prefix = "bench";
+  std::uint64_t count = 1000;
+};
+
+[[noreturn]] void usage() {
+  std::fputs(
+      "usage: sk-bench-branch-create --http HOST:PORT,... --tenant HEX [--parent NAME]\n"
+      "                              [--count N] [--prefix NAME]\n",
+      stderr);
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    const std::string value = argv[i + 1];
+    if (flag == "--http") {
+      o.http = sk::proposer::split_list(value);
+    } else if (flag == "--tenant") {
+      o.tenant = value;
+    } else if (flag == "--parent") {
+      o.parent = value;
+    } else if (flag == "--prefix") {
+      o.prefix = value;
+    } else if (flag == "--count") {
+      auto n = sk::bench::parse_positive(value);
+      if (!n) {
+        usage();
+      }
+      o.count = *n;
+    } else {
+      usage();
+    }
+  }
+  if (argc % 2 == 0 || o.http.empty() || o.tenant.empty()) {
+    usage();
+  }
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  const std::string target = "/v1/tenants/" + o.tenant + "/branches";
+  std::vector<std::uint32_t> micros;
+  micros.reserve(o.count);
+  for (std::uint64_t i = 0; i < o.count; ++i) {
+    const std::string body = R"({"name":")" + o.prefix + "-" + std::to_string(i) +
+                             R"(","parent":")" + o.parent + R"("})";
+    const auto start = std::chrono::steady_clock::now();
+    auto reply = sk::proposer::http_request(o.http[i % o.http.size()], "POST", target, body,
+                                            std::chrono::seconds(10));
+    const auto end = std::chrono::steady_clock::now();
+    if (!reply || reply->status != 201) {
+      std::fprintf(stderr, "sk-bench-branch-create: creation %llu: %s\n",
+                   static_cast<unsigned long long>(i),
+                   reply ? (std::to_string(reply->status) + " " + reply->body).c_str()
+                         : reply.error().to_string().c_str());
+      return 1;
+    }
+    micros.push_back(static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(end - start).count()));
+  }
+  double sum = 0;
+  for (const std::uint32_t us : micros) {
+    sum += us;
+  }
+  auto ms = [&](double p) { return sk::metrics::percentile(micros, p) / 1000.0; };
+  std::printf("{\"count\":%zu,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"mean_ms\":%.3f}\n",
+              micros.size(), ms(0.50), ms(0.99), ms(1.0),
+              sum / 1000.0 / static_cast<double>(micros.size()));
+  return 0;
+}
