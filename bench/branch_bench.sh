@@ -44,12 +44,27 @@ skctl_bin="$build_dir/safekeeper/skctl/skctl"
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 as_postgres() { if [[ $EUID -eq 0 ]]; then setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; else "$@"; fi; }
 
+# Every PostgreSQL and walproposer skctl started, by the PIDs it recorded (a failed run too).
+stop_endpoints() {
+  local file pid
+  for file in "$1"/skctl/endpoints/*.json; do
+    [[ -f "$file" ]] || continue
+    for pid in $(grep -o '"\(postgres\|walproposer\)_pid":[0-9]*' "$file" | cut -d: -f2); do
+      ((pid > 0)) && kill -KILL "$pid" 2>/dev/null || true
+    done
+  done
+  if [[ -f "$1/copy/postmaster.pid" ]]; then # The pg_basebackup copy's server.
+    kill -KILL "$(head -1 "$1/copy/postmaster.pid")" 2>/dev/null || true
+  fi
+}
+
 run_size() {
   local size_mb="$1"
   local scratch
   scratch="$(mktemp -d "$base_dir/sk_branch_bench.XXXXXX")"
   chmod 755 "$scratch"
   remove_on_exit "$scratch"
+  trap 'stop_endpoints "$bench_scratch_dir"; stop_all; rm -rf "$bench_scratch_dir"' EXIT
   local http="" peers="" i proposer pg web
   for i in 1 2 3; do
     proposer=$(free_port) pg=$(free_port) web=$(free_port)

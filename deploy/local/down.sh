@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Stops what deploy/local/up.sh started: every compute and replica skctl started, then the three
-# safekeepers. Data stays in $SK_LOCAL_DIR (default .local/); `rm -rf .local` forgets it all.
+# safekeepers. Data stays where up.sh put it (state_dir.sh); removing that directory forgets it.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-state="${SK_LOCAL_DIR:-$repo_root/.local}"
+# shellcheck source=state_dir.sh
+source "$repo_root/deploy/local/state_dir.sh"
+state="$(local_state_dir "$repo_root")"
 skctl_bin="$repo_root/build/safekeeper/skctl/skctl"
 export SKCTL_SAFEKEEPERS="127.0.0.1:7676,127.0.0.1:7677,127.0.0.1:7678"
 export SKCTL_HOME="$state/skctl"

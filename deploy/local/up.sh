@@ -5,14 +5,17 @@
 # Idempotent: run again, it reuses the safekeepers, the tenant, `main` and its compute, and makes
 # a fresh demonstration branch. Stop everything with deploy/local/down.sh.
 #
-# Everything lives under $SK_LOCAL_DIR (default .local/ in the repository): data, logs, pids.
+# Everything lives under one directory (data, logs, pids): $SK_LOCAL_DIR, else .local/ in the
+# repository, or /var/lib/sk-local when the postgres user cannot reach the repository.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # shellcheck source=../../tests/run.sh
 source "$repo_root/tests/run.sh" # install_missing_packages, configure, log, fail
+# shellcheck source=state_dir.sh
+source "$repo_root/deploy/local/state_dir.sh"
 build_dir="$repo_root/build"
-state="${SK_LOCAL_DIR:-$repo_root/.local}"
+state="" # Known once the postgres user exists (install_missing_packages).
 
 readonly proposer_ports=(5454 5455 5456)
 readonly pg_ports=(6454 6455 6456)
@@ -23,7 +26,6 @@ readonly demo_port=55433
 safekeeper_bin="$build_dir/safekeeper/safekeeper"
 skctl_bin="$build_dir/safekeeper/skctl/skctl"
 export SKCTL_SAFEKEEPERS="127.0.0.1:${http_ports[0]},127.0.0.1:${http_ports[1]},127.0.0.1:${http_ports[2]}"
-export SKCTL_HOME="$state/skctl"
 export SKCTL_TENANT=demo
 
 skctl() { "$skctl_bin" "$@"; }
@@ -135,6 +137,8 @@ main() {
   cd "$repo_root"
   export CCACHE_DIR="${CCACHE_DIR:-${HOME:-/root}/.ccache}"
   install_missing_packages
+  state="$(local_state_dir "$repo_root")"
+  export SKCTL_HOME="$state/skctl"
   build_programs
   mkdir -p "$state"
   chmod 755 "$state" # PostgreSQL runs as the postgres user and must reach its data directory.
