@@ -1,7 +1,6 @@
 // PostgresServer and PgSession; see postgres_server.h.
 #include "tests/integration/postgres_server.h"
 
-#include <cstdio>
 #include <fstream>
 #include <iterator>
 
@@ -10,6 +9,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include "safekeeper/skctl/local_process.h"
 #include "tests/integration/free_port.h"
 
 namespace sk::testing {
@@ -17,21 +17,6 @@ namespace sk::testing {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string command_output(const std::string& command) {
-  std::string out;
-  if (FILE* pipe = ::popen(command.c_str(), "r")) {
-    char buffer[256];
-    while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) {
-      out += buffer;
-    }
-    ::pclose(pipe);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) {
-    out.pop_back();
-  }
-  return out;
-}
 
 std::string file_text_of(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -41,23 +26,8 @@ std::string file_text_of(const fs::path& path) {
 }  // namespace
 
 std::optional<fs::path> postgres15_bindir() {
-  // pg_config comes with libpq-dev; its --bindir names the server programs of its version.
-  const std::string version = command_output("pg_config --version 2>/dev/null");
-  if (version.rfind("PostgreSQL 15", 0) == 0) {
-    const fs::path dir = command_output("pg_config --bindir 2>/dev/null");
-    if (!dir.empty() && fs::exists(dir / "postgres")) {
-      return dir;
-    }
-  }
-  // A newer libpq-dev next to postgresql-15: pg_config's directory, for version 15.
-  const fs::path other = command_output("pg_config --bindir 2>/dev/null");
-  if (!other.empty()) {
-    const fs::path candidate = other.parent_path().parent_path() / "15" / "bin";
-    if (fs::exists(candidate / "postgres")) {
-      return candidate;
-    }
-  }
-  return std::nullopt;
+  auto dir = skctl::find_pg_bindir("");  // pg_config's, or the 15/bin next to it.
+  return dir ? std::optional<fs::path>(*dir) : std::nullopt;
 }
 
 PostgresServer::PostgresServer(const fs::path& root, const fs::path& bindir)
