@@ -24,6 +24,15 @@ ApiResponse error_response(const Error& error, const std::string& request_id) {
   return json_response(error_code_http_status(error.code()), json::object{{"error", inner}});
 }
 
+ApiResponse method_not_allowed_response(const ApiRequest& request, const std::string& allow) {
+  ApiResponse response =
+      error_response(Error(ErrorCode::kMethodNotAllowed, request.method + " is not allowed on " +
+                                                             request.target + "; use " + allow),
+                     request.request_id);
+  response.headers.emplace_back("Allow", allow);
+  return response;
+}
+
 std::vector<std::string> path_segments(std::string_view target) {
   target = target.substr(0, target.find('?'));
   std::vector<std::string> segments;

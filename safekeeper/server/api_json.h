@@ -19,6 +19,8 @@ namespace sk::safekeeper {
 
 ApiResponse json_response(int status, const boost::json::value& body);
 ApiResponse error_response(const Error& error, const std::string& request_id);
+// 405 for `request`'s method, with the Allow header listing `allow` ("GET, POST").
+ApiResponse method_not_allowed_response(const ApiRequest& request, const std::string& allow);
 
 // "/v1/tenants/x/timelines?y" -> {"v1", "tenants", "x", "timelines"}.
 std::vector<std::string> path_segments(std::string_view target);

@@ -228,13 +228,8 @@ void ApiRoutes::handle(ApiRequest request, Respond respond) {
   if (branch_routes_ != nullptr && branch_routes_->handle(request, path, respond)) {
     return;
   }
-  auto method_not_allowed = [&](std::string allow) {
-    ApiResponse response =
-        error_response(Error(ErrorCode::kMethodNotAllowed, request.method + " is not allowed on " +
-                                                               request.target + "; use " + allow),
-                       request.request_id);
-    response.headers.emplace_back("Allow", std::move(allow));
-    respond(std::move(response));
+  auto method_not_allowed = [&](const std::string& allow) {
+    respond(method_not_allowed_response(request, allow));
   };
   auto only_get = [&]() {
     if (request.method == "GET" || request.method == "HEAD") {

@@ -663,13 +663,8 @@ bool BranchRoutes::handle(const ApiRequest& request, const std::vector<std::stri
       (path.size() >= 4 && path[3] == "timelines")) {
     return false;
   }
-  auto not_allowed = [&](std::string allow) {
-    ApiResponse response =
-        error_response(Error(ErrorCode::kMethodNotAllowed, request.method + " is not allowed on " +
-                                                               request.target + "; use " + allow),
-                       request.request_id);
-    response.headers.emplace_back("Allow", std::move(allow));
-    respond(std::move(response));
+  auto not_allowed = [&](const std::string& allow) {
+    respond(method_not_allowed_response(request, allow));
     return true;
   };
   const std::string& method = request.method;
