@@ -32,11 +32,33 @@ void GeneratedWal::refill(Clock::time_point now) {
   last_refill_ = now;
 }
 
-void GeneratedWal::generate_one() {
+bool GeneratedWal::generate_one() {
+  if (finished_ || (options_.total_bytes > 0 && generated_bytes_ >= options_.total_bytes)) {
+    return false;
+  }
+  if (options_.rate_bytes_per_second > 0 &&
+      budget_bytes_ < static_cast<double>(options_.record_bytes)) {
+    return false;
+  }
   generator_->append_noop(options_.record_bytes);
   std::vector<std::uint8_t> bytes = generator_->take_bytes();
   generated_bytes_ += bytes.size();
-  ready_.push_back(std::move(bytes));
+  if (options_.rate_bytes_per_second > 0) {
+    budget_bytes_ -= static_cast<double>(bytes.size());
+  }
+  digest_.update(bytes);
+  ready_.push_back({std::move(bytes), digest_});
+  return true;
+}
+
+void GeneratedWal::generate_ahead() {
+  if (!generator_) {
+    return;
+  }
+  const std::size_t target =
+      options_.max_outstanding > 0 ? options_.max_outstanding : kAheadRecords;
+  while (ready_.size() < target && generate_one()) {
+  }
 }
 
 std::vector<std::uint8_t> GeneratedWal::take(consensus::Lsn from, std::size_t max_bytes,
@@ -51,26 +73,15 @@ std::vector<std::uint8_t> GeneratedWal::take(consensus::Lsn from, std::size_t ma
     if (options_.max_outstanding > 0 && in_flight_.size() >= options_.max_outstanding) {
       break;
     }
-    if (ready_.empty()) {
-      if (finished_ || (options_.total_bytes > 0 && generated_bytes_ >= options_.total_bytes)) {
-        break;
-      }
-      if (options_.rate_bytes_per_second > 0 &&
-          budget_bytes_ < static_cast<double>(options_.record_bytes)) {
-        break;
-      }
-      generate_one();
-      if (options_.rate_bytes_per_second > 0) {
-        budget_bytes_ -= static_cast<double>(ready_.back().size());
-      }
-    }
-    if (out.size() + ready_.front().size() > max_bytes) {
+    if (ready_.empty() && !generate_one()) {
       break;
     }
-    const std::vector<std::uint8_t>& record = ready_.front();
-    out.insert(out.end(), record.begin(), record.end());
-    digest_.update(record);
-    in_flight_.push_back({taken_end().plus_bytes(record.size()), now, digest_});
+    const Record& record = ready_.front();
+    if (out.size() + record.bytes.size() > max_bytes) {
+      break;
+    }
+    out.insert(out.end(), record.bytes.begin(), record.bytes.end());
+    in_flight_.push_back({taken_end().plus_bytes(record.bytes.size()), now, record.digest_at_end});
     ready_.pop_front();
   }
   return out;

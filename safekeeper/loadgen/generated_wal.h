@@ -35,6 +35,11 @@ class GeneratedWal {
   Status begin(consensus::Lsn start);
   // Whole records from `from` (the end of what was taken), at most `max_bytes`.
   std::vector<std::uint8_t> take(consensus::Lsn from, std::size_t max_bytes, Clock::time_point now);
+  // Generates, within the rate budget, the records the next take() may hand over (up to the
+  // outstanding bound, or kAheadRecords without one), so that generating and digesting them is
+  // not on the path from a commit to the next append. As a primary's WAL is written before the
+  // walproposer reads it; the latency clock still starts at take().
+  void generate_ahead();
   // Everything up to `commit` is acknowledged: records latencies and the digest.
   void committed(consensus::Lsn commit, Clock::time_point now);
   // Adds rate budget for the time since the last call.
@@ -50,12 +55,18 @@ class GeneratedWal {
   const std::vector<std::uint32_t>& latencies_us() const { return latencies_us_; }
 
  private:
+  struct Record {
+    std::vector<std::uint8_t> bytes;
+    storage::WalDigest digest_at_end;  // Of all WAL generated up to this record's end.
+  };
   struct InFlight {
     consensus::Lsn end;
     Clock::time_point taken;
     storage::WalDigest digest_at_end;
   };
-  void generate_one();
+  static constexpr std::size_t kAheadRecords = 16;
+  // One more record in ready_, if the total and the rate budget allow; false if not.
+  bool generate_one();
   // The end of everything handed to the proposer (committed or in flight).
   consensus::Lsn taken_end() const;
 
@@ -65,9 +76,9 @@ class GeneratedWal {
   consensus::Lsn committed_;
   std::uint64_t generated_bytes_ = 0;
   bool finished_ = false;
-  std::deque<std::vector<std::uint8_t>> ready_;  // One record each, not taken yet.
+  std::deque<Record> ready_;  // Generated, not taken yet.
   std::deque<InFlight> in_flight_;
-  storage::WalDigest digest_;  // Of everything taken.
+  storage::WalDigest digest_;  // Of everything generated.
   storage::WalDigest committed_digest_;
   double budget_bytes_ = 0;
   std::optional<Clock::time_point> last_refill_;

@@ -171,8 +171,8 @@ Options parse(int argc, char** argv) {
 // The ProposerIo of a real process: acceptor connections and the generated WAL.
 class LoadgenIo final : public proposer::ProposerIo {
  public:
-  LoadgenIo(proposer::AcceptorLinks& links, loadgen::GeneratedWal& wal)
-      : links_(links), wal_(wal) {}
+  LoadgenIo(boost::asio::io_context& io, proposer::AcceptorLinks& links, loadgen::GeneratedWal& wal)
+      : io_(io), links_(links), wal_(wal) {}
 
   void send(NodeId acceptor, const consensus::Message& message) override {
     links_.send(acceptor, message);
@@ -183,7 +183,17 @@ class LoadgenIo final : public proposer::ProposerIo {
     links_.drop(acceptor, why);
   }
   std::vector<std::uint8_t> read_wal(Lsn from, std::size_t max_bytes) override {
-    return wal_.take(from, max_bytes, Clock::now());
+    std::vector<std::uint8_t> bytes = wal_.take(from, max_bytes, Clock::now());
+    // The next records are generated once this append has been sent, while the safekeepers
+    // write it, rather than after its commit comes back.
+    if (!ahead_posted_) {
+      ahead_posted_ = true;
+      boost::asio::post(io_, [this] {
+        ahead_posted_ = false;
+        wal_.generate_ahead();
+      });
+    }
+    return bytes;
   }
   void on_elected(consensus::Term term, Lsn term_start_lsn) override {
     std::fprintf(stderr, "sk-loadgen: elected in term %llu, appending from %s\n",
@@ -212,8 +222,10 @@ class LoadgenIo final : public proposer::ProposerIo {
   const std::optional<std::string>& failure() const { return failure_; }
 
  private:
+  boost::asio::io_context& io_;
   proposer::AcceptorLinks& links_;
   loadgen::GeneratedWal& wal_;
+  bool ahead_posted_ = false;
   consensus::Term term_;
   Lsn last_commit_;
   bool fenced_ = false;
@@ -285,7 +297,7 @@ int main(int argc, char** argv) {
       {.on_connected = [&](NodeId id) { driver->on_connected(id); },
        .on_message = [&](NodeId id, const consensus::Message& m) { driver->on_message(id, m); },
        .on_disconnected = [&](NodeId id, const Error&) { driver->on_disconnected(id); }});
-  LoadgenIo proposer_io(links, wal);
+  LoadgenIo proposer_io(io, links, wal);
   driver.emplace(config, proposer_io);
 
   const auto started = Clock::now();
