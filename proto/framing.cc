@@ -1,6 +1,8 @@
 // Length-prefixed framing; see framing.h.
 #include "proto/framing.h"
 
+#include <algorithm>
+
 #include "consensus/check.h"
 #include "proto/codec.h"
 
@@ -19,21 +21,37 @@ std::string length_prefixed(std::string_view frame) {
 }
 
 void FrameReader::feed(std::string_view bytes) {
-  // Drop what was returned already once it is most of the buffer: memory is held only for bytes
-  // not yet returned (the caller bounds those by reading no more until it has consumed frames).
-  if (consumed_ > 0 && consumed_ >= buffer_.size() / 2) {
-    buffer_.erase(0, consumed_);
-    consumed_ = 0;
-  }
-  buffer_.append(bytes);
+  std::span<char> room = prepare(bytes.size());
+  std::copy(bytes.begin(), bytes.end(), room.begin());
+  commit(bytes.size());
 }
 
-Result<std::optional<std::string>> FrameReader::next() {
+std::span<char> FrameReader::prepare(std::size_t n) {
+  // Drop what was returned already once it is most of the buffer: memory is held only for bytes
+  // not yet returned (the caller bounds those by reading no more until it has consumed frames).
+  if (consumed_ > 0 && consumed_ >= filled_ / 2) {
+    std::copy(buffer_.begin() + static_cast<std::ptrdiff_t>(consumed_),
+              buffer_.begin() + static_cast<std::ptrdiff_t>(filled_), buffer_.begin());
+    filled_ -= consumed_;
+    consumed_ = 0;
+  }
+  if (buffer_.size() - filled_ < n) {
+    buffer_.resize(filled_ + n);
+  }
+  return std::span<char>(buffer_.data() + filled_, buffer_.size() - filled_);
+}
+
+void FrameReader::commit(std::size_t n) {
+  SK_CHECK(n <= buffer_.size() - filled_);
+  filled_ += n;
+}
+
+Result<std::optional<std::string_view>> FrameReader::next() {
   if (error_) {
     return *error_;
   }
   if (buffered_bytes() < kFrameLengthBytes) {
-    return std::optional<std::string>();
+    return std::optional<std::string_view>();
   }
   std::uint32_t length = 0;
   for (std::size_t i = 0; i < kFrameLengthBytes; ++i) {
@@ -46,11 +64,11 @@ Result<std::optional<std::string>> FrameReader::next() {
     return *error_;
   }
   if (buffered_bytes() < kFrameLengthBytes + length) {
-    return std::optional<std::string>();
+    return std::optional<std::string_view>();
   }
-  std::string frame = buffer_.substr(consumed_ + kFrameLengthBytes, length);
+  const std::string_view frame(buffer_.data() + consumed_ + kFrameLengthBytes, length);
   consumed_ += kFrameLengthBytes + length;
-  return std::optional<std::string>(std::move(frame));
+  return std::optional<std::string_view>(frame);
 }
 
 }  // namespace sk::proto

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -24,16 +25,25 @@ class FrameReader {
  public:
   // Adds bytes read from the connection.
   void feed(std::string_view bytes);
-  // The next complete frame (without its prefix); nullopt when more bytes are needed. After an
+  // For reading from a socket straight into the reader, without the copy feed() makes: room
+  // for at least `n` more bytes, then commit(k) once k of them were filled. Like feed(), it
+  // invalidates the views next() returned.
+  std::span<char> prepare(std::size_t n);
+  void commit(std::size_t n);
+  // The next complete frame (without its prefix); nullopt when more bytes are needed. The view
+  // points into the reader's buffer and is valid until the next feed(): callers decode it
+  // before reading more, so a frame is never copied out (an append is up to 128 KiB). After an
   // error (kMalformedMessage: a bad length) the stream cannot be resynchronised: every later
   // call returns the same error and the connection must be closed.
-  Result<std::optional<std::string>> next();
+  Result<std::optional<std::string_view>> next();
   // Bytes received and not yet returned as frames.
-  std::size_t buffered_bytes() const { return buffer_.size() - consumed_; }
+  std::size_t buffered_bytes() const { return filled_ - consumed_; }
 
  private:
+  // [consumed_, filled_) holds bytes received and not yet returned; the rest is room.
   std::string buffer_;
   std::size_t consumed_ = 0;
+  std::size_t filled_ = 0;
   std::optional<Error> error_;
 };
 

@@ -1,10 +1,10 @@
 // ProposerServer; see proposer_server.h.
 #include "safekeeper/server/proposer_server.h"
 
-#include <array>
 #include <chrono>
 #include <deque>
 #include <map>
+#include <span>
 #include <utility>
 
 #include <boost/asio.hpp>
@@ -21,7 +21,9 @@ using asio::ip::tcp;
 
 namespace {
 
-constexpr std::size_t kReadChunkBytes = 64 * 1024;
+// At least this much room for each read: a 128 KiB append's frame arrives in one read when the
+// socket has it all.
+constexpr std::size_t kReadChunkBytes = 256 * 1024;
 
 }  // namespace
 
@@ -113,8 +115,9 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
       return;  // Back-pressure: complete() and the writes call us again as they drain.
     }
     reading_ = true;
+    const std::span<char> room = reader_.prepare(kReadChunkBytes);
     socket_.async_read_some(
-        asio::buffer(read_buffer_),
+        asio::buffer(room.data(), room.size()),
         [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
           self->reading_ = false;
           if (ec) {
@@ -122,7 +125,7 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
             return;
           }
           self->server_.stats.bytes_received.fetch_add(n, std::memory_order_relaxed);
-          self->reader_.feed(std::string_view(self->read_buffer_.data(), n));
+          self->reader_.commit(n);
           self->process_frames();
           self->read_more();
         });
@@ -138,7 +141,7 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
       if (!frame->has_value()) {
         return;
       }
-      const std::string& bytes = **frame;
+      const std::string_view bytes = **frame;
       server_.stats.messages_received.fetch_add(1, std::memory_order_relaxed);
       if (Status submitted = submit(bytes); !submitted) {
         refuse(submitted.error());
@@ -147,7 +150,7 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
     }
   }
 
-  Status submit(const std::string& bytes) {
+  Status submit(std::string_view bytes) {
     consensus::Message message;
     if (!key_) {
       auto decoded = proto::decode_frame_for_any_timeline(bytes);
@@ -251,7 +254,6 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
   const std::uint64_t id_;
   std::string peer_;
   proto::FrameReader reader_;
-  std::array<char, kReadChunkBytes> read_buffer_{};
   std::optional<storage::TimelineKey> key_;  // Set by the greeting.
   consensus::NodeId proposer_id_;
   std::deque<std::size_t> inflight_sizes_;  // Per submitted message, oldest first.

@@ -135,7 +135,7 @@ RawReply exchange_frames(std::uint16_t port, const std::string& bytes) {
       if (!frame->has_value()) {
         break;
       }
-      reply.frames.push_back(**frame);
+      reply.frames.emplace_back(**frame);
     }
   }
   ::close(fd);

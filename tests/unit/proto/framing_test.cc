@@ -2,6 +2,9 @@
 // before any body is buffered, and an error sticks.
 #include "proto/framing.h"
 
+#include <algorithm>
+#include <span>
+
 #include <gtest/gtest.h>
 
 #include "proto/codec.h"
@@ -17,7 +20,7 @@ std::vector<std::string> drain(FrameReader& reader) {
     if (!next || !next->has_value()) {
       return frames;
     }
-    frames.push_back(std::move(**next));
+    frames.emplace_back(**next);
   }
 }
 
@@ -41,6 +44,30 @@ TEST(FramingTest, Frames_ComeBackWholeHoweverTheStreamIsSplit) {
     EXPECT_EQ(got, frames);
     EXPECT_EQ(reader.buffered_bytes(), 0u);
   }
+}
+
+TEST(FramingTest, Frames_ComeBackWholeWhenReadIntoTheReadersOwnBuffer) {
+  const std::vector<std::string> frames = {std::string(200'000, 'x'), "y", std::string(9000, 'z')};
+  std::string stream;
+  for (const std::string& frame : frames) {
+    stream += length_prefixed(frame);
+  }
+  FrameReader reader;
+  std::vector<std::string> got;
+  // Reads of at most 70,000 bytes into room of at least 64 KiB, as the server's socket does.
+  for (std::size_t at = 0; at < stream.size();) {
+    std::span<char> room = reader.prepare(64 * 1024);
+    ASSERT_GE(room.size(), 64u * 1024u);
+    const std::size_t n = std::min({room.size(), std::size_t{70'000}, stream.size() - at});
+    std::copy_n(stream.begin() + static_cast<std::ptrdiff_t>(at), n, room.begin());
+    reader.commit(n);
+    at += n;
+    for (std::string& frame : drain(reader)) {
+      got.push_back(std::move(frame));
+    }
+  }
+  EXPECT_EQ(got, frames);
+  EXPECT_EQ(reader.buffered_bytes(), 0u);
 }
 
 TEST(FramingTest, LengthPrefix_IsFourBytesBigEndian) {
