@@ -13,6 +13,7 @@
 #include <google/protobuf/unknown_field_set.h>
 
 #include "proto/control.pb.h"
+#include "proto/framing.h"
 #include "proto/id_bytes.h"
 #include "proto/wire.pb.h"
 
@@ -421,19 +422,43 @@ Status check_state(const consensus::AcceptorState& state) {
   return {};
 }
 
-}  // namespace
-
-std::string encode_frame(const TimelineKey& key, const consensus::Message& message) {
+proto::Frame frame_of(const TimelineKey& key, const consensus::Message& message) {
   proto::Frame frame;
   frame.set_version(kWireVersion);
   write_id(key.tenant_id, frame.mutable_tenant_id());
   write_id(key.timeline_id, frame.mutable_timeline_id());
   std::visit([&](const auto& body) { write_body(body, frame); }, message);
-  std::string bytes = frame.SerializeAsString();
-  SK_CHECK_MSG(bytes.size() <= kMaxFrameBytes, std::string(consensus::message_name(message)) +
-                                                   " encodes to " + std::to_string(bytes.size()) +
-                                                   " bytes, above kMaxFrameBytes");
+  return frame;
+}
+
+void check_frame_size(std::size_t bytes, const consensus::Message& message) {
+  SK_CHECK_MSG(bytes <= kMaxFrameBytes, std::string(consensus::message_name(message)) +
+                                            " encodes to " + std::to_string(bytes) +
+                                            " bytes, above kMaxFrameBytes");
+}
+
+}  // namespace
+
+std::string encode_frame(const TimelineKey& key, const consensus::Message& message) {
+  std::string bytes = frame_of(key, message).SerializeAsString();
+  check_frame_size(bytes.size(), message);
   return bytes;
+}
+
+std::string encode_length_prefixed_frame(const TimelineKey& key,
+                                         const consensus::Message& message) {
+  const proto::Frame frame = frame_of(key, message);
+  const std::size_t size = frame.ByteSizeLong();
+  check_frame_size(size, message);
+  std::string out(kFrameLengthBytes + size, '\0');
+  for (std::size_t i = 0; i < kFrameLengthBytes; ++i) {  // Big-endian, as framing.h says.
+    out[i] = static_cast<char>((size >> (8 * (kFrameLengthBytes - 1 - i))) & 0xffu);
+  }
+  // ByteSizeLong() cached the sizes, so this serializes without measuring again.
+  auto* body = reinterpret_cast<std::uint8_t*>(out.data() + kFrameLengthBytes);
+  const std::uint8_t* end = frame.SerializeWithCachedSizesToArray(body);
+  SK_CHECK(end == body + size);
+  return out;
 }
 
 std::string encode_error_frame(const TimelineKey& key, const Error& error) {

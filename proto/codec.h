@@ -42,6 +42,10 @@ struct TimelineKey {
 // simulator need to produce malformed frames. Precondition (SK_CHECK): the encoded frame is at
 // most kMaxFrameBytes, i.e. the caller bounds the WAL per message.
 std::string encode_frame(const TimelineKey& key, const consensus::Message& message);
+// The same frame with framing.h's 4-byte length prefix in front, ready for the socket:
+// serialized in place, without the copy length_prefixed(encode_frame(...)) makes (an append
+// carries up to 128 KiB).
+std::string encode_length_prefixed_frame(const TimelineKey& key, const consensus::Message& message);
 
 // Decodes and validates a frame that must belong to `expected`. Errors:
 //   kMalformedMessage: empty, oversized or unparseable bytes; unsupported version; an id that

@@ -3,6 +3,8 @@
 
 #include <array>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string_view>
 
 #include <boost/asio.hpp>
@@ -24,8 +26,8 @@ struct AcceptorLinks::Impl : std::enable_shared_from_this<AcceptorLinks::Impl> {
     std::uint64_t generation = 0;  // Bumped per connection: stale callbacks check it.
     proto::FrameReader reader;
     std::array<char, 64 * 1024> read_buffer{};
-    std::vector<std::string> output;
-    std::vector<std::string> in_write;
+    std::vector<std::shared_ptr<const std::string>> output;  // Frames, length-prefixed.
+    std::vector<std::shared_ptr<const std::string>> in_write;
     bool writing = false;
     std::unique_ptr<asio::steady_timer> retry_timer;
   };
@@ -34,6 +36,9 @@ struct AcceptorLinks::Impl : std::enable_shared_from_this<AcceptorLinks::Impl> {
        std::chrono::milliseconds delay)
       : io(io_context), key(timeline), handlers(std::move(h)), reconnect_delay(delay) {}
 
+  // `message` as a length-prefixed frame. The proposer sends the same AppendRequest to every
+  // acceptor in turn: it is encoded once and the frame shared (an append is up to 128 KiB).
+  std::shared_ptr<const std::string> encoded(const consensus::Message& message);
   void connect(Link& link);
   void read(Link& link);
   void write(Link& link);
@@ -45,9 +50,21 @@ struct AcceptorLinks::Impl : std::enable_shared_from_this<AcceptorLinks::Impl> {
   AcceptorLinkHandlers handlers;
   std::chrono::milliseconds reconnect_delay;
   std::map<consensus::NodeId, Link> links;
+  std::optional<consensus::Message> last_message;  // What last_frame encodes.
+  std::shared_ptr<const std::string> last_frame;
   Stats stats;
   bool closed = false;
 };
+
+std::shared_ptr<const std::string> AcceptorLinks::Impl::encoded(const consensus::Message& message) {
+  if (last_message && *last_message == message) {
+    return last_frame;
+  }
+  last_frame =
+      std::make_shared<const std::string>(proto::encode_length_prefixed_frame(key, message));
+  last_message = message;
+  return last_frame;
+}
 
 void AcceptorLinks::Impl::connect(Link& link) {
   link.state = State::kConnecting;
@@ -130,8 +147,8 @@ void AcceptorLinks::Impl::write(Link& link) {
   link.in_write.clear();
   std::swap(link.in_write, link.output);
   std::vector<asio::const_buffer> buffers;
-  for (const std::string& bytes : link.in_write) {
-    buffers.emplace_back(asio::buffer(bytes));
+  for (const std::shared_ptr<const std::string>& bytes : link.in_write) {
+    buffers.emplace_back(asio::buffer(*bytes));
   }
   const std::uint64_t generation = link.generation;
   asio::async_write(
@@ -205,7 +222,7 @@ void AcceptorLinks::send(consensus::NodeId acceptor, const consensus::Message& m
     case Impl::State::kConnected:
       break;
   }
-  link.output.push_back(proto::length_prefixed(proto::encode_frame(impl_->key, message)));
+  link.output.push_back(impl_->encoded(message));
   impl_->write(link);
 }
 

@@ -83,7 +83,7 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
       inflight_sizes_.pop_front();
     }
     for (const consensus::Outbound& reply : completion.replies) {
-      queue_output(proto::length_prefixed(proto::encode_frame(*key_, reply.message)));
+      queue_output(proto::encode_length_prefixed_frame(*key_, reply.message));
     }
     if (completion.error) {
       refuse(*completion.error);

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "consensus/prng.h"
+#include "proto/framing.h"
 
 namespace sk::proto {
 namespace {
@@ -240,6 +241,7 @@ TEST_P(CodecRoundTripTest, EncodeThenDecode_IsIdentity) {
   ASSERT_TRUE(decoded.has_value()) << decoded.error().to_string();
   EXPECT_EQ(*decoded, message);
   EXPECT_EQ(encode_frame(kKey, *decoded), bytes) << "encoding must be deterministic";
+  EXPECT_EQ(encode_length_prefixed_frame(kKey, message), length_prefixed(bytes));
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryMessage, CodecRoundTripTest, testing::ValuesIn(round_trip_cases()),
