@@ -1,11 +1,10 @@
 // AcceptorLinks; see acceptor_links.h.
 #include "safekeeper/proposer/acceptor_links.h"
 
-#include <array>
 #include <map>
 #include <memory>
 #include <optional>
-#include <string_view>
+#include <span>
 
 #include <boost/asio.hpp>
 
@@ -16,6 +15,11 @@ namespace sk::proposer {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
+namespace {
+// Room for each read; the acceptors' replies are small, so this is rarely filled.
+constexpr std::size_t kReadChunkBytes = 64 * 1024;
+}  // namespace
+
 struct AcceptorLinks::Impl : std::enable_shared_from_this<AcceptorLinks::Impl> {
   enum class State : std::uint8_t { kIdle, kConnecting, kConnected, kWaiting };
 
@@ -25,7 +29,6 @@ struct AcceptorLinks::Impl : std::enable_shared_from_this<AcceptorLinks::Impl> {
     std::unique_ptr<tcp::socket> socket;
     std::uint64_t generation = 0;  // Bumped per connection: stale callbacks check it.
     proto::FrameReader reader;
-    std::array<char, 64 * 1024> read_buffer{};
     std::vector<std::shared_ptr<const std::string>> output;  // Frames, length-prefixed.
     std::vector<std::shared_ptr<const std::string>> in_write;
     bool writing = false;
@@ -103,8 +106,9 @@ void AcceptorLinks::Impl::connect(Link& link) {
 
 void AcceptorLinks::Impl::read(Link& link) {
   const std::uint64_t generation = link.generation;
+  const std::span<char> room = link.reader.prepare(kReadChunkBytes);
   link.socket->async_read_some(
-      asio::buffer(link.read_buffer),
+      asio::buffer(room.data(), room.size()),
       [self = shared_from_this(), &link, generation](boost::system::error_code ec, std::size_t n) {
         if (self->closed || generation != link.generation) {
           return;
@@ -115,7 +119,7 @@ void AcceptorLinks::Impl::read(Link& link) {
           return;
         }
         self->stats.bytes_received += n;
-        link.reader.feed(std::string_view(link.read_buffer.data(), n));
+        link.reader.commit(n);
         for (;;) {
           auto frame = link.reader.next();
           if (!frame) {
