@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <span>
 #include <utility>
 
@@ -14,6 +13,7 @@
 
 #include "consensus/check.h"
 #include "safekeeper/pgwal/segment_name.h"
+#include "safekeeper/storage/file_io.h"
 #include "safekeeper/storage/wal_frame.h"
 
 namespace sk::storage {
@@ -22,54 +22,9 @@ namespace {
 namespace fs = std::filesystem;
 using consensus::Lsn;
 
-// Our WAL is PostgreSQL timeline 1 always (branches are our timelines, not PostgreSQL's).
-constexpr std::uint32_t kPgTimeline = 1;
-constexpr const char* kSuffix = ".frames";
 constexpr const char* kCreatingSuffix = ".frames.creating";
 constexpr std::size_t kZeroChunk = std::size_t{1} << 20;
 constexpr std::size_t kWritebackChunk = std::size_t{256} << 10;
-
-Error io_error(const std::string& doing, const fs::path& path, int err) {
-  return Error(err == ENOSPC || err == EDQUOT ? ErrorCode::kNoSpace : ErrorCode::kIoError,
-               doing + " " + path.string() + ": " + std::strerror(err));
-}
-
-Status write_all(int fd, const std::uint8_t* data, std::size_t size, std::uint64_t offset,
-                 const fs::path& path) {
-  while (size > 0) {
-    const ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return io_error("writing", path, errno);
-    }
-    data += n;
-    size -= static_cast<std::size_t>(n);
-    offset += static_cast<std::uint64_t>(n);
-  }
-  return {};
-}
-
-Status read_all(int fd, std::uint8_t* data, std::size_t size, std::uint64_t offset,
-                const fs::path& path) {
-  while (size > 0) {
-    const ssize_t n = ::pread(fd, data, size, static_cast<off_t>(offset));
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return io_error("reading", path, errno);
-    }
-    if (n == 0) {
-      return Error(ErrorCode::kCorruption, "reading " + path.string() + ": file ends early");
-    }
-    data += n;
-    size -= static_cast<std::size_t>(n);
-    offset += static_cast<std::uint64_t>(n);
-  }
-  return {};
-}
 
 Status write_zeros(int fd, std::uint64_t from, std::uint64_t to, const fs::path& path) {
   const std::vector<std::uint8_t> zeros(kZeroChunk, 0);
@@ -161,7 +116,8 @@ FileWalStore::FileWalStore(fs::path dir, Lsn start_lsn, std::uint64_t seg_size_b
       start_lsn_(start_lsn),
       seg_size_bytes_(seg_size_bytes),
       end_lsn_(start_lsn),
-      flush_lsn_(start_lsn) {}
+      flush_lsn_(start_lsn),
+      files_(std::make_shared<WalFileMap>(dir_, seg_size_bytes)) {}
 
 FileWalStore::~FileWalStore() {
   for (auto& [segno, segment] : segments_) {
@@ -177,7 +133,7 @@ void FileWalStore::close_segment(Segment& segment) {
 }
 
 fs::path FileWalStore::segment_path(std::uint64_t segno) const {
-  return dir_ / (pgwal::segment_file_name(kPgTimeline, segno, seg_size_bytes_) + kSuffix);
+  return files_->segment_path(segno);
 }
 
 Result<FileWalStore::Opened> FileWalStore::open(const fs::path& dir, Lsn start_lsn,
@@ -209,12 +165,12 @@ Status FileWalStore::recover(WalRecoveryReport& report) {
       report.removed_files.push_back(name);
       continue;
     }
-    if (!name.ends_with(kSuffix)) {
+    if (!name.ends_with(kSegmentFileSuffix)) {
       continue;
     }
     auto parsed = pgwal::parse_segment_file_name(
-        std::string_view(name).substr(0, name.size() - std::strlen(kSuffix)), seg_size_bytes_);
-    if (parsed && parsed->pg_timeline_id == kPgTimeline) {
+        std::string_view(name).substr(0, name.size() - kSegmentFileSuffix.size()), seg_size_bytes_);
+    if (parsed && parsed->pg_timeline_id == kWalPgTimeline) {
       files.emplace(parsed->segno, entry.path());
     }
   }
@@ -304,7 +260,7 @@ Status FileWalStore::recover_segment(std::uint64_t segno, WalRecoveryReport& rep
                end_lsn_.to_string();
         break;
       }
-      segment.extents.push_back({frame.lsn, offset + kWalFrameHeaderBytes, frame.data.size()});
+      files_->add(segno, {frame.lsn, offset + kWalFrameHeaderBytes, frame.data.size()});
       end_lsn_ = frame_end;
     } else if (frame.kind == WalFrameKind::kPositions) {
       if (frame.lsn > end_lsn_ || frame.truncate_lsn > frame.lsn) {
@@ -324,13 +280,7 @@ Status FileWalStore::recover_segment(std::uint64_t segno, WalRecoveryReport& rep
                end_lsn_.to_string();
         break;
       }
-      while (!segment.extents.empty() && segment.extents.back().lsn >= frame.lsn) {
-        segment.extents.pop_back();
-      }
-      if (!segment.extents.empty()) {
-        Extent& last = segment.extents.back();
-        last.length = std::min(last.length, frame.lsn.bytes_since(last.lsn));
-      }
+      files_->cut(frame.lsn);  // Earlier segments end below seg_begin: only this one's are cut.
       end_lsn_ = frame.lsn;
     }
     offset += frame.size_bytes;
@@ -375,7 +325,8 @@ Status FileWalStore::sync_directory() {
 }
 
 fs::path FileWalStore::creating_path(std::uint64_t segno) const {
-  return dir_ / (pgwal::segment_file_name(kPgTimeline, segno, seg_size_bytes_) + kCreatingSuffix);
+  return dir_ /
+         (pgwal::segment_file_name(kWalPgTimeline, segno, seg_size_bytes_) + kCreatingSuffix);
 }
 
 Status FileWalStore::create_segment_file(std::uint64_t segno) {
@@ -468,7 +419,7 @@ Status FileWalStore::append(Lsn begin, std::span<const std::uint8_t> bytes) {
     if (Status s = write_frames(segno, **segment, frame); !s) {
       return s;
     }
-    (*segment)->extents.push_back({end_lsn_, data_offset, piece.size()});
+    files_->add(segno, {end_lsn_, data_offset, piece.size()});
     end_lsn_ = end_lsn_.plus_bytes(piece.size());
     bytes = bytes.subspan(piece.size());
   }
@@ -583,14 +534,8 @@ Status FileWalStore::truncate(Lsn at) {
     if (Status s = write_frames(keep_segno, **segment, frame); !s) {
       return s;
     }
-    std::vector<Extent>& extents = (*segment)->extents;
-    while (!extents.empty() && extents.back().lsn >= at) {
-      extents.pop_back();
-    }
-    if (!extents.empty()) {
-      extents.back().length = std::min(extents.back().length, at.bytes_since(extents.back().lsn));
-    }
   }
+  files_->cut(at);
   end_lsn_ = at;
   // The latest positions may have been in a removed segment: record them again below the cut.
   if (positions_ && positions_->commit_lsn <= at && at > start_lsn_) {
@@ -608,33 +553,8 @@ Result<std::vector<std::uint8_t>> FileWalStore::read(Lsn begin, Lsn end) const {
                      start_lsn_.to_string() + ", " + end_lsn_.to_string() + ")");
   }
   std::vector<std::uint8_t> out(end.bytes_since(begin));
-  Lsn at = begin;
-  while (at < end) {
-    const std::uint64_t segno = pgwal::segment_number(at, seg_size_bytes_);
-    const auto segment = segments_.find(segno);
-    SK_CHECK(segment != segments_.end());
-    const fs::path path = segment_path(segno);
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      return io_error("opening", path, errno);
-    }
-    for (const Extent& extent : segment->second.extents) {
-      const Lsn extent_end = extent.lsn.plus_bytes(extent.length);
-      if (extent_end <= at || extent.lsn >= end || at >= end) {
-        continue;
-      }
-      SK_CHECK(extent.lsn <= at);
-      const std::uint64_t n = std::min(extent_end, end).bytes_since(at);
-      Status status = read_all(fd, out.data() + at.bytes_since(begin), n,
-                               extent.file_offset + at.bytes_since(extent.lsn), path);
-      if (!status) {
-        ::close(fd);
-        return status.error();
-      }
-      at = at.plus_bytes(n);
-    }
-    ::close(fd);
-    SK_CHECK(at >= std::min(end, pgwal::segment_start(segno + 1, seg_size_bytes_)));
+  if (Status s = files_->read(begin, out); !s) {
+    return s.error();
   }
   return out;
 }

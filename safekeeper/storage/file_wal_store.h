@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "safekeeper/storage/wal_file_map.h"
 #include "safekeeper/storage/wal_store.h"
 
 namespace sk::storage {
@@ -65,6 +66,7 @@ class FileWalStore final : public WalStore {
   std::optional<WalPositions> positions() const override { return positions_; }
   Status truncate(consensus::Lsn at) override;
   Result<std::vector<std::uint8_t>> read(consensus::Lsn begin, consensus::Lsn end) const override;
+  std::shared_ptr<const DurableWalReader> durable_reader() const override { return files_; }
 
   // The segment file holding `segno`, for tests and tools.
   std::filesystem::path segment_path(std::uint64_t segno) const;
@@ -74,14 +76,8 @@ class FileWalStore final : public WalStore {
   bool sync_failed() const { return failed_.has_value(); }
 
  private:
-  // WAL bytes [lsn, lsn + length) stored at `file_offset` of their segment's file.
-  struct Extent {
-    consensus::Lsn lsn;
-    std::uint64_t file_offset = 0;
-    std::uint64_t length = 0;
-  };
+  // A segment file's writing state; where its WAL bytes lie is in files_.
   struct Segment {
-    std::vector<Extent> extents;
     std::uint64_t write_offset = 0;  // Where the next frame goes.
     int fd = -1;                     // Open while the segment is being written.
     bool dirty = false;              // Written since the last fdatasync.
@@ -113,6 +109,8 @@ class FileWalStore final : public WalStore {
   consensus::Lsn end_lsn_;
   consensus::Lsn flush_lsn_;
   std::map<std::uint64_t, Segment> segments_;
+  // Where each WAL byte lies, shared with readers on other threads (durable_reader()).
+  std::shared_ptr<WalFileMap> files_;
   std::optional<WalPositions> positions_;          // Synced.
   std::optional<WalPositions> pending_positions_;  // Recorded, not yet synced.
   // Set by a failed fdatasync: nothing is accepted afterwards.

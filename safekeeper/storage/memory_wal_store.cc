@@ -1,11 +1,40 @@
 // MemoryWalStore; see memory_wal_store.h.
 #include "safekeeper/storage/memory_wal_store.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace sk::storage {
 
 using consensus::Lsn;
+
+std::size_t MemoryWalBytes::size() const {
+  std::lock_guard lock(mutex_);
+  return bytes_.size();
+}
+
+void MemoryWalBytes::append(std::span<const std::uint8_t> bytes) {
+  std::lock_guard lock(mutex_);
+  bytes_.insert(bytes_.end(), bytes.begin(), bytes.end());
+}
+
+void MemoryWalBytes::resize(std::size_t size) {
+  std::lock_guard lock(mutex_);
+  bytes_.resize(size);
+}
+
+Status MemoryWalBytes::read(Lsn begin, std::span<std::uint8_t> out) const {
+  std::lock_guard lock(mutex_);
+  if (begin < start_lsn_ || begin.bytes_since(start_lsn_) + out.size() > bytes_.size()) {
+    return Error(ErrorCode::kNotFound, "WAL [" + begin.to_string() + ", " +
+                                           begin.plus_bytes(out.size()).to_string() +
+                                           ") is not held here");
+  }
+  const auto from = static_cast<std::ptrdiff_t>(begin.bytes_since(start_lsn_));
+  std::copy(bytes_.begin() + from, bytes_.begin() + from + static_cast<std::ptrdiff_t>(out.size()),
+            out.begin());
+  return {};
+}
 
 Status MemoryWalStore::refuse_if_failed() const {
   if (failed_) {
@@ -27,7 +56,7 @@ Status MemoryWalStore::append(Lsn begin, std::span<const std::uint8_t> bytes) {
   if (failing_appends_) {
     return Error(*failing_appends_, "injected fault: append at " + begin.to_string() + " refused");
   }
-  bytes_.insert(bytes_.end(), bytes.begin(), bytes.end());
+  bytes_->append(bytes);
   return {};
 }
 
@@ -40,10 +69,11 @@ Status MemoryWalStore::sync() {
     failed_ = true;
     return Error(ErrorCode::kIoError, "injected fault: fdatasync failed");
   }
-  if (synced_ != bytes_.size() || pending_positions_) {
+  const std::size_t written = bytes_->size();
+  if (synced_ != written || pending_positions_) {
     ++syncs_;
   }
-  synced_ = bytes_.size();
+  synced_ = written;
   if (pending_positions_) {
     positions_ = std::exchange(pending_positions_, std::nullopt);
   }
@@ -76,8 +106,8 @@ Status MemoryWalStore::truncate(Lsn at) {
   if (Status s = sync(); !s) {
     return s;
   }
-  bytes_.resize(at.bytes_since(start_lsn_));
-  synced_ = bytes_.size();
+  bytes_->resize(at.bytes_since(start_lsn_));
+  synced_ = at.bytes_since(start_lsn_);
   return {};
 }
 
@@ -87,13 +117,15 @@ Result<std::vector<std::uint8_t>> MemoryWalStore::read(Lsn begin, Lsn end) const
                  "read of [" + begin.to_string() + ", " + end.to_string() + "), outside the WAL [" +
                      start_lsn_.to_string() + ", " + end_lsn().to_string() + ")");
   }
-  const auto from = static_cast<std::ptrdiff_t>(begin.bytes_since(start_lsn_));
-  const auto to = static_cast<std::ptrdiff_t>(end.bytes_since(start_lsn_));
-  return std::vector<std::uint8_t>(bytes_.begin() + from, bytes_.begin() + to);
+  std::vector<std::uint8_t> out(end.bytes_since(begin));
+  if (Status s = bytes_->read(begin, out); !s) {
+    return s.error();
+  }
+  return out;
 }
 
 void MemoryWalStore::crash() {
-  bytes_.resize(synced_);
+  bytes_->resize(synced_);
   pending_positions_.reset();
   failed_ = false;
   fail_next_sync_ = false;

@@ -4,6 +4,8 @@
 // (nothing written), fdatasync with EIO (the store then refuses everything, as the real one).
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -11,12 +13,29 @@
 
 namespace sk::storage {
 
+// The twin's bytes: changed by the store on its thread, read by durable_reader()'s users on
+// theirs, so guarded by a mutex (the file store's page cache plays this part for real files).
+class MemoryWalBytes final : public DurableWalReader {
+ public:
+  explicit MemoryWalBytes(consensus::Lsn start_lsn) : start_lsn_(start_lsn) {}
+
+  std::size_t size() const;
+  void append(std::span<const std::uint8_t> bytes);
+  void resize(std::size_t size);
+  Status read(consensus::Lsn begin, std::span<std::uint8_t> out) const override;
+
+ private:
+  const consensus::Lsn start_lsn_;
+  mutable std::mutex mutex_;
+  std::vector<std::uint8_t> bytes_;  // Guarded by mutex_.
+};
+
 class MemoryWalStore final : public WalStore {
  public:
   explicit MemoryWalStore(consensus::Lsn start_lsn) : start_lsn_(start_lsn) {}
 
   consensus::Lsn start_lsn() const override { return start_lsn_; }
-  consensus::Lsn end_lsn() const override { return start_lsn_.plus_bytes(bytes_.size()); }
+  consensus::Lsn end_lsn() const override { return start_lsn_.plus_bytes(bytes_->size()); }
   consensus::Lsn flush_lsn() const override { return start_lsn_.plus_bytes(synced_); }
   Status append(consensus::Lsn begin, std::span<const std::uint8_t> bytes) override;
   Status sync() override;
@@ -24,6 +43,7 @@ class MemoryWalStore final : public WalStore {
   std::optional<WalPositions> positions() const override { return positions_; }
   Status truncate(consensus::Lsn at) override;
   Result<std::vector<std::uint8_t>> read(consensus::Lsn begin, consensus::Lsn end) const override;
+  std::shared_ptr<const DurableWalReader> durable_reader() const override { return bytes_; }
 
   // Appends fail with `code` (kNoSpace or kIoError) until clear_faults().
   void fail_appends(ErrorCode code) { failing_appends_ = code; }
@@ -39,8 +59,8 @@ class MemoryWalStore final : public WalStore {
   Status refuse_if_failed() const;
 
   consensus::Lsn start_lsn_;
-  std::vector<std::uint8_t> bytes_;
-  std::size_t synced_ = 0;                         // bytes_[0, synced_) are durable.
+  std::shared_ptr<MemoryWalBytes> bytes_ = std::make_shared<MemoryWalBytes>(start_lsn_);
+  std::size_t synced_ = 0;                         // The first synced_ bytes are durable.
   std::optional<WalPositions> positions_;          // Synced.
   std::optional<WalPositions> pending_positions_;  // Recorded, lost by a crash.
   std::optional<ErrorCode> failing_appends_;

@@ -23,6 +23,9 @@ class MeteredWalStore final : public WalStore {
   Result<std::vector<std::uint8_t>> read(consensus::Lsn begin, consensus::Lsn end) const override {
     return inner_.read(begin, end);
   }
+  std::shared_ptr<const DurableWalReader> durable_reader() const override {
+    return inner_.durable_reader();
+  }
 
  private:
   Status count_error(Status status);

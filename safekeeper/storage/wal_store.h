@@ -3,17 +3,22 @@
 // wal_write and must_sync through it, in that order (consensus/ready.h); several Readys may
 // share one sync() (group commit) as long as no reply leaves before it returned.
 //
+// A store is used from one thread (the storage worker's). durable_reader() is the exception:
+// readers of committed WAL use what it returns from their own threads.
+//
 // Implementations: FileWalStore (segment files of checksummed frames, file_wal_store.h) and, for
 // tests of the layers above, an in-memory twin.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
 
 #include "consensus/result.h"
 #include "consensus/types.h"
+#include "safekeeper/storage/durable_wal_reader.h"
 
 namespace sk::storage {
 
@@ -53,6 +58,10 @@ class WalStore {
   // The bytes [begin, end), within [start_lsn(), end_lsn()).
   virtual Result<std::vector<std::uint8_t>> read(consensus::Lsn begin,
                                                  consensus::Lsn end) const = 0;
+  // Reads this WAL from other threads while this one goes on writing it: for the committed,
+  // durable range only (durable_wal_reader.h says why that is safe). The reader stays valid
+  // after the store is destroyed (a timeline reopened after a failure gets a new store).
+  virtual std::shared_ptr<const DurableWalReader> durable_reader() const = 0;
 };
 
 }  // namespace sk::storage

@@ -50,6 +50,9 @@ class GatedWalStore final : public storage::WalStore {
   Result<std::vector<std::uint8_t>> read(Lsn begin, Lsn end) const override {
     return inner_.read(begin, end);
   }
+  std::shared_ptr<const storage::DurableWalReader> durable_reader() const override {
+    return inner_.durable_reader();
+  }
 
   void close_gate() {
     std::lock_guard lock(mutex_);

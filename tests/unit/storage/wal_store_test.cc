@@ -4,46 +4,16 @@
 
 #include <gtest/gtest.h>
 
-#include "safekeeper/storage/file_wal_store.h"
-#include "safekeeper/storage/memory_wal_store.h"
-#include "tests/support/temp_dir.h"
+#include "tests/unit/storage/wal_store_fixtures.h"
 
 namespace sk::storage {
 namespace {
 
 using consensus::Lsn;
-
-constexpr Lsn kStart{0x1000000};
-
-std::vector<std::uint8_t> bytes_of(std::size_t size, std::uint8_t seed) {
-  std::vector<std::uint8_t> bytes(size);
-  for (std::size_t i = 0; i < size; ++i) {
-    bytes[i] = static_cast<std::uint8_t>(seed * 31 + i);
-  }
-  return bytes;
-}
-
-class FileFixture {
- public:
-  FileFixture() {
-    auto opened = FileWalStore::open(dir_.path() / "wal", kStart, std::uint64_t{1} << 20);
-    EXPECT_TRUE(opened.has_value()) << opened.error().to_string();
-    store_ = std::move(opened->store);
-  }
-  WalStore& store() { return *store_; }
-
- private:
-  sk::testing::TempDir dir_{"sk_wal"};
-  std::unique_ptr<FileWalStore> store_;
-};
-
-class MemoryFixture {
- public:
-  WalStore& store() { return store_; }
-
- private:
-  MemoryWalStore store_{kStart};
-};
+using test_support::bytes_of;
+using test_support::FileFixture;
+using test_support::kStart;
+using test_support::MemoryFixture;
 
 template <class Fixture>
 class WalStoreContractTest : public ::testing::Test {
