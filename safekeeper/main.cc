@@ -28,6 +28,7 @@
 #include "safekeeper/server/proposer_server.h"
 #include "safekeeper/server/service_notify.h"
 #include "safekeeper/server/storage_worker.h"
+#include "safekeeper/server/wal_read_pool.h"
 
 #ifndef SK_VERSION
 #define SK_VERSION "dev"
@@ -82,10 +83,13 @@ int run(const Config& config) {
   boost::asio::io_context io;
   std::unique_ptr<ProposerServer> proposers;
   auto lookup = [&node](const sk::storage::TimelineKey& key) { return node.timeline(key); };
-  // Both before the worker, whose rounds call them.
+  // All before the worker, whose rounds call them. The read pool reads WAL for readers off the
+  // worker; it is stopped after the worker (which hands it parked reads) and before the routes
+  // its tasks answer through.
   BranchLogApplier branch_applier(lookup);
   const ComposedWal composed_wal(lookup, branch_log ? &branch_applier : nullptr);
-  CommittedWalReader wal_reader(composed_wal);
+  WalReadPool wal_reads;
+  CommittedWalReader wal_reader(composed_wal, wal_reads);
   branch_applier.catch_up();
   StorageWorker* worker_for_tasks = nullptr;  // Set once the worker exists; used on its thread.
   CommitTimeIndexer commit_times(node, [&worker_for_tasks](std::function<void()> task) {
@@ -112,7 +116,7 @@ int run(const Config& config) {
   worker.post([&commit_times] { commit_times.catch_up(); });  // The index of what is on disk.
   proposers = std::make_unique<ProposerServer>(io, worker);
   ApiRoutes routes(
-      node, worker, *proposers, composed_wal,
+      node, worker, *proposers, composed_wal, wal_reads,
       [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); }, SK_VERSION);
   std::optional<BranchLogWriter> branch_writer;
   if (branch_log) {
@@ -178,6 +182,7 @@ int run(const Config& config) {
   }
   io.run();
   worker.stop();
+  wal_reads.stop();
   const StorageWorker::Stats stats = worker.stats();
   log_info("stopped after " + std::to_string(stats.messages) + " messages in " +
            std::to_string(stats.batches) + " batches");

@@ -208,11 +208,13 @@ ApiResponse wal_segment_response(const Result<Composition>& composition,
 }  // namespace
 
 ApiRoutes::ApiRoutes(Node& node, StorageWorker& worker, const ProposerServer& proposers,
-                     const ComposedWal& wal, RunOnIo run_on_io, std::string version)
+                     const ComposedWal& wal, WalReadPool& reads, RunOnIo run_on_io,
+                     std::string version)
     : node_(node),
       worker_(worker),
       proposers_(proposers),
       wal_(wal),
+      reads_(reads),
       run_on_io_(std::move(run_on_io)),
       version_(std::move(version)) {}
 
@@ -439,10 +441,14 @@ void ApiRoutes::get_wal_segment(const ApiRequest& request, const std::string& te
     return;
   }
   const storage::TimelineKey key = *parsed_key;
+  // The worker describes what is committed; a read thread reads it (up to 16 MiB).
   worker_.post([this, key, file_name, request_id = request.request_id,
                 respond = std::move(respond)]() mutable {
-    respond_on_io(std::move(respond),
-                  wal_segment_response(wal_.compose(key), file_name, request_id));
+    read_off_worker(respond, request_id,
+                    [this, composition = wal_.compose(key), file_name, request_id, respond] {
+                      respond_on_io(respond,
+                                    wal_segment_response(composition, file_name, request_id));
+                    });
   });
 }
 
@@ -471,31 +477,60 @@ void ApiRoutes::get_digest(const ApiRequest& request, const std::string& tenant,
   const storage::TimelineKey key = *parsed_key;
   worker_.post([this, key, from = *from, until = *until, request_id = request.request_id,
                 respond = std::move(respond)]() mutable {
-    // Read in pieces so that a long range never holds all of it in memory at once.
-    constexpr std::uint64_t kPieceBytes = 1 << 20;
     const Timeline* found = node_.timeline(key);
-    std::optional<Error> error;
-    storage::WalDigest digest;
     if (found == nullptr) {
-      error = Error(ErrorCode::kNotFound,
-                    "timeline " + storage::timeline_name(key) + " is not hosted here");
+      respond_on_io(
+          std::move(respond),
+          error_response(Error(ErrorCode::kNotFound,
+                               "timeline " + storage::timeline_name(key) + " is not hosted here"),
+                         request_id));
+      return;
     }
-    for (Lsn at = from; !error && at < until;) {
-      const Lsn end = Lsn(std::min(until.value(), at.value() + kPieceBytes));
-      auto bytes = found->read_wal(at, end);
-      if (!bytes) {
-        error = bytes.error();
-        break;
-      }
-      digest.update(*bytes);
-      at = end;
+    if (Status durable = found->check_durable_range(from, until); !durable) {
+      respond_on_io(std::move(respond), error_response(durable.error(), request_id));
+      return;
     }
-    respond_on_io(std::move(respond),
-                  error ? error_response(*error, request_id)
-                        : json_response(200, json::object{{"from_lsn", from.to_string()},
-                                                          {"until_lsn", until.to_string()},
-                                                          {"digest", digest.hex()}}));
+    // The committed part is read off the worker. Above the commit LSN a new term may still cut
+    // the WAL, so that part (durable, not committed: at most what the proposer has in flight,
+    // and what tests compare after a crash) is read here, consistently with the description.
+    const Lsn committed =
+        std::clamp(std::min(found->durable_state().commit_lsn, found->flush_lsn()), from, until);
+    auto tail = found->read_wal(committed, until);
+    if (!tail) {
+      respond_on_io(std::move(respond), error_response(tail.error(), request_id));
+      return;
+    }
+    read_off_worker(respond, request_id,
+                    [this, wal = found->durable_reader(), from, committed, until,
+                     tail = std::move(*tail), request_id, respond] {
+                      // In pieces, so that a long range never holds all of it in memory at once.
+                      constexpr std::uint64_t kPieceBytes = 1 << 20;
+                      storage::WalDigest digest;
+                      std::vector<std::uint8_t> piece;
+                      for (Lsn at = from; at < committed;) {
+                        const Lsn end = Lsn(std::min(committed.value(), at.value() + kPieceBytes));
+                        piece.resize(end.bytes_since(at));
+                        if (Status read = wal->read(at, piece); !read) {
+                          respond_on_io(respond, error_response(read.error(), request_id));
+                          return;
+                        }
+                        digest.update(piece);
+                        at = end;
+                      }
+                      digest.update(tail);
+                      respond_on_io(
+                          respond, json_response(200, json::object{{"from_lsn", from.to_string()},
+                                                                   {"until_lsn", until.to_string()},
+                                                                   {"digest", digest.hex()}}));
+                    });
   });
+}
+
+void ApiRoutes::read_off_worker(const Respond& respond, const std::string& request_id,
+                                std::function<void()> read) {
+  if (Status submitted = reads_.submit(std::move(read)); !submitted) {
+    respond_on_io(respond, error_response(submitted.error(), request_id));
+  }
 }
 
 void ApiRoutes::respond_on_io(Respond respond, ApiResponse response) {

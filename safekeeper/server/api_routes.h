@@ -1,7 +1,9 @@
 // ApiRoutes: the HTTP API's routes, as plain requests in and responses out, so that http_api.cc
 // is only Beast plumbing. Timelines are read and created on the storage worker's thread (the
 // only one that may touch them); the answer is finished on the I/O thread, where the proposer
-// connections are known, and handed to `respond` there.
+// connections are known, and handed to `respond` there. WAL bytes (/wal/{segment}, /digest) are
+// never read on the worker: it only describes what is committed (ComposedWal), and the
+// WalReadPool reads it.
 //
 //   GET  /v1/status                              the node: id, version, timelines, connections
 //   GET  /v1/tenants/{tenant}/timelines          every hosted timeline
@@ -9,6 +11,9 @@
 //   GET  /v1/tenants/{tenant}/timelines/{tl}     term, history, flush/commit/start LSN, proposer
 //   GET  /v1/tenants/{tenant}/timelines/{tl}/digest?from_lsn=X/X&until_lsn=X/X
 //                                                the WalDigest of that durable WAL range
+//   GET  /v1/tenants/{tenant}/timelines/{tl}/wal/{segment}
+//                                                a PostgreSQL segment file, composed along the
+//                                                branch's ancestry, committed WAL then zeros
 //   GET  /metrics                                Prometheus text format
 //   /v1/tenants/... (other than timelines)      the branch log's routes: branch_routes.h
 // Errors: {"error": {"code", "message", "request_id"}} with the code's status (error_code.h).
@@ -25,6 +30,7 @@
 #include "safekeeper/server/composed_wal.h"
 #include "safekeeper/server/proposer_server.h"
 #include "safekeeper/server/storage_worker.h"
+#include "safekeeper/server/wal_read_pool.h"
 
 namespace sk::safekeeper {
 
@@ -54,10 +60,11 @@ class ApiRoutes {
   using RunOnIo = std::function<void(std::function<void()>)>;
 
   // `node` is only touched on the worker's thread; `proposers` only on the I/O thread.
-  // `wal` composes branches' logs for /wal/{segment}; worker thread only, like `node`.
+  // `wal` composes branches' logs for /wal/{segment}; worker thread only, like `node`. `reads`
+  // reads WAL bytes off the worker.
   // `listening` is reported by /v1/status, so that tools can find the other ports.
   ApiRoutes(Node& node, StorageWorker& worker, const ProposerServer& proposers,
-            const ComposedWal& wal, RunOnIo run_on_io, std::string version);
+            const ComposedWal& wal, WalReadPool& reads, RunOnIo run_on_io, std::string version);
 
   // For /v1/status, so that tools find the cluster from one HTTP address: the addresses the
   // ports listen on, once they do ("proposer", "pg", "http" -> host:port), and the members of
@@ -89,11 +96,16 @@ class ApiRoutes {
   void get_metrics(Respond respond);
   // From the worker thread: hands `response` to `respond` on the I/O thread.
   void respond_on_io(Respond respond, ApiResponse response);
+  // From the worker thread: runs `read` on the WalReadPool, which answers through a copy of
+  // `respond`; if the pool refuses (full, stopping), answers with that error instead.
+  void read_off_worker(const Respond& respond, const std::string& request_id,
+                       std::function<void()> read);
 
   Node& node_;
   StorageWorker& worker_;
   const ProposerServer& proposers_;
   const ComposedWal& wal_;
+  WalReadPool& reads_;
   std::map<std::string, std::string> listening_;  // Both set before the I/O thread runs.
   std::vector<std::pair<std::uint64_t, std::string>> peers_;
   RunOnIo run_on_io_;

@@ -41,14 +41,22 @@ bool CommittedWalReader::try_answer(const Parked& request) const {
   if (end <= request.from) {
     return false;
   }
+  const consensus::Lsn from = request.from;
   const consensus::Lsn until =
-      std::min(end, request.from.plus_bytes(std::max<std::size_t>(request.max_bytes, 1)));
-  auto bytes = ComposedWal::read(*composition, request.from, until);
-  if (!bytes) {
-    request.done(bytes.error());
-    return true;
+      std::min(end, from.plus_bytes(std::max<std::size_t>(request.max_bytes, 1)));
+  // The bytes are read on the pool: below `end`, which is committed, they never change.
+  Status submitted = pool_.submit(
+      [composition = std::move(*composition), from, until, end, done = request.done]() mutable {
+        auto bytes = ComposedWal::read(composition, from, until);
+        if (!bytes) {
+          done(bytes.error());
+          return;
+        }
+        done(walsender::WalChunk{from, std::move(*bytes), end});
+      });
+  if (!submitted) {
+    request.done(submitted.error());
   }
-  request.done(walsender::WalChunk{request.from, std::move(*bytes), end});
   return true;
 }
 

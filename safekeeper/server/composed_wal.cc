@@ -20,10 +20,17 @@ Lsn committed_end(const Timeline& timeline) {
   return std::min(timeline.durable_state().commit_lsn, timeline.flush_lsn());
 }
 
-// Where the pieces are readable from their start without a gap.
-Lsn readable_end(const Composition& c) {
-  Lsn at = c.identity.timeline_start_lsn;
-  for (const Composition::Piece& piece : c.pieces) {
+// A piece of the composition with its timeline, while it is being composed.
+struct TimelinePiece {
+  const Timeline* timeline = nullptr;
+  Lsn from;
+  Lsn until;
+};
+
+// Where the pieces are readable from `start` without a gap.
+Lsn readable_end(Lsn start, const std::vector<TimelinePiece>& pieces) {
+  Lsn at = start;
+  for (const TimelinePiece& piece : pieces) {
     if (piece.from > at) {
       break;  // A gap: an ancestor's timeline starts above where its parent's part ended.
     }
@@ -36,23 +43,33 @@ Lsn readable_end(const Composition& c) {
   return at;
 }
 
+Composition describe(const consensus::TimelineIdentity& identity,
+                     const std::vector<TimelinePiece>& pieces) {
+  Composition c;
+  c.identity = identity;
+  c.committed = readable_end(identity.timeline_start_lsn, pieces);
+  for (const TimelinePiece& piece : pieces) {
+    c.pieces.push_back({piece.timeline->durable_reader(), piece.from, piece.until});
+  }
+  return c;
+}
+
 }  // namespace
 
 Result<Composition> ComposedWal::compose(const storage::TimelineKey& key) const {
   const branchmgr::Branch* branch =
       branches_ != nullptr ? branches_->view().branch_with_timeline(key.tenant_id, key.timeline_id)
                            : nullptr;
-  Composition c;
   if (branch == nullptr) {
     const Timeline* own = lookup_(key);
     if (own == nullptr) {
       return not_hosted(key, "");
     }
-    c.identity = own->acceptor().state().identity;
-    c.pieces.push_back({own, c.identity.timeline_start_lsn, consensus::kMaxLsn});
-    c.committed = readable_end(c);
-    return c;
+    const consensus::TimelineIdentity& identity = own->acceptor().state().identity;
+    return describe(identity, {{own, identity.timeline_start_lsn, consensus::kMaxLsn}});
   }
+  consensus::TimelineIdentity composed;
+  std::vector<TimelinePiece> pieces;
   const std::vector<branchmgr::WalSpan> spans =
       branchmgr::wal_spans(branches_->view().ancestry(*branch));
   for (std::size_t i = 0; i < spans.size(); ++i) {
@@ -68,37 +85,41 @@ Result<Composition> ComposedWal::compose(const storage::TimelineKey& key) const 
     }
     const consensus::TimelineIdentity& identity = timeline->acceptor().state().identity;
     if (i == 0) {
-      c.identity = identity;
-      c.identity.timeline_id = key.timeline_id;
+      composed = identity;
+      composed.timeline_id = key.timeline_id;
     }
-    c.pieces.push_back({timeline, std::max(span.from, identity.timeline_start_lsn), span.until});
+    pieces.push_back({timeline, std::max(span.from, identity.timeline_start_lsn), span.until});
   }
-  c.committed = readable_end(c);
-  return c;
+  return describe(composed, pieces);
 }
 
 Result<std::vector<std::uint8_t>> ComposedWal::read(const Composition& composition, Lsn from,
                                                     Lsn until) {
-  std::vector<std::uint8_t> bytes;
-  bytes.reserve(until.bytes_since(from));
+  if (from > until || until > composition.committed) {
+    return Error(ErrorCode::kInvalidArgument, "WAL [" + from.to_string() + ", " +
+                                                  until.to_string() +
+                                                  ") is not within what is committed here (up to " +
+                                                  composition.committed.to_string() + ")");
+  }
+  std::vector<std::uint8_t> bytes(until.bytes_since(from));
+  Lsn at = from;  // Filled up to here.
   for (const Composition::Piece& piece : composition.pieces) {
     const Lsn begin = std::max(from, piece.from);
     const Lsn end = std::min(until, piece.until);
     if (begin >= end) {
       continue;
     }
-    if (Lsn(from.value() + bytes.size()) != begin) {
-      return Error(ErrorCode::kNotFound, "WAL [" + Lsn(from.value() + bytes.size()).to_string() +
-                                             ", " + begin.to_string() +
+    if (at != begin) {
+      return Error(ErrorCode::kNotFound, "WAL [" + at.to_string() + ", " + begin.to_string() +
                                              ") of this branch's log is not held here");
     }
-    auto piece_bytes = piece.timeline->read_wal(begin, end);
-    if (!piece_bytes) {
-      return piece_bytes.error();
+    const auto into = std::span(bytes).subspan(begin.bytes_since(from), end.bytes_since(begin));
+    if (Status read = piece.wal->read(begin, into); !read) {
+      return read.error();
     }
-    bytes.insert(bytes.end(), piece_bytes->begin(), piece_bytes->end());
+    at = end;
   }
-  if (Lsn(from.value() + bytes.size()) != until) {
+  if (at != until) {
     return Error(ErrorCode::kNotFound,
                  "WAL up to " + until.to_string() + " of this branch's log is not held here");
   }

@@ -3,11 +3,15 @@
 // (branchmgr::wal_spans); for any other timeline, its own. A branch that has no WAL of its own
 // yet (no compute has run on it) is its parent's log up to the branch LSN.
 //
-// Worker thread only: it reads timelines and the branch view. A Composition points into the
-// node's timelines, so it is used within the task that made it.
+// compose() runs on the worker thread only: it reads timelines and the branch view, O(ancestors)
+// work and no I/O. The Composition it returns is a self-contained description (each piece's
+// DurableWalReader, and the committed end as of that moment), so read() may run on any thread,
+// later: bytes below `committed` never change (storage/durable_wal_reader.h), and the readers
+// outlive the timelines they came from.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "safekeeper/server/branch_log_applier.h"
@@ -20,7 +24,7 @@ struct Composition {
   // timeline_start_lsn is where the composed log begins on this node (its root's start).
   consensus::TimelineIdentity identity;
   struct Piece {
-    const Timeline* timeline = nullptr;
+    std::shared_ptr<const storage::DurableWalReader> wal;
     consensus::Lsn from;
     consensus::Lsn until;
   };
@@ -40,7 +44,8 @@ class ComposedWal {
   // or when an ancestor in the middle is missing.
   Result<Composition> compose(const storage::TimelineKey& key) const;
 
-  // Bytes [from, until) of the composed log; `until` at most composition.committed.
+  // Bytes [from, until) of the composed log; any thread. kInvalidArgument if `until` is above
+  // composition.committed: only committed bytes may be read off the worker thread.
   static Result<std::vector<std::uint8_t>> read(const Composition& composition, consensus::Lsn from,
                                                 consensus::Lsn until);
 

@@ -1,7 +1,8 @@
 // PgServer: the PostgreSQL replication port, where pg_receivewal and standbys read a timeline's
 // committed WAL. The protocol is walsender::ReplicationSession's; this file is its socket side:
 // bytes in and out, a one-second tick for keepalives and timeouts, and the session's storage
-// requests run through the CommittedWalReader on the storage worker's thread.
+// requests run through the CommittedWalReader on the storage worker's thread, which describes
+// what is committed and leaves the reading of the bytes to the WalReadPool.
 //
 // Back-pressure: the next WAL read is issued only once less than max_unsent_bytes wait for the
 // socket, so a slow reader holds at most that much of our memory.

@@ -206,12 +206,19 @@ Result<std::vector<TaggedReply>> Timeline::commit_batch() {
   return replies;
 }
 
-Result<std::vector<std::uint8_t>> Timeline::read_wal(Lsn begin, Lsn end) const {
+Status Timeline::check_durable_range(Lsn begin, Lsn end) const {
   if (begin > end || begin < wal_.start_lsn() || end > flush_lsn()) {
     return Error(ErrorCode::kInvalidArgument,
                  "WAL range [" + begin.to_string() + ", " + end.to_string() +
                      ") is not within the durable WAL [" + wal_.start_lsn().to_string() + ", " +
                      flush_lsn().to_string() + ")");
+  }
+  return {};
+}
+
+Result<std::vector<std::uint8_t>> Timeline::read_wal(Lsn begin, Lsn end) const {
+  if (Status durable = check_durable_range(begin, end); !durable) {
+    return durable.error();
   }
   return wal_.read(begin, end);
 }

@@ -73,8 +73,15 @@ class Timeline {
   // The end of the durable WAL. Between batches it is the acceptor's flush LSN; after a storage
   // error the acceptor may be ahead of it, and this is the truth.
   consensus::Lsn flush_lsn() const { return wal_.flush_lsn(); }
-  // WAL bytes [begin, end) from the store; end at most the flush LSN.
+  // kInvalidArgument unless [begin, end) is within the durable WAL [start, flush LSN).
+  Status check_durable_range(consensus::Lsn begin, consensus::Lsn end) const;
+  // WAL bytes [begin, end) from the store, if check_durable_range() accepts them.
   Result<std::vector<std::uint8_t>> read_wal(consensus::Lsn begin, consensus::Lsn end) const;
+  // Reads this timeline's WAL from other threads: below a commit LSN read here only
+  // (storage/durable_wal_reader.h).
+  std::shared_ptr<const storage::DurableWalReader> durable_reader() const {
+    return wal_.durable_reader();
+  }
   // The durable state: the control store's, with the positions the WAL recorded since.
   const consensus::AcceptorState& durable_state() const { return durable_state_; }
   const std::optional<Error>& failure() const { return failure_; }
