@@ -205,6 +205,26 @@ ApiResponse wal_segment_response(const Result<Composition>& composition,
   return response;
 }
 
+// The digest of the committed WAL [from, committed), read through `wal` in 1 MiB pieces (a long
+// range never sits in memory whole), followed by `tail`.
+Result<storage::WalDigest> digest_of(const storage::DurableWalReader& wal, Lsn from, Lsn committed,
+                                     std::span<const std::uint8_t> tail) {
+  constexpr std::uint64_t kPieceBytes = 1 << 20;
+  storage::WalDigest digest;
+  std::vector<std::uint8_t> piece;
+  for (Lsn at = from; at < committed;) {
+    const Lsn end = Lsn(std::min(committed.value(), at.value() + kPieceBytes));
+    piece.resize(end.bytes_since(at));
+    if (Status read = wal.read(at, piece); !read) {
+      return read.error();
+    }
+    digest.update(piece);
+    at = end;
+  }
+  digest.update(tail);
+  return digest;
+}
+
 }  // namespace
 
 ApiRoutes::ApiRoutes(Node& node, StorageWorker& worker, const ProposerServer& proposers,
@@ -491,8 +511,8 @@ void ApiRoutes::get_digest(const ApiRequest& request, const std::string& tenant,
       return;
     }
     // The committed part is read off the worker. Above the commit LSN a new term may still cut
-    // the WAL, so that part (durable, not committed: at most what the proposer has in flight,
-    // and what tests compare after a crash) is read here, consistently with the description.
+    // the WAL, so that part (durable, not committed: usually what a proposer had in flight, and
+    // what tests compare after a crash) is read here, at the moment of the description.
     const Lsn committed =
         std::clamp(std::min(found->durable_state().commit_lsn, found->flush_lsn()), from, until);
     auto tail = found->read_wal(committed, until);
@@ -503,25 +523,13 @@ void ApiRoutes::get_digest(const ApiRequest& request, const std::string& tenant,
     read_off_worker(respond, request_id,
                     [this, wal = found->durable_reader(), from, committed, until,
                      tail = std::move(*tail), request_id, respond] {
-                      // In pieces, so that a long range never holds all of it in memory at once.
-                      constexpr std::uint64_t kPieceBytes = 1 << 20;
-                      storage::WalDigest digest;
-                      std::vector<std::uint8_t> piece;
-                      for (Lsn at = from; at < committed;) {
-                        const Lsn end = Lsn(std::min(committed.value(), at.value() + kPieceBytes));
-                        piece.resize(end.bytes_since(at));
-                        if (Status read = wal->read(at, piece); !read) {
-                          respond_on_io(respond, error_response(read.error(), request_id));
-                          return;
-                        }
-                        digest.update(piece);
-                        at = end;
-                      }
-                      digest.update(tail);
+                      auto digest = digest_of(*wal, from, committed, tail);
                       respond_on_io(
-                          respond, json_response(200, json::object{{"from_lsn", from.to_string()},
+                          respond,
+                          digest ? json_response(200, json::object{{"from_lsn", from.to_string()},
                                                                    {"until_lsn", until.to_string()},
-                                                                   {"digest", digest.hex()}}));
+                                                                   {"digest", digest->hex()}})
+                                 : error_response(digest.error(), request_id));
                     });
   });
 }
