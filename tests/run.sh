@@ -15,7 +15,7 @@ packages=(
   libprotobuf-dev protobuf-compiler liblmdb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libpq-dev postgresql-15 clang-format
-  libtcmalloc-minimal4
+  libtcmalloc-minimal4 xfsprogs
 )
 boost_preferred=libboost1.81-dev
 boost_fallback=libboost1.74-dev

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Stops what deploy/local/up.sh started: every compute and replica skctl started, then the three
-# safekeepers. Data stays where up.sh put it (state_dir.sh); removing that directory forgets it.
+# Stops what deploy/local/up.sh started: every compute and replica skctl started, the mount of
+# snapshots and computes, then the three safekeepers. Data stays where up.sh put it (state_dir.sh); removing that directory forgets it.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -11,6 +11,7 @@ skctl_bin="$repo_root/build/safekeeper/skctl/skctl"
 export SKCTL_SAFEKEEPERS="127.0.0.1:7676,127.0.0.1:7677,127.0.0.1:7678"
 export SKCTL_HOME="$state/skctl"
 export SKCTL_TENANT=demo
+export SKCTL_SNAPSHOT_STORE="$state/cow/snapshots"
 
 field() { grep -o "\"$1\":[^,}]*" "$2" | cut -d: -f2- | tr -d '"'; }
 
@@ -24,6 +25,9 @@ for endpoint in "$SKCTL_HOME"/endpoints/*.json; do
   fi
 done
 rm -f "$state/main.postgres.pid"
+if mountpoint -q "$state/cow"; then
+  umount "$state/cow" && echo "unmounted $state/cow (snapshots and computes' data)"
+fi
 
 for pidfile in "$state"/sk*/pid; do
   [[ -f "$pidfile" ]] || continue

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The local cluster on this machine, in one command: installs what is missing (Debian 12, as
-# root), builds, starts three safekeepers, a PostgreSQL 15 primary on branch `main` with its
-# walproposer, takes a first snapshot, and shows a branch as of a moment between two writes.
+# root), builds, mounts a file system that clones (XFS, reflink=1), starts three safekeepers, a
+# PostgreSQL 15 compute on branch `main` with its walproposer (quorum durability: fsync and
+# full-page writes off; skctl takes its first snapshot), and shows a branch as of a moment
+# between two writes.
 # Idempotent: run again, it reuses the safekeepers, the tenant, `main` and its compute, and makes
 # a fresh demonstration branch. Stop everything with deploy/local/down.sh.
 #
@@ -16,6 +18,7 @@ source "$repo_root/tests/run.sh" # install_missing_packages, configure, log, fai
 source "$repo_root/deploy/local/state_dir.sh"
 build_dir="$repo_root/build"
 state="" # Known once the postgres user exists (install_missing_packages).
+cow=""   # $state/cow: the file system that clones (mount_clone_fs).
 
 readonly proposer_ports=(5454 5455 5456)
 readonly pg_ports=(6454 6455 6456)
@@ -78,6 +81,34 @@ start_safekeepers() {
   done
 }
 
+# The snapshot store and the computes' data directories on one file system that clones (XFS with
+# reflink=1, in a sparse file under the state directory, loop-mounted on $state/cow), so that a
+# compute starts from a snapshot in O(1) of its size. Without root there is no mount: plain
+# directories, and restores copy (skctl says so).
+mount_clone_fs() {
+  local image="$state/cow.xfs"
+  mkdir -p "$cow"
+  if ! mountpoint -q "$cow"; then
+    if [[ $EUID -ne 0 ]]; then
+      log "not root: $cow is a plain directory (computes start from copies, not clones)"
+    else
+      if ! command -v mkfs.xfs >/dev/null; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends xfsprogs \
+          >/dev/null || fail "apt-get install xfsprogs"
+      fi
+      if [[ ! -f "$image" ]]; then
+        truncate -s 64G "$image" # Sparse: takes only what is written.
+        mkfs.xfs -q -m reflink=1 "$image" || fail "mkfs.xfs on $image"
+      fi
+      mount -o loop "$image" "$cow" || fail "mounting $image on $cow"
+      chmod 755 "$cow"
+      log "snapshots and computes on XFS (reflink=1): $image mounted on $cow"
+    fi
+  fi
+  mkdir -p "$cow/snapshots"
+  export SKCTL_SNAPSHOT_STORE="$cow/snapshots"
+}
+
 # The names in `skctl ... list --output json`.
 names_in() { grep -o '"name":"[^"]*"' | cut -d'"' -f4; }
 
@@ -93,16 +124,13 @@ ensure_main() {
   if ! is_running "$state/main.postgres.pid"; then
     log "starting the compute of main on port $main_port (initdb the first time)"
     skctl compute stop --branch main >/dev/null 2>&1 || true
-    skctl compute start --branch main --pgdata "$state/main" --port "$main_port"
+    skctl compute start --branch main --pgdata "$cow/main" --port "$main_port"
     grep -o '"postgres_pid":[0-9]*' "$SKCTL_HOME/endpoints/$main_port.json" | cut -d: -f2 \
       >"$state/main.postgres.pid"
   fi
   psql_at "$main_port" "CREATE TABLE IF NOT EXISTS demo (id serial PRIMARY KEY, note text,
                         written_at timestamptz NOT NULL DEFAULT clock_timestamp())"
-  if [[ -z "$(skctl snapshot list --output json | grep -o '"snapshot_id"' || true)" ]]; then
-    log "taking the first snapshot of main"
-    skctl snapshot create --branch main >/dev/null
-  fi
+  skctl snapshot list
 }
 
 demonstrate() {
@@ -116,12 +144,12 @@ demonstrate() {
 
   if [[ -f "$state/demo_branch" ]]; then # The previous run's branch: its compute gives way.
     skctl compute stop --branch "$(cat "$state/demo_branch")" >/dev/null 2>&1 || true
-    rm -rf "$state/demo"
+    rm -rf "$cow/demo"
   fi
   local branch="as-of-$run"
   retry_for 30 skctl branch create "$branch" --parent "main@$moment"
   echo "$branch" >"$state/demo_branch"
-  skctl compute start --branch "$branch" --pgdata "$state/demo" --port "$demo_port"
+  skctl compute start --branch "$branch" --pgdata "$cow/demo" --port "$demo_port"
   local on_branch on_main
   on_branch="$(psql_at "$demo_port" "SELECT count(*) FROM demo WHERE note LIKE '%run $run #%'")"
   on_main="$(psql_at "$main_port" "SELECT count(*) FROM demo WHERE note LIKE '%run $run #%'")"
@@ -139,9 +167,11 @@ main() {
   install_missing_packages
   state="$(local_state_dir "$repo_root")"
   export SKCTL_HOME="$state/skctl"
+  cow="$state/cow"
   build_programs
   mkdir -p "$state"
   chmod 755 "$state" # PostgreSQL runs as the postgres user and must reach its data directory.
+  mount_clone_fs
   start_safekeepers
   retry_for 30 skctl tenant list >/dev/null
   ensure_main
@@ -152,13 +182,15 @@ The local cluster is up (state in $state):
   safekeepers  HTTP $SKCTL_SAFEKEEPERS
                replication 127.0.0.1:${pg_ports[0]},${pg_ports[1]},${pg_ports[2]}
   main         psql postgresql://postgres@127.0.0.1:$main_port/postgres
+               (a disposable compute: fsync off, every commit on a majority of safekeepers)
   $(cat "$state/demo_branch")  psql postgresql://postgres@127.0.0.1:$demo_port/postgres
 
 skctl (set these first):
   export SKCTL_SAFEKEEPERS=$SKCTL_SAFEKEEPERS SKCTL_HOME=$SKCTL_HOME SKCTL_TENANT=demo
+  export SKCTL_SNAPSHOT_STORE=$SKCTL_SNAPSHOT_STORE
   $skctl_bin branch list
   $skctl_bin branch create mybranch --parent main@2026-01-01T00:00:00Z   # or main@0/1A2B3C8
-  $skctl_bin compute start --branch mybranch --pgdata $state/mybranch --port 55434
+  $skctl_bin compute start --branch mybranch --pgdata $cow/mybranch --port 55434
 
 Stop everything: deploy/local/down.sh
 EOT

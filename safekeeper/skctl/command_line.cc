@@ -17,8 +17,9 @@ struct CommandSpec {
 };
 
 // Accepted by every command.
-const std::set<std::string> kGlobalFlags = {"--safekeepers", "--tenant",    "--output",
-                                            "--home",        "--pg-bindir", "--walproposer"};
+const std::set<std::string> kGlobalFlags = {"--safekeepers", "--tenant",         "--output",
+                                            "--home",        "--snapshot-store", "--pg-bindir",
+                                            "--walproposer"};
 
 const std::vector<CommandSpec>& commands() {
   static const std::vector<CommandSpec> table = {
@@ -45,14 +46,14 @@ const std::vector<CommandSpec>& commands() {
        "start",
        "",
        {"--branch", "--pgdata", "--port"},
-       {},
+       {"--durability"},
        "start a read-write PostgreSQL on a branch"},
       {"compute", "stop", "", {"--branch"}, {}, "stop a branch's compute"},
       {"replica",
        "start",
        "",
        {"--branch", "--pgdata", "--port"},
-       {},
+       {"--durability"},
        "start a read replica of a branch"},
       {"replica", "stop", "", {"--pgdata"}, {}, "stop a replica"},
       {"connection-string", "", "BRANCH", {}, {}, "print the libpq URI of a branch's compute"},
@@ -87,14 +88,20 @@ std::string usage() {
       "\n"
       "  --parent NAME[@LSN|@TIMESTAMP]  branch from NAME at an LSN (X/X), as of an RFC 3339\n"
       "                                  time, or at its head\n"
+      "  --durability quorum|local    quorum (default): the safekeepers keep every commit,\n"
+      "                               PostgreSQL runs with fsync and full_page_writes off;\n"
+      "                               local: PostgreSQL's own defaults as well\n"
       "\n"
       "global flags:\n"
       "  --safekeepers HOST:PORT,...  the safekeepers' HTTP addresses, any or several\n"
       "                               (env SKCTL_SAFEKEEPERS; default 127.0.0.1:7676)\n"
       "  --tenant NAME|ID             (env SKCTL_TENANT; default: the only tenant)\n"
       "  --output table|json          (default table)\n"
-      "  --home DIR                   snapshots and the computes' state (env SKCTL_HOME;\n"
+      "  --home DIR                   the computes' state and logs (env SKCTL_HOME;\n"
       "                               default ~/.skctl)\n"
+      "  --snapshot-store DIR         where snapshots are kept, best on XFS (reflink=1) or\n"
+      "                               btrfs so that they clone (env SKCTL_SNAPSHOT_STORE;\n"
+      "                               default HOME/snapshots)\n"
       "  --pg-bindir DIR              PostgreSQL 15's programs (default: pg_config --bindir)\n"
       "  --walproposer PATH           (default: next to skctl, then PATH)\n"
       "\n"

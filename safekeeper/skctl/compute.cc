@@ -1,15 +1,16 @@
 // Computes, replicas and snapshots on this machine; see compute.h.
 #include "safekeeper/skctl/compute.h"
 
+#include <cstdio>
 #include <fstream>
-#include <thread>
 
 #include <boost/json/value.hpp>
-#include <libpq-fe.h>
 #include <signal.h>
 
-#include "safekeeper/pgwal/segment_name.h"
+#include "safekeeper/skctl/cluster_queries.h"
+#include "safekeeper/skctl/data_dir.h"
 #include "safekeeper/skctl/local_process.h"
+#include "safekeeper/skctl/quorum_sync.h"
 #include "safekeeper/skctl/restore_plan.h"
 #include "safekeeper/skctl/snapshot_store.h"
 
@@ -20,312 +21,100 @@ using consensus::Lsn;
 
 namespace {
 
-constexpr auto kRecoveryDeadline = std::chrono::minutes(10);
-constexpr auto kStreamingDeadline = std::chrono::seconds(60);
-constexpr auto kPollInterval = std::chrono::milliseconds(20);
+constexpr auto kSyncTimeout = std::chrono::seconds(60);
 
-std::string text_of(const json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+void note(const std::string& text) {
+  std::fprintf(stderr, "skctl: %s\n", text.c_str());
 }
 
-std::optional<Lsn> lsn_of(const json::object& o, const char* key) {
-  const std::string text = text_of(o, key);
-  return text.empty() ? std::nullopt : Lsn::parse(text);
-}
-
-// ----- The cluster and the branch log --------------------------------------------------------
-
-// What the walproposer and a replica need, from the safekeepers' /v1/status.
-struct Cluster {
-  std::string safekeepers_flag;       // id=host:port,... of every member (--peers).
-  std::vector<std::string> http;      // The HTTP addresses that answered.
-  std::vector<std::string> pg_hosts;  // Their replication ports.
-  std::vector<std::string> pg_ports;
-};
-
-// "0.0.0.0:5455" reached as "10.0.0.1:7676" is "10.0.0.1:5455".
-std::pair<std::string, std::string> split_address(const std::string& address,
-                                                  const std::string& reached_at) {
-  const auto colon = address.rfind(':');
-  std::string host = address.substr(0, colon);
-  if (host == "0.0.0.0" || host == "::" || host.empty()) {
-    host = reached_at.substr(0, reached_at.rfind(':'));
+// Where the branch's log ends before the new compute writes: the quorum's end after a sync, or
+// the branch point of a branch without WAL of its own. nullopt: a root branch with no WAL yet.
+Result<std::optional<Lsn>> branch_end(const ApiClient& api, const fs::path& walproposer,
+                                      const Cluster& cluster, const std::string& tenant,
+                                      const BranchInfo& branch, const fs::path& log) {
+  auto exists = timeline_exists(api, tenant, branch.timeline_id);
+  if (!exists) {
+    return exists.error();
   }
-  return {host, colon == std::string::npos ? "" : address.substr(colon + 1)};
-}
-
-Result<Cluster> discover(const ApiClient& api) {
-  Cluster cluster;
-  std::string unreachable;
-  for (const std::string& address : api.addresses()) {
-    auto status =
-        api.call_at(address, "GET", "/v1/status", std::nullopt, {}, std::chrono::seconds(5));
-    if (!status || !status->body.is_object()) {
-      unreachable += "; " + (status ? address + ": not a status" : status.error().message());
-      continue;
+  if (*exists) {
+    auto end =
+        sync_safekeepers(walproposer, cluster, tenant, branch.timeline_id, log, kSyncTimeout);
+    if (!end) {
+      return end.error();
     }
-    const json::object& o = status->body.get_object();
-    cluster.http.push_back(address);
-    if (const auto* listening = o.if_contains("listening"); listening && listening->is_object()) {
-      const auto [host, port] = split_address(text_of(listening->get_object(), "pg"), address);
-      cluster.pg_hosts.push_back(host);
-      cluster.pg_ports.push_back(port);
-    }
-    const auto* peers = o.if_contains("peers");
-    if (cluster.safekeepers_flag.empty() && peers != nullptr && peers->is_array()) {
-      for (const auto& peer : peers->get_array()) {
-        if (!peer.is_object() || !peer.get_object().contains("node_id")) {
-          continue;
-        }
-        const auto [host, port] = split_address(text_of(peer.get_object(), "proposer"), address);
-        const auto id = peer.get_object().at("node_id").to_number<std::uint64_t>();
-        cluster.safekeepers_flag += (cluster.safekeepers_flag.empty() ? "" : ",") +
-                                    std::to_string(id) + "=" + host + ":" + port;
-      }
-    }
+    return std::optional<Lsn>(*end);
   }
-  if (cluster.http.empty()) {
-    return Error(ErrorCode::kUnavailable, "no safekeeper answered" + unreachable);
-  }
-  if (cluster.safekeepers_flag.empty()) {
-    return Error(ErrorCode::kFailedPrecondition,
-                 "the safekeepers report no cluster members: start them with --peers");
-  }
-  return cluster;
+  return branch.parent_timeline_id.empty() ? std::nullopt : branch.branch_lsn;
 }
 
-struct BranchInfo {
-  std::string name;
-  std::string timeline_id;
-  std::string parent_timeline_id;  // Empty for a root.
-  std::optional<Lsn> branch_lsn;   // nullopt for a root.
-  std::optional<Lsn> head;         // nullopt: a root without WAL.
-};
-
-std::string branch_path(const std::string& tenant, const std::string& branch) {
-  return "/v1/tenants/" + tenant + "/branches/" + url_encode(branch);
-}
-
-BranchInfo branch_info(const json::value& body) {
-  const json::object& o = body.as_object();
-  return {text_of(o, "name"), text_of(o, "timeline_id"), text_of(o, "parent_timeline_id"),
-          lsn_of(o, "lsn"), lsn_of(o, "head_lsn")};
-}
-
-Result<BranchInfo> get_branch(const ApiClient& api, const std::string& tenant,
-                              const std::string& branch) {
-  auto reply = api.call("GET", branch_path(tenant, branch));
-  if (!reply) {
-    return reply.error();
+// Clones the newest snapshot usable for a log ending at `end` into `pgdata`; a damaged one is
+// passed over for the next older. Returns the snapshot chosen.
+Result<SnapshotInfo> clone_snapshot(const ApiClient& api, const LocalSettings& local,
+                                    const fs::path& bindir, const StartRequest& request,
+                                    const std::vector<BranchInfo>& chain, Lsn end) {
+  auto snapshots = list_snapshots(api, request.tenant_id);
+  if (!snapshots) {
+    return snapshots.error();
   }
-  return branch_info(reply->body);
-}
-
-// The branch first, its root last.
-Result<std::vector<BranchInfo>> ancestry_of(const ApiClient& api, const std::string& tenant,
-                                            const BranchInfo& branch) {
-  std::vector<BranchInfo> chain{branch};
-  while (!chain.back().parent_timeline_id.empty()) {
-    auto parent = get_branch(api, tenant, chain.back().parent_timeline_id);
-    if (!parent) {
-      return parent.error();
-    }
-    chain.push_back(*parent);
+  std::vector<AncestryLevel> levels;
+  for (const BranchInfo& level : chain) {
+    levels.push_back({level.timeline_id, level.branch_lsn});
   }
-  return chain;
-}
-
-Result<std::vector<SnapshotInfo>> list_snapshots(const ApiClient& api, const std::string& tenant) {
-  auto reply = api.call("GET", "/v1/tenants/" + tenant + "/snapshots");
-  if (!reply) {
-    return reply.error();
-  }
-  std::vector<SnapshotInfo> out;
-  for (const auto& v : reply->body.as_object().at("snapshots").as_array()) {
-    const json::object& o = v.as_object();
-    out.push_back({text_of(o, "snapshot_id"), text_of(o, "timeline_id"),
-                   lsn_of(o, "start_lsn").value_or(Lsn(0)), lsn_of(o, "end_lsn").value_or(Lsn(0)),
-                   text_of(o, "location"), text_of(o, "checksum")});
-  }
-  return out;
-}
-
-// The safekeeper that knows the branch's log furthest, and that head: the WAL is fetched from
-// it, so that no segment comes from a node that has not learnt of a commit yet (zeros there).
-Result<std::pair<std::string, Lsn>> furthest_head(const ApiClient& api, const std::string& tenant,
-                                                  const std::string& timeline) {
-  std::optional<std::pair<std::string, Lsn>> best;
-  for (const std::string& address : api.addresses()) {
-    auto reply = api.call_at(address, "GET", branch_path(tenant, timeline));
-    if (!reply) {
-      continue;
-    }
-    const auto head = lsn_of(reply->body.as_object(), "head_lsn");
-    if (head && (!best || *head > best->second)) {
-      best = {address, *head};
-    }
-  }
-  if (!best) {
-    return Error(ErrorCode::kUnavailable, "no safekeeper reports the branch's head");
-  }
-  return *best;
-}
-
-Result<std::uint64_t> segment_size(const ApiClient& api, const std::string& tenant,
-                                   const std::string& root_timeline) {
-  auto reply = api.call("GET", "/v1/tenants/" + tenant + "/timelines/" + root_timeline);
-  if (!reply) {
-    return reply.error();
-  }
-  const auto* size = reply->body.as_object().if_contains("wal_seg_size");
-  if (size == nullptr || !size->is_int64() ||
-      !pgwal::is_valid_segment_size(static_cast<std::uint64_t>(size->get_int64()))) {
-    return Error(ErrorCode::kInternal, "the root timeline reports no segment size");
-  }
-  return static_cast<std::uint64_t>(size->get_int64());
-}
-
-// Writes the branch's log [from, until) into pg_wal, segment by segment, from `preferred` (the
-// furthest node) or, for a segment it cannot serve, from any other.
-Status fetch_wal(const ApiClient& api, const std::string& preferred, const std::string& tenant,
-                 const std::string& timeline, Lsn from, Lsn until, std::uint64_t seg_size,
-                 const fs::path& pgdata) {
-  std::vector<std::string> order{preferred};
-  for (const std::string& a : api.addresses()) {
-    if (a != preferred) {
-      order.push_back(a);
-    }
-  }
-  for (const std::uint64_t segno : segments_between(from, until, seg_size)) {
-    const std::string name = pgwal::segment_file_name(1, segno, seg_size);
-    std::optional<Error> last_error;
-    bool written = false;
-    for (const std::string& address : order) {
-      auto bytes = api.fetch_at(
-          address, "/v1/tenants/" + tenant + "/timelines/" + timeline + "/wal/" + name);
-      if (!bytes) {
-        last_error = bytes.error();
-        continue;
-      }
-      std::ofstream out(pgdata / "pg_wal" / name, std::ios::binary | std::ios::trunc);
-      out.write(bytes->data(), static_cast<std::streamsize>(bytes->size()));
-      if (!out.flush()) {
-        return Error(ErrorCode::kIoError, "cannot write " + (pgdata / "pg_wal" / name).string());
-      }
-      written = true;
-      break;
-    }
-    if (!written) {
-      return Error(last_error ? last_error->code() : ErrorCode::kUnavailable,
-                   "WAL segment " + name + " of the branch: " +
-                       (last_error ? last_error->message() : std::string("no safekeeper")));
-    }
-  }
-  return {};
-}
-
-// ----- PostgreSQL on this machine ------------------------------------------------------------
-
-// The endpoint's settings go to their own file, rewritten at every start, which
-// postgresql.conf includes (once): a restored snapshot carries its source's copy, replaced here.
-Status write_config(const fs::path& pgdata, const std::string& lines) {
-  constexpr const char* kFile = "postgresql.skctl.conf";
-  std::ifstream current(pgdata / "postgresql.conf");
-  const std::string include = std::string("include_if_exists = '") + kFile + "'";
-  bool included = false;
-  for (std::string line; std::getline(current, line);) {
-    included = included || line == include;
-  }
-  std::ofstream settings(pgdata / kFile, std::ios::trunc);
-  settings << lines;
-  if (!included) {
-    std::ofstream(pgdata / "postgresql.conf", std::ios::app) << "\n" << include << "\n";
-  }
-  return settings.flush()
-             ? Status{}
-             : Status(Error(ErrorCode::kIoError, "cannot write " + std::string(kFile)));
-}
-
-std::string conf_quote(const std::string& value) {
-  std::string out = "'";
-  for (const char c : value) {
-    out += c == '\'' ? std::string("''") : std::string(1, c);
-  }
-  return out + "'";
-}
-
-std::string local_conninfo(int port) {
-  return "host=127.0.0.1 port=" + std::to_string(port) + " user=postgres dbname=postgres";
-}
-
-// Starts postgres, detached, and waits until it accepts connections (after crash recovery).
-Result<pid_t> start_postgres(const fs::path& bindir, const fs::path& pgdata, int port,
-                             const fs::path& log) {
-  auto pid =
-      spawn_detached(as_postgres({(bindir / "postgres").string(), "-D", pgdata.string()}), log);
-  if (!pid) {
-    return pid.error();
-  }
-  const std::string ping = local_conninfo(port) + " connect_timeout=2";
-  const auto deadline = std::chrono::steady_clock::now() + kRecoveryDeadline;
-  while (PQping(ping.c_str()) != PQPING_OK) {
-    if (!process_alive(*pid)) {
-      return Error(ErrorCode::kInternal, "PostgreSQL exited at start; see " + log.string());
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      return Error(ErrorCode::kInternal,
-                   "PostgreSQL did not accept connections in time; see " + log.string());
-    }
-    std::this_thread::sleep_for(kPollInterval);
-  }
-  return *pid;
-}
-
-// Waits until the walproposer streams as the synchronous standby, so that commits go through.
-Status wait_streaming(int port, pid_t walproposer, const fs::path& log) {
-  PGconn* conn = PQconnectdb(local_conninfo(port).c_str());
-  const auto deadline = std::chrono::steady_clock::now() + kStreamingDeadline;
-  Status result;
+  const SnapshotStore store(local.snapshot_store);
+  std::vector<SnapshotInfo> candidates = *snapshots;
+  std::string passed_over;
   for (;;) {
-    PGresult* r = PQexec(conn,
-                         "SELECT 1 FROM pg_stat_replication WHERE application_name = "
-                         "'walproposer' AND state = 'streaming'");
-    const bool streaming = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
-    PQclear(r);
-    if (streaming) {
-      break;
+    const auto snapshot = choose_snapshot(levels, end, candidates);
+    if (!snapshot) {
+      return Error(ErrorCode::kFailedPrecondition,
+                   "no" + std::string(passed_over.empty() ? "" : " undamaged") +
+                       " snapshot of branch '" + chain.front().name +
+                       "' or of its ancestors ends at or before " + end.to_string() +
+                       ": take one of an ancestor's compute with `skctl snapshot create --branch "
+                       "NAME`" +
+                       passed_over);
     }
-    if (!process_alive(walproposer)) {
-      result = Error(ErrorCode::kInternal, "the walproposer exited; see " + log.string());
-      break;
+    auto report = store.restore(snapshot->location, snapshot->checksum, bindir, request.pgdata);
+    if (report) {
+      if (!report->all_cloned()) {
+        note("cannot clone files from the snapshot store " + store.root().string() + " into " +
+             request.pgdata.string() +
+             " (no reflinks on its file system, or two file systems): copied " +
+             std::to_string(report->copied_bytes >> 20) + " MiB of snapshot " +
+             snapshot->snapshot_id);
+      }
+      return *snapshot;
     }
-    if (std::chrono::steady_clock::now() > deadline) {
-      result =
-          Error(ErrorCode::kInternal, "the walproposer is not streaming yet; see " + log.string());
-      break;
+    if (report.error().code() != ErrorCode::kCorruption &&
+        report.error().code() != ErrorCode::kInvalidArgument) {
+      return report.error();
     }
-    std::this_thread::sleep_for(kPollInterval);
+    note(report.error().message() + "; trying an older snapshot");
+    passed_over += "; passed over: " + report.error().message();
+    if (Status s = clear_data_dir(request.pgdata); !s) {
+      return s.error();
+    }
+    std::erase_if(candidates,
+                  [&](const SnapshotInfo& s) { return s.snapshot_id == snapshot->snapshot_id; });
   }
-  PQfinish(conn);
-  return result;
 }
 
-// A new data directory for the branch: its newest usable snapshot and its log up to its head;
-// or, for a root branch with nothing yet, initdb. Returns false for initdb.
-Result<bool> restore_data_dir(const ApiClient& api, const fs::path& bindir,
-                              const StartRequest& request, const BranchInfo& branch) {
+// A data directory for the branch, rebuilt: its newest usable snapshot and its log up to `end`;
+// or, for a root branch with nothing yet (`end` nullopt), initdb. Returns false for initdb.
+Result<bool> rebuild_data_dir(const ApiClient& api, const LocalSettings& local,
+                              const fs::path& bindir, const StartRequest& request,
+                              const BranchInfo& branch, std::optional<Lsn> end) {
+  std::error_code ec;
+  fs::create_directories(request.pgdata, ec);
   auto chain = ancestry_of(api, request.tenant_id, branch);
   if (!chain) {
     return chain.error();
   }
-  if (chain->size() == 1 && !branch.head) {
+  if (!end) {
     if (request.replica) {
       return Error(ErrorCode::kFailedPrecondition,
                    "branch '" + branch.name + "' has no data yet: start its compute first");
     }
-    std::error_code ec;
-    fs::create_directories(request.pgdata, ec);
     if (Status s = hand_to_postgres(request.pgdata); !s) {
       return s.error();
     }
@@ -337,74 +126,80 @@ Result<bool> restore_data_dir(const ApiClient& api, const fs::path& bindir,
     }
     return false;
   }
-  auto head = furthest_head(api, request.tenant_id, branch.timeline_id);
-  auto snapshots = list_snapshots(api, request.tenant_id);
-  if (!head || !snapshots) {
-    return !head ? head.error() : snapshots.error();
-  }
-  std::vector<AncestryLevel> levels;
-  for (const BranchInfo& level : *chain) {
-    levels.push_back({level.timeline_id, level.branch_lsn});
-  }
-  const auto snapshot = choose_snapshot(levels, head->second, *snapshots);
+  auto snapshot = clone_snapshot(api, local, bindir, request, *chain, *end);
   if (!snapshot) {
-    return Error(ErrorCode::kFailedPrecondition,
-                 "no snapshot of branch '" + branch.name +
-                     "' or of its ancestors ends at or before its branch point: take one of an "
-                     "ancestor's compute with `skctl snapshot create --branch NAME`");
+    return snapshot.error();
   }
-  if (Status s = restore_snapshot(snapshot->location, snapshot->checksum, request.pgdata); !s) {
-    return s.error();
-  }
-  std::error_code ec;
   fs::create_directories(request.pgdata / "pg_wal", ec);
   for (const char* stale : {"standby.signal", "recovery.signal", "postmaster.pid"}) {
     fs::remove(request.pgdata / stale, ec);
   }
-  if (!request.replica) {
-    auto seg_size = segment_size(api, request.tenant_id, chain->back().timeline_id);
-    if (!seg_size) {
-      return seg_size.error();
-    }
-    if (Status s = fetch_wal(api, head->first, request.tenant_id, branch.timeline_id,
-                             snapshot->start_lsn, head->second, *seg_size, request.pgdata);
-        !s) {
-      return s.error();
-    }
+  if (request.replica) {
+    return true;  // It streams its WAL from the safekeepers.
+  }
+  auto head = furthest_head(api, request.tenant_id, branch.timeline_id);
+  auto seg_size = segment_size(api, request.tenant_id, chain->back().timeline_id);
+  if (!head || !seg_size) {
+    return !head ? head.error() : seg_size.error();
+  }
+  if (head->second < *end) {
+    return Error(ErrorCode::kUnavailable, "no safekeeper serves branch '" + branch.name +
+                                              "' up to " + end->to_string() + " yet");
+  }
+  if (Status s = fetch_wal(api, head->first, request.tenant_id, branch.timeline_id,
+                           snapshot->start_lsn, *end, *seg_size, request.pgdata / "pg_wal");
+      !s) {
+    return s.error();
   }
   return true;
 }
 
-std::string endpoint_config(const StartRequest& request, const BranchInfo& branch,
-                            const Cluster& cluster) {
-  std::string lines = "# skctl: " + std::string(request.replica ? "replica" : "compute") +
-                      " of branch " + branch.name + " (tenant " + request.tenant_id +
-                      ", timeline " + branch.timeline_id + ")\n" +
-                      "port = " + std::to_string(request.port) + "\n" +
-                      "listen_addresses = '127.0.0.1'\n"
-                      "unix_socket_directories = '/tmp'\n"
-                      "wal_level = replica\n"
-                      "max_wal_senders = 10\n"
-                      "max_replication_slots = 10\n"
-                      "hot_standby = on\n";
-  if (!request.replica) {
-    return lines +
-           "synchronous_standby_names = 'walproposer'\n"
-           "synchronous_commit = on\n"
-           "primary_conninfo = ''\n";
+std::vector<std::string> walproposer_argv(const fs::path& walproposer, const Cluster& cluster,
+                                          const std::string& tenant, const BranchInfo& branch,
+                                          int port) {
+  std::vector<std::string> argv{walproposer.string(),
+                                "--pgconn",
+                                local_conninfo(port),
+                                "--safekeepers",
+                                cluster.safekeepers_flag,
+                                "--http",
+                                cluster.http_flag(),
+                                "--tenant",
+                                tenant,
+                                "--timeline",
+                                branch.timeline_id};
+  if (branch.branch_lsn) {
+    argv.insert(argv.end(), {"--start-lsn", branch.branch_lsn->to_string()});
   }
-  std::string hosts;
-  std::string ports;
-  for (std::size_t i = 0; i < cluster.pg_hosts.size(); ++i) {
-    hosts += (i ? "," : "") + cluster.pg_hosts[i];
-    ports += (i ? "," : "") + cluster.pg_ports[i];
+  return argv;
+}
+
+// The running compute's walproposer died: a new one, elected in a higher term, continues the
+// timeline from what the primary has flushed.
+Result<Endpoint> restart_walproposer(const ApiClient& api, const fs::path& walproposer,
+                                     const Endpoints& endpoints, Endpoint endpoint,
+                                     const BranchInfo& branch) {
+  auto cluster = discover(api);
+  auto logs = endpoints.log_dir(endpoint.port);
+  if (!cluster || !logs) {
+    return !cluster ? cluster.error() : logs.error();
   }
-  const std::string conninfo =
-      "host=" + hosts + " port=" + ports + " user=postgres application_name=replica-" +
-      std::to_string(request.port) + " options='-c tenant_id=" + request.tenant_id +
-      " -c timeline_id=" + branch.timeline_id + "'";
-  return lines + "synchronous_standby_names = ''\n" + "primary_conninfo = " + conf_quote(conninfo) +
-         "\n";
+  note("the walproposer of the compute on port " + std::to_string(endpoint.port) +
+       " is gone: starting it again");
+  auto pid = spawn_detached(
+      walproposer_argv(walproposer, *cluster, endpoint.tenant_id, branch, endpoint.port),
+      *logs / "walproposer.log");
+  if (!pid) {
+    return pid.error();
+  }
+  endpoint.walproposer_pid = *pid;
+  if (Status s = endpoints.save(endpoint); !s) {
+    return s.error();
+  }
+  if (Status s = wait_streaming(endpoint.port, *pid, *logs / "walproposer.log"); !s) {
+    return s.error();
+  }
+  return endpoint;
 }
 
 }  // namespace
@@ -424,50 +219,105 @@ Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local
     return branch.error();
   }
   const Endpoints endpoints(local.home);
+  const fs::path pgdata = fs::absolute(request.pgdata);
   for (const Endpoint& e : endpoints.all()) {
     const bool alive = process_alive(e.postgres_pid);
-    if (alive && e.port == request.port) {
-      return Error(ErrorCode::kAlreadyExists, "port " + std::to_string(e.port) +
-                                                  " is taken by the " + e.kind + " of branch '" +
-                                                  e.branch + "' (" + e.pgdata.string() + ")");
+    const bool same_branch =
+        e.tenant_id == request.tenant_id && e.timeline_id == branch->timeline_id;
+    if (!alive &&
+        (e.pgdata == pgdata || (!request.replica && e.kind == "compute" && same_branch))) {
+      // A server that died (killed, or its machine restarted): its leftovers go, and its data
+      // directory is inspected below like any other.
+      (void)stop_process(e.walproposer_pid, SIGTERM, std::chrono::seconds(10));
+      (void)endpoints.remove(e);
+      continue;
     }
-    if (alive && !request.replica && e.kind == "compute" && e.tenant_id == request.tenant_id &&
-        e.timeline_id == branch->timeline_id) {
+    if (alive && !request.replica && e.kind == "compute" && same_branch) {
+      if (!process_alive(e.walproposer_pid)) {
+        return restart_walproposer(api, *walproposer, endpoints, e, *branch);
+      }
       return Error(ErrorCode::kAlreadyExists,
                    "branch '" + branch->name + "' already has a compute on port " +
                        std::to_string(e.port) + "; stop it first: skctl compute stop --branch " +
                        branch->name);
     }
+    if (alive && e.port == request.port) {
+      return Error(ErrorCode::kAlreadyExists, "port " + std::to_string(e.port) +
+                                                  " is taken by the " + e.kind + " of branch '" +
+                                                  e.branch + "' (" + e.pgdata.string() + ")");
+    }
   }
   auto cluster = discover(api);
-  if (!cluster) {
-    return cluster.error();
+  auto logs = endpoints.log_dir(request.port);
+  if (!cluster || !logs) {
+    return !cluster ? cluster.error() : logs.error();
   }
-  std::error_code ec;
-  if (!fs::exists(request.pgdata / "PG_VERSION", ec)) {
-    auto restored = restore_data_dir(api, *bindir, request, *branch);
+
+  // 1. Where the branch's log ends.
+  std::optional<Lsn> end;
+  if (request.replica) {
+    auto head = furthest_head(api, request.tenant_id, branch->timeline_id);
+    if (head) {
+      end = head->second;
+    }
+  } else {
+    auto synced =
+        branch_end(api, *walproposer, *cluster, request.tenant_id, *branch, *logs / "sync.log");
+    if (!synced) {
+      return synced.error();
+    }
+    end = *synced;
+  }
+
+  // 2. The data directory: reused only after a clean stop that ends there; rebuilt otherwise.
+  const DataDirInspection found = inspect_data_dir(request.pgdata, *bindir);
+  if (found.state == DataDirState::kForeign) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 found.why + ": give an empty or new directory, or one skctl made");
+  }
+  const bool reuse =
+      found.state == DataDirState::kCleanStop && (request.replica || (end && found.wal_end == end));
+  bool initdb = false;
+  if (reuse) {
+    if (Status s = forget_clean_stop(request.pgdata); !s) {
+      return s.error();
+    }
+  } else {
+    if (found.state != DataDirState::kEmpty) {
+      note("rebuilding " + request.pgdata.string() + ": " +
+           (found.state == DataDirState::kCleanStop
+                ? "its WAL ends at " + found.wal_end->to_string() + ", the branch's at " +
+                      (end ? end->to_string() : std::string("its start"))
+                : found.why));
+      if (Status s = clear_data_dir(request.pgdata); !s) {
+        return s.error();
+      }
+    }
+    auto restored = rebuild_data_dir(api, local, *bindir, request, *branch, end);
     if (!restored) {
       return restored.error();
     }
+    initdb = !*restored;
   }
   if (request.replica) {
     std::ofstream(request.pgdata / "standby.signal").flush();
   }
-  if (Status s = write_config(request.pgdata, endpoint_config(request, *branch, *cluster)); !s) {
+  const ServerSettings settings{request.replica,     branch->name,     request.tenant_id,
+                                branch->timeline_id, request.port,     request.durability,
+                                cluster->pg_hosts,   cluster->pg_ports};
+  if (Status s = write_config(request.pgdata, server_config(settings)); !s) {
     return s.error();
   }
   if (Status s = hand_to_postgres(request.pgdata); !s) {
     return s.error();
   }
-  auto logs = endpoints.log_dir(request.port);
-  if (!logs) {
-    return logs.error();
-  }
+
+  // 3. PostgreSQL, then 4. its walproposer.
   Endpoint endpoint{request.replica ? "replica" : "compute",
                     request.tenant_id,
                     branch->name,
                     branch->timeline_id,
-                    fs::absolute(request.pgdata),
+                    pgdata,
                     request.port,
                     0,
                     0};
@@ -477,24 +327,9 @@ Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local
   }
   endpoint.postgres_pid = *postgres;
   if (!request.replica) {
-    std::vector<std::string> argv{walproposer->string(),
-                                  "--pgconn",
-                                  local_conninfo(request.port),
-                                  "--safekeepers",
-                                  cluster->safekeepers_flag,
-                                  "--http",
-                                  "",
-                                  "--tenant",
-                                  request.tenant_id,
-                                  "--timeline",
-                                  branch->timeline_id};
-    for (std::size_t i = 0; i < cluster->http.size(); ++i) {
-      argv[6] += (i ? "," : "") + cluster->http[i];
-    }
-    if (branch->branch_lsn) {
-      argv.insert(argv.end(), {"--start-lsn", branch->branch_lsn->to_string()});
-    }
-    auto pid = spawn_detached(argv, *logs / "walproposer.log");
+    auto pid = spawn_detached(
+        walproposer_argv(*walproposer, *cluster, request.tenant_id, *branch, request.port),
+        *logs / "walproposer.log");
     if (!pid) {
       return pid.error();
     }
@@ -510,6 +345,15 @@ Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local
       return s.error();
     }
   }
+  if (initdb) {
+    // From now on the compute can be replaced: there is a snapshot to restore from.
+    auto snapshot =
+        create_snapshot(api, local, request.tenant_id, branch->name, "127.0.0.1", request.port);
+    if (!snapshot) {
+      return Error(snapshot.error().code(),
+                   "the new database's first snapshot: " + snapshot.error().message());
+    }
+  }
   return endpoint;
 }
 
@@ -521,6 +365,14 @@ Status stop_endpoint(const LocalSettings& local, const Endpoint& endpoint) {
   if (Status s = stop_process(endpoint.walproposer_pid, SIGTERM, std::chrono::seconds(10)); !s) {
     return s;
   }
+  // Marked clean only if PostgreSQL's own control file says it shut down (not killed above).
+  auto bindir = find_pg_bindir(local.pg_bindir);
+  auto control = bindir ? read_controldata(endpoint.pgdata, *bindir) : bindir.error();
+  if (control && shut_down_cleanly(*control)) {
+    if (Status s = mark_clean_stop(endpoint.pgdata); !s) {
+      return s;
+    }
+  }
   return Endpoints(local.home).remove(endpoint);
 }
 
@@ -531,7 +383,7 @@ Result<ApiReply> create_snapshot(const ApiClient& api, const LocalSettings& loca
   if (!bindir) {
     return bindir.error();
   }
-  auto taken = take_snapshot(local.home / "snapshots", tenant_id, *bindir, host, port);
+  auto taken = SnapshotStore(local.snapshot_store).take(tenant_id, *bindir, host, port);
   if (!taken) {
     return taken.error();
   }

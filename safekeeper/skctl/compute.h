@@ -1,20 +1,32 @@
-// Computes and replicas: PostgreSQL 15 servers on a branch, started and stopped by skctl.
+// Computes and replicas: PostgreSQL 15 servers on a branch, started and stopped by skctl. A
+// compute is disposable, as in Neon: the quorum of safekeepers is the only durable copy of its
+// database, its local data directory a cache.
 //
-// `compute start` restores the branch's newest usable snapshot (restore_plan.h), writes the
-// branch's log from the snapshot's start to the branch's head into pg_wal (the safekeepers
-// compose it along the ancestry: /wal/{segment}), and starts PostgreSQL with no recovery
-// signal: crash recovery replays to the branch's head and the server goes on as a primary on
-// PostgreSQL timeline 1, with synchronous_standby_names = 'walproposer'. Its walproposer then
-// streams the new WAL into the branch's own timeline, which begins at the branch LSN. A root
-// branch with no WAL and no snapshot yet is a new database: initdb.
+// `compute start`, in this order, every time:
+//  1. Syncs the branch's timeline on the safekeepers (quorum_sync.h) and takes the LSN it prints
+//     as the branch's end. A branch without WAL of its own yet ends at its branch point.
+//  2. Reuses the data directory only if skctl stopped it cleanly and its WAL ends exactly there
+//     (data_dir.h); otherwise rebuilds it: clones the newest snapshot on the branch's ancestry
+//     that ends at or before that LSN (snapshot_store.h; O(1) in the database's size on a store
+//     that clones), and writes the composed WAL from the snapshot's start up to exactly the end
+//     into pg_wal.
+//  3. Starts PostgreSQL with no recovery signal: crash recovery replays to the end, and the
+//     server goes on as a primary on PostgreSQL timeline 1, with synchronous_standby_names =
+//     'walproposer' and, by default, fsync = off and full_page_writes = off (local_postgres.h).
+//  4. Starts its walproposer, which is elected and continues the timeline at exactly that end.
+// A root branch with no WAL yet is a new database: initdb, and a first snapshot is taken once
+// the walproposer streams, so that the compute can be replaced from then on.
 //
 // One compute per branch on this machine: a second `compute start` is refused while the first
-// runs. A compute started elsewhere on the same branch fences this one through terms (its
-// walproposer is elected in a higher term; this one's exits and its commits stop).
+// runs; on a compute whose walproposer died (PostgreSQL still up) it starts the walproposer again.
+// A compute started elsewhere on the same branch fences this one through terms: the sync elects a
+// higher term, this compute's walproposer exits 3, and its clients' commits wait for ever (they
+// are never acknowledged, and never become part of the branch).
 //
-// `replica start` restores the same way but writes standby.signal and a primary_conninfo that
-// lists every safekeeper's replication port with the branch's tenant and timeline: the replica
-// streams the branch's committed WAL from whichever safekeeper answers.
+// `replica start` restores the same way (no sync: a replica writes nothing) but writes
+// standby.signal and a primary_conninfo that lists every safekeeper's replication port with the
+// branch's tenant and timeline: the replica streams the branch's committed WAL from whichever
+// safekeeper answers.
 #pragma once
 
 #include <filesystem>
@@ -23,12 +35,14 @@
 #include "consensus/result.h"
 #include "safekeeper/skctl/api_client.h"
 #include "safekeeper/skctl/endpoints.h"
+#include "safekeeper/skctl/local_postgres.h"
 
 namespace sk::skctl {
 
 struct LocalSettings {
-  std::filesystem::path home;  // Snapshots and endpoint state.
-  std::string pg_bindir;       // Flags; empty: found (local_process.h).
+  std::filesystem::path home;            // Endpoint state and logs.
+  std::filesystem::path snapshot_store;  // Where snapshots are kept (snapshot_store.h).
+  std::string pg_bindir;                 // Flags; empty: found (local_process.h).
   std::string walproposer;
 };
 
@@ -38,12 +52,15 @@ struct StartRequest {
   std::filesystem::path pgdata;
   int port = 0;
   bool replica = false;
+  Durability durability = Durability::kQuorum;
 };
 
-// The endpoint as saved, running and (a compute) with its walproposer streaming.
+// The endpoint as saved, running and (a compute) with its walproposer streaming. Notes for the
+// user (a rebuilt directory, a store that copies rather than clones) go to stderr.
 Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local,
                                 const StartRequest& request);
-// Stops PostgreSQL (fast shutdown) and then the walproposer, and forgets the endpoint.
+// Stops PostgreSQL (fast shutdown) and then the walproposer, marks the data directory clean if
+// PostgreSQL shut down cleanly (data_dir.h), and forgets the endpoint.
 Status stop_endpoint(const LocalSettings& local, const Endpoint& endpoint);
 
 // A base backup of the branch's running compute (or of the server at host:port) into the

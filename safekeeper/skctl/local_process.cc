@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -45,7 +46,8 @@ Error io_error(const std::string& what) {
 
 }  // namespace
 
-Result<ProgramResult> run_program(const std::vector<std::string>& argv) {
+Result<ProgramResult> run_program(const std::vector<std::string>& argv,
+                                  std::chrono::milliseconds timeout) {
   std::array<int, 2> pipe_fds{};
   if (::pipe2(pipe_fds.data(), O_CLOEXEC) != 0) {
     return io_error("pipe");
@@ -67,7 +69,20 @@ Result<ProgramResult> run_program(const std::vector<std::string>& argv) {
   ::close(pipe_fds[1]);
   ProgramResult result;
   std::array<char, 4096> buffer{};
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd readable{pipe_fds[0], POLLIN, 0};
+    const int ready = left.count() <= 0 ? 0 : ::poll(&readable, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) {
+      continue;
+    }
+    if (ready == 0) {
+      ::kill(pid, SIGKILL);  // Out of time: its output so far is all there is.
+      result.timed_out = true;
+      break;
+    }
     const ssize_t n = ::read(pipe_fds[0], buffer.data(), buffer.size());
     if (n < 0 && errno == EINTR) {
       continue;

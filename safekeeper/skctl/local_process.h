@@ -23,11 +23,14 @@ Result<std::filesystem::path> find_pg_bindir(const std::string& flag);
 Result<std::filesystem::path> find_walproposer(const std::string& flag);
 
 struct ProgramResult {
-  int exit_code = 0;   // 128 + the signal if it was killed.
-  std::string output;  // stdout and stderr, the last 16 KiB.
+  int exit_code = 0;       // 128 + the signal if it was killed.
+  std::string output;      // stdout and stderr, the last 16 KiB.
+  bool timed_out = false;  // Killed (SIGKILL) when its time ran out.
 };
-// Runs `argv` to its end. kIoError only if it cannot be started.
-Result<ProgramResult> run_program(const std::vector<std::string>& argv);
+// Runs `argv` to its end, or kills it once `timeout` has passed (the default: about an hour,
+// for programs that always end). kIoError only if it cannot be started.
+Result<ProgramResult> run_program(const std::vector<std::string>& argv,
+                                  std::chrono::milliseconds timeout = std::chrono::hours(1));
 // run_program, then kInternal with the program's last output line unless it exited 0.
 Status run_checked(const std::vector<std::string>& argv);
 

@@ -14,6 +14,7 @@
 
 #include "safekeeper/proposer/cluster_setup.h"
 #include "safekeeper/skctl/api_client.h"
+#include "safekeeper/skctl/clone_tree.h"
 #include "safekeeper/skctl/command_line.h"
 #include "safekeeper/skctl/compute.h"
 #include "safekeeper/skctl/table.h"
@@ -34,8 +35,8 @@ const std::vector<std::string> kBranchFields = {"name",     "tenant_id",        
                                                 "parent",   "parent_timeline_id", "lsn",
                                                 "head_lsn", "created_at",         "updated_at"};
 const std::vector<std::string> kTenantColumns = {"name", "tenant_id", "branches", "created_at"};
-const std::vector<std::string> kSnapshotColumns = {"snapshot_id", "branch",     "start_lsn",
-                                                   "end_lsn",     "size_bytes", "created_at"};
+const std::vector<std::string> kSnapshotColumns = {"snapshot_id", "branch", "start_lsn", "end_lsn",
+                                                   "size_bytes",  "clone",  "created_at"};
 
 int fail(const Error& error) {
   std::fprintf(stderr, "skctl: error: %s\n", error.message().c_str());
@@ -183,6 +184,15 @@ int snapshot_command(const Context& c, const std::string& tenant) {
     if (!reply) {
       return fail(reply.error());
     }
+    // Whether a compute starting from each one clones it (O(1)) or copies it.
+    for (auto& snapshot : reply->body.as_object().at("snapshots").as_array()) {
+      json::object& o = snapshot.as_object();
+      const auto* location = o.if_contains("location");
+      const bool clones = location != nullptr && location->is_string() &&
+                          fs::is_directory(std::string(location->get_string())) &&
+                          can_clone_within(std::string(location->get_string()));
+      o["clone"] = clones ? "yes" : "no (copied)";
+    }
     c.print(reply->body, "snapshots", kSnapshotColumns);
     return 0;
   }
@@ -225,8 +235,13 @@ int endpoint_command(const Context& c, const std::string& tenant) {
       return fail(Error(ErrorCode::kInvalidArgument,
                         "--port " + inv.flag("--port") + " is not a port number"));
     }
+    auto durability = parse_durability(inv.flag("--durability", "quorum"));
+    if (!durability) {
+      return fail(durability.error());
+    }
     auto endpoint = start_endpoint(
-        c.api, c.local, {tenant, inv.flag("--branch"), inv.flag("--pgdata"), port, replica});
+        c.api, c.local,
+        {tenant, inv.flag("--branch"), inv.flag("--pgdata"), port, replica, *durability});
     if (!endpoint) {
       return fail(endpoint.error());
     }
@@ -290,11 +305,13 @@ int main(int argc, char** argv) {
     return 0;
   }
   const Invocation& inv = parsed->invocation;
-  const std::string home_default = env_or("HOME", ".") + "/.skctl";
+  const fs::path home = inv.flag("--home", env_or("SKCTL_HOME", env_or("HOME", ".") + "/.skctl"));
   Context c{inv,
             ApiClient(proposer::split_list(
                 inv.flag("--safekeepers", env_or("SKCTL_SAFEKEEPERS", "127.0.0.1:7676")))),
-            LocalSettings{inv.flag("--home", env_or("SKCTL_HOME", home_default)),
+            LocalSettings{home,
+                          inv.flag("--snapshot-store",
+                                   env_or("SKCTL_SNAPSHOT_STORE", (home / "snapshots").string())),
                           inv.flag("--pg-bindir"), inv.flag("--walproposer")},
             inv.flag("--output") == "json"};
   if (inv.group == "tenant") {

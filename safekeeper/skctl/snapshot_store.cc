@@ -85,11 +85,22 @@ Result<std::string> file_checksum(const fs::path& path) {
   return std::string("crc32c:") + hex;
 }
 
-Result<TakenSnapshot> take_snapshot(const fs::path& store, const std::string& tenant_id,
-                                    const fs::path& pg_bindir, const std::string& host, int port) {
+bool is_inside(const fs::path& path, const fs::path& dir) {
+  std::error_code ec;
+  const fs::path p = fs::weakly_canonical(fs::absolute(path), ec);
+  const fs::path d = fs::weakly_canonical(fs::absolute(dir), ec);
+  if (ec) {
+    return false;
+  }
+  const fs::path relative = p.lexically_relative(d);
+  return !relative.empty() && relative != "." && *relative.begin() != "..";
+}
+
+Result<TakenSnapshot> SnapshotStore::take(const std::string& tenant_id, const fs::path& pg_bindir,
+                                          const std::string& host, int port) const {
   TakenSnapshot taken;
   taken.snapshot_id = random_hex_id();
-  taken.location = fs::absolute(store / tenant_id / taken.snapshot_id);
+  taken.location = fs::absolute(root_ / tenant_id / taken.snapshot_id);
   const fs::path partial = taken.location.string() + ".partial";
   std::error_code ec;
   fs::create_directories(partial.parent_path(), ec);
@@ -97,15 +108,17 @@ Result<TakenSnapshot> take_snapshot(const fs::path& store, const std::string& te
     return Error(ErrorCode::kIoError,
                  "cannot create " + partial.parent_path().string() + ": " + ec.message());
   }
+  // Plain format: the data directory itself, to be cloned file by file. No WAL (-X none): the
+  // safekeepers hold it. pg_basebackup fsyncs what it wrote before it exits.
   if (Status s = run_checked({(pg_bindir / "pg_basebackup").string(), "-h", host, "-p",
                               std::to_string(port), "-U", "postgres", "-D", partial.string(), "-F",
-                              "tar", "-X", "none", "--checkpoint=fast"});
+                              "plain", "-X", "none", "--checkpoint=fast"});
       !s) {
     fs::remove_all(partial, ec);
     return s.error();
   }
   auto range = manifest_wal_range(read_text(partial / "backup_manifest"));
-  auto checksum = file_checksum(partial / "base.tar");
+  auto checksum = file_checksum(partial / "backup_manifest");
   if (!range || !checksum) {
     fs::remove_all(partial, ec);
     return !range ? range.error() : checksum.error();
@@ -113,7 +126,9 @@ Result<TakenSnapshot> take_snapshot(const fs::path& store, const std::string& te
   taken.start_lsn = range->first;
   taken.end_lsn = range->second;
   taken.checksum = *checksum;
-  taken.size_bytes = fs::file_size(partial / "base.tar", ec);
+  for (const auto& entry : fs::recursive_directory_iterator(partial, ec)) {
+    taken.size_bytes += entry.is_regular_file() ? entry.file_size() : 0;
+  }
   fs::rename(partial, taken.location, ec);
   if (ec) {
     return Error(ErrorCode::kIoError,
@@ -122,25 +137,56 @@ Result<TakenSnapshot> take_snapshot(const fs::path& store, const std::string& te
   return taken;
 }
 
-Status restore_snapshot(const fs::path& location, const std::string& checksum,
-                        const fs::path& pgdata) {
-  const fs::path tar = location / "base.tar";
-  auto actual = file_checksum(tar);
+Result<CloneReport> SnapshotStore::restore(const fs::path& location, const std::string& checksum,
+                                           const fs::path& pg_bindir,
+                                           const fs::path& pgdata) const {
+  if (!is_inside(location, root_)) {
+    return Error(ErrorCode::kInvalidArgument, "snapshot location " + location.string() +
+                                                  " is outside the snapshot store " +
+                                                  root_.string());
+  }
+  const fs::path manifest = location / "backup_manifest";
+  auto actual = file_checksum(manifest);
   if (!actual) {
-    return actual.error();
+    return Error(ErrorCode::kCorruption,
+                 "snapshot " + location.string() + " is damaged: " + actual.error().message());
   }
-  if (!checksum.empty() && *actual != checksum) {
-    return Error(ErrorCode::kCorruption, "snapshot " + tar.string() + " is damaged: checksum " +
-                                             *actual + ", registered " + checksum);
+  if (*actual != checksum) {
+    return Error(ErrorCode::kCorruption, "snapshot " + location.string() +
+                                             " is damaged: its manifest's checksum is " + *actual +
+                                             ", registered " + checksum);
   }
+  const fs::path verified = location.string() + ".verified";
   std::error_code ec;
-  fs::create_directories(pgdata, ec);
-  if (ec || !fs::is_empty(pgdata, ec)) {
-    return Error(ErrorCode::kFailedPrecondition,
-                 "cannot restore into " + pgdata.string() + ": it is not an empty directory");
+  if (!fs::exists(verified, ec)) {
+    // -n: no WAL to parse, the safekeepers hold it. Reads every byte once, at first use only.
+    auto result = run_program(
+        {(pg_bindir / "pg_verifybackup").string(), "-n", "-q", "-e", location.string()});
+    if (!result) {
+      return result.error();
+    }
+    if (result->exit_code != 0) {
+      std::string why = result->output;
+      while (!why.empty() && why.back() == '\n') {
+        why.pop_back();
+      }
+      return Error(ErrorCode::kCorruption, "snapshot " + location.string() +
+                                               " is damaged: " + why.substr(why.rfind('\n') + 1));
+    }
+    std::ofstream(verified).flush();
   }
-  fs::permissions(pgdata, fs::perms::owner_all, ec);
-  return run_checked({"tar", "-xf", tar.string(), "-C", pgdata.string()});
+  auto report = clone_tree(location, pgdata);
+  if (!report) {
+    return report.error();
+  }
+  fs::remove(pgdata / "backup_manifest", ec);
+  return report;
+}
+
+bool SnapshotStore::clones() const {
+  std::error_code ec;
+  fs::create_directories(root_, ec);
+  return !ec && can_clone_within(root_);
 }
 
 }  // namespace sk::skctl

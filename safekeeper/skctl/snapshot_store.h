@@ -1,7 +1,12 @@
-// The snapshot store: base backups of computes in a directory, one per snapshot
-// (STORE/TENANT/SNAPSHOT_ID/ with pg_basebackup's base.tar and backup_manifest), each known to
-// the cluster through a SnapshotRegistered entry in the branch log with its WAL range and a
-// checksum of base.tar. Restoring checks the checksum before anything is extracted.
+// The snapshot store: base backups of computes kept as plain PostgreSQL data directories, one
+// per snapshot (STORE/TENANT/SNAPSHOT_ID/, pg_basebackup's plain format with its
+// backup_manifest), each known to the cluster through a SnapshotRegistered entry in the branch
+// log with its WAL range and a checksum of its backup_manifest. A compute starts from a clone of
+// one (clone_tree.h): on a file system that clones, O(1) in the database's size.
+//
+// A snapshot is verified against its manifest (pg_verifybackup: every file's size and checksum)
+// before its first use; a marker beside it (SNAPSHOT_ID.verified) records that it passed, so
+// later uses cost nothing. Only locations inside the store are ever read.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +15,7 @@
 
 #include "consensus/result.h"
 #include "consensus/types.h"
+#include "safekeeper/skctl/clone_tree.h"
 
 namespace sk::skctl {
 
@@ -18,26 +24,44 @@ struct TakenSnapshot {
   std::filesystem::path location;
   consensus::Lsn start_lsn;  // Where replay must begin (the backup's checkpoint redo).
   consensus::Lsn end_lsn;    // Where the backup is consistent.
-  std::string checksum;
+  std::string checksum;      // Of backup_manifest, which holds every file's own checksum.
   std::uint64_t size_bytes = 0;
 };
 
-// A base backup (pg_basebackup -Ft -X none: the WAL comes from the safekeepers) of the
-// PostgreSQL at host:port.
-Result<TakenSnapshot> take_snapshot(const std::filesystem::path& store,
-                                    const std::string& tenant_id,
-                                    const std::filesystem::path& pg_bindir, const std::string& host,
-                                    int port);
+class SnapshotStore {
+ public:
+  explicit SnapshotStore(std::filesystem::path root) : root_(std::move(root)) {}
 
-// Checks base.tar in `location` against `checksum`, then extracts it into `pgdata` (created;
-// must not exist or be empty). kCorruption for a mismatch.
-Status restore_snapshot(const std::filesystem::path& location, const std::string& checksum,
-                        const std::filesystem::path& pgdata);
+  const std::filesystem::path& root() const { return root_; }
+
+  // A base backup (pg_basebackup -Fp -X none: the WAL comes from the safekeepers) of the
+  // PostgreSQL at host:port, fsynced by pg_basebackup, moved into place once complete.
+  Result<TakenSnapshot> take(const std::string& tenant_id, const std::filesystem::path& pg_bindir,
+                             const std::string& host, int port) const;
+
+  // Clones the snapshot at `location` into `pgdata` (created; must not exist or be empty),
+  // without its backup_manifest. Refused (kInvalidArgument) unless `location` is inside the
+  // store; kCorruption when the manifest's checksum is not `checksum` or, at first use,
+  // pg_verifybackup finds a file damaged (nothing is left in `pgdata` then).
+  Result<CloneReport> restore(const std::filesystem::path& location, const std::string& checksum,
+                              const std::filesystem::path& pg_bindir,
+                              const std::filesystem::path& pgdata) const;
+
+  // Whether the store's file system clones files (restores are then O(1) in bytes).
+  bool clones() const;
+
+ private:
+  std::filesystem::path root_;
+};
 
 // "crc32c:" and 8 hex digits, over the file's bytes.
 Result<std::string> file_checksum(const std::filesystem::path& path);
 
 // The WAL range of a backup_manifest (its one "WAL-Ranges" item, PostgreSQL timeline 1).
 Result<std::pair<consensus::Lsn, consensus::Lsn>> manifest_wal_range(const std::string& manifest);
+
+// Whether `path` lies inside `dir` once both are made absolute and `..` and symbolic links
+// resolved (as far as they exist).
+bool is_inside(const std::filesystem::path& path, const std::filesystem::path& dir);
 
 }  // namespace sk::skctl

@@ -4,15 +4,10 @@
 // Time travel three levels deep: main -> b1 as of a timestamp -> b2 at an LSN of b1 -> b3 as of
 // a timestamp on b2's own WAL; each compute sees exactly the rows of its history, and writes on
 // one branch appear on no other. A replica on a branch follows that branch's compute.
-#include <csignal>
+#include <fstream>
 
-#include <sys/stat.h>
-
-#include "safekeeper/skctl/compute.h"
-#include "safekeeper/skctl/endpoints.h"
-#include "tests/integration/branch_api_client.h"
 #include "tests/integration/free_port.h"
-#include "tests/integration/postgres_server.h"
+#include "tests/integration/skctl_fixture.h"
 
 namespace sk::testing {
 namespace {
@@ -21,123 +16,11 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using consensus::Lsn;
 
-constexpr auto kSkctlTimeout = std::chrono::minutes(5);
-
-struct SkctlResult {
-  std::optional<int> exit_code;
-  std::string output;  // stdout and stderr.
-};
-
-class BranchComputeTest : public BranchApiTest {
- protected:
-  void SetUp() override {
-    const auto bindir = postgres15_bindir();
-    if (!bindir) {
-      GTEST_SKIP() << "PostgreSQL 15 is not installed";
-    }
-    BranchApiTest::SetUp();
-    // PostgreSQL runs as the postgres user under root and must reach its data directories.
-    ::chmod(dir_.path().c_str(), 0755);
-  }
-
-  void TearDown() override {
-    // Every server skctl started, by the PIDs it recorded: stopped (fast), or killed.
-    for (const skctl::Endpoint& e : skctl::Endpoints(home()).all()) {
-      if (!skctl::stop_endpoint(skctl::LocalSettings{home(), "", ""}, e)) {
-        ADD_FAILURE() << "could not stop the " << e.kind << " of " << e.branch;
-      }
-    }
-  }
-
-  fs::path home() const { return dir_.path() / "skctl-home"; }
-
-  SkctlResult skctl(std::vector<std::string> args) {
-    static int run = 0;
-    const fs::path log = dir_.path() / ("skctl-" + std::to_string(++run) + ".log");
-    std::vector<std::string> argv = {SK_SKCTL_BIN, "--safekeepers", cluster_->http_flag(), "--home",
-                                     home().string()};
-    if (args.front() != "tenant") {
-      argv.insert(argv.end(), {"--tenant", kTenant});
-    }
-    argv.insert(argv.end(), args.begin(), args.end());
-    ChildProcess process = ChildProcess::spawn(argv, log);
-    SkctlResult result{process.wait_exit(kSkctlTimeout), ""};
-    result.output = file_text(log);
-    return result;
-  }
-
-  // skctl, expected to succeed; its JSON output.
-  json::value skctl_json(std::vector<std::string> args) {
-    args.insert(args.end(), {"--output", "json"});
-    const SkctlResult r = skctl(args);
-    EXPECT_EQ(r.exit_code, std::optional<int>(0)) << r.output;
-    boost::system::error_code ec;
-    json::value v = json::parse(r.output, ec);
-    return ec ? json::value() : v;
-  }
-
-  // A branch as of a timestamp; retried while the commit-time index catches up (exit 2, 503).
-  SkctlResult create_branch_at(const std::string& name, const std::string& parent) {
-    SkctlResult r;
-    poll_until(
-        cluster_->node(0).process,
-        [&] {
-          r = skctl({"branch", "create", name, "--parent", parent});
-          return r.exit_code != std::optional<int>(2);
-        },
-        std::chrono::seconds(30));
-    return r;
-  }
-
-  // A compute (or replica) on `branch`; its libpq connection string.
-  std::string start(const std::string& kind, const std::string& branch) {
-    const std::uint16_t port = free_port();
-    const SkctlResult r =
-        skctl({kind, "start", "--branch", branch, "--pgdata",
-               (dir_.path() / (kind + "-" + branch)).string(), "--port", std::to_string(port)});
-    EXPECT_EQ(r.exit_code, std::optional<int>(0)) << r.output;
-    return "host=127.0.0.1 port=" + std::to_string(port) + " user=postgres dbname=postgres";
-  }
-
-  // The rows of table t, comma-separated in order.
-  static std::string rows(PgSession& session) {
-    return session.query("SELECT coalesce(string_agg(v, ',' ORDER BY v), '') FROM t")
-        .value_or("<error: " + session.error() + ">");
-  }
-
-  // The moment after everything committed so far, in RFC 3339 (UTC).
-  static std::string now_rfc3339(PgSession& session) {
-    return session
-        .query(
-            "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
-            "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
-        .value_or("");
-  }
-
-  // Waits until every safekeeper reports the branch's head at or past `lsn`.
-  bool head_reaches(const std::string& branch, Lsn lsn) {
-    return poll_until(
-        cluster_->node(0).process,
-        [&] {
-          for (int i = 0; i < cluster_->size(); ++i) {
-            const Reply r = call(i, "GET", branches_path() + "/" + branch);
-            if (r.status != 200 || lsn_field(r.body, "head_lsn") < lsn) {
-              return false;
-            }
-          }
-          return true;
-        },
-        std::chrono::seconds(30));
-  }
-};
+using BranchComputeTest = SkctlTest;
 
 TEST_F(BranchComputeTest, TimeTravelThreeLevelsDeep_EachComputeSeesExactlyItsHistory) {
-  ASSERT_EQ(skctl({"tenant", "create", "t", "--tenant-id", kTenant}).exit_code, 0);
-  ASSERT_EQ(skctl({"branch", "create", "main"}).exit_code, 0);
-  PgSession main(start("compute", "main"));  // initdb: a new database.
+  PgSession main(start_main());  // initdb: a new database, and its first snapshot.
   ASSERT_TRUE(main.ok()) << main.error();
-  const SkctlResult snapshot = skctl({"snapshot", "create", "--branch", "main"});
-  ASSERT_EQ(snapshot.exit_code, 0) << snapshot.output;
 
   ASSERT_TRUE(main.query("CREATE TABLE t (v text)")) << main.error();
   ASSERT_TRUE(main.query("INSERT INTO t VALUES ('a')")) << main.error();
@@ -188,11 +71,8 @@ TEST_F(BranchComputeTest, TimeTravelThreeLevelsDeep_EachComputeSeesExactlyItsHis
 }
 
 TEST_F(BranchComputeTest, AReplicaOnABranchFollowsThatBranchsCompute) {
-  ASSERT_EQ(skctl({"tenant", "create", "t", "--tenant-id", kTenant}).exit_code, 0);
-  ASSERT_EQ(skctl({"branch", "create", "main"}).exit_code, 0);
-  PgSession main(start("compute", "main"));
+  PgSession main(start_main());
   ASSERT_TRUE(main.ok()) << main.error();
-  ASSERT_EQ(skctl({"snapshot", "create", "--branch", "main"}).exit_code, 0);
   ASSERT_TRUE(main.query("CREATE TABLE t (v text)")) << main.error();
   ASSERT_TRUE(main.query("INSERT INTO t VALUES ('on main')")) << main.error();
   const Lsn main_end = Lsn::parse(main.query("SELECT pg_current_wal_lsn()").value_or("")).value();
@@ -220,10 +100,7 @@ TEST_F(BranchComputeTest, AReplicaOnABranchFollowsThatBranchsCompute) {
 }
 
 TEST_F(BranchComputeTest, RefusalsAreOneClearLine) {
-  ASSERT_EQ(skctl({"tenant", "create", "t", "--tenant-id", kTenant}).exit_code, 0);
-  ASSERT_EQ(skctl({"branch", "create", "main"}).exit_code, 0);
-  const std::string conninfo = start("compute", "main");
-  PgSession main(conninfo);
+  PgSession main(start_main());
   ASSERT_TRUE(main.ok()) << main.error();
   ASSERT_TRUE(main.query("CREATE TABLE t (v text)")) << main.error();
   const Lsn end = Lsn::parse(main.query("SELECT pg_current_wal_lsn()").value_or("")).value();
@@ -236,13 +113,24 @@ TEST_F(BranchComputeTest, RefusalsAreOneClearLine) {
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_NE(second.output.find("already has a compute"), std::string::npos) << second.output;
 
-  // A branch with no snapshot in its history.
+  // A data directory skctl did not make is neither reused nor cleared.
   ASSERT_EQ(skctl({"branch", "create", "dev", "--parent", "main"}).exit_code, 0);
-  const SkctlResult no_snapshot =
-      skctl({"compute", "start", "--branch", "dev", "--pgdata", (dir_.path() / "dev").string(),
+  fs::create_directories(dir_.path() / "theirs");
+  std::ofstream(dir_.path() / "theirs" / "PG_VERSION") << "15\n";
+  const SkctlResult foreign =
+      skctl({"compute", "start", "--branch", "dev", "--pgdata", (dir_.path() / "theirs").string(),
              "--port", std::to_string(free_port())});
-  EXPECT_EQ(no_snapshot.exit_code, 1);
-  EXPECT_NE(no_snapshot.output.find("no snapshot"), std::string::npos) << no_snapshot.output;
+  EXPECT_EQ(foreign.exit_code, 1);
+  EXPECT_NE(foreign.output.find("skctl did not make it"), std::string::npos) << foreign.output;
+  EXPECT_TRUE(fs::exists(dir_.path() / "theirs" / "PG_VERSION"));
+
+  // A durability that does not exist.
+  const SkctlResult durability =
+      skctl({"compute", "start", "--branch", "dev", "--pgdata", (dir_.path() / "dev").string(),
+             "--port", std::to_string(free_port()), "--durability", "none"});
+  EXPECT_EQ(durability.exit_code, 1);
+  EXPECT_NE(durability.output.find("--durability must be quorum or local"), std::string::npos)
+      << durability.output;
 
   // Unknown branch; connection strings.
   const SkctlResult unknown = skctl({"branch", "get", "nope"});
@@ -259,7 +147,7 @@ TEST_F(BranchComputeTest, RefusalsAreOneClearLine) {
         ChildProcess::spawn({SK_SKCTL_BIN, "--safekeepers",
                              "127.0.0.1:" + std::to_string(free_port()), "tenant", "list"},
                             log);
-    return SkctlResult{p.wait_exit(kSkctlTimeout), file_text(log)};
+    return SkctlResult{p.wait_exit(std::chrono::minutes(1)), file_text(log)};
   }();
   EXPECT_EQ(unreachable.exit_code, 2) << unreachable.output;
 }

@@ -51,14 +51,45 @@ TEST(FileChecksum, IsCrc32cOfTheBytesAndSeesOneFlippedBit) {
   EXPECT_EQ(file_checksum(dir.path() / "missing").error().code(), ErrorCode::kIoError);
 }
 
-TEST(RestoreSnapshot, ADamagedArchiveIsRefusedBeforeAnythingIsExtracted) {
+TEST(SnapshotStore, ADamagedManifestIsRefusedBeforeAnythingIsCloned) {
   testing::TempDir dir;
-  std::filesystem::create_directories(dir.path() / "snap");
-  std::ofstream(dir.path() / "snap" / "base.tar", std::ios::binary) << "not the registered bytes";
-  const Status s = restore_snapshot(dir.path() / "snap", "crc32c:00000000", dir.path() / "pgdata");
-  ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().code(), ErrorCode::kCorruption);
+  const SnapshotStore store(dir.path() / "store");
+  const auto snap = dir.path() / "store" / "t" / "snap";
+  std::filesystem::create_directories(snap);
+  std::ofstream(snap / "backup_manifest", std::ios::binary) << "not the registered bytes";
+  auto restored = store.restore(snap, "crc32c:00000000", "/nonexistent", dir.path() / "pgdata");
+  ASSERT_FALSE(restored);
+  EXPECT_EQ(restored.error().code(), ErrorCode::kCorruption);
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "pgdata"));
+}
+
+TEST(SnapshotStore, ALocationOutsideTheStoreIsRefused) {
+  testing::TempDir dir;
+  const SnapshotStore store(dir.path() / "store");
+  std::filesystem::create_directories(dir.path() / "elsewhere");
+  std::ofstream(dir.path() / "elsewhere" / "backup_manifest") << "{}";
+  const auto checksum = file_checksum(dir.path() / "elsewhere" / "backup_manifest").value();
+  for (const auto& location : {dir.path() / "elsewhere", dir.path() / "store" / ".." / "elsewhere",
+                               std::filesystem::path("/etc")}) {
+    auto restored = store.restore(location, checksum, "/nonexistent", dir.path() / "pgdata");
+    ASSERT_FALSE(restored) << location;
+    EXPECT_EQ(restored.error().code(), ErrorCode::kInvalidArgument) << location;
+    EXPECT_NE(restored.error().message().find("outside the snapshot store"), std::string::npos);
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "pgdata"));
+}
+
+TEST(IsInside, FollowsDotDotAndSymbolicLinks) {
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "store" / "a");
+  std::filesystem::create_directories(dir.path() / "out");
+  std::filesystem::create_directory_symlink(dir.path() / "out", dir.path() / "store" / "link");
+  EXPECT_TRUE(is_inside(dir.path() / "store" / "a", dir.path() / "store"));
+  EXPECT_TRUE(is_inside(dir.path() / "store" / "a" / "not-yet", dir.path() / "store"));
+  EXPECT_FALSE(is_inside(dir.path() / "store", dir.path() / "store"));
+  EXPECT_FALSE(is_inside(dir.path() / "store" / "a" / ".." / "..", dir.path() / "store"));
+  EXPECT_FALSE(is_inside(dir.path() / "store" / "link", dir.path() / "store"));
+  EXPECT_FALSE(is_inside(dir.path() / "storeX", dir.path() / "store"));
 }
 
 }  // namespace

@@ -1,0 +1,50 @@
+// PostgreSQL 15 servers on this machine, as skctl runs them: their settings (one file skctl owns,
+// included by postgresql.conf), their start, and the wait until a compute's walproposer streams.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+#include "consensus/result.h"
+
+namespace sk::skctl {
+
+// Who keeps a compute's commits: `kQuorum` (the default) runs PostgreSQL with fsync = off and
+// full_page_writes = off, since an acknowledged commit is on a majority of safekeepers and a data
+// directory is never reused after an unclean stop (data_dir.h); `kLocal` keeps PostgreSQL's own
+// defaults, for those who also want the local copy whole after a crash.
+enum class Durability : std::uint8_t { kQuorum, kLocal };
+// "quorum" or "local"; kInvalidArgument otherwise.
+Result<Durability> parse_durability(const std::string& text);
+
+struct ServerSettings {
+  bool replica = false;
+  std::string branch;
+  std::string tenant_id;
+  std::string timeline_id;
+  int port = 0;
+  Durability durability = Durability::kQuorum;
+  // A replica's safekeepers: their replication ports.
+  std::vector<std::string> pg_hosts;
+  std::vector<std::string> pg_ports;
+};
+
+// The lines of the settings file (pure).
+std::string server_config(const ServerSettings& settings);
+// Writes the settings file and makes postgresql.conf include it (once).
+Status write_config(const std::filesystem::path& pgdata, const std::string& lines);
+
+std::string local_conninfo(int port);
+
+// Starts postgres, detached, and waits until it accepts connections (after crash recovery).
+Result<pid_t> start_postgres(const std::filesystem::path& bindir,
+                             const std::filesystem::path& pgdata, int port,
+                             const std::filesystem::path& log);
+
+// Waits until the walproposer streams as the synchronous standby, so that commits go through.
+Status wait_streaming(int port, pid_t walproposer, const std::filesystem::path& log);
+
+}  // namespace sk::skctl
