@@ -16,6 +16,9 @@ struct CommandSpec {
   std::string summary;
 };
 
+// Flags that take no value.
+const std::set<std::string> kSwitches = {"--read-only"};
+
 // Accepted by every command.
 const std::set<std::string> kGlobalFlags = {"--safekeepers", "--tenant",         "--output",
                                             "--home",        "--snapshot-store", "--pg-bindir",
@@ -46,7 +49,7 @@ const std::vector<CommandSpec>& commands() {
        "start",
        "",
        {"--branch", "--pgdata", "--port"},
-       {"--durability"},
+       {"--durability", "--read-only"},
        "start a read-write PostgreSQL on a branch"},
       {"compute", "stop", "", {"--branch"}, {}, "stop a branch's compute"},
       {"replica",
@@ -79,7 +82,7 @@ std::string usage() {
       line += " " + f + " " + (f == "--port" ? "P" : f == "--pgdata" ? "DIR" : "NAME");
     }
     for (const std::string& f : c.optional) {
-      line += " [" + f + " X]";
+      line += " [" + f + (kSwitches.contains(f) ? "]" : " X]");
     }
     line.resize(std::max<std::size_t>(line.size() + 1, 60), ' ');
     text += line + c.summary + "\n";
@@ -88,6 +91,8 @@ std::string usage() {
       "\n"
       "  --parent NAME[@LSN|@TIMESTAMP]  branch from NAME at an LSN (X/X), as of an RFC 3339\n"
       "                                  time, or at its head\n"
+      "  --read-only                  compute start: a read-only server at --branch\n"
+      "                               NAME@LSN|@TIMESTAMP (time travel; no branch is made)\n"
       "  --durability quorum|local    quorum (default): the safekeepers keep every commit,\n"
       "                               PostgreSQL runs with fsync and full_page_writes off;\n"
       "                               local: PostgreSQL's own defaults as well\n"
@@ -129,6 +134,8 @@ Result<ParsedCommandLine> parse_command_line(const std::vector<std::string>& arg
     if (const auto eq = arg.find('='); eq != std::string::npos) {
       name = arg.substr(0, eq);
       value = arg.substr(eq + 1);
+    } else if (kSwitches.contains(name)) {
+      value = "true";
     } else if (i + 1 < args.size()) {
       value = args[++i];
     } else {

@@ -23,6 +23,12 @@
 // higher term, this compute's walproposer exits 3, and its clients' commits wait for ever (they
 // are never acknowledged, and never become part of the branch).
 //
+// `compute start --read-only --branch NAME@POINT` (Neon's Time Travel Assist): a hot standby
+// restored from the newest usable snapshot plus the branch's composed WAL up to exactly the
+// point (an LSN, or the end of the last commit as of a timestamp, as a branch as of it would
+// be), with no source to stream from: it replays to the point and stays there, read-only. No
+// branch is created; `compute stop --branch NAME@POINT` stops it and removes its directory.
+//
 // `replica start` restores the same way (no sync: a replica writes nothing) but writes
 // standby.signal and a primary_conninfo that lists every safekeeper's replication port with the
 // branch's tenant and timeline: the replica streams the branch's committed WAL from whichever
@@ -48,11 +54,15 @@ struct LocalSettings {
 
 struct StartRequest {
   std::string tenant_id;
+  // A branch's name; with `read_only`, also NAME@LSN or NAME@TIMESTAMP (RFC 3339).
   std::string branch;
   std::filesystem::path pgdata;
   int port = 0;
   bool replica = false;
   Durability durability = Durability::kQuorum;
+  // Time travel: a read-only server at a point of the branch's history (its head when no
+  // point is given), paused there; no branch is created, nothing streams into it.
+  bool read_only = false;
 };
 
 // The endpoint as saved, running and (a compute) with its walproposer streaming. Notes for the

@@ -15,9 +15,13 @@
 
 namespace sk::skctl {
 
+// A read-only server at a point of a branch's history (compute.h).
+inline constexpr const char* kTimeTravelKind = "time-travel";
+
 struct Endpoint {
-  std::string kind;  // "compute" or "replica"
+  std::string kind;  // "compute", "replica" or kTimeTravelKind
   std::string tenant_id;
+  // The branch's name; for time travel, as given: NAME@LSN or NAME@TIMESTAMP.
   std::string branch;
   std::string timeline_id;
   std::filesystem::path pgdata;

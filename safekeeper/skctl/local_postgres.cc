@@ -71,6 +71,9 @@ std::string server_config(const ServerSettings& s) {
            "synchronous_commit = on\n"
            "primary_conninfo = ''\n";
   }
+  if (s.pg_hosts.empty()) {
+    return lines + "synchronous_standby_names = ''\nprimary_conninfo = ''\n";
+  }
   const std::string conninfo = "host=" + joined(s.pg_hosts) + " port=" + joined(s.pg_ports) +
                                " user=postgres application_name=replica-" + std::to_string(s.port) +
                                " options='-c tenant_id=" + s.tenant_id +

@@ -27,7 +27,8 @@ struct ServerSettings {
   std::string timeline_id;
   int port = 0;
   Durability durability = Durability::kQuorum;
-  // A replica's safekeepers: their replication ports.
+  // A replica's safekeepers: their replication ports. None for a time-travel server, which
+  // streams from nowhere.
   std::vector<std::string> pg_hosts;
   std::vector<std::string> pg_ports;
 };

@@ -239,9 +239,16 @@ int endpoint_command(const Context& c, const std::string& tenant) {
     if (!durability) {
       return fail(durability.error());
     }
-    auto endpoint = start_endpoint(
-        c.api, c.local,
-        {tenant, inv.flag("--branch"), inv.flag("--pgdata"), port, replica, *durability});
+    const bool read_only = inv.has("--read-only");
+    if (!read_only && inv.flag("--branch").find('@') != std::string::npos) {
+      return fail(Error(ErrorCode::kInvalidArgument,
+                        "a point in a branch's past is read-only: add --read-only, or create a "
+                        "branch there (skctl branch create NAME --parent " +
+                            inv.flag("--branch") + ")"));
+    }
+    auto endpoint = start_endpoint(c.api, c.local,
+                                   {tenant, inv.flag("--branch"), inv.flag("--pgdata"), port,
+                                    replica, *durability, read_only});
     if (!endpoint) {
       return fail(endpoint.error());
     }
@@ -264,7 +271,7 @@ int endpoint_command(const Context& c, const std::string& tenant) {
   for (const Endpoint& e : Endpoints(c.local.home).all()) {
     const bool match =
         replica ? e.kind == "replica" && e.pgdata == pgdata
-                : e.kind == "compute" && e.tenant_id == tenant && e.branch == inv.flag("--branch");
+                : e.kind != "replica" && e.tenant_id == tenant && e.branch == inv.flag("--branch");
     if (match) {
       if (Status s = stop_endpoint(c.local, e); !s) {
         return fail(s.error());
@@ -280,7 +287,7 @@ int endpoint_command(const Context& c, const std::string& tenant) {
 
 int connection_string(const Context& c, const std::string& tenant) {
   for (const Endpoint& e : Endpoints(c.local.home).all()) {
-    if (e.kind == "compute" && e.tenant_id == tenant && e.branch == c.invocation.operand) {
+    if (e.kind != "replica" && e.tenant_id == tenant && e.branch == c.invocation.operand) {
       std::printf("%s\n", e.connection_uri().c_str());
       return 0;
     }

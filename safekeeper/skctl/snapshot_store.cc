@@ -145,6 +145,10 @@ Result<CloneReport> SnapshotStore::restore(const fs::path& location, const std::
                                                   " is outside the snapshot store " +
                                                   root_.string());
   }
+  if (checksum.empty()) {
+    return Error(ErrorCode::kCorruption,
+                 "snapshot " + location.string() + " was registered without a checksum: not used");
+  }
   const fs::path manifest = location / "backup_manifest";
   auto actual = file_checksum(manifest);
   if (!actual) {

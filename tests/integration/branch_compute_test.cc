@@ -70,6 +70,61 @@ TEST_F(BranchComputeTest, TimeTravelThreeLevelsDeep_EachComputeSeesExactlyItsHis
   EXPECT_EQ(listed.at("branches").as_array().size(), 4U);
 }
 
+TEST_F(BranchComputeTest, TimeTravelReadOnly_AtATimestampAndAnLsn_ExactlyTheRowsCommittedByThen) {
+  PgSession main(start_main());
+  ASSERT_TRUE(main.ok()) << main.error();
+  ASSERT_TRUE(main.query("CREATE TABLE t (v text)")) << main.error();
+  ASSERT_TRUE(main.query("INSERT INTO t VALUES ('a')")) << main.error();
+  const std::string after_a = now_rfc3339(main);
+  ASSERT_TRUE(main.query("INSERT INTO t VALUES ('b')")) << main.error();
+  const std::string after_b = main.query("SELECT pg_current_wal_lsn()").value_or("");
+  ASSERT_TRUE(main.query("INSERT INTO t VALUES ('c')")) << main.error();
+  const Lsn end = Lsn::parse(main.query("SELECT pg_current_wal_lsn()").value_or("")).value();
+  ASSERT_TRUE(head_reaches("main", end));
+
+  // As of a timestamp (retried while the commit-time index catches up: exit 2).
+  SkctlResult at_time;
+  const std::string past = "main@" + after_a;
+  const std::uint16_t time_port = free_port();
+  poll_until(
+      cluster_->node(0).process,
+      [&] {
+        at_time = skctl({"compute", "start", "--read-only", "--branch", past, "--pgdata",
+                         (data_root() / "at-time").string(), "--port", std::to_string(time_port)});
+        return at_time.exit_code != std::optional<int>(2);
+      },
+      std::chrono::seconds(30));
+  ASSERT_EQ(at_time.exit_code, 0) << at_time.output;
+  PgSession then(conninfo_at(time_port));
+  EXPECT_EQ(rows(then), "a");
+  EXPECT_FALSE(then.query("INSERT INTO t VALUES ('x')"));
+  EXPECT_NE(then.error().find("read-only"), std::string::npos) << then.error();
+
+  // At an LSN.
+  const std::uint16_t lsn_port = free_port();
+  const SkctlResult at_lsn =
+      skctl({"compute", "start", "--read-only", "--branch", "main@" + after_b, "--pgdata",
+             (data_root() / "at-lsn").string(), "--port", std::to_string(lsn_port)});
+  ASSERT_EQ(at_lsn.exit_code, 0) << at_lsn.output;
+  PgSession at(conninfo_at(lsn_port));
+  EXPECT_EQ(rows(at), "a,b");
+  const SkctlResult uri = skctl({"connection-string", "main@" + after_b});
+  EXPECT_NE(uri.output.find(":" + std::to_string(lsn_port) + "/"), std::string::npos) << uri.output;
+
+  // Nothing changed on main, no branch was made, and a stop leaves nothing behind.
+  EXPECT_EQ(rows(main), "a,b,c");
+  EXPECT_EQ(skctl_json({"branch", "list"}).at("branches").as_array().size(), 1U);
+  ASSERT_EQ(skctl({"compute", "stop", "--branch", past}).exit_code, 0);
+  EXPECT_FALSE(fs::exists(data_root() / "at-time"));
+
+  // A point in the past without --read-only is refused.
+  const SkctlResult writable =
+      skctl({"compute", "start", "--branch", past, "--pgdata", (data_root() / "writable").string(),
+             "--port", std::to_string(free_port())});
+  EXPECT_EQ(writable.exit_code, 1);
+  EXPECT_NE(writable.output.find("--read-only"), std::string::npos) << writable.output;
+}
+
 TEST_F(BranchComputeTest, AReplicaOnABranchFollowsThatBranchsCompute) {
   PgSession main(start_main());
   ASSERT_TRUE(main.ok()) << main.error();

@@ -47,6 +47,9 @@ class SkctlTest : public BranchApiTest {
   // connection string. `output`, if given, receives skctl's output.
   std::string start(const std::string& kind, const std::string& branch,
                     const std::string& pgdata = "", std::string* output = nullptr);
+  static std::string conninfo_at(int port) {
+    return "host=127.0.0.1 port=" + std::to_string(port) + " user=postgres dbname=postgres";
+  }
   // The tenant, the root branch `main` and its first compute (initdb; skctl takes a snapshot).
   std::string start_main();
   // The pids skctl recorded for the compute of `branch` (postgres, walproposer); 0s if none.
