@@ -45,11 +45,17 @@ const std::vector<CommandSpec>& commands() {
        {"--port", "--host"},
        "base-back-up the branch's compute into the snapshot store"},
       {"snapshot", "list", "", {}, {}, "list snapshots"},
+      {"snapshot",
+       "follow",
+       "",
+       {"--branch", "--port", "--every"},
+       {"--interval-ms"},
+       "take a snapshot every SIZE of WAL (compute start runs it)"},
       {"compute",
        "start",
        "",
        {"--branch", "--pgdata", "--port"},
-       {"--durability", "--read-only"},
+       {"--durability", "--read-only", "--snapshot-every"},
        "start a read-write PostgreSQL on a branch"},
       {"compute", "stop", "", {"--branch"}, {}, "stop a branch's compute"},
       {"replica",
@@ -93,6 +99,7 @@ std::string usage() {
       "                                  time, or at its head\n"
       "  --read-only                  compute start: a read-only server at --branch\n"
       "                               NAME@LSN|@TIMESTAMP (time travel; no branch is made)\n"
+      "  --snapshot-every SIZE        compute start: a snapshot every SIZE of WAL (1GB; 0: none)\n"
       "  --durability quorum|local    quorum (default): the safekeepers keep every commit,\n"
       "                               PostgreSQL runs with fsync and full_page_writes off;\n"
       "                               local: PostgreSQL's own defaults as well\n"

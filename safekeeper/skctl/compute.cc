@@ -307,6 +307,41 @@ Result<Endpoint> start_time_travel(const ApiClient& api, const LocalSettings& lo
   return endpoint;
 }
 
+// `skctl snapshot follow` beside the compute, with this skctl's own settings.
+Result<pid_t> start_snapshot_agent(const ApiClient& api, const LocalSettings& local,
+                                   const StartRequest& request, const fs::path& log) {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) {
+    return Error(ErrorCode::kInternal, "cannot find skctl's own program: " + ec.message());
+  }
+  std::string safekeepers;
+  for (const std::string& address : api.addresses()) {
+    safekeepers += (safekeepers.empty() ? "" : ",") + address;
+  }
+  std::vector<std::string> argv{self.string(),
+                                "--safekeepers",
+                                safekeepers,
+                                "--tenant",
+                                request.tenant_id,
+                                "--home",
+                                local.home.string(),
+                                "--snapshot-store",
+                                local.snapshot_store.string(),
+                                "snapshot",
+                                "follow",
+                                "--branch",
+                                request.branch,
+                                "--port",
+                                std::to_string(request.port),
+                                "--every",
+                                std::to_string(request.snapshot_every_bytes)};
+  if (!local.pg_bindir.empty()) {
+    argv.insert(argv.begin() + 1, {"--pg-bindir", local.pg_bindir});
+  }
+  return spawn_detached(argv, log);
+}
+
 }  // namespace
 
 Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local,
@@ -337,6 +372,7 @@ Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local
       // A server that died (killed, or its machine restarted): its leftovers go, and its data
       // directory is inspected below like any other.
       (void)stop_process(e.walproposer_pid, SIGTERM, std::chrono::seconds(10));
+      (void)stop_process(e.snapshot_agent_pid, SIGTERM, std::chrono::seconds(10));
       (void)endpoints.remove(e);
       continue;
     }
@@ -428,6 +464,7 @@ Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local
                     pgdata,
                     request.port,
                     0,
+                    0,
                     0};
   auto postgres = start_postgres(*bindir, request.pgdata, request.port, *logs / "postgres.log");
   if (!postgres) {
@@ -453,6 +490,16 @@ Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local
       return s.error();
     }
   }
+  if (!request.replica && request.snapshot_every_bytes > 0) {
+    auto agent = start_snapshot_agent(api, local, request, *logs / "snapshots.log");
+    if (!agent) {
+      return agent.error();
+    }
+    endpoint.snapshot_agent_pid = *agent;
+    if (Status s = endpoints.save(endpoint); !s) {
+      return s.error();
+    }
+  }
   if (initdb) {
     // From now on the compute can be replaced: there is a snapshot to restore from.
     auto snapshot =
@@ -466,6 +513,9 @@ Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local
 }
 
 Status stop_endpoint(const LocalSettings& local, const Endpoint& endpoint) {
+  if (Status s = stop_process(endpoint.snapshot_agent_pid, SIGTERM, std::chrono::seconds(60)); !s) {
+    return s;
+  }
   // PostgreSQL first: its shutdown checkpoint still goes to the walproposer.
   if (Status s = stop_process(endpoint.postgres_pid, SIGINT, std::chrono::seconds(60)); !s) {
     return s;

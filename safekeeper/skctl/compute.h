@@ -63,14 +63,16 @@ struct StartRequest {
   // Time travel: a read-only server at a point of the branch's history (its head when no
   // point is given), paused there; no branch is created, nothing streams into it.
   bool read_only = false;
+  // A compute's automatic snapshots (snapshot_agent.h): one every so many bytes of WAL; 0: none.
+  std::uint64_t snapshot_every_bytes = std::uint64_t{1} << 30;
 };
 
 // The endpoint as saved, running and (a compute) with its walproposer streaming. Notes for the
 // user (a rebuilt directory, a store that copies rather than clones) go to stderr.
 Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local,
                                 const StartRequest& request);
-// Stops PostgreSQL (fast shutdown) and then the walproposer, marks the data directory clean if
-// PostgreSQL shut down cleanly (data_dir.h), and forgets the endpoint.
+// Stops the snapshot agent, PostgreSQL (fast shutdown) and then the walproposer, marks the data
+// directory clean if PostgreSQL shut down cleanly (data_dir.h), and forgets the endpoint.
 Status stop_endpoint(const LocalSettings& local, const Endpoint& endpoint);
 
 // A base backup of the branch's running compute (or of the server at host:port) into the

@@ -36,10 +36,10 @@ std::vector<Endpoint> Endpoints::all() const {
       const auto* f = o.if_contains(key);
       return f != nullptr && f->is_int64() ? f->get_int64() : 0;
     };
-    out.push_back(Endpoint{str("kind"), str("tenant_id"), str("branch"), str("timeline_id"),
-                           str("pgdata"), static_cast<int>(num("port")),
-                           static_cast<pid_t>(num("postgres_pid")),
-                           static_cast<pid_t>(num("walproposer_pid"))});
+    out.push_back(Endpoint{
+        str("kind"), str("tenant_id"), str("branch"), str("timeline_id"), str("pgdata"),
+        static_cast<int>(num("port")), static_cast<pid_t>(num("postgres_pid")),
+        static_cast<pid_t>(num("walproposer_pid")), static_cast<pid_t>(num("snapshot_agent_pid"))});
   }
   return out;
 }
@@ -54,7 +54,8 @@ Status Endpoints::save(const Endpoint& e) const {
                        {"pgdata", e.pgdata.string()},
                        {"port", e.port},
                        {"postgres_pid", e.postgres_pid},
-                       {"walproposer_pid", e.walproposer_pid}};
+                       {"walproposer_pid", e.walproposer_pid},
+                       {"snapshot_agent_pid", e.snapshot_agent_pid}};
   const fs::path path = dir_ / (std::to_string(e.port) + ".json");
   const fs::path temp = dir_ / (std::to_string(e.port) + ".json.tmp");
   {

@@ -27,7 +27,8 @@ struct Endpoint {
   std::filesystem::path pgdata;
   int port = 0;
   pid_t postgres_pid = 0;
-  pid_t walproposer_pid = 0;  // 0 for a replica.
+  pid_t walproposer_pid = 0;     // 0 for a replica.
+  pid_t snapshot_agent_pid = 0;  // `skctl snapshot follow` beside a compute; 0 if none.
 
   std::string connection_uri() const {
     return "postgresql://postgres@127.0.0.1:" + std::to_string(port) + "/postgres";

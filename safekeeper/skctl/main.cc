@@ -17,6 +17,7 @@
 #include "safekeeper/skctl/clone_tree.h"
 #include "safekeeper/skctl/command_line.h"
 #include "safekeeper/skctl/compute.h"
+#include "safekeeper/skctl/snapshot_agent.h"
 #include "safekeeper/skctl/table.h"
 
 namespace {
@@ -179,6 +180,18 @@ int branch_command(const Context& c, const std::string& tenant) {
 
 int snapshot_command(const Context& c, const std::string& tenant) {
   const Invocation& inv = c.invocation;
+  if (inv.verb == "follow") {
+    const auto every = parse_byte_size(inv.flag("--every"));
+    const int port = std::atoi(inv.flag("--port").c_str());
+    const long interval_ms = std::atol(inv.flag("--interval-ms", "5000").c_str());
+    if (!every || *every == 0 || port <= 0 || interval_ms <= 0) {
+      return fail(Error(ErrorCode::kInvalidArgument,
+                        "snapshot follow needs --every SIZE > 0, --port P and --interval-ms > 0"));
+    }
+    return follow_with_snapshots(
+        c.api, c.local,
+        {tenant, inv.flag("--branch"), port, *every, std::chrono::milliseconds(interval_ms)});
+  }
   if (inv.verb == "list") {
     auto reply = c.api.call("GET", "/v1/tenants/" + tenant + "/snapshots");
     if (!reply) {
@@ -239,6 +252,12 @@ int endpoint_command(const Context& c, const std::string& tenant) {
     if (!durability) {
       return fail(durability.error());
     }
+    const auto snapshot_every = parse_byte_size(inv.flag("--snapshot-every", "1GB"));
+    if (!snapshot_every) {
+      return fail(Error(
+          ErrorCode::kInvalidArgument,
+          "--snapshot-every " + inv.flag("--snapshot-every") + " is not a size (1GB, 512MB, 0)"));
+    }
     const bool read_only = inv.has("--read-only");
     if (!read_only && inv.flag("--branch").find('@') != std::string::npos) {
       return fail(Error(ErrorCode::kInvalidArgument,
@@ -248,7 +267,7 @@ int endpoint_command(const Context& c, const std::string& tenant) {
     }
     auto endpoint = start_endpoint(c.api, c.local,
                                    {tenant, inv.flag("--branch"), inv.flag("--pgdata"), port,
-                                    replica, *durability, read_only});
+                                    replica, *durability, read_only, *snapshot_every});
     if (!endpoint) {
       return fail(endpoint.error());
     }

@@ -17,6 +17,9 @@
 #include <unistd.h>
 
 #include "safekeeper/skctl/clone_tree.h"
+#include "safekeeper/skctl/endpoints.h"
+#include "safekeeper/skctl/local_process.h"
+#include "tests/integration/free_port.h"
 #include "tests/integration/skctl_fixture.h"
 
 namespace sk::testing {
@@ -280,6 +283,52 @@ TEST_F(ComputeReplacementTest, SnapshotsCloneStayUntouchedAndADamagedOneIsPassed
   EXPECT_NE(output.find("is damaged"), std::string::npos) << output;
   EXPECT_NE(output.find("trying an older snapshot"), std::string::npos) << output;
   EXPECT_EQ(rows(dev2), "a,b");
+}
+
+TEST_F(ComputeReplacementTest, SnapshotsAreTakenEverySoManyBytesOfWal) {
+  ASSERT_EQ(skctl({"tenant", "create", "t", "--tenant-id", kTenant}).exit_code, 0);
+  ASSERT_EQ(skctl({"branch", "create", "main"}).exit_code, 0);
+  const int port = free_port();
+  const SkctlResult started =
+      skctl({"compute", "start", "--branch", "main", "--pgdata", (data_root() / "main").string(),
+             "--port", std::to_string(port), "--snapshot-every", "4MB"});
+  ASSERT_EQ(started.exit_code, 0) << started.output;
+  PgSession main(conninfo_at(port));
+  ASSERT_TRUE(main.query("CREATE TABLE t (v text PRIMARY KEY)")) << main.error();
+  ASSERT_TRUE(main.query("INSERT INTO t SELECT 'row' || g FROM generate_series(1, 100000) g"))
+      << main.error();
+  const consensus::Lsn written = current_lsn(main);
+
+  // The first snapshot came with initdb; the agent takes more until less than 4 MB of WAL lie
+  // past the newest.
+  std::string seen;
+  EXPECT_TRUE(poll_until(
+      cluster_->node(0).process,
+      [&] {
+        const auto listed = skctl_json({"snapshot", "list"});
+        if (!listed.is_object() || listed.at("snapshots").as_array().size() < 2) {
+          return false;
+        }
+        const auto& newest = listed.at("snapshots").as_array().back();
+        seen = std::string(newest.at("end_lsn").as_string());
+        const auto end = consensus::Lsn::parse(seen);
+        return end.has_value() && end->value() + (4U << 20) > written.value();
+      },
+      90s))
+      << "newest snapshot ends at " << seen << ", WAL written to " << written.to_string()
+      << "; agent log: "
+      << file_text(home() / "endpoints" / std::to_string(port) / "snapshots.log");
+
+  // A stop takes the agent with it.
+  const int agent = [&] {
+    for (const skctl::Endpoint& e : skctl::Endpoints(home()).all()) {
+      return static_cast<int>(e.snapshot_agent_pid);
+    }
+    return 0;
+  }();
+  ASSERT_GT(agent, 0);
+  ASSERT_EQ(skctl({"compute", "stop", "--branch", "main"}).exit_code, 0);
+  EXPECT_FALSE(skctl::process_alive(agent));  // (A zombie until init reaps it counts as gone.)
 }
 
 // The store on a file system that cannot clone (the test directory's own, not the XFS mount).
