@@ -60,3 +60,18 @@ wait_for() {
     sleep 0.1
   done
 }
+
+# pgbench_summary RUN_LOG TXN_LOG...: "TPS P50_MS P99_MS" of a pgbench run, TPS from its output
+# and the percentiles from its per-transaction logs (-l: the third field is the latency in us).
+pgbench_summary() {
+  local run_log="$1" tps sorted count p50 p99
+  shift
+  tps="$(awk '/^tps = / { print $3; exit }' "$run_log")"
+  sorted="$(mktemp)"
+  cat "$@" | awk '{ print $3 }' | sort -n >"$sorted"
+  count="$(wc -l <"$sorted")"
+  p50="$(awk -v n="$count" 'NR == int(n * 0.50 + 0.5) { printf "%.2f", $1 / 1000 }' "$sorted")"
+  p99="$(awk -v n="$count" 'NR == int(n * 0.99 + 0.5) { printf "%.2f", $1 / 1000 }' "$sorted")"
+  rm -f "$sorted"
+  echo "$tps $p50 $p99"
+}
