@@ -28,6 +28,28 @@ void note(const std::string& text) {
   std::fprintf(stderr, "skctl: %s\n", text.c_str());
 }
 
+// How long each step of a start took, for the line skctl prints at the end: where a start's
+// time goes (the sync, the restore, PostgreSQL's recovery, the walproposer's election).
+class Phases {
+ public:
+  void mark(const std::string& name) {
+    const auto now = std::chrono::steady_clock::now();
+    text_ += (text_.empty() ? "" : ", ") + name + " " + std::to_string(ms(last_, now));
+    last_ = now;
+  }
+  std::string summary() const {
+    return "started in " + std::to_string(ms(start_, last_)) + " ms (" + text_ + ")";
+  }
+
+ private:
+  static long ms(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+    return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count());
+  }
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_ = start_;
+  std::string text_;
+};
+
 // Where the branch's log ends before the new compute writes: the quorum's end after a sync, or
 // the branch point of a branch without WAL of its own. nullopt: a root branch with no WAL yet.
 Result<std::optional<Lsn>> branch_end(const ApiClient& api, const fs::path& walproposer,
@@ -397,6 +419,7 @@ Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local
     return !cluster ? cluster.error() : logs.error();
   }
 
+  Phases phases;
   // 1. Where the branch's log ends.
   std::optional<Lsn> end;
   if (request.replica) {
@@ -413,6 +436,7 @@ Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local
     end = *synced;
   }
 
+  phases.mark(request.replica ? "head" : "sync");
   // 2. The data directory: reused only after a clean stop that ends there; rebuilt otherwise.
   const DataDirInspection found = inspect_data_dir(request.pgdata, *bindir);
   if (found.state == DataDirState::kForeign) {
@@ -456,6 +480,7 @@ Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local
     return s.error();
   }
 
+  phases.mark(reuse ? "reuse" : initdb ? "initdb" : "restore");
   // 3. PostgreSQL, then 4. its walproposer.
   Endpoint endpoint{request.replica ? "replica" : "compute",
                     request.tenant_id,
@@ -471,6 +496,7 @@ Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local
     return postgres.error();
   }
   endpoint.postgres_pid = *postgres;
+  phases.mark("postgres");
   if (!request.replica) {
     auto pid = spawn_detached(
         walproposer_argv(*walproposer, *cluster, request.tenant_id, *branch, request.port),
@@ -489,6 +515,7 @@ Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local
         !s) {
       return s.error();
     }
+    phases.mark("walproposer");
   }
   if (!request.replica && request.snapshot_every_bytes > 0) {
     auto agent = start_snapshot_agent(api, local, request, *logs / "snapshots.log");
@@ -508,7 +535,9 @@ Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local
       return Error(snapshot.error().code(),
                    "the new database's first snapshot: " + snapshot.error().message());
     }
+    phases.mark("first snapshot");
   }
+  note(phases.summary());
   return endpoint;
 }
 
