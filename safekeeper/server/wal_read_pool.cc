@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "consensus/check.h"
+#include "safekeeper/storage/file_io.h"
 
 namespace sk::safekeeper {
 
@@ -11,7 +12,11 @@ WalReadPool::WalReadPool(WalReadPoolOptions options) : options_(options) {
   SK_CHECK(options_.threads > 0);
   threads_.reserve(options_.threads);
   for (std::size_t i = 0; i < options_.threads; ++i) {
-    threads_.emplace_back([this] { run(); });
+    threads_.emplace_back([this] {
+      // Readers wait a little longer on a busy machine; commits do not wait for readers.
+      storage::lower_this_threads_priority();
+      run();
+    });
   }
 }
 

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace sk::storage {
@@ -48,6 +49,10 @@ Status read_all(int fd, std::uint8_t* data, std::size_t size, std::uint64_t offs
     offset += static_cast<std::uint64_t>(n);
   }
   return {};
+}
+
+void lower_this_threads_priority() {
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
 }
 
 }  // namespace sk::storage

@@ -21,4 +21,9 @@ Status read_all(int fd, std::uint8_t* data, std::size_t size, std::uint64_t offs
 Status write_all(int fd, const std::uint8_t* data, std::size_t size, std::uint64_t offset,
                  const std::filesystem::path& path);
 
+// For threads doing background file work (the next segment's zero-fill, readers' WAL reads):
+// the lowest CPU priority for the calling thread alone (Linux nice values are per thread), so
+// that on a busy machine the cores go first to the appends and their fdatasync.
+void lower_this_threads_priority();
+
 }  // namespace sk::storage

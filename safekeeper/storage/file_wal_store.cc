@@ -7,7 +7,6 @@
 #include <utility>
 
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -339,9 +338,8 @@ void FileWalStore::prepare_segment(std::uint64_t segno) {
   }
   auto make = [dir = dir_, path = segment_path(segno), creating = creating_path(segno),
                size = seg_size_bytes_] {
-    // The lowest CPU priority for this thread alone (Linux nice values are per thread): the
-    // zero-fill must not take the cores from the appends it is meant to spare.
-    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
+    // The zero-fill must not take the cores from the appends it is meant to spare.
+    lower_this_threads_priority();
     return create_zeroed_file(dir, path, creating, size);
   };
   preparation_ = Preparation{segno, std::async(std::launch::async, std::move(make))};
