@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "branchmgr/snapshot_choice.h"
+
 namespace sk::branchmgr {
 
 namespace {
@@ -160,6 +162,10 @@ Outcome BranchView::apply_change(const proto::SnapshotRegistered& c, std::int64_
   if (!tenants_.contains(c.tenant_id)) {
     return refused(ErrorCode::kNotFound, tenant_text(c.tenant_id) + " does not exist");
   }
+  if (deleted_snapshots_.contains(c.snapshot_id)) {
+    return refused(ErrorCode::kAlreadyExists, "snapshot " + c.snapshot_id.to_hex() +
+                                                  " was deleted; a snapshot id is not reused");
+  }
   for (const Snapshot& s : snapshots_) {
     if (s.id == c.snapshot_id) {
       const bool same = s.tenant_id == c.tenant_id && s.timeline_id == c.timeline_id &&
@@ -183,6 +189,78 @@ Outcome BranchView::apply_change(const proto::SnapshotRegistered& c, std::int64_
                     c.location,  c.checksum,    c.size_bytes,  at_us};
   snapshots_.push_back(snapshot);
   return done(std::move(snapshot), true);
+}
+
+Outcome BranchView::apply_change(const proto::SnapshotDeleted& c, std::int64_t /*at_us*/) {
+  auto deletable = snapshot_to_delete(c.tenant_id, c.snapshot_id);
+  if (!deletable) {
+    return refused(deletable.error().code(), deletable.error().message());
+  }
+  std::erase_if(snapshots_, [&](const Snapshot& s) { return s.id == c.snapshot_id; });
+  deleted_snapshots_.insert(c.snapshot_id);
+  return done(std::move(*deletable), true);
+}
+
+Result<Snapshot> BranchView::snapshot_to_delete(const consensus::TenantId& tenant,
+                                                const consensus::SnapshotId& id) const {
+  if (!tenants_.contains(tenant)) {
+    return Error(ErrorCode::kNotFound, tenant_text(tenant) + " does not exist");
+  }
+  const Snapshot* found = snapshot(tenant, id);
+  if (found == nullptr) {
+    return Error(ErrorCode::kNotFound,
+                 "snapshot " + id.to_hex() + " of " + tenant_text(tenant) +
+                     (deleted_snapshots_.contains(id) ? " was deleted" : " does not exist"));
+  }
+  for (const auto& [key, branch] : branches_) {
+    if (key.first != tenant) {
+      continue;
+    }
+    if (auto why = start_using(branch, *found)) {
+      return Error(ErrorCode::kFailedPrecondition,
+                   *why + " would restore from snapshot " + id.to_hex() + ": it is needed");
+    }
+  }
+  return *found;
+}
+
+std::optional<std::string> BranchView::start_using(const Branch& branch,
+                                                   const Snapshot& snapshot) const {
+  const std::vector<Branch> chain = ancestry(branch);
+  std::vector<std::optional<consensus::Lsn>> branch_lsns;
+  for (const Branch& level : chain) {
+    branch_lsns.push_back(level.parent_timeline_id ? std::optional(level.branch_lsn)
+                                                   : std::nullopt);
+  }
+  // The tenant's snapshots on the ancestry, with their index in snapshots_.
+  std::vector<SnapshotCandidate> candidates;
+  std::vector<const Snapshot*> of_candidate;
+  for (const Snapshot& s : snapshots_) {
+    for (std::size_t level = 0; level < chain.size(); ++level) {
+      if (s.tenant_id == branch.tenant_id && s.timeline_id == chain[level].timeline_id) {
+        candidates.push_back({level, s.end_lsn});
+        of_candidate.push_back(&s);
+        break;
+      }
+    }
+  }
+  auto uses = [&](consensus::Lsn point) {
+    const auto chosen = choose_snapshot(branch_lsns, point, candidates);
+    return chosen && of_candidate[*chosen]->id == snapshot.id;
+  };
+  const std::string start = "a start of branch '" + branch.name + "'";
+  if (uses(consensus::kMaxLsn)) {
+    return start + " at its head";
+  }
+  // Where the branch's log leaves each ancestor: the lowest branch point below that ancestor.
+  consensus::Lsn leaves = consensus::kMaxLsn;
+  for (std::size_t level = 1; level < chain.size(); ++level) {
+    leaves = std::min(leaves, chain[level - 1].branch_lsn);
+    if (uses(leaves)) {
+      return start + " at " + leaves.to_string() + ", where it leaves '" + chain[level].name + "',";
+    }
+  }
+  return std::nullopt;
 }
 
 const Tenant* BranchView::tenant(const consensus::TenantId& id) const {
@@ -254,6 +332,16 @@ std::vector<Snapshot> BranchView::snapshots(const consensus::TenantId& tenant) c
   std::copy_if(snapshots_.begin(), snapshots_.end(), std::back_inserter(list),
                [&](const Snapshot& s) { return s.tenant_id == tenant; });
   return list;
+}
+
+const Snapshot* BranchView::snapshot(const consensus::TenantId& tenant,
+                                     const consensus::SnapshotId& id) const {
+  for (const Snapshot& s : snapshots_) {
+    if (s.tenant_id == tenant && s.id == id) {
+      return &s;
+    }
+  }
+  return nullptr;
 }
 
 bool BranchView::timeline_used(const consensus::TimelineId& timeline) const {

@@ -56,8 +56,9 @@ struct Snapshot {
 
 // What applying one entry did.
 struct Outcome {
-  // Why the change was refused: kNotFound (no such tenant, branch or parent), kAlreadyExists (a
-  // name or id taken with other parameters), kFailedPrecondition (the branch has children),
+  // Why the change was refused: kNotFound (no such tenant, branch, parent or snapshot),
+  // kAlreadyExists (a name or id taken with other parameters, or a deleted snapshot's id),
+  // kFailedPrecondition (the branch has children; a start would restore from the snapshot),
   // kIdempotencyKeyReused (the key came with another request).
   std::optional<Error> error;
   // The object created, changed or deleted (as it was), or found by an identical repeat.
@@ -90,6 +91,18 @@ class BranchView {
   // The branch itself, then its parent, and so on up to its root.
   std::vector<Branch> ancestry(const Branch& branch) const;
   std::vector<Snapshot> snapshots(const consensus::TenantId& tenant) const;  // In log order.
+  const Snapshot* snapshot(const consensus::TenantId& tenant,
+                           const consensus::SnapshotId& id) const;
+
+  // The rule for deleting a snapshot, checked by the HTTP route before it proposes a
+  // SnapshotDeleted and again when the entry applies (a branch created in between may need it):
+  // the snapshot, if it may go. kNotFound: no such tenant, or no such snapshot (never
+  // registered, or deleted). kFailedPrecondition, naming the branch: a start of some live branch
+  // would restore from it (choose_snapshot, snapshot_choice.h) — at the branch's head, which the
+  // view does not know, so the newest snapshot a start there could use, or at a point where the
+  // branch's log leaves an ancestor (each branch LSN on its ancestry).
+  Result<Snapshot> snapshot_to_delete(const consensus::TenantId& tenant,
+                                      const consensus::SnapshotId& id) const;
   // Whether any branch of any tenant has ever had this timeline (ids are never reused).
   bool timeline_used(const consensus::TimelineId& timeline) const;
   std::uint64_t applied_entries() const { return applied_entries_; }
@@ -100,6 +113,10 @@ class BranchView {
   Outcome apply_change(const proto::BranchDeleted& c, std::int64_t at_us);
   Outcome apply_change(const proto::BranchReset& c, std::int64_t at_us);
   Outcome apply_change(const proto::SnapshotRegistered& c, std::int64_t at_us);
+  Outcome apply_change(const proto::SnapshotDeleted& c, std::int64_t at_us);
+  // Why a start of `branch` would restore from `snapshot` ("a start of branch 'dev' at ..."),
+  // nullopt if no start of it would.
+  std::optional<std::string> start_using(const Branch& branch, const Snapshot& snapshot) const;
   void keep_outcome(const consensus::ProposalId& proposal, Outcome outcome);
 
   using BranchKey = std::pair<consensus::TenantId, std::string>;
@@ -113,7 +130,8 @@ class BranchView {
   std::map<BranchKey, Branch> branches_;  // Live branches by tenant and name.
   std::set<consensus::TimelineId> used_timelines_;
   std::map<IdempotencyKey, IdempotentResult> idempotency_;
-  std::vector<Snapshot> snapshots_;
+  std::vector<Snapshot> snapshots_;                    // Registered and not deleted, in log order.
+  std::set<consensus::SnapshotId> deleted_snapshots_;  // Never registered again.
   std::map<consensus::ProposalId, Outcome> outcomes_;
   std::deque<consensus::ProposalId> outcome_order_;
   std::uint64_t applied_entries_ = 0;

@@ -65,6 +65,12 @@ void write_change(const SnapshotRegistered& c, pb::BranchLogEntry& out) {
   m->set_size_bytes(c.size_bytes);
 }
 
+void write_change(const SnapshotDeleted& c, pb::BranchLogEntry& out) {
+  auto* m = out.mutable_snapshot_deleted();
+  write_id(c.tenant_id, m->mutable_tenant_id());
+  write_id(c.snapshot_id, m->mutable_snapshot_id());
+}
+
 template <class Id>
 Result<Id> id_field(const std::string& bytes, std::string_view what) {
   return read_id<Id>(bytes, std::string("branch log entry: ") + std::string(what),
@@ -124,6 +130,12 @@ Result<BranchLogChange> read_change(const pb::SnapshotRegistered& m) {
                                             m.size_bytes()});
 }
 
+Result<BranchLogChange> read_change(const pb::SnapshotDeleted& m) {
+  SK_READ_ID(tenant, consensus::TenantId, m.tenant_id(), "tenant id");
+  SK_READ_ID(snapshot, consensus::SnapshotId, m.snapshot_id(), "snapshot id");
+  return BranchLogChange(SnapshotDeleted{*tenant, *snapshot});
+}
+
 #undef SK_READ_ID
 
 }  // namespace
@@ -172,6 +184,9 @@ Result<BranchLogEntry> decode_branch_log_entry(std::string_view bytes) {
       break;
     case pb::BranchLogEntry::kSnapshotRegistered:
       change = read_change(in.snapshot_registered());
+      break;
+    case pb::BranchLogEntry::kSnapshotDeleted:
+      change = read_change(in.snapshot_deleted());
       break;
     case pb::BranchLogEntry::CHANGE_NOT_SET:
       break;

@@ -64,8 +64,14 @@ struct SnapshotRegistered {
   friend bool operator==(const SnapshotRegistered&, const SnapshotRegistered&) = default;
 };
 
-using BranchLogChange =
-    std::variant<TenantCreated, BranchCreated, BranchDeleted, BranchReset, SnapshotRegistered>;
+struct SnapshotDeleted {
+  consensus::TenantId tenant_id;
+  consensus::SnapshotId snapshot_id;
+  friend bool operator==(const SnapshotDeleted&, const SnapshotDeleted&) = default;
+};
+
+using BranchLogChange = std::variant<TenantCreated, BranchCreated, BranchDeleted, BranchReset,
+                                     SnapshotRegistered, SnapshotDeleted>;
 
 struct BranchLogEntry {
   consensus::ProposalId proposal_id;

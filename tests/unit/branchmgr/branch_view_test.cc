@@ -176,6 +176,143 @@ TEST_F(BranchViewTest, Snapshots_NeedAKnownTimelineAndOrderedLsns) {
   EXPECT_EQ(view_.snapshots(tenant_id(1))[0].location, "/snap/1.tar");
 }
 
+// ----- Deleting snapshots: the rule (BranchView::snapshot_to_delete), one case each ---------
+
+consensus::SnapshotId snapshot_id(std::uint8_t n) {
+  return testing::id_of<consensus::SnapshotId>(n);
+}
+
+proto::SnapshotRegistered snapshot_of(std::uint8_t n, std::uint8_t timeline, std::uint64_t end) {
+  return {tenant_id(1),
+          snapshot_id(n),
+          timeline_id(timeline),
+          Lsn(end - 0x100),
+          Lsn(end),
+          "/store/" + std::to_string(n),
+          "crc32c:00000000",
+          1};
+}
+
+proto::SnapshotDeleted deletion_of(std::uint8_t n) {
+  return {tenant_id(1), snapshot_id(n)};
+}
+
+// The message of the refusal to delete snapshot n, which must name the branch that needs it.
+std::string refusal(const BranchView& view, std::uint8_t n) {
+  auto result = view.snapshot_to_delete(tenant_id(1), snapshot_id(n));
+  if (result) {
+    return "allowed";
+  }
+  EXPECT_EQ(result.error().code(), ErrorCode::kFailedPrecondition) << result.error().to_string();
+  return result.error().message();
+}
+
+bool mentions(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST_F(BranchViewTest, SnapshotDelete_AnOlderOneOfABranchGoes_TheNewestIsNeededAtItsHead) {
+  ASSERT_FALSE(apply(snapshot_of(1, 1, 0x3000)).error);
+  ASSERT_FALSE(apply(snapshot_of(2, 1, 0x5000)).error);
+  EXPECT_TRUE(mentions(refusal(view_, 2), "branch 'main' at its head")) << refusal(view_, 2);
+
+  const Outcome deleted = apply(deletion_of(1));
+  ASSERT_FALSE(deleted.error) << deleted.error->to_string();
+  EXPECT_TRUE(deleted.changed);
+  ASSERT_TRUE(std::holds_alternative<Snapshot>(deleted.object));
+  EXPECT_EQ(std::get<Snapshot>(deleted.object).id, snapshot_id(1));
+  ASSERT_EQ(view_.snapshots(tenant_id(1)).size(), 1u);
+  EXPECT_EQ(view_.snapshots(tenant_id(1))[0].id, snapshot_id(2));
+  EXPECT_EQ(view_.snapshot(tenant_id(1), snapshot_id(1)), nullptr);
+
+  const Outcome refused = apply(deletion_of(2));
+  EXPECT_EQ(code_of(refused), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(view_.snapshots(tenant_id(1)).size(), 1u);
+}
+
+TEST_F(BranchViewTest, SnapshotDelete_UnknownDeletedOrOtherTenant_IsNotFound) {
+  ASSERT_FALSE(apply(snapshot_of(1, 1, 0x3000)).error);
+  ASSERT_FALSE(apply(snapshot_of(2, 1, 0x5000)).error);
+  EXPECT_EQ(code_of(apply(deletion_of(9))), ErrorCode::kNotFound);
+  ASSERT_FALSE(apply(deletion_of(1)).error);
+  const Outcome again = apply(deletion_of(1));
+  EXPECT_EQ(code_of(again), ErrorCode::kNotFound);
+  EXPECT_TRUE(mentions(again.error->message(), "was deleted")) << again.error->message();
+  EXPECT_EQ(code_of(apply(proto::SnapshotDeleted{tenant_id(7), snapshot_id(2)})),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(view_.snapshots(tenant_id(1)).size(), 1u);
+}
+
+TEST_F(BranchViewTest, SnapshotDelete_ADeletedIdIsNotRegisteredAgain) {
+  ASSERT_FALSE(apply(snapshot_of(1, 1, 0x3000)).error);
+  ASSERT_FALSE(apply(snapshot_of(2, 1, 0x5000)).error);
+  ASSERT_FALSE(apply(deletion_of(1)).error);
+  EXPECT_EQ(code_of(apply(snapshot_of(1, 1, 0x3000))), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(view_.snapshots(tenant_id(1)).size(), 1u);
+}
+
+TEST_F(BranchViewTest, SnapshotDelete_TheParentsNewestBeforeAChildsBranchPoint_IsNeeded) {
+  // main: 0x3000, 0x4000 | dev leaves main at 0x4800 | main: 0x6000 (main's head uses it).
+  ASSERT_FALSE(apply(snapshot_of(1, 1, 0x3000)).error);
+  ASSERT_FALSE(apply(snapshot_of(2, 1, 0x4000)).error);
+  ASSERT_FALSE(apply(snapshot_of(3, 1, 0x6000)).error);
+  ASSERT_FALSE(apply(branch(1, "dev", 2, 1, 0x4800)).error);
+  EXPECT_EQ(refusal(view_, 1), "allowed");
+  EXPECT_TRUE(mentions(refusal(view_, 2), "branch 'dev' at its head")) << refusal(view_, 2);
+  EXPECT_TRUE(mentions(refusal(view_, 3), "branch 'main' at its head"));
+}
+
+TEST_F(BranchViewTest, SnapshotDelete_ABranchPointStaysCoveredWhenTheChildHasItsOwn) {
+  ASSERT_FALSE(apply(snapshot_of(1, 1, 0x4000)).error);
+  ASSERT_FALSE(apply(snapshot_of(2, 1, 0x6000)).error);
+  ASSERT_FALSE(apply(branch(1, "dev", 2, 1, 0x4800)).error);
+  ASSERT_FALSE(apply(snapshot_of(3, 2, 0x5000)).error);  // dev's own: its head uses it.
+  const std::string why = refusal(view_, 1);
+  EXPECT_TRUE(mentions(why, "branch 'dev' at 0/4800, where it leaves 'main'")) << why;
+  EXPECT_TRUE(mentions(refusal(view_, 3), "branch 'dev' at its head"));
+}
+
+TEST_F(BranchViewTest, SnapshotDelete_AGrandchildBelowItsParentsPoint_NeedsAnOlderRootSnapshot) {
+  // main: 0x3000, 0x3c00, 0x7000 | dev leaves main at 0x4000 | fix leaves dev at 0x3800, below
+  // dev's own point: fix's log is main's up to 0x3800.
+  ASSERT_FALSE(apply(snapshot_of(1, 1, 0x3000)).error);
+  ASSERT_FALSE(apply(snapshot_of(2, 1, 0x3c00)).error);
+  ASSERT_FALSE(apply(snapshot_of(3, 1, 0x7000)).error);
+  ASSERT_FALSE(apply(branch(1, "dev", 2, 1, 0x4000)).error);
+  ASSERT_FALSE(apply(branch(1, "fix", 3, 2, 0x3800)).error);
+  const std::string why = refusal(view_, 1);
+  EXPECT_TRUE(mentions(why, "branch 'fix' at its head")) << why;
+  EXPECT_TRUE(mentions(refusal(view_, 2), "branch 'dev' at its head"));
+  ASSERT_FALSE(apply(proto::BranchDeleted{tenant_id(1), timeline_id(3)}).error);
+  EXPECT_EQ(refusal(view_, 1), "allowed");
+}
+
+TEST_F(BranchViewTest, SnapshotDelete_OfADeletedOrResetBranchsTimeline_IsAllowed) {
+  ASSERT_FALSE(apply(snapshot_of(1, 1, 0x3000)).error);
+  ASSERT_FALSE(apply(branch(1, "dev", 2, 1, 0x4000)).error);
+  ASSERT_FALSE(apply(snapshot_of(2, 2, 0x5000)).error);
+  ASSERT_FALSE(apply(branch(1, "tmp", 3, 1, 0x4000)).error);
+  ASSERT_FALSE(apply(snapshot_of(3, 3, 0x5000)).error);
+  ASSERT_FALSE(
+      apply(proto::BranchReset{tenant_id(1), timeline_id(2), timeline_id(4), Lsn(0x6000)}).error);
+  ASSERT_FALSE(apply(proto::BranchDeleted{tenant_id(1), timeline_id(3)}).error);
+  EXPECT_EQ(refusal(view_, 2), "allowed");
+  EXPECT_EQ(refusal(view_, 3), "allowed");
+  EXPECT_FALSE(apply(deletion_of(2)).error);
+  EXPECT_FALSE(apply(deletion_of(3)).error);
+}
+
+TEST_F(BranchViewTest, SnapshotDelete_ABranchCreatedBeforeItApplies_WinsByLogOrder) {
+  // Checked when proposed (allowed), a child created meanwhile needs it when it applies.
+  ASSERT_FALSE(apply(snapshot_of(1, 1, 0x3000)).error);
+  ASSERT_FALSE(apply(snapshot_of(2, 1, 0x6000)).error);
+  EXPECT_EQ(refusal(view_, 1), "allowed");
+  ASSERT_FALSE(apply(branch(1, "dev", 2, 1, 0x4000)).error);
+  const Outcome refused = apply(deletion_of(1));
+  EXPECT_EQ(code_of(refused), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(view_.snapshots(tenant_id(1)).size(), 2u);
+}
+
 TEST_F(BranchViewTest, TwoViewsApplyingTheSameEntries_Agree) {
   BranchView other;
   std::vector<proto::BranchLogEntry> log{
