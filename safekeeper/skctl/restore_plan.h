@@ -30,6 +30,8 @@ struct SnapshotInfo {
 // A snapshot of ancestor i is one of the branch too if it ends at or before the lowest branch
 // point below it (the branch's log is that ancestor's only up to there); one of the branch
 // itself if it ends at or before `head`. The newest such (highest end LSN); nullopt if none.
+// The rule is branchmgr::choose_snapshot (snapshot_choice.h), which the safekeepers also follow
+// when they refuse to delete a snapshot a start would use; this matches timelines to levels.
 std::optional<SnapshotInfo> choose_snapshot(const std::vector<AncestryLevel>& ancestry,
                                             consensus::Lsn head,
                                             const std::vector<SnapshotInfo>& snapshots);
