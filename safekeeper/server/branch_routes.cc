@@ -602,6 +602,22 @@ struct BranchRoutes::Impl : std::enable_shared_from_this<Impl> {
     });
   }
 
+  // The rule is the view's (snapshot_to_delete), checked here and again when the entry applies.
+  void delete_snapshot(const ApiRequest& request, const consensus::TenantId& tenant,
+                       const std::string& id_text, const Respond& respond) {
+    auto id = parse_id<consensus::SnapshotId>("snapshot id", id_text);
+    if (!id) {
+      respond(error_response(id.error(), request.request_id));
+      return;
+    }
+    write(request, respond, [tenant, id = *id](const BranchView& view) -> Result<Decision> {
+      if (auto deletable = view.snapshot_to_delete(tenant, id); !deletable) {
+        return deletable.error();
+      }
+      return Decision(Change{new_entry(proto::SnapshotDeleted{tenant, id}), 200});
+    });
+  }
+
   void list_branches(const ApiRequest& request, const consensus::TenantId& tenant,
                      const Respond& respond) {
     std::size_t limit = kDefaultPageSize;
@@ -766,6 +782,13 @@ bool BranchRoutes::handle(const ApiRequest& request, const std::vector<std::stri
     } else {
       return not_allowed("GET, POST");
     }
+    return true;
+  }
+  if (path.size() == 5 && path[3] == "snapshots") {
+    if (method != "DELETE") {
+      return not_allowed("DELETE");
+    }
+    impl.delete_snapshot(request, t, path[4], respond);
     return true;
   }
   return false;

@@ -13,6 +13,8 @@
 //                                                 {kind: past|present|future|nodata, lsn}
 //   POST   /v1/tenants/{t}/snapshots              register {branch, start_lsn, end_lsn, ...}
 //   GET    /v1/tenants/{t}/snapshots              list
+//   DELETE /v1/tenants/{t}/snapshots/{id}         -> 200 with what was deleted; 412 while a
+//                                                 start of a branch would restore from it
 //
 // Reads answer from this node's view (branch_log_applier.h). A change is checked against the
 // view, proposed through this node's BranchLogWriter, and answered from the outcome of applying

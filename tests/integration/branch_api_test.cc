@@ -2,7 +2,8 @@
 // that do not parse or carry an unknown or mistyped field are 400s naming the field; unknown
 // tenants, parents and branches 404; a taken name with other parameters 409; a branch with
 // children 412; an LSN outside the parent's history or off a record boundary 400; an
-// Idempotency-Key reused with another request 422. Errors carry the client's X-Request-ID.
+// Idempotency-Key reused with another request 422; a snapshot a start would restore from 412.
+// Errors carry the client's X-Request-ID.
 #include <set>
 
 #include "safekeeper/pgwal/first_record.h"
@@ -274,6 +275,47 @@ TEST_F(BranchApiErrorsTest, Snapshots_AreRegisteredAgainstABranch_AndListed) {
   ASSERT_EQ(list.status, 200);
   ASSERT_EQ(list.body.at("snapshots").as_array().size(), 1u);
   EXPECT_EQ(text(list.body.at("snapshots").as_array()[0], "location"), "/snapshots/one.tar");
+}
+
+TEST_F(BranchApiErrorsTest, SnapshotDelete_TheOlderGoesEverywhere_TheNewestIsNeeded) {
+  ASSERT_EQ(create(R"({"name":"main"})").status, 201);
+  const std::string snapshots = tenant_path() + "/snapshots";
+  const Reply older = call(0, "POST", snapshots,
+                           R"({"branch":"main","start_lsn":"0/1000028","end_lsn":"0/1000100",)"
+                           R"("location":"/store/older","checksum":"crc32c:01234567"})");
+  ASSERT_EQ(older.status, 201) << json::serialize(older.body);
+  const Reply newer = call(1, "POST", snapshots,
+                           R"({"branch":"main","start_lsn":"0/2000028","end_lsn":"0/2000100",)"
+                           R"("location":"/store/newer","checksum":"crc32c:89abcdef"})");
+  ASSERT_EQ(newer.status, 201) << json::serialize(newer.body);
+  const std::string older_id = text(older.body, "snapshot_id");
+  const std::string newer_id = text(newer.body, "snapshot_id");
+
+  const Reply deleted = call(2, "DELETE", snapshots + "/" + older_id);
+  ASSERT_EQ(deleted.status, 200) << json::serialize(deleted.body);
+  EXPECT_EQ(text(deleted.body, "snapshot_id"), older_id);
+  EXPECT_EQ(text(deleted.body, "location"), "/store/older");
+  EXPECT_EQ(text(deleted.body, "branch"), "main");
+  // Answered once every node reported knowing the commit: each one's list has only the newer.
+  for (int i = 0; i < 3; ++i) {
+    const Reply list = call(i, "GET", snapshots);
+    ASSERT_EQ(list.status, 200);
+    ASSERT_EQ(list.body.at("snapshots").as_array().size(), 1u) << "node " << i;
+    EXPECT_EQ(text(list.body.at("snapshots").as_array()[0], "snapshot_id"), newer_id);
+  }
+
+  expect_error(call(0, "DELETE", snapshots + "/" + newer_id), 412, "FAILED_PRECONDITION",
+               "branch 'main' at its head");
+  expect_error(call(1, "DELETE", snapshots + "/" + older_id), 404, "NOT_FOUND", "was deleted");
+  expect_error(call(1, "DELETE", snapshots + "/0123456789abcdef0123456789abcdef"), 404, "NOT_FOUND",
+               "does not exist");
+  expect_error(call(1, "DELETE", snapshots + "/nothex"), 400, "INVALID_ARGUMENT", "snapshot id");
+  expect_error(call(1, "GET", snapshots + "/" + newer_id), 405, "METHOD_NOT_ALLOWED", "DELETE");
+  expect_error(call(0, "POST", snapshots,
+                    R"({"branch":"main","snapshot_id":")" + older_id +
+                        R"(","start_lsn":"0/1000028","end_lsn":"0/1000100","location":"x"})"),
+               409, "ALREADY_EXISTS", "not reused");
+  EXPECT_EQ(call(2, "GET", snapshots).body.at("snapshots").as_array().size(), 1u);
 }
 
 // A node started without --peers holds no branch log: changes are refused with 503.
