@@ -124,6 +124,14 @@ class ComputeReplacementTest : public SkctlTest {
     EXPECT_TRUE(session.query("INSERT INTO t VALUES ('" + new_row + "')")) << session.error();
   }
 
+  // main's table t holding one row, 'a', and a branch dev of main at its head.
+  void branch_dev_after_row_a(PgSession& main) {
+    ASSERT_TRUE(main.query("CREATE TABLE t (v text PRIMARY KEY)")) << main.error();
+    ASSERT_TRUE(main.query("INSERT INTO t VALUES ('a')")) << main.error();
+    ASSERT_TRUE(head_reaches("main", current_lsn(main)));
+    ASSERT_EQ(skctl({"branch", "create", "dev", "--parent", "main"}).exit_code, 0);
+  }
+
   // SIGKILL to every process of the compute's PostgreSQL (skctl starts it in a group of its own),
   // and to its walproposer if `walproposer_too`.
   void kill_compute(const std::string& branch, bool walproposer_too) {
@@ -239,10 +247,8 @@ TEST_F(ComputeReplacementTest, WalproposerAloneKilled_CommitsWaitThenResume) {
 
 TEST_F(ComputeReplacementTest, SnapshotsCloneStayUntouchedAndADamagedOneIsPassedOver) {
   PgSession main(start_main());
-  ASSERT_TRUE(main.query("CREATE TABLE t (v text PRIMARY KEY)")) << main.error();
-  ASSERT_TRUE(main.query("INSERT INTO t VALUES ('a')")) << main.error();
-  ASSERT_TRUE(head_reaches("main", current_lsn(main)));
-  ASSERT_EQ(skctl({"branch", "create", "dev", "--parent", "main"}).exit_code, 0);
+  branch_dev_after_row_a(main);
+  ASSERT_FALSE(HasFatalFailure());
 
   std::string output;
   PgSession dev(start("compute", "dev", "", &output));
@@ -342,10 +348,8 @@ TEST_F(CopyingStoreTest, WithoutReflinksComputesStartFromACopyAndSaySo) {
     GTEST_SKIP() << dir_.path() << " is on a file system that clones";
   }
   PgSession main(start_main());
-  ASSERT_TRUE(main.query("CREATE TABLE t (v text PRIMARY KEY)")) << main.error();
-  ASSERT_TRUE(main.query("INSERT INTO t VALUES ('a')")) << main.error();
-  ASSERT_TRUE(head_reaches("main", current_lsn(main)));
-  ASSERT_EQ(skctl({"branch", "create", "dev", "--parent", "main"}).exit_code, 0);
+  branch_dev_after_row_a(main);
+  ASSERT_FALSE(HasFatalFailure());
   std::string output;
   PgSession dev(start("compute", "dev", "", &output));
   ASSERT_TRUE(dev.ok()) << dev.error() << output;
