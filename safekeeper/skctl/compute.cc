@@ -418,6 +418,7 @@ Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local
   if (!cluster || !logs) {
     return !cluster ? cluster.error() : logs.error();
   }
+  yield_cpu_while_starting();
 
   Phases phases;
   // 1. Where the branch's log ends.
@@ -517,6 +518,8 @@ Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local
     }
     phases.mark("walproposer");
   }
+  restore_priority(endpoint.postgres_pid);
+  restore_priority(endpoint.walproposer_pid);
   if (!request.replica && request.snapshot_every_bytes > 0) {
     auto agent = start_snapshot_agent(api, local, request, *logs / "snapshots.log");
     if (!agent) {

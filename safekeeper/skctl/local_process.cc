@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -257,6 +258,19 @@ Status stop_process(pid_t pid, int signo, std::chrono::milliseconds grace) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return {};
+}
+
+void yield_cpu_while_starting() {
+  if (::geteuid() == 0) {
+    ::setpriority(PRIO_PROCESS, 0, 10);
+  }
+}
+
+void restore_priority(pid_t pid) {
+  const pid_t group = pid > 0 ? ::getpgid(pid) : -1;
+  if (::geteuid() == 0 && group > 0) {
+    ::setpriority(PRIO_PGRP, static_cast<id_t>(group), 0);
+  }
 }
 
 }  // namespace sk::skctl

@@ -44,6 +44,13 @@ Status hand_to_postgres(const std::filesystem::path& path);
 Result<pid_t> spawn_detached(const std::vector<std::string>& argv,
                              const std::filesystem::path& log);
 bool process_alive(pid_t pid);
+
+// A start yields the CPU to what already runs (other computes, the safekeepers): as root, skctl
+// lowers its own priority (nice 10), so the restore, the WAL fetch and the new server's crash
+// recovery inherit it; once the server is ready, restore_priority puts its process group back
+// at 0. Without root nothing changes (a non-root process could not raise it again).
+void yield_cpu_while_starting();
+void restore_priority(pid_t pid);
 // `signo` (SIGTERM; SIGINT is PostgreSQL's fast shutdown), then SIGKILL if it is still there
 // after `grace`; returns once it is gone.
 Status stop_process(pid_t pid, int signo, std::chrono::milliseconds grace);

@@ -18,6 +18,7 @@
 #include "safekeeper/skctl/command_line.h"
 #include "safekeeper/skctl/compute.h"
 #include "safekeeper/skctl/snapshot_agent.h"
+#include "safekeeper/skctl/snapshot_store.h"
 #include "safekeeper/skctl/table.h"
 
 namespace {
@@ -178,8 +179,41 @@ int branch_command(const Context& c, const std::string& tenant) {
   return 0;
 }
 
+// The branch log first (the safekeepers refuse a snapshot a start would use), then its files in
+// the snapshot store; a location registered outside the store is not skctl's to remove.
+int delete_snapshot(const Context& c, const std::string& tenant) {
+  auto reply = c.api.call(
+      "DELETE", "/v1/tenants/" + tenant + "/snapshots/" + url_encode(c.invocation.operand));
+  if (!reply) {
+    return fail(reply.error());
+  }
+  const json::object& o = reply->body.as_object();
+  const std::string id(o.at("snapshot_id").as_string());
+  const std::string location(o.at("location").as_string());
+  const SnapshotStore store(c.local.snapshot_store);
+  auto removed = store.remove(id, location);
+  if (!removed) {
+    return fail(Error(removed.error().code(), "snapshot " + id +
+                                                  " is deleted from the branch log, but not "
+                                                  "its files: " +
+                                                  removed.error().message()));
+  }
+  if (*removed == SnapshotStore::Removal::kLeftInPlace) {
+    std::fprintf(stderr,
+                 "skctl: snapshot %s was registered at %s, not in the snapshot store %s: its files "
+                 "were left there\n",
+                 id.c_str(), location.c_str(), store.root().string().c_str());
+  }
+  c.print(reply->body, "",
+          {"snapshot_id", "branch", "timeline_id", "start_lsn", "end_lsn", "location"});
+  return 0;
+}
+
 int snapshot_command(const Context& c, const std::string& tenant) {
   const Invocation& inv = c.invocation;
+  if (inv.verb == "delete") {
+    return delete_snapshot(c, tenant);
+  }
   if (inv.verb == "follow") {
     const auto every = parse_byte_size(inv.flag("--every"));
     const int port = std::atoi(inv.flag("--port").c_str());

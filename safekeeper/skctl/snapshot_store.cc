@@ -187,6 +187,33 @@ Result<CloneReport> SnapshotStore::restore(const fs::path& location, const std::
   return report;
 }
 
+Result<SnapshotStore::Removal> SnapshotStore::remove(const std::string& snapshot_id,
+                                                     const fs::path& location) const {
+  std::error_code ec;
+  const fs::path own = fs::weakly_canonical(fs::absolute(location), ec);
+  const fs::path root = fs::weakly_canonical(fs::absolute(root_), ec);
+  if (ec || !is_inside(location, root_)) {
+    return Removal::kLeftInPlace;
+  }
+  // Exactly TENANT/SNAPSHOT_ID below the store: never the store, a tenant's directory, or
+  // anything deeper or named otherwise.
+  const fs::path relative = own.lexically_relative(root);
+  const std::vector<fs::path> parts(relative.begin(), relative.end());
+  if (parts.size() != 2 || parts[1] != snapshot_id) {
+    return Removal::kLeftInPlace;
+  }
+  const fs::path verified = own.string() + ".verified";
+  fs::remove(verified, ec);
+  if (ec) {
+    return Error(ErrorCode::kIoError, "cannot remove " + verified.string() + ": " + ec.message());
+  }
+  fs::remove_all(own, ec);
+  if (ec) {
+    return Error(ErrorCode::kIoError, "cannot remove " + own.string() + ": " + ec.message());
+  }
+  return Removal::kRemoved;
+}
+
 bool SnapshotStore::clones() const {
   std::error_code ec;
   fs::create_directories(root_, ec);

@@ -47,6 +47,20 @@ class SnapshotStore {
                               const std::filesystem::path& pg_bindir,
                               const std::filesystem::path& pgdata) const;
 
+  // What remove() did.
+  enum class Removal {
+    kRemoved,     // The directory and its marker are gone (or were already).
+    kLeftInPlace  // `location` is not this store's STORE/TENANT/SNAPSHOT_ID: nothing touched.
+  };
+
+  // Removes a deleted snapshot's files: its `.verified` marker first, then its directory (a
+  // crash in between leaves an unmarked directory, which nothing lists any more). Only the
+  // store's own layout is touched: `location`, with `..` and symbolic links resolved, must be
+  // STORE/<tenant>/<snapshot_id>; a location registered elsewhere (or naming the store, a
+  // tenant's directory or another id) is left in place. kIoError if a removal fails.
+  Result<Removal> remove(const std::string& snapshot_id,
+                         const std::filesystem::path& location) const;
+
   // Whether the store's file system clones files (restores are then O(1) in bytes).
   bool clones() const;
 
