@@ -24,6 +24,22 @@ TEST(SkctlCommandLine, ConnectionStringTakesTheBranchAsItsOperand) {
   EXPECT_EQ(parsed->invocation.operand, "main");
 }
 
+TEST(SkctlCommandLine, SnapshotDeleteTakesTheSnapshotIdAsItsOperand) {
+  auto parsed = parse_command_line(
+      {"--snapshot-store", "/store", "snapshot", "delete", "0123456789abcdef0123456789abcdef"});
+  ASSERT_TRUE(parsed) << parsed.error().to_string();
+  EXPECT_EQ(parsed->invocation.group, "snapshot");
+  EXPECT_EQ(parsed->invocation.verb, "delete");
+  EXPECT_EQ(parsed->invocation.operand, "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(parsed->invocation.flag("--snapshot-store"), "/store");
+  auto missing = parse_command_line({"snapshot", "delete"});
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message().find("takes one argument, ID"), std::string::npos)
+      << missing.error().message();
+  EXPECT_FALSE(parse_command_line({"snapshot", "delete", "x", "--branch", "main"}));
+  EXPECT_NE(usage().find("snapshot delete ID"), std::string::npos);
+}
+
 TEST(SkctlCommandLine, HelpAnywhere) {
   auto parsed = parse_command_line({"branch", "--help"});
   ASSERT_TRUE(parsed);

@@ -79,6 +79,53 @@ TEST(SnapshotStore, ALocationOutsideTheStoreIsRefused) {
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "pgdata"));
 }
 
+TEST(SnapshotStore, RemoveTakesTheDirectoryAndItsMarker_OnlyAtItsOwnPlaceInTheStore) {
+  testing::TempDir dir;
+  namespace fs = std::filesystem;
+  const SnapshotStore store(dir.path() / "store");
+  const fs::path snap = dir.path() / "store" / "t" / "s1";
+  const fs::path other = dir.path() / "store" / "t" / "s2";
+  for (const fs::path& p : {snap, other}) {
+    fs::create_directories(p / "base");
+    std::ofstream(p / "base" / "1") << "page";
+    std::ofstream(p.string() + ".verified").flush();
+  }
+  fs::create_directories(dir.path() / "elsewhere");
+
+  using Removal = SnapshotStore::Removal;
+  // Outside the store, the store itself, a tenant's directory, another id's: left in place.
+  EXPECT_EQ(store.remove("s1", dir.path() / "elsewhere").value(), Removal::kLeftInPlace);
+  EXPECT_EQ(store.remove("s1", dir.path() / "store").value(), Removal::kLeftInPlace);
+  EXPECT_EQ(store.remove("t", dir.path() / "store" / "t").value(), Removal::kLeftInPlace);
+  EXPECT_EQ(store.remove("s1", other).value(), Removal::kLeftInPlace);
+  EXPECT_EQ(store.remove("base", snap / "base").value(), Removal::kLeftInPlace);
+  EXPECT_EQ(store.remove("..", snap / "..").value(), Removal::kLeftInPlace);
+  EXPECT_TRUE(fs::exists(dir.path() / "elsewhere"));
+  EXPECT_TRUE(fs::exists(snap / "base" / "1"));
+
+  EXPECT_EQ(store.remove("s1", dir.path() / "store" / "t" / ".." / "t" / "s1").value(),
+            Removal::kRemoved);
+  EXPECT_FALSE(fs::exists(snap));
+  EXPECT_FALSE(fs::exists(snap.string() + ".verified"));
+  EXPECT_TRUE(fs::exists(other / "base" / "1"));
+  EXPECT_TRUE(fs::exists(other.string() + ".verified"));
+  // Already gone (a repeat after a failure): nothing to do.
+  EXPECT_EQ(store.remove("s1", snap).value(), Removal::kRemoved);
+}
+
+TEST(SnapshotStore, RemoveLeavesALocationThatIsALinkOutOfTheStore) {
+  testing::TempDir dir;
+  namespace fs = std::filesystem;
+  const SnapshotStore store(dir.path() / "store");
+  fs::create_directories(dir.path() / "out");
+  std::ofstream(dir.path() / "out" / "keep") << "x";
+  fs::create_directories(dir.path() / "store" / "t");
+  fs::create_directory_symlink(dir.path() / "out", dir.path() / "store" / "t" / "s1");
+  EXPECT_EQ(store.remove("s1", dir.path() / "store" / "t" / "s1").value(),
+            SnapshotStore::Removal::kLeftInPlace);
+  EXPECT_TRUE(fs::exists(dir.path() / "out" / "keep"));
+}
+
 TEST(IsInside, FollowsDotDotAndSymbolicLinks) {
   testing::TempDir dir;
   std::filesystem::create_directories(dir.path() / "store" / "a");
