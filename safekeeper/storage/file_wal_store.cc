@@ -222,6 +222,12 @@ Status FileWalStore::recover(WalRecoveryReport& report) {
   }
   flush_lsn_ = end_lsn_;
   report.end_lsn = end_lsn_;
+  if (segments_.empty()) {
+    // A new timeline: its first segment is made in the background too, so that its first
+    // append does not zero-fill 16 MiB on the thread every other timeline's appends wait on
+    // (a compute starting on a branch would stall its parent's commits).
+    prepare_segment(pgwal::segment_number(end_lsn_, seg_size_bytes_));
+  }
   return {};
 }
 

@@ -315,6 +315,25 @@ TEST_F(FileWalStoreTest, NextSegment_IsMadeAheadAndKeptAsTheSpareAcrossReopen) {
   EXPECT_EQ(read_ok(*again.store, kStart, again.store->end_lsn()), all);
 }
 
+TEST_F(FileWalStoreTest, NewStore_MakesItsFirstSegmentAhead_AndAReopenKeepsIt) {
+  const fs::path first = dir_.path() / "wal" / "000000010000000000000030.frames";
+  {
+    FileWalStore::Opened opened = open();
+    ASSERT_NE(opened.store, nullptr);
+  }  // Closing waits for the background creation.
+  ASSERT_TRUE(fs::exists(first));
+  EXPECT_EQ(fs::file_size(first), kSeg);
+
+  FileWalStore::Opened reopened = open();
+  ASSERT_NE(reopened.store, nullptr);
+  EXPECT_TRUE(reopened.report.removed_files.empty())
+      << ::testing::PrintToString(reopened.report.removed_files);
+  EXPECT_EQ(reopened.store->end_lsn(), kStart);
+  const std::vector<std::uint8_t> wal = pattern(kSeg / 4, 5);
+  append_ok(*reopened.store, wal);
+  EXPECT_EQ(read_ok(*reopened.store, kStart, reopened.store->end_lsn()), wal);
+}
+
 TEST_F(FileWalStoreTest, EmptyFilesBeyondTheEnd_OtherThanAWholeSpare_GoUnreported) {
   {
     FileWalStore::Opened opened = open();
