@@ -12,8 +12,10 @@
 #include "safekeeper/skctl/data_dir.h"
 #include "safekeeper/skctl/local_process.h"
 #include "safekeeper/skctl/quorum_sync.h"
+#include "safekeeper/skctl/rebuild.h"
 #include "safekeeper/skctl/restore_plan.h"
 #include "safekeeper/skctl/snapshot_store.h"
+#include "safekeeper/skctl/time_travel.h"
 
 namespace sk::skctl {
 namespace fs = std::filesystem;
@@ -23,10 +25,6 @@ using consensus::Lsn;
 namespace {
 
 constexpr auto kSyncTimeout = std::chrono::seconds(60);
-
-void note(const std::string& text) {
-  std::fprintf(stderr, "skctl: %s\n", text.c_str());
-}
 
 // How long each step of a start took, for the line skctl prints at the end: where a start's
 // time goes (the sync, the restore, PostgreSQL's recovery, the walproposer's election).
@@ -68,113 +66,6 @@ Result<std::optional<Lsn>> branch_end(const ApiClient& api, const fs::path& walp
     return std::optional<Lsn>(*end);
   }
   return branch.parent_timeline_id.empty() ? std::nullopt : branch.branch_lsn;
-}
-
-// Clones the newest snapshot usable for a log ending at `end` into `pgdata`; a damaged one is
-// passed over for the next older. Returns the snapshot chosen.
-Result<SnapshotInfo> clone_snapshot(const ApiClient& api, const LocalSettings& local,
-                                    const fs::path& bindir, const StartRequest& request,
-                                    const std::vector<BranchInfo>& chain, Lsn end) {
-  auto snapshots = list_snapshots(api, request.tenant_id);
-  if (!snapshots) {
-    return snapshots.error();
-  }
-  std::vector<AncestryLevel> levels;
-  for (const BranchInfo& level : chain) {
-    levels.push_back({level.timeline_id, level.branch_lsn});
-  }
-  const SnapshotStore store(local.snapshot_store);
-  std::vector<SnapshotInfo> candidates = *snapshots;
-  std::string passed_over;
-  for (;;) {
-    const auto snapshot = choose_snapshot(levels, end, candidates);
-    if (!snapshot) {
-      return Error(ErrorCode::kFailedPrecondition,
-                   "no" + std::string(passed_over.empty() ? "" : " undamaged") +
-                       " snapshot of branch '" + chain.front().name +
-                       "' or of its ancestors ends at or before " + end.to_string() +
-                       ": take one of an ancestor's compute with `skctl snapshot create --branch "
-                       "NAME`" +
-                       passed_over);
-    }
-    auto report = store.restore(snapshot->location, snapshot->checksum, bindir, request.pgdata);
-    if (report) {
-      if (!report->all_cloned()) {
-        note("cannot clone files from the snapshot store " + store.root().string() + " into " +
-             request.pgdata.string() +
-             " (no reflinks on its file system, or two file systems): copied " +
-             std::to_string(report->copied_bytes >> 20) + " MiB of snapshot " +
-             snapshot->snapshot_id);
-      }
-      return *snapshot;
-    }
-    if (report.error().code() != ErrorCode::kCorruption &&
-        report.error().code() != ErrorCode::kInvalidArgument) {
-      return report.error();
-    }
-    note(report.error().message() + "; trying an older snapshot");
-    passed_over += "; passed over: " + report.error().message();
-    if (Status s = clear_data_dir(request.pgdata); !s) {
-      return s.error();
-    }
-    std::erase_if(candidates,
-                  [&](const SnapshotInfo& s) { return s.snapshot_id == snapshot->snapshot_id; });
-  }
-}
-
-// A data directory for the branch, rebuilt: its newest usable snapshot and its log up to `end`;
-// or, for a root branch with nothing yet (`end` nullopt), initdb. Returns false for initdb.
-Result<bool> rebuild_data_dir(const ApiClient& api, const LocalSettings& local,
-                              const fs::path& bindir, const StartRequest& request,
-                              const BranchInfo& branch, std::optional<Lsn> end) {
-  std::error_code ec;
-  fs::create_directories(request.pgdata, ec);
-  auto chain = ancestry_of(api, request.tenant_id, branch);
-  if (!chain) {
-    return chain.error();
-  }
-  if (!end) {
-    if (request.replica) {
-      return Error(ErrorCode::kFailedPrecondition,
-                   "branch '" + branch.name + "' has no data yet: start its compute first");
-    }
-    if (Status s = hand_to_postgres(request.pgdata); !s) {
-      return s.error();
-    }
-    if (Status s =
-            run_checked(as_postgres({(bindir / "initdb").string(), "-D", request.pgdata.string(),
-                                     "-U", "postgres", "--auth=trust", "--no-instructions"}));
-        !s) {
-      return s.error();
-    }
-    return false;
-  }
-  auto snapshot = clone_snapshot(api, local, bindir, request, *chain, *end);
-  if (!snapshot) {
-    return snapshot.error();
-  }
-  fs::create_directories(request.pgdata / "pg_wal", ec);
-  for (const char* stale : {"standby.signal", "recovery.signal", "postmaster.pid"}) {
-    fs::remove(request.pgdata / stale, ec);
-  }
-  if (request.replica) {
-    return true;  // It streams its WAL from the safekeepers.
-  }
-  auto head = furthest_head(api, request.tenant_id, branch.timeline_id);
-  auto seg_size = segment_size(api, request.tenant_id, chain->back().timeline_id);
-  if (!head || !seg_size) {
-    return !head ? head.error() : seg_size.error();
-  }
-  if (head->second < *end) {
-    return Error(ErrorCode::kUnavailable, "no safekeeper serves branch '" + branch.name +
-                                              "' up to " + end->to_string() + " yet");
-  }
-  if (Status s = fetch_wal(api, head->first, request.tenant_id, branch.timeline_id,
-                           snapshot->start_lsn, *end, *seg_size, request.pgdata / "pg_wal");
-      !s) {
-    return s.error();
-  }
-  return true;
 }
 
 std::vector<std::string> walproposer_argv(const fs::path& walproposer, const Cluster& cluster,
@@ -220,110 +111,6 @@ Result<Endpoint> restart_walproposer(const ApiClient& api, const fs::path& walpr
     return s.error();
   }
   if (Status s = wait_streaming(endpoint.port, *pid, *logs / "walproposer.log"); !s) {
-    return s.error();
-  }
-  return endpoint;
-}
-
-// Where `spec` (NAME, NAME@LSN, NAME@TIMESTAMP) points in the branch's history: the LSN, the
-// end of the last commit as of the timestamp, or the branch's head.
-Result<Lsn> resolve_point(const ApiClient& api, const std::string& tenant, const ParentSpec& spec,
-                          const BranchInfo& branch) {
-  auto head = furthest_head(api, tenant, branch.timeline_id);
-  if (!head) {
-    return head.error();
-  }
-  Lsn point = head->second;
-  if (spec.lsn) {
-    point = *spec.lsn;
-  } else if (spec.timestamp) {
-    auto as_of = api.call("GET", branch_path(tenant, spec.branch) +
-                                     "/lsn_by_timestamp?timestamp=" + url_encode(*spec.timestamp));
-    if (!as_of) {
-      return as_of.error();
-    }
-    const auto* lsn = as_of->body.as_object().if_contains("lsn");
-    const auto parsed = lsn != nullptr && lsn->is_string()
-                            ? Lsn::parse(std::string(lsn->get_string()))
-                            : std::nullopt;
-    if (!parsed) {
-      return Error(ErrorCode::kFailedPrecondition,
-                   "branch '" + spec.branch + "' has no commit at or before " + *spec.timestamp);
-    }
-    point = *parsed;
-  }
-  if (point > head->second) {
-    return Error(ErrorCode::kInvalidArgument, point.to_string() + " is ahead of branch '" +
-                                                  spec.branch + "', whose log ends at " +
-                                                  head->second.to_string());
-  }
-  return point;
-}
-
-Result<Endpoint> start_time_travel(const ApiClient& api, const LocalSettings& local,
-                                   const fs::path& bindir, const StartRequest& request) {
-  auto spec = parse_parent(request.branch);
-  if (!spec) {
-    return spec.error();
-  }
-  auto branch = get_branch(api, request.tenant_id, spec->branch);
-  if (!branch) {
-    return branch.error();
-  }
-  auto point = resolve_point(api, request.tenant_id, *spec, *branch);
-  if (!point) {
-    return point.error();
-  }
-  const DataDirInspection found = inspect_data_dir(request.pgdata, bindir);
-  if (found.state == DataDirState::kForeign) {
-    return Error(ErrorCode::kFailedPrecondition,
-                 found.why + ": give an empty or new directory, or one skctl made");
-  }
-  if (found.state != DataDirState::kEmpty) {
-    if (Status s = clear_data_dir(request.pgdata); !s) {
-      return s.error();
-    }
-  }
-  StartRequest restore = request;
-  restore.replica = false;  // Its WAL is fetched, up to exactly the point.
-  auto restored = rebuild_data_dir(api, local, bindir, restore, *branch, *point);
-  if (!restored) {
-    return restored.error();
-  }
-  std::ofstream(request.pgdata / "standby.signal").flush();
-  ServerSettings settings{true,
-                          request.branch,
-                          request.tenant_id,
-                          branch->timeline_id,
-                          request.port,
-                          request.durability,
-                          {},
-                          {}};
-  if (Status s = write_config(request.pgdata, server_config(settings)); !s) {
-    return s.error();
-  }
-  if (Status s = hand_to_postgres(request.pgdata); !s) {
-    return s.error();
-  }
-  const Endpoints endpoints(local.home);
-  auto logs = endpoints.log_dir(request.port);
-  if (!logs) {
-    return logs.error();
-  }
-  auto postgres = start_postgres(bindir, request.pgdata, request.port, *logs / "postgres.log");
-  if (!postgres) {
-    return postgres.error();
-  }
-  note("read-only at " + point->to_string() + " of branch '" + spec->branch + "'");
-  Endpoint endpoint{kTimeTravelKind,
-                    request.tenant_id,
-                    request.branch,
-                    branch->timeline_id,
-                    fs::absolute(request.pgdata),
-                    request.port,
-                    *postgres,
-                    0};
-  if (Status s = endpoints.save(endpoint); !s) {
     return s.error();
   }
   return endpoint;

@@ -273,4 +273,8 @@ void restore_priority(pid_t pid) {
   }
 }
 
+void note(const std::string& text) {
+  std::fprintf(stderr, "skctl: %s\n", text.c_str());
+}
+
 }  // namespace sk::skctl

@@ -45,6 +45,10 @@ Result<pid_t> spawn_detached(const std::vector<std::string>& argv,
                              const std::filesystem::path& log);
 bool process_alive(pid_t pid);
 
+// A line for the user on stderr, "skctl: " first: what a command did that they should know
+// (a directory rebuilt, a store that copies) while stdout stays the command's answer.
+void note(const std::string& text);
+
 // A start yields the CPU to what already runs (other computes, the safekeepers): as root, skctl
 // lowers its own priority (nice 10), so the restore, the WAL fetch and the new server's crash
 // recovery inherit it; once the server is ready, restore_priority puts its process group back
