@@ -11,7 +11,10 @@
 # Prints TPS and latency p50/p99 (from pgbench's per-transaction log) per set-up and the ratios
 # a/b, a'/b, a/c and a'/c. Figures are for people: nothing asserts on them.
 #
-#   bench/pgbench_bench.sh [--seconds S] [--scale N] [--clients C] [--threads T] [--no-build]
+#   bench/pgbench_bench.sh [--seconds S] [--scale N] [--clients C] [--threads T]
+#                          [--setups a,a2,b,c] [--perf] [--no-build]
+# --perf records every CPU (perf record -a) for 10 s in the middle of each run and prints where
+# the cycles went, process by process: where a commit's CPU time goes in each set-up.
 set -euo pipefail
 # shellcheck source=bench/bench_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
@@ -23,10 +26,12 @@ scale=10
 clients=8
 threads=2
 build=1
+setups="a,a2,b,c"
+perf=0
 base_dir=/var/tmp  # Not /tmp: that may be tmpfs, where fsync costs nothing.
 
 usage() {
-  echo "usage: bench/pgbench_bench.sh [--seconds S] [--scale N] [--clients C] [--threads T] [--no-build]" >&2
+  echo "usage: bench/pgbench_bench.sh [--seconds S] [--scale N] [--clients C] [--threads T] [--setups a,a2,b,c] [--perf] [--no-build]" >&2
   exit 2
 }
 number='^[1-9][0-9]*$'
@@ -36,6 +41,8 @@ while [[ $# -gt 0 ]]; do
     --scale) [[ $# -ge 2 && "$2" =~ $number ]] || usage; scale="$2"; shift 2 ;;
     --clients) [[ $# -ge 2 && "$2" =~ $number ]] || usage; clients="$2"; shift 2 ;;
     --threads) [[ $# -ge 2 && "$2" =~ $number ]] || usage; threads="$2"; shift 2 ;;
+    --setups) [[ $# -ge 2 && "$2" =~ ^(a|a2|b|c)(,(a|a2|b|c))*$ ]] || usage; setups="$2"; shift 2 ;;
+    --perf) perf=1; shift ;;
     --no-build) build=0; shift ;;
     *) usage ;;
   esac
@@ -123,9 +130,21 @@ run_pgbench() {
   "$pgbench_bin" -i -s "$scale" -q "$(primary_conninfo) dbname=postgres" >"$dir/init.log" 2>&1 ||
     fail "pgbench -i (see $dir/init.log)"
   log "$name: pgbench -c $clients -j $threads -T $seconds"
+  local recorder=""
+  if [[ $perf -eq 1 ]]; then
+    (sleep $((seconds / 2 - 5)) && perf record -a -g -q -o "$dir/perf.data" -- sleep 10) \
+      >"$dir/perf.log" 2>&1 &
+    recorder=$!
+  fi
   (cd "$dir" && "$pgbench_bin" -c "$clients" -j "$threads" -T "$seconds" -l \
     --log-prefix=txn "$(primary_conninfo) dbname=postgres" >"$dir/run.log" 2>&1) ||
     fail "pgbench (see $dir/run.log)"
+  if [[ -n "$recorder" ]]; then
+    wait "$recorder" || true
+    log "$name: CPU by process over 10 s (perf record -a), as shares of all samples"
+    perf report -i "$dir/perf.data" --no-children --sort comm --stdio 2>/dev/null |
+      grep -E '^ +[0-9.]+%' | head -12 >&2
+  fi
   local tps
   tps="$(awk '/^tps = / { print $3; exit }' "$dir/run.log")"
   # Per-transaction log: the third field is the latency in microseconds.
@@ -186,11 +205,12 @@ setup_alone() {
   stop_all
 }
 
-setup_walproposer a
-setup_walproposer a2 "fsync = off
+wanted() { [[ ",$setups," == *",$1,"* ]]; }
+wanted a && setup_walproposer a
+wanted a2 && setup_walproposer a2 "fsync = off
 full_page_writes = off"
-setup_receivewal
-setup_alone
+wanted b && setup_receivewal
+wanted c && setup_alone
 
 printf '\n%-48s %10s %9s %9s\n' "set-up" "TPS" "p50 ms" "p99 ms"
 declare -A label=([a]="(a) walproposer + 3 safekeepers"
@@ -198,9 +218,11 @@ declare -A label=([a]="(a) walproposer + 3 safekeepers"
   [c]="(c) no synchronous standby")
 declare -A tps
 for name in a a2 b c; do
+  wanted "$name" || continue
   read -r tps[$name] p50 p99 <"$work/$name.result"
   printf '%-48s %10s %9s %9s\n' "${label[$name]}" "${tps[$name]}" "$p50" "$p99"
 done
+[[ "$setups" == "a,a2,b,c" ]] || exit 0  # Ratios need every set-up.
 awk -v a="${tps[a]}" -v a2="${tps[a2]}" -v b="${tps[b]}" -v c="${tps[c]}" 'BEGIN {
   printf "\na/b = %.2f (target at least 1.0)\na'"'"'/b = %.2f (target at least 1.2)\n", a / b, a2 / b
   printf "a/c = %.2f (target at least 0.8)\na'"'"'/c = %.2f\n", a / c, a2 / c
