@@ -9,16 +9,14 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="$repo_root/build"
 jobs="$(nproc)"
 
-# Packages, with Boost handled apart: 1.81 is preferred, 1.74 is the fallback.
+# Packages. Boost is 1.81 (Debian 12's newest): Boost.JSON and Boost.URL need 1.75 and later.
 packages=(
   build-essential cmake ccache pkg-config
   libprotobuf-dev protobuf-compiler liblmdb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libpq-dev postgresql-15 clang-format
-  libtcmalloc-minimal4 xfsprogs
+  libtcmalloc-minimal4 xfsprogs libboost1.81-dev
 )
-boost_preferred=libboost1.81-dev
-boost_fallback=libboost1.74-dev
 
 log() { printf '==> %s\n' "$*"; }
 fail() {
@@ -28,10 +26,6 @@ fail() {
 
 is_installed() {
   [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]]
-}
-
-is_available() {
-  [[ -n "$(apt-cache madison "$1" 2>/dev/null || true)" ]]
 }
 
 install_missing_packages() {
@@ -44,39 +38,22 @@ install_missing_packages() {
   for pkg in "${packages[@]}"; do
     is_installed "$pkg" || missing+=("$pkg")
   done
-  local need_boost=1
-  if is_installed "$boost_preferred" || is_installed "$boost_fallback"; then
-    need_boost=0
-  fi
-  if [[ ${#missing[@]} -eq 0 && $need_boost -eq 0 ]]; then
+  if [[ ${#missing[@]} -eq 0 ]]; then
     log "all packages present"
     return
   fi
-
-  local wanted=("${missing[@]}")
-  if [[ $need_boost -eq 1 ]]; then
-    wanted+=("$boost_preferred|$boost_fallback")
-  fi
-  log "missing: ${wanted[*]}"
+  log "missing: ${missing[*]}"
 
   local sudo=()
   if [[ $EUID -ne 0 ]]; then
     if ! command -v sudo >/dev/null; then
-      fail "not root and no sudo: install ${wanted[*]} as root"
+      fail "not root and no sudo: install ${missing[*]} as root"
     fi
     sudo=(sudo)
   fi
 
   log "apt-get update"
   "${sudo[@]}" apt-get update || fail "apt-get update"
-  if [[ $need_boost -eq 1 ]]; then
-    if is_available "$boost_preferred"; then
-      missing+=("$boost_preferred")
-    else
-      log "$boost_preferred not available, falling back to $boost_fallback"
-      missing+=("$boost_fallback")
-    fi
-  fi
   log "installing: ${missing[*]}"
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y --no-install-recommends "${missing[@]}" || fail "apt-get install"
