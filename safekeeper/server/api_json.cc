@@ -2,6 +2,8 @@
 #include "safekeeper/server/api_json.h"
 
 #include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
 
 #include "consensus/types.h"
 
@@ -34,16 +36,16 @@ ApiResponse method_not_allowed_response(const ApiRequest& request, const std::st
 }
 
 std::vector<std::string> path_segments(std::string_view target) {
-  target = target.substr(0, target.find('?'));
+  // Each segment percent-decoded on its own: "feature%2Fx" is one segment, "feature/x".
+  const auto parsed = boost::urls::parse_origin_form(target);
   std::vector<std::string> segments;
-  std::size_t pos = 0;
-  while (pos < target.size()) {
-    const std::size_t next = target.find('/', pos);
-    const std::size_t end = next == std::string_view::npos ? target.size() : next;
-    if (end > pos) {
-      segments.emplace_back(target.substr(pos, end - pos));
+  if (!parsed) {
+    return segments;  // Not a request target: no route matches it.
+  }
+  for (const std::string segment : parsed->segments()) {
+    if (!segment.empty()) {
+      segments.push_back(segment);
     }
-    pos = end + 1;
   }
   return segments;
 }

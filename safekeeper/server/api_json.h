@@ -22,7 +22,8 @@ ApiResponse error_response(const Error& error, const std::string& request_id);
 // 405 for `request`'s method, with the Allow header listing `allow` ("GET, POST").
 ApiResponse method_not_allowed_response(const ApiRequest& request, const std::string& allow);
 
-// "/v1/tenants/x/timelines?y" -> {"v1", "tenants", "x", "timelines"}.
+// "/v1/tenants/x/timelines?y" -> {"v1", "tenants", "x", "timelines"}; each segment
+// percent-decoded ("feature%2Fx" -> "feature/x"). Empty for a target that is not a path.
 std::vector<std::string> path_segments(std::string_view target);
 
 // The value of `name` in the target's query string, percent-decoded ("+" stays "+": RFC 3339

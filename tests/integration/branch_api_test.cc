@@ -232,6 +232,25 @@ TEST_F(BranchApiErrorsTest, Reset_MovesTheBranchToANewTimelineAtTheParentsHead) 
   expect_error(call(1, "GET", branches_path() + "/dev/reset"), 405, "METHOD_NOT_ALLOWED", "POST");
 }
 
+TEST_F(BranchApiErrorsTest, ABranchNamedWithASlash_IsReadResetAndDeletedByName) {
+  ASSERT_NO_FATAL_FAILURE(main_with_wal());
+  const Reply created = create(R"({"name":"feature/x","parent":"main"})");
+  ASSERT_EQ(created.status, 201) << json::serialize(created.body);
+  const std::string by_name = branches_path() + "/feature%2Fx";
+  for (int i = 0; i < 3; ++i) {
+    const Reply got = call(i, "GET", by_name);
+    EXPECT_EQ(got.status, 200) << json::serialize(got.body);
+    EXPECT_EQ(text(got.body, "name"), "feature/x");
+  }
+  const Reply reset = call(1, "POST", by_name + "/reset");
+  ASSERT_EQ(reset.status, 200) << json::serialize(reset.body);
+  EXPECT_NE(text(reset.body, "timeline_id"), text(created.body, "timeline_id"));
+  const Reply deleted = call(2, "DELETE", by_name);
+  ASSERT_EQ(deleted.status, 200) << json::serialize(deleted.body);
+  EXPECT_EQ(text(deleted.body, "name"), "feature/x");
+  expect_error(call(0, "GET", by_name), 404, "NOT_FOUND", "feature/x");
+}
+
 TEST_F(BranchApiErrorsTest, List_PagesByNameWithACursor) {
   std::set<std::string> names;
   for (int i = 0; i < 7; ++i) {
