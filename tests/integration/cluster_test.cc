@@ -1,6 +1,7 @@
 // Integration tests on real processes: three safekeepers on 127.0.0.1 and sk-loadgen as the
 // proposer. Every wait is on a condition with a deadline; every process is stopped by PID.
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <random>
@@ -51,6 +52,29 @@ TEST_F(ClusterTest, LoadgenCommits_EveryNodeHoldsTheSameWal) {
   ASSERT_TRUE(metrics.has_value());
   EXPECT_NE(metrics->body.find("safekeeper_flush_wal_seconds_count "), std::string::npos);
   EXPECT_EQ(metrics->body.find("safekeeper_write_wal_bytes_total 0\n"), std::string::npos);
+}
+
+// /metrics, after some work, is what Prometheus's own linter accepts (names, types, units,
+// histograms). promtool comes with Debian's prometheus package (tests/run.sh installs it).
+TEST_F(ClusterTest, Metrics_PassPromtoolCheckMetrics) {
+  if (::system("command -v promtool >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "promtool is not installed (apt-get install prometheus)";
+  }
+  ChildProcess loadgen = start_loadgen({"--bytes", "1048576", "--wait-all", "1"}, "loadgen.log");
+  ASSERT_EQ(loadgen.wait_exit(std::chrono::seconds(60)), std::optional<int>(0))
+      << file_text(dir_.path() / "loadgen.log");
+  auto metrics =
+      sk::proposer::http_request("127.0.0.1:" + std::to_string(cluster_->node(0).http_port), "GET",
+                                 "/metrics", "", std::chrono::seconds(10));
+  ASSERT_TRUE(metrics.has_value());
+  ASSERT_EQ(metrics->status, 200);
+  const auto exposition = dir_.path() / "metrics.txt";
+  std::ofstream(exposition) << metrics->body;
+  const auto report = dir_.path() / "promtool.log";
+  ChildProcess check = ChildProcess::spawn(
+      {"/bin/sh", "-c", "promtool check metrics < '" + exposition.string() + "'"}, report);
+  EXPECT_EQ(check.wait_exit(std::chrono::seconds(30)), std::optional<int>(0))
+      << file_text(report) << metrics->body;
 }
 
 // The WAL route restore_command uses: a segment file by name, exactly 16 MiB, the committed WAL
