@@ -24,6 +24,7 @@
 #include "safekeeper/metrics/percentile.h"
 #include "safekeeper/proposer/acceptor_links.h"
 #include "safekeeper/proposer/cluster_setup.h"
+#include "safekeeper/proposer/network_timing.h"
 #include "safekeeper/proposer/proposer_driver.h"
 
 namespace {
@@ -33,7 +34,7 @@ using consensus::Lsn;
 using consensus::NodeId;
 using Clock = std::chrono::steady_clock;
 
-constexpr auto kTick = std::chrono::milliseconds(10);
+constexpr auto kTick = proposer::kProposerTick;
 
 struct Options {
   std::vector<proposer::AcceptorAddress> safekeepers;  // Proposer ports.
@@ -281,13 +282,7 @@ int main(int argc, char** argv) {
   for (const auto& sk : options.safekeepers) {
     config.acceptors.push_back(sk.id);
   }
-  // Ticks of 10 ms: campaigns retry after 0.2-0.4 s, a silent acceptor is given up after 3 s
-  // (an fdatasync under load can take a good fraction of a second), resends after 0.5 s.
-  config.election_timeout_ticks = 20;
-  config.election_jitter_ticks = 20;
-  config.peer_timeout_ticks = 300;
-  config.resend_ticks = 50;
-  config.heartbeat_ticks = 10;
+  proposer::use_network_timing(config);
   config.jitter_seed = options.proposer_id ^ static_cast<std::uint64_t>(::getpid());
 
   boost::asio::io_context io;

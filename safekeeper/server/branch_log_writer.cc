@@ -9,6 +9,7 @@
 
 #include "consensus/quorum.h"
 #include "safekeeper/log/log.h"
+#include "safekeeper/proposer/network_timing.h"
 #include "safekeeper/proposer/proposer_driver.h"
 #include "safekeeper/server/branch_log_applier.h"
 
@@ -62,13 +63,7 @@ struct BranchLogWriter::Impl final : proposer::ProposerIo, std::enable_shared_fr
     for (const proposer::AcceptorAddress& peer : options.peers) {
       config.acceptors.push_back(peer.id);
     }
-    // Ticks of 10 ms: campaigns retry after 0.2-0.4 s, heartbeats every 0.1 s, a silent
-    // acceptor is greeted again after 3 s.
-    config.election_timeout_ticks = 20;
-    config.election_jitter_ticks = 20;
-    config.peer_timeout_ticks = 300;
-    config.resend_ticks = 50;
-    config.heartbeat_ticks = 10;
+    proposer::use_network_timing(config);
     config.announce_commit = true;
     config.max_uncommitted_bytes = 4 * 1024 * 1024;
     config.jitter_seed = jitter();

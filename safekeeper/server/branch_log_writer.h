@@ -31,6 +31,7 @@
 #include "consensus/result.h"
 #include "consensus/types.h"
 #include "safekeeper/proposer/acceptor_links.h"
+#include "safekeeper/proposer/network_timing.h"
 
 namespace boost::asio {
 class io_context;
@@ -42,7 +43,7 @@ struct BranchLogWriterOptions {
   consensus::NodeId self;
   // Every safekeeper's proposer port, this one's included.
   std::vector<proposer::AcceptorAddress> peers;
-  std::chrono::milliseconds tick{10};
+  std::chrono::milliseconds tick = proposer::kProposerTick;
   // After being fenced with records still to write, wait this long (plus jitter up to the same
   // again) before campaigning: two nodes taking writes at once must not fence each other on
   // every record.

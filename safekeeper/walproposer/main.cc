@@ -33,6 +33,7 @@
 #include "safekeeper/pgwal/segment_name.h"
 #include "safekeeper/proposer/acceptor_links.h"
 #include "safekeeper/proposer/cluster_setup.h"
+#include "safekeeper/proposer/network_timing.h"
 #include "safekeeper/proposer/proposer_driver.h"
 #include "safekeeper/walproposer/pg_replication.h"
 #include "safekeeper/walproposer/streamed_wal.h"
@@ -48,7 +49,7 @@ using safekeeper::log_warn;
 using walproposer::PgReplication;
 using walproposer::StreamedWal;
 
-constexpr auto kTick = std::chrono::milliseconds(10);
+constexpr auto kTick = proposer::kProposerTick;
 constexpr auto kStatusInterval = std::chrono::seconds(1);
 constexpr int kExitFatal = 1;
 constexpr int kExitUsage = 2;
@@ -328,13 +329,7 @@ class Walproposer final : public proposer::ProposerIo {
     for (const auto& sk : options.safekeepers) {
       config.acceptors.push_back(sk.id);
     }
-    // Ticks of 10 ms, as in sk-loadgen: campaigns retry after 0.2-0.4 s, a silent acceptor is
-    // given up after 3 s, resends after 0.5 s, heartbeats every 0.1 s.
-    config.election_timeout_ticks = 20;
-    config.election_jitter_ticks = 20;
-    config.peer_timeout_ticks = 300;
-    config.resend_ticks = 50;
-    config.heartbeat_ticks = 10;
+    proposer::use_network_timing(config);
     config.jitter_seed = options.proposer_id ^ static_cast<std::uint64_t>(::getpid());
     driver_.emplace(config, *this);
   }
