@@ -73,7 +73,8 @@ const char* kUsage =
     "  --record-bytes N     NOOP payload per record (default 8192)\n"
     "  --outstanding N      records in flight at most (default 0: the proposer's bound)\n"
     "  --wait-all 1         once done, keep going until every acceptor holds all the WAL\n"
-    "                       (catch-up of restarted ones) and has heard the final commit LSN\n";
+    "                       (catch-up of restarted ones) and has heard the final commit LSN\n"
+    "  --version, --help\n";
 
 std::uint64_t parse_u64(const std::string& flag, const std::string& value) {
   char* end = nullptr;
@@ -99,6 +100,10 @@ Options parse(int argc, char** argv) {
   bool timeline = false;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
+    if (flag == "--version") {
+      std::printf("%s\n", "sk-loadgen " SK_VERSION);
+      std::exit(0);
+    }
     if (flag == "--help" || flag == "-h") {
       std::fputs(kUsage, stdout);
       std::exit(0);

@@ -122,6 +122,7 @@ std::string usage() {
       "                               default HOME/snapshots)\n"
       "  --pg-bindir DIR              PostgreSQL 15's programs (default: pg_config --bindir)\n"
       "  --walproposer PATH           (default: next to skctl, then PATH)\n"
+      "  --version, --help\n"
       "\n"
       "exit status: 0 done; 1 refused or failed (one line on stderr says why); 2 no safekeeper\n"
       "could be reached, or the cluster has no quorum.\n";
@@ -136,6 +137,10 @@ Result<ParsedCommandLine> parse_command_line(const std::vector<std::string>& arg
     const std::string& arg = args[i];
     if (arg == "--help" || arg == "-h" || arg == "help") {
       parsed.help = true;
+      return parsed;
+    }
+    if (arg == "--version") {
+      parsed.version = true;
       return parsed;
     }
     if (!is_flag(arg)) {

@@ -26,9 +26,10 @@ struct Invocation {
   }
 };
 
-// What the command line asked for: a command, or help.
+// What the command line asked for: a command, help or the version.
 struct ParsedCommandLine {
   bool help = false;
+  bool version = false;
   Invocation invocation;
 };
 

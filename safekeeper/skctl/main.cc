@@ -364,6 +364,10 @@ int main(int argc, char** argv) {
     std::fputs(usage().c_str(), stdout);
     return 0;
   }
+  if (parsed->version) {
+    std::puts("skctl " SK_VERSION);
+    return 0;
+  }
   const Invocation& inv = parsed->invocation;
   const fs::path home = inv.flag("--home", env_or("SKCTL_HOME", env_or("HOME", ".") + "/.skctl"));
   Context c{inv,

@@ -85,7 +85,8 @@ const char* kUsage =
     "                           a branch's branch LSN (default: the slot's restart segment)\n"
     "  --max-buffer-mib M       WAL received and not yet proposed before reading pauses (64)\n"
     "  --sync-safekeepers       no primary: get elected, make a majority hold the most advanced\n"
-    "                           log in the new term, print the LSN where it ends, exit 0\n";
+    "                           log in the new term, print the LSN where it ends, exit 0\n"
+    "  --version, --help\n";
 
 [[noreturn]] void usage_error(const std::string& message) {
   std::fprintf(stderr, "walproposer: %s (see --help)\n", message.c_str());
@@ -107,6 +108,10 @@ Options parse(int argc, char** argv) {
   bool timeline = false;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
+    if (flag == "--version") {
+      std::printf("%s\n", "walproposer " SK_VERSION);
+      std::exit(0);
+    }
     if (flag == "--help" || flag == "-h") {
       std::fputs(kUsage, stdout);
       std::exit(0);

@@ -21,6 +21,10 @@ std::string walproposer_binary() {
   return SK_WALPROPOSER_BIN;
 }
 
+std::string skctl_binary() {
+  return SK_SKCTL_BIN;
+}
+
 SafekeeperCluster::SafekeeperCluster(const std::filesystem::path& root, int size, bool branch_log)
     : branch_log_(branch_log) {
   for (int i = 0; i < size; ++i) {

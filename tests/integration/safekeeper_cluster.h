@@ -21,6 +21,7 @@ namespace sk::testing {
 std::string safekeeper_binary();
 std::string loadgen_binary();
 std::string walproposer_binary();
+std::string skctl_binary();
 
 class SafekeeperCluster {
  public:

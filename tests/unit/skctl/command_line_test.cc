@@ -46,6 +46,13 @@ TEST(SkctlCommandLine, HelpAnywhere) {
   EXPECT_TRUE(parsed->help);
 }
 
+TEST(SkctlCommandLine, VersionAnywhere) {
+  auto parsed = parse_command_line({"--version"});
+  ASSERT_TRUE(parsed);
+  EXPECT_TRUE(parsed->version);
+  EXPECT_FALSE(parsed->help);
+}
+
 TEST(SkctlCommandLine, EachMistakeIsNamed) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{}, "no command"},
