@@ -14,13 +14,13 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "safekeeper/branchlog/branch_log_applier.h"
+#include "safekeeper/branchlog/branch_log_writer.h"
+#include "safekeeper/branchlog/commit_time_indexer.h"
 #include "safekeeper/log/log.h"
 #include "safekeeper/node/node.h"
 #include "safekeeper/server/api_routes.h"
-#include "safekeeper/server/branch_log_applier.h"
-#include "safekeeper/server/branch_log_writer.h"
 #include "safekeeper/server/branch_routes.h"
-#include "safekeeper/server/commit_time_indexer.h"
 #include "safekeeper/server/committed_wal_reader.h"
 #include "safekeeper/server/config.h"
 #include "safekeeper/server/http_api.h"

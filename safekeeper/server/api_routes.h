@@ -26,8 +26,8 @@
 #include <utility>
 #include <vector>
 
+#include "safekeeper/branchlog/composed_wal.h"
 #include "safekeeper/node/node.h"
-#include "safekeeper/server/composed_wal.h"
 #include "safekeeper/server/proposer_server.h"
 #include "safekeeper/server/storage_worker.h"
 #include "safekeeper/server/wal_read_pool.h"

@@ -10,11 +10,11 @@
 #include "branchmgr/commit_times.h"
 #include "branchmgr/log_records.h"
 #include "branchmgr/rfc3339.h"
+#include "safekeeper/branchlog/composed_wal.h"
 #include "safekeeper/pgwal/first_record.h"
 #include "safekeeper/pgwal/wal_format.h"
 #include "safekeeper/server/api_json.h"
 #include "safekeeper/server/branch_requests.h"
-#include "safekeeper/server/composed_wal.h"
 
 namespace sk::safekeeper {
 

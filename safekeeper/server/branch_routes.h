@@ -25,11 +25,11 @@
 #include <string>
 #include <vector>
 
+#include "safekeeper/branchlog/branch_log_applier.h"
+#include "safekeeper/branchlog/branch_log_writer.h"
+#include "safekeeper/branchlog/commit_time_indexer.h"
 #include "safekeeper/node/node.h"
 #include "safekeeper/server/api_routes.h"
-#include "safekeeper/server/branch_log_applier.h"
-#include "safekeeper/server/branch_log_writer.h"
-#include "safekeeper/server/commit_time_indexer.h"
 #include "safekeeper/server/storage_worker.h"
 
 namespace sk::safekeeper {

@@ -16,7 +16,7 @@
 #include <functional>
 #include <map>
 
-#include "safekeeper/server/composed_wal.h"
+#include "safekeeper/branchlog/composed_wal.h"
 #include "safekeeper/server/wal_read_pool.h"
 #include "safekeeper/walsender/replication_session.h"
 

@@ -15,7 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "branchmgr/log_records.h"
-#include "safekeeper/server/branch_log_applier.h"
+#include "safekeeper/branchlog/branch_log_applier.h"
 #include "safekeeper/server/storage_worker.h"
 #include "safekeeper/storage/file_wal_store.h"
 #include "safekeeper/storage/memory_control_store.h"

@@ -1,5 +1,5 @@
 // BranchLogApplier; see branch_log_applier.h.
-#include "safekeeper/server/branch_log_applier.h"
+#include "safekeeper/branchlog/branch_log_applier.h"
 
 #include <algorithm>
 #include <set>

@@ -1,5 +1,5 @@
 // ComposedWal; see composed_wal.h.
-#include "safekeeper/server/composed_wal.h"
+#include "safekeeper/branchlog/composed_wal.h"
 
 #include <algorithm>
 

@@ -14,7 +14,7 @@
 #include <memory>
 #include <vector>
 
-#include "safekeeper/server/branch_log_applier.h"
+#include "safekeeper/branchlog/branch_log_applier.h"
 #include "safekeeper/timeline/timeline.h"
 
 namespace sk::safekeeper {

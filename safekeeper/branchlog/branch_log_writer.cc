@@ -1,5 +1,5 @@
 // BranchLogWriter; see branch_log_writer.h.
-#include "safekeeper/server/branch_log_writer.h"
+#include "safekeeper/branchlog/branch_log_writer.h"
 
 #include <random>
 
@@ -8,10 +8,10 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "consensus/quorum.h"
+#include "safekeeper/branchlog/branch_log_applier.h"
 #include "safekeeper/log/log.h"
 #include "safekeeper/proposer/network_timing.h"
 #include "safekeeper/proposer/proposer_driver.h"
-#include "safekeeper/server/branch_log_applier.h"
 
 namespace sk::safekeeper {
 

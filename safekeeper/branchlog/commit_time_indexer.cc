@@ -1,5 +1,5 @@
 // CommitTimeIndexer; see commit_time_indexer.h.
-#include "safekeeper/server/commit_time_indexer.h"
+#include "safekeeper/branchlog/commit_time_indexer.h"
 
 #include <algorithm>
 
