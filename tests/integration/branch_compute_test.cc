@@ -26,6 +26,10 @@ TEST_F(BranchComputeTest, TimeTravelThreeLevelsDeep_EachComputeSeesExactlyItsHis
   ASSERT_TRUE(main.query("INSERT INTO t VALUES ('a')")) << main.error();
   const std::string t1 = now_rfc3339(main);
   ASSERT_TRUE(main.query("INSERT INTO t VALUES ('b')")) << main.error();
+  // Every node has learnt that 'b' committed, so each one's commit-time index has a commit
+  // after t1 (a node learns a commit LSN with the walproposer's next message: without this, an
+  // index a heartbeat behind could place t1 before 'a' as well).
+  ASSERT_TRUE(head_reaches("main", current_lsn(main)));
 
   // b1: main as of t1.
   const SkctlResult b1_created = create_branch_at("b1", "main@" + t1);
@@ -52,6 +56,7 @@ TEST_F(BranchComputeTest, TimeTravelThreeLevelsDeep_EachComputeSeesExactlyItsHis
   ASSERT_TRUE(b2.query("INSERT INTO t VALUES ('e1')")) << b2.error();
   const std::string t2 = now_rfc3339(b2);
   ASSERT_TRUE(b2.query("INSERT INTO t VALUES ('e2')")) << b2.error();
+  ASSERT_TRUE(head_reaches("b2", current_lsn(b2)));
   const SkctlResult b3_created = create_branch_at("b3", "b2@" + t2);
   ASSERT_EQ(b3_created.exit_code, 0) << b3_created.output;
   PgSession b3(start("compute", "b3"));

@@ -87,10 +87,6 @@ class Writers {
 
 class ComputeReplacementTest : public SkctlTest {
  protected:
-  static consensus::Lsn current_lsn(PgSession& session) {
-    return consensus::Lsn::parse(session.query("SELECT pg_current_wal_lsn()").value_or(""))
-        .value_or(consensus::Lsn());
-  }
 
   // The rows of t as a set.
   static std::set<std::string> row_set(PgSession& session) {

@@ -141,6 +141,10 @@ std::string SkctlTest::now_rfc3339(PgSession& session) {
       .value_or("");
 }
 
+Lsn SkctlTest::current_lsn(PgSession& session) {
+  return Lsn::parse(session.query("SELECT pg_current_wal_lsn()").value_or("")).value_or(Lsn());
+}
+
 bool SkctlTest::head_reaches(const std::string& branch, Lsn lsn) {
   return poll_until(
       cluster_->node(0).process,

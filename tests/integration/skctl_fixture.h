@@ -59,6 +59,8 @@ class SkctlTest : public BranchApiTest {
   static std::string rows(PgSession& session);
   // The moment after everything committed so far, in RFC 3339 (UTC).
   static std::string now_rfc3339(PgSession& session);
+  // pg_current_wal_lsn() of the server; 0/0 if it does not answer.
+  static consensus::Lsn current_lsn(PgSession& session);
   // Waits until every safekeeper reports the branch's head at or past `lsn`.
   bool head_reaches(const std::string& branch, consensus::Lsn lsn);
 
