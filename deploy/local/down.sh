@@ -13,7 +13,7 @@ export SKCTL_HOME="$state/skctl"
 export SKCTL_TENANT=demo
 export SKCTL_SNAPSHOT_STORE="$state/cow/snapshots"
 
-field() { grep -o "\"$1\":[^,}]*" "$2" | cut -d: -f2- | tr -d '"'; }
+field() { jq -r ".$1" "$2"; }
 
 for endpoint in "$SKCTL_HOME"/endpoints/*.json; do
   [[ -f "$endpoint" ]] || continue

@@ -109,15 +109,15 @@ mount_clone_fs() {
   export SKCTL_SNAPSHOT_STORE="$cow/snapshots"
 }
 
-# The names in `skctl ... list --output json`.
-names_in() { grep -o '"name":"[^"]*"' | cut -d'"' -f4; }
+# Whether `skctl ... list --output json` on stdin lists something named $2 under key $1.
+lists_name() { jq -e --arg name "$2" ".$1 | any(.name == \$name)" >/dev/null; }
 
 ensure_main() {
-  if ! skctl tenant list --output json | names_in | grep -qx demo; then
+  if ! skctl tenant list --output json | lists_name tenants demo; then
     retry_for 30 skctl tenant create demo >/dev/null
     log "tenant demo created"
   fi
-  if ! skctl branch list --output json | names_in | grep -qx main; then
+  if ! skctl branch list --output json | lists_name branches main; then
     retry_for 30 skctl branch create main >/dev/null
     log "branch main created"
   fi
@@ -125,8 +125,7 @@ ensure_main() {
     log "starting the compute of main on port $main_port (initdb the first time)"
     skctl compute stop --branch main >/dev/null 2>&1 || true
     skctl compute start --branch main --pgdata "$cow/main" --port "$main_port"
-    grep -o '"postgres_pid":[0-9]*' "$SKCTL_HOME/endpoints/$main_port.json" | cut -d: -f2 \
-      >"$state/main.postgres.pid"
+    jq -r .postgres_pid "$SKCTL_HOME/endpoints/$main_port.json" >"$state/main.postgres.pid"
   fi
   psql_at "$main_port" "CREATE TABLE IF NOT EXISTS demo (id serial PRIMARY KEY, note text,
                         written_at timestamptz NOT NULL DEFAULT clock_timestamp())"
