@@ -69,9 +69,6 @@ Outcome BranchView::apply_change(const proto::TenantCreated& c, std::int64_t at_
 }
 
 Outcome BranchView::apply_change(const proto::BranchCreated& c, std::int64_t at_us) {
-  if (!tenants_.contains(c.tenant_id)) {
-    return refused(ErrorCode::kNotFound, tenant_text(c.tenant_id) + " does not exist");
-  }
   if (!c.idempotency_key.empty()) {
     auto it = idempotency_.find({c.tenant_id, c.idempotency_key});
     if (it != idempotency_.end()) {
@@ -86,22 +83,10 @@ Outcome BranchView::apply_change(const proto::BranchCreated& c, std::int64_t at_
     }
   }
   Outcome outcome;
-  if (const Branch* existing = branch_named(c.tenant_id, c.name)) {
-    const bool same = existing->parent_timeline_id == c.parent_timeline_id &&
-                      (!c.lsn_chosen || existing->branch_lsn == c.branch_lsn) &&
-                      (!c.timeline_id_chosen || existing->timeline_id == c.timeline_id);
-    outcome = same ? done(*existing, false)
-                   : refused(ErrorCode::kAlreadyExists,
-                             "branch '" + c.name + "' exists with other parameters (parent, " +
-                                 "LSN or timeline id)");
-  } else if (used_timelines_.contains(c.timeline_id)) {
-    outcome = refused(ErrorCode::kAlreadyExists,
-                      "timeline " + c.timeline_id.to_hex() + " is taken by another branch");
-  } else if (c.parent_timeline_id &&
-             branch_with_timeline(c.tenant_id, *c.parent_timeline_id) == nullptr) {
-    outcome = refused(ErrorCode::kNotFound, "parent timeline " + c.parent_timeline_id->to_hex() +
-                                                " is not a branch of " + tenant_text(c.tenant_id) +
-                                                " (deleted or never created)");
+  if (std::optional<Error> refusal = check(c)) {
+    outcome.error = std::move(refusal);
+  } else if (const Branch* existing = repeats(c)) {
+    outcome = done(*existing, false);
   } else {
     Branch branch{c.tenant_id, c.name, c.timeline_id,        c.parent_timeline_id, c.branch_lsn,
                   at_us,       at_us,  c.timeline_id_chosen, c.lsn_chosen};
@@ -116,46 +101,94 @@ Outcome BranchView::apply_change(const proto::BranchCreated& c, std::int64_t at_
 }
 
 Outcome BranchView::apply_change(const proto::BranchDeleted& c, std::int64_t /*at_us*/) {
-  const Branch* branch = branch_with_timeline(c.tenant_id, c.timeline_id);
-  if (branch == nullptr) {
-    return refused(ErrorCode::kNotFound, "no branch of " + tenant_text(c.tenant_id) +
-                                             " has timeline " + c.timeline_id.to_hex());
+  if (std::optional<Error> refusal = check(c)) {
+    return refused(refusal->code(), refusal->message());
   }
-  if (std::vector<Branch> kids = children(c.tenant_id, c.timeline_id); !kids.empty()) {
-    return refused(ErrorCode::kFailedPrecondition,
-                   "branch '" + branch->name + "' has " + std::to_string(kids.size()) +
-                       " child branch(es), e.g. '" + kids.front().name + "'; delete them first");
-  }
-  Branch deleted = *branch;
+  Branch deleted = *branch_with_timeline(c.tenant_id, c.timeline_id);
   branches_.erase(BranchKey{c.tenant_id, deleted.name});
   return done(std::move(deleted), true);
 }
 
 Outcome BranchView::apply_change(const proto::BranchReset& c, std::int64_t at_us) {
+  if (std::optional<Error> refusal = check(c)) {
+    return refused(refusal->code(), refusal->message());
+  }
   const Branch* found = branch_with_timeline(c.tenant_id, c.timeline_id);
-  if (found == nullptr) {
-    return refused(ErrorCode::kNotFound, "no branch of " + tenant_text(c.tenant_id) +
-                                             " has timeline " + c.timeline_id.to_hex() +
-                                             " (deleted, or reset meanwhile)");
-  }
-  if (!found->parent_timeline_id) {
-    return refused(ErrorCode::kFailedPrecondition,
-                   "branch '" + found->name + "' is a root branch: it has no parent to reset to");
-  }
-  if (!children(c.tenant_id, c.timeline_id).empty()) {
-    return refused(ErrorCode::kFailedPrecondition,
-                   "branch '" + found->name + "' has child branches; delete them first");
-  }
-  if (used_timelines_.contains(c.new_timeline_id)) {
-    return refused(ErrorCode::kAlreadyExists,
-                   "timeline " + c.new_timeline_id.to_hex() + " is taken by another branch");
-  }
   Branch& branch = branches_.at(BranchKey{c.tenant_id, found->name});
   branch.timeline_id = c.new_timeline_id;
   branch.branch_lsn = c.branch_lsn;
   branch.updated_at_us = at_us;
   used_timelines_.insert(c.new_timeline_id);
   return done(branch, true);
+}
+
+const Branch* BranchView::repeats(const proto::BranchCreated& c) const {
+  const Branch* existing = branch_named(c.tenant_id, c.name);
+  const bool same = existing != nullptr && existing->parent_timeline_id == c.parent_timeline_id &&
+                    (!c.lsn_chosen || existing->branch_lsn == c.branch_lsn) &&
+                    (!c.timeline_id_chosen || existing->timeline_id == c.timeline_id);
+  return same ? existing : nullptr;
+}
+
+std::optional<Error> BranchView::check(const proto::BranchCreated& c) const {
+  if (!tenants_.contains(c.tenant_id)) {
+    return Error(ErrorCode::kNotFound, tenant_text(c.tenant_id) + " does not exist");
+  }
+  if (branch_named(c.tenant_id, c.name) != nullptr) {
+    if (repeats(c) != nullptr) {
+      return std::nullopt;
+    }
+    return Error(ErrorCode::kAlreadyExists, "branch '" + c.name +
+                                                "' exists with other parameters (parent, LSN or "
+                                                "timeline id)");
+  }
+  if (used_timelines_.contains(c.timeline_id)) {
+    return Error(ErrorCode::kAlreadyExists,
+                 "timeline " + c.timeline_id.to_hex() + " is taken by another branch");
+  }
+  if (c.parent_timeline_id && branch_with_timeline(c.tenant_id, *c.parent_timeline_id) == nullptr) {
+    return Error(ErrorCode::kNotFound, "parent timeline " + c.parent_timeline_id->to_hex() +
+                                           " is not a branch of " + tenant_text(c.tenant_id) +
+                                           " (deleted or never created)");
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> BranchView::check(const proto::BranchDeleted& c) const {
+  const Branch* branch = branch_with_timeline(c.tenant_id, c.timeline_id);
+  if (branch == nullptr) {
+    return Error(ErrorCode::kNotFound, "no branch of " + tenant_text(c.tenant_id) +
+                                           " has timeline " + c.timeline_id.to_hex());
+  }
+  if (std::vector<Branch> kids = children(c.tenant_id, c.timeline_id); !kids.empty()) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "branch '" + branch->name + "' has " + std::to_string(kids.size()) +
+                     " child branch(es), e.g. '" + kids.front().name + "'; delete them first");
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> BranchView::check(const proto::BranchReset& c) const {
+  const Branch* found = branch_with_timeline(c.tenant_id, c.timeline_id);
+  if (found == nullptr) {
+    return Error(ErrorCode::kNotFound, "no branch of " + tenant_text(c.tenant_id) +
+                                           " has timeline " + c.timeline_id.to_hex() +
+                                           " (deleted, or reset meanwhile)");
+  }
+  if (!found->parent_timeline_id) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "branch '" + found->name + "' is a root branch: it has no parent to reset to");
+  }
+  if (std::vector<Branch> kids = children(c.tenant_id, c.timeline_id); !kids.empty()) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "branch '" + found->name + "' has " + std::to_string(kids.size()) +
+                     " child branch(es), e.g. '" + kids.front().name + "'; delete them first");
+  }
+  if (used_timelines_.contains(c.new_timeline_id)) {
+    return Error(ErrorCode::kAlreadyExists,
+                 "timeline " + c.new_timeline_id.to_hex() + " is taken by another branch");
+  }
+  return std::nullopt;
 }
 
 Outcome BranchView::apply_change(const proto::SnapshotRegistered& c, std::int64_t at_us) {

@@ -103,6 +103,22 @@ class BranchView {
   // branch's log leaves an ancestor (each branch LSN on its ancestry).
   Result<Snapshot> snapshot_to_delete(const consensus::TenantId& tenant,
                                       const consensus::SnapshotId& id) const;
+  // Each branch rule once, with its message: the refusal a change would meet if it were applied
+  // now, or nullopt. The HTTP routes ask before they propose, apply_change asks again when the
+  // entry applies (a change committed in between may have made it wrong). Idempotency keys are
+  // apply()'s matter, not a rule.
+  //   created: kNotFound (no such tenant; the parent is no live branch), kAlreadyExists (the
+  //            name taken with other parameters; the timeline id taken). An exact repeat of a
+  //            live branch passes (see repeats()).
+  //   deleted: kNotFound (no live branch has the timeline), kFailedPrecondition (children).
+  //   reset:   kNotFound, kFailedPrecondition (a root branch; children), kAlreadyExists (the new
+  //            timeline id taken).
+  std::optional<Error> check(const proto::BranchCreated& c) const;
+  std::optional<Error> check(const proto::BranchDeleted& c) const;
+  std::optional<Error> check(const proto::BranchReset& c) const;
+  // The live branch `c` asks for again (same name and parent, and the LSN and timeline id where
+  // the request fixed them), or nullptr.
+  const Branch* repeats(const proto::BranchCreated& c) const;
   // Whether any branch of any tenant has ever had this timeline (ids are never reused).
   bool timeline_used(const consensus::TimelineId& timeline) const;
   std::uint64_t applied_entries() const { return applied_entries_; }

@@ -347,19 +347,23 @@ struct BranchRoutes::Impl : std::enable_shared_from_this<Impl> {
     created.request_fingerprint = r.fingerprint;
     created.lsn_chosen = r.lsn.has_value() || r.timestamp_us.has_value();
     created.timeline_id_chosen = r.timeline_id.has_value();
-    // Without a key, an identical repeat is answered from the view; a key is the view's to
-    // match when the entry applies.
-    if (const Branch* existing = view.branch_named(tenant, r.name); existing && key.empty()) {
-      const bool same = existing->parent_timeline_id == created.parent_timeline_id &&
-                        (!r.lsn || existing->branch_lsn == *r.lsn) &&
-                        (!r.timeline_id || existing->timeline_id == *r.timeline_id);
-      if (!same) {
-        return Error(ErrorCode::kAlreadyExists, "branch '" + r.name +
-                                                    "' exists with other parameters (parent, "
-                                                    "LSN or timeline id)");
+    created.branch_lsn = r.lsn.value_or(Lsn());
+    if (r.timeline_id) {
+      created.timeline_id = *r.timeline_id;
+    } else {
+      do {
+        created.timeline_id = random_id<consensus::TimelineId>();
+      } while (view.timeline_used(created.timeline_id));
+    }
+    // Without a key, an identical repeat is answered from the view and a conflict refused before
+    // anything else; a key is the view's to match when the entry applies. As of a timestamp,
+    // the LSN is resolved first.
+    if (key.empty() && !r.timestamp_us) {
+      if (const Branch* same = view.repeats(created)) {
+        return Decision(json_response(201, branch_json(view, *same)));
       }
-      if (!r.timestamp_us) {
-        return Decision(json_response(201, branch_json(view, *existing)));
+      if (std::optional<Error> refusal = view.check(created)) {
+        return *refusal;
       }
     }
     if (parent != nullptr) {
@@ -369,16 +373,10 @@ struct BranchRoutes::Impl : std::enable_shared_from_this<Impl> {
       }
       created.branch_lsn = *lsn;
     }
-    if (r.timeline_id) {
-      if (view.timeline_used(*r.timeline_id)) {
-        return Error(ErrorCode::kAlreadyExists,
-                     "timeline " + r.timeline_id->to_hex() + " is taken by another branch");
+    if (key.empty()) {
+      if (std::optional<Error> refusal = view.check(created)) {
+        return *refusal;
       }
-      created.timeline_id = *r.timeline_id;
-    } else {
-      do {
-        created.timeline_id = random_id<consensus::TimelineId>();
-      } while (view.timeline_used(created.timeline_id));
     }
     return Decision(Change{new_entry(std::move(created)), 201});
   }
@@ -537,12 +535,11 @@ struct BranchRoutes::Impl : std::enable_shared_from_this<Impl> {
       if (branch == nullptr) {
         return not_found("branch '" + name_or_id + "' does not exist in tenant " + tenant.to_hex());
       }
-      if (auto kids = view.children(tenant, branch->timeline_id); !kids.empty()) {
-        return Error(ErrorCode::kFailedPrecondition,
-                     "branch '" + branch->name + "' has " + std::to_string(kids.size()) +
-                         " child branch(es), e.g. '" + kids.front().name + "'; delete them first");
+      const proto::BranchDeleted deleted{tenant, branch->timeline_id};
+      if (std::optional<Error> refusal = view.check(deleted)) {
+        return *refusal;
       }
-      return Decision(Change{new_entry(proto::BranchDeleted{tenant, branch->timeline_id}), 200});
+      return Decision(Change{new_entry(deleted), 200});
     });
   }
 
@@ -556,13 +553,12 @@ struct BranchRoutes::Impl : std::enable_shared_from_this<Impl> {
               return not_found("branch '" + name_or_id + "' does not exist in tenant " +
                                tenant.to_hex());
             }
-            if (!branch->parent_timeline_id) {
-              return Error(ErrorCode::kFailedPrecondition,
-                           "branch '" + branch->name + "' is a root branch: no parent to reset to");
-            }
-            if (!view.children(tenant, branch->timeline_id).empty()) {
-              return Error(ErrorCode::kFailedPrecondition,
-                           "branch '" + branch->name + "' has child branches; delete them first");
+            proto::BranchReset reset{tenant, branch->timeline_id, {}, Lsn()};
+            do {
+              reset.new_timeline_id = random_id<consensus::TimelineId>();
+            } while (view.timeline_used(reset.new_timeline_id));
+            if (std::optional<Error> refusal = view.check(reset)) {
+              return *refusal;
             }
             const Branch* parent = view.branch_with_timeline(tenant, *branch->parent_timeline_id);
             const std::optional<Lsn> head = parent ? self->head_of(*parent) : std::nullopt;
@@ -570,12 +566,8 @@ struct BranchRoutes::Impl : std::enable_shared_from_this<Impl> {
               return Error(ErrorCode::kFailedPrecondition,
                            "the parent of branch '" + branch->name + "' has no WAL here yet");
             }
-            consensus::TimelineId fresh;
-            do {
-              fresh = random_id<consensus::TimelineId>();
-            } while (view.timeline_used(fresh));
-            return Decision(Change{
-                new_entry(proto::BranchReset{tenant, branch->timeline_id, fresh, *head}), 200});
+            reset.branch_lsn = *head;
+            return Decision(Change{new_entry(reset), 200});
           });
   }
 

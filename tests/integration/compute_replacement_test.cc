@@ -87,7 +87,6 @@ class Writers {
 
 class ComputeReplacementTest : public SkctlTest {
  protected:
-
   // The rows of t as a set.
   static std::set<std::string> row_set(PgSession& session) {
     const std::string all =

@@ -31,6 +31,40 @@ class BranchViewTest : public ::testing::Test {
   BranchView view_;
 };
 
+TEST_F(BranchViewTest, Check_SaysWhatApplyingWouldRefuse_AndApplyRefusesTheSame) {
+  ASSERT_FALSE(apply(branch(1, "dev", 2, 1, 0x100)).error);
+  ASSERT_FALSE(apply(branch(1, "child", 3, 2, 0x200)).error);
+  const proto::BranchDeleted delete_dev{tenant_id(1), timeline_id(2)};
+  const proto::BranchReset reset_dev{tenant_id(1), timeline_id(2), timeline_id(8), Lsn(0x300)};
+  const proto::BranchReset reset_main{tenant_id(1), timeline_id(1), timeline_id(8), Lsn(0x300)};
+  const proto::BranchReset reset_to_taken{tenant_id(1), timeline_id(3), timeline_id(2), Lsn(0x300)};
+  const proto::BranchCreated other_lsn = branch(1, "dev", 2, 1, 0x999);
+  const proto::BranchCreated taken = branch(1, "new", 3, 1, 0x100);
+  for (const proto::BranchLogChange& change : std::vector<proto::BranchLogChange>{
+           delete_dev, reset_dev, reset_main, reset_to_taken, other_lsn, taken}) {
+    const std::optional<Error> said = std::visit(
+        [&](const auto& c) -> std::optional<Error> {
+          if constexpr (requires { view_.check(c); }) {
+            return view_.check(c);
+          } else {
+            return std::nullopt;
+          }
+        },
+        change);
+    ASSERT_TRUE(said.has_value());
+    const Outcome applied = apply(change);
+    ASSERT_TRUE(applied.error.has_value());
+    EXPECT_EQ(applied.error->code(), said->code());
+    EXPECT_EQ(applied.error->message(), said->message());
+  }
+  EXPECT_NE(view_.check(delete_dev)->message().find("'child'"), std::string::npos);
+  EXPECT_NE(view_.check(reset_main)->message().find("root"), std::string::npos);
+  // A repeat and a change that may go pass.
+  EXPECT_FALSE(view_.check(branch(1, "dev", 2, 1, 0x100)).has_value());
+  EXPECT_EQ(view_.repeats(branch(1, "dev", 2, 1, 0x100))->name, "dev");
+  EXPECT_FALSE(view_.check(proto::BranchDeleted{tenant_id(1), timeline_id(3)}).has_value());
+}
+
 TEST_F(BranchViewTest, CreatedBranch_IsFoundByNameAndTimeline_WithItsAncestry) {
   const Outcome dev = apply(branch(1, "dev", 2, 1, 0x1000100), 2000);
   ASSERT_FALSE(dev.error) << dev.error->to_string();
