@@ -10,6 +10,7 @@
 #include <boost/asio.hpp>
 
 #include "safekeeper/log/log.h"
+#include "safekeeper/server/connection_registry.h"
 #include "safekeeper/server/tcp_listen.h"
 
 namespace sk::safekeeper {
@@ -48,10 +49,9 @@ struct PgServer::Impl : std::enable_shared_from_this<PgServer::Impl> {
   PgServerOptions options;
   walsender::ReplicationSlots slots;  // io thread only.
   Listeners listeners;
-  std::map<std::uint64_t, std::shared_ptr<Connection>> connections;
-  std::uint64_t next_connection_id = 1;
   std::mt19937 random{std::random_device{}()};
   PgServerStats stats;
+  ConnectionRegistry<Connection> connections{stats.connections_accepted, stats.connections_open};
 };
 
 // One reader's connection. Lives while it is in Impl::connections or has an operation pending.
@@ -238,8 +238,7 @@ class PgServer::Impl::Connection : public std::enable_shared_from_this<Connectio
   // Closes the socket and drops the server's reference (pending handlers keep us alive).
   void forget() {
     close();
-    if (server_.connections.erase(session_.id()) > 0) {
-      server_.stats.connections_open.fetch_sub(1, std::memory_order_relaxed);
+    if (server_.connections.forget(session_.id())) {
       CommittedWalReader& reader = server_.wal_reader;
       server_.worker.post([&reader, id = session_.id()] { reader.cancel(id); });
     }
@@ -268,12 +267,11 @@ PgServer::PgServer(asio::io_context& io, StorageWorker& worker, CommittedWalRead
 PgServer::~PgServer() = default;
 
 void PgServer::Impl::accepted(tcp::socket socket) {
-  const std::uint64_t id = next_connection_id++;
-  auto connection = std::make_shared<Connection>(*this, std::move(socket), id);
-  connections.emplace(id, connection);
-  stats.connections_accepted.fetch_add(1, std::memory_order_relaxed);
-  stats.connections_open.fetch_add(1, std::memory_order_relaxed);
-  connection->start();
+  connections
+      .add([&](std::uint64_t id) {
+        return std::make_shared<Connection>(*this, std::move(socket), id);
+      })
+      ->start();
 }
 
 Result<std::uint16_t> PgServer::listen(const std::string& host, std::uint16_t port) {
@@ -284,17 +282,12 @@ Result<std::uint16_t> PgServer::listen(const std::string& host, std::uint16_t po
 
 void PgServer::stop() {
   impl_->listeners.close();
-  auto connections = std::move(impl_->connections);
-  impl_->connections.clear();
-  for (auto& [id, connection] : connections) {
-    connection->close();
-  }
-  impl_->stats.connections_open.store(0, std::memory_order_relaxed);
+  impl_->connections.close_all();
 }
 
 std::vector<PgReaderInfo> PgServer::readers() const {
   std::vector<PgReaderInfo> out;
-  for (const auto& [id, connection] : impl_->connections) {
+  for (const auto& [id, connection] : impl_->connections.all()) {
     out.push_back(connection->info());
   }
   return out;

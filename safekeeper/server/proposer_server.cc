@@ -12,6 +12,7 @@
 #include "proto/codec.h"
 #include "proto/framing.h"
 #include "safekeeper/log/log.h"
+#include "safekeeper/server/connection_registry.h"
 #include "safekeeper/server/tcp_listen.h"
 
 namespace sk::safekeeper {
@@ -55,9 +56,8 @@ struct ProposerServer::Impl : std::enable_shared_from_this<ProposerServer::Impl>
   StorageWorker& worker;
   ProposerServerOptions options;
   Listeners listeners;
-  std::map<std::uint64_t, std::shared_ptr<Connection>> connections;
-  std::uint64_t next_connection_id = 1;
   ProposerServerStats stats;
+  ConnectionRegistry<Connection> connections{stats.connections_accepted, stats.connections_open};
   std::string last_refusal;
   std::chrono::steady_clock::time_point next_repeat_log{};
 };
@@ -243,8 +243,7 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
     if (!closing_) {
       close();
     }
-    if (server_.connections.erase(id_) > 0) {
-      server_.stats.connections_open.fetch_sub(1, std::memory_order_relaxed);
+    if (server_.connections.forget(id_)) {
       server_.worker.connection_closed(id_);
     }
   }
@@ -269,11 +268,11 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
 };
 
 void ProposerServer::Impl::on_completion(StorageWorker::Completion completion) {
-  auto it = connections.find(completion.connection);
-  if (it == connections.end()) {
+  const std::shared_ptr<Connection> connection = connections.find(completion.connection);
+  if (connection == nullptr) {
     return;  // Closed meanwhile: the replies have nowhere to go.
   }
-  it->second->complete(std::move(completion));
+  connection->complete(std::move(completion));
 }
 
 ProposerServer::ProposerServer(asio::io_context& io, StorageWorker& worker,
@@ -289,12 +288,11 @@ Result<std::uint16_t> ProposerServer::listen(const std::string& host, std::uint1
 }
 
 void ProposerServer::Impl::accepted(tcp::socket socket) {
-  const std::uint64_t id = next_connection_id++;
-  auto connection = std::make_shared<Connection>(*this, std::move(socket), id);
-  connections.emplace(id, connection);
-  stats.connections_accepted.fetch_add(1, std::memory_order_relaxed);
-  stats.connections_open.fetch_add(1, std::memory_order_relaxed);
-  connection->start();
+  connections
+      .add([&](std::uint64_t id) {
+        return std::make_shared<Connection>(*this, std::move(socket), id);
+      })
+      ->start();
 }
 
 void ProposerServer::deliver(std::vector<StorageWorker::Completion> completions) {
@@ -307,17 +305,12 @@ void ProposerServer::deliver(std::vector<StorageWorker::Completion> completions)
 
 void ProposerServer::stop() {
   impl_->listeners.close();
-  auto connections = std::move(impl_->connections);
-  impl_->connections.clear();
-  for (auto& [id, connection] : connections) {
-    connection->close();
-  }
-  impl_->stats.connections_open.store(0, std::memory_order_relaxed);
+  impl_->connections.close_all();
 }
 
 std::vector<ProposerConnectionInfo> ProposerServer::connections() const {
   std::vector<ProposerConnectionInfo> out;
-  for (const auto& [id, connection] : impl_->connections) {
+  for (const auto& [id, connection] : impl_->connections.all()) {
     out.push_back(connection->info());
   }
   return out;
