@@ -4,13 +4,15 @@
 // every one when the port stops. A connection stays alive while it is kept here or while an
 // operation of its own is pending (it holds a shared_ptr to itself in its handlers).
 //
-// I/O thread only. `Connection` needs close().
+// I/O thread only. `Connection` needs close() and info().
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <utility>
+#include <vector>
 
 namespace sk::safekeeper {
 
@@ -56,7 +58,14 @@ class ConnectionRegistry {
     open_.store(0, std::memory_order_relaxed);
   }
 
-  const std::map<std::uint64_t, std::shared_ptr<Connection>>& all() const { return connections_; }
+  // What each open connection says of itself (Connection::info()), in id order.
+  auto infos() const {
+    std::vector<decltype(std::declval<const Connection&>().info())> out;
+    for (const auto& [id, connection] : connections_) {
+      out.push_back(connection->info());
+    }
+    return out;
+  }
 
  private:
   std::atomic<std::uint64_t>& accepted_;

@@ -286,11 +286,7 @@ void PgServer::stop() {
 }
 
 std::vector<PgReaderInfo> PgServer::readers() const {
-  std::vector<PgReaderInfo> out;
-  for (const auto& [id, connection] : impl_->connections.all()) {
-    out.push_back(connection->info());
-  }
-  return out;
+  return impl_->connections.infos();
 }
 
 const PgServerStats& PgServer::stats() const {

@@ -309,11 +309,7 @@ void ProposerServer::stop() {
 }
 
 std::vector<ProposerConnectionInfo> ProposerServer::connections() const {
-  std::vector<ProposerConnectionInfo> out;
-  for (const auto& [id, connection] : impl_->connections.all()) {
-    out.push_back(connection->info());
-  }
-  return out;
+  return impl_->connections.infos();
 }
 
 const ProposerServerStats& ProposerServer::stats() const {
