@@ -15,7 +15,8 @@ packages=(
   libprotobuf-dev protobuf-compiler liblmdb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libpq-dev postgresql-15 clang-format
-  libtcmalloc-minimal4 xfsprogs libboost1.81-dev prometheus jq
+  libtcmalloc-minimal4 xfsprogs libboost1.81-dev libboost-program-options1.81-dev
+  prometheus jq
 )
 
 log() { printf '==> %s\n' "$*"; }

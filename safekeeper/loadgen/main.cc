@@ -16,10 +16,12 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <boost/asio.hpp>
 
+#include "safekeeper/cli/command_line.h"
 #include "safekeeper/loadgen/generated_wal.h"
 #include "safekeeper/metrics/percentile.h"
 #include "safekeeper/proposer/acceptor_links.h"
@@ -53,28 +55,12 @@ struct Options {
   bool wait_all = false;
 };
 
-[[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr, "sk-loadgen: %s\n", message.c_str());
-  std::exit(2);
-}
+// Set by parse(): where a bad value is reported (one line, exit 2).
+const cli::CommandLine* command_line = nullptr;
 
-const char* kUsage =
-    "usage: sk-loadgen --safekeepers ID=HOST:PORT,... --tenant HEX --timeline HEX [options]\n"
-    "  --safekeepers LIST   proposer ports of the acceptors, id=host:port, comma-separated\n"
-    "  --http LIST          their HTTP ports (host:port,...): create the timeline first\n"
-    "  --tenant HEX, --timeline HEX   32 hex digits each\n"
-    "  --start-lsn X/X      the timeline's start (default 0/1000000)\n"
-    "  --system-id N        (default 7300000000000000001)\n"
-    "  --proposer-id N      (default 1000)\n"
-    "  --bytes N            stop once N bytes of WAL are committed\n"
-    "  --seconds S          stop after S seconds\n"
-    "  --timeout-s S        fail if not done after S seconds (default 600)\n"
-    "  --rate-mbps R        target rate in MB/s (default 0: as fast as it commits)\n"
-    "  --record-bytes N     NOOP payload per record (default 8192)\n"
-    "  --outstanding N      records in flight at most (default 0: the proposer's bound)\n"
-    "  --wait-all 1         once done, keep going until every acceptor holds all the WAL\n"
-    "                       (catch-up of restarted ones) and has heard the final commit LSN\n"
-    "  --version, --help\n";
+[[noreturn]] void usage_error(const std::string& message) {
+  command_line->usage_error(message);
+}
 
 std::uint64_t parse_u64(const std::string& flag, const std::string& value) {
   char* end = nullptr;
@@ -95,76 +81,80 @@ double parse_double(const std::string& flag, const std::string& value) {
 }
 
 Options parse(int argc, char** argv) {
+  static cli::CommandLine flags(
+      "sk-loadgen", "--safekeepers ID=HOST:PORT,... --tenant HEX --timeline HEX [options]");
+  flags.value("safekeepers", "LIST", "proposer ports of the acceptors, id=host:port,...")
+      .value("http", "LIST", "their HTTP ports (host:port,...): create the timeline first")
+      .value("tenant", "HEX", "32 hex digits")
+      .value("timeline", "HEX", "32 hex digits")
+      .value("start-lsn", "X/X", "the timeline's start (default 0/1000000)")
+      .value("system-id", "N", "(default 7300000000000000001)")
+      .value("proposer-id", "N", "(default 1000)")
+      .value("bytes", "N", "stop once N bytes of WAL are committed")
+      .value("seconds", "S", "stop after S seconds")
+      .value("timeout-s", "S", "fail if not done after S seconds (default 600)")
+      .value("rate-mbps", "R", "target rate in MB/s (default 0: as fast as it commits)")
+      .value("record-bytes", "N", "NOOP payload per record (default 8192)")
+      .value("outstanding", "N", "records in flight at most (default 0: the proposer's bound)")
+      .value("wait-all", "1",
+             "once done, keep going until every acceptor holds all the WAL (catch-up of "
+             "restarted ones) and has heard the final commit LSN");
+  command_line = &flags;
+  flags.parse(argc, argv);
+
   Options o;
-  bool tenant = false;
-  bool timeline = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--version") {
-      std::printf("%s\n", "sk-loadgen " SK_VERSION);
-      std::exit(0);
+  const auto text = [&](const char* name) { return flags.get(name); };
+  if (auto v = text("safekeepers")) {
+    auto list = proposer::parse_acceptor_list(*v);
+    if (!list) {
+      usage_error("--safekeepers: " + list.error().message());
     }
-    if (flag == "--help" || flag == "-h") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    }
-    if (i + 1 >= argc) {
-      usage_error(flag + " needs a value (see --help)");
-    }
-    const std::string value = argv[++i];
-    if (flag == "--safekeepers") {
-      auto list = proposer::parse_acceptor_list(value);
-      if (!list) {
-        usage_error("--safekeepers: " + list.error().message());
-      }
-      o.safekeepers = std::move(*list);
-    } else if (flag == "--http") {
-      o.http = proposer::split_list(value);
-    } else if (flag == "--tenant") {
-      auto id = consensus::TenantId::parse_hex(value);
-      if (!id) {
-        usage_error("--tenant: '" + value + "' is not 32 hex digits");
-      }
-      o.tenant = *id;
-      tenant = true;
-    } else if (flag == "--timeline") {
-      auto id = consensus::TimelineId::parse_hex(value);
-      if (!id) {
-        usage_error("--timeline: '" + value + "' is not 32 hex digits");
-      }
-      o.timeline = *id;
-      timeline = true;
-    } else if (flag == "--start-lsn") {
-      auto lsn = Lsn::parse(value);
-      if (!lsn) {
-        usage_error("--start-lsn: '" + value + "' is not an LSN (X/X)");
-      }
-      o.start_lsn = *lsn;
-    } else if (flag == "--system-id") {
-      o.system_id = parse_u64(flag, value);
-    } else if (flag == "--proposer-id") {
-      o.proposer_id = parse_u64(flag, value);
-    } else if (flag == "--bytes") {
-      o.total_bytes = parse_u64(flag, value);
-    } else if (flag == "--seconds") {
-      o.seconds = parse_double(flag, value);
-    } else if (flag == "--timeout-s") {
-      o.timeout_seconds = parse_double(flag, value);
-    } else if (flag == "--rate-mbps") {
-      o.rate_mb_per_s = parse_double(flag, value);
-    } else if (flag == "--record-bytes") {
-      o.record_bytes = parse_u64(flag, value);
-    } else if (flag == "--outstanding") {
-      o.outstanding = parse_u64(flag, value);
-    } else if (flag == "--wait-all") {
-      o.wait_all = parse_u64(flag, value) != 0;
-    } else {
-      usage_error("unknown flag " + flag + " (see --help)");
-    }
+    o.safekeepers = std::move(*list);
   }
-  if (o.safekeepers.empty() || !tenant || !timeline) {
-    usage_error("--safekeepers, --tenant and --timeline are required (see --help)");
+  if (auto v = text("http")) {
+    o.http = proposer::split_list(*v);
   }
+  const auto tenant =
+      text("tenant") ? consensus::TenantId::parse_hex(*text("tenant")) : std::nullopt;
+  const auto timeline =
+      text("timeline") ? consensus::TimelineId::parse_hex(*text("timeline")) : std::nullopt;
+  if (o.safekeepers.empty() || !text("tenant") || !text("timeline")) {
+    usage_error("--safekeepers, --tenant and --timeline are required");
+  }
+  if (!tenant || !timeline) {
+    usage_error(std::string(!tenant ? "--tenant" : "--timeline") + ": not 32 hex digits");
+  }
+  o.tenant = *tenant;
+  o.timeline = *timeline;
+  if (auto v = text("start-lsn")) {
+    auto lsn = Lsn::parse(*v);
+    if (!lsn) {
+      usage_error("--start-lsn: '" + *v + "' is not an LSN (X/X)");
+    }
+    o.start_lsn = *lsn;
+  }
+  const auto u64 = [&](const char* name, auto& field) {
+    if (auto v = text(name)) {
+      field = static_cast<std::remove_reference_t<decltype(field)>>(
+          parse_u64(std::string("--") + name, *v));
+    }
+  };
+  const auto real = [&](const char* name, double& field) {
+    if (auto v = text(name)) {
+      field = parse_double(std::string("--") + name, *v);
+    }
+  };
+  u64("system-id", o.system_id);
+  u64("proposer-id", o.proposer_id);
+  u64("bytes", o.total_bytes);
+  u64("record-bytes", o.record_bytes);
+  u64("outstanding", o.outstanding);
+  real("seconds", o.seconds);
+  real("timeout-s", o.timeout_seconds);
+  real("rate-mbps", o.rate_mb_per_s);
+  std::uint64_t wait_all = 0;
+  u64("wait-all", wait_all);
+  o.wait_all = wait_all != 0;
   if (o.total_bytes == 0 && o.seconds == 0) {
     usage_error("give --bytes or --seconds: when to stop");
   }

@@ -29,6 +29,7 @@
 #include <boost/asio.hpp>
 #include <unistd.h>
 
+#include "safekeeper/cli/command_line.h"
 #include "safekeeper/log/log.h"
 #include "safekeeper/pgwal/segment_name.h"
 #include "safekeeper/proposer/acceptor_links.h"
@@ -52,7 +53,6 @@ using walproposer::StreamedWal;
 constexpr auto kTick = proposer::kProposerTick;
 constexpr auto kStatusInterval = std::chrono::seconds(1);
 constexpr int kExitFatal = 1;
-constexpr int kExitUsage = 2;
 constexpr int kExitFenced = 3;
 
 struct Options {
@@ -71,26 +71,11 @@ struct Options {
   bool sync_safekeepers = false;
 };
 
-const char* kUsage =
-    "usage: walproposer --pgconn CONNINFO --safekeepers ID=HOST:PORT,... --http HOST:PORT,...\n"
-    "                   --tenant HEX --timeline HEX [options]\n"
-    "  --pgconn CONNINFO        the primary (libpq string or URI; replication=true is added)\n"
-    "  --safekeepers LIST       the safekeepers' proposer ports, id=host:port, comma-separated\n"
-    "  --http LIST              their HTTP ports, host:port,... (to create the timeline)\n"
-    "  --tenant HEX, --timeline HEX   32 hex digits each\n"
-    "  --slot NAME              physical replication slot on the primary (default walproposer)\n"
-    "  --application-name NAME  as named in synchronous_standby_names (default walproposer)\n"
-    "  --proposer-id N          (default: random)\n"
-    "  --start-lsn X/X          where the timeline begins if the safekeepers do not hold it yet:\n"
-    "                           a branch's branch LSN (default: the slot's restart segment)\n"
-    "  --max-buffer-mib M       WAL received and not yet proposed before reading pauses (64)\n"
-    "  --sync-safekeepers       no primary: get elected, make a majority hold the most advanced\n"
-    "                           log in the new term, print the LSN where it ends, exit 0\n"
-    "  --version, --help\n";
+// Set by parse(): where a bad value is reported (one line, exit 2).
+const cli::CommandLine* command_line = nullptr;
 
 [[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr, "walproposer: %s (see --help)\n", message.c_str());
-  std::exit(kExitUsage);
+  command_line->usage_error(message);
 }
 
 std::uint64_t parse_positive(const std::string& flag, const std::string& value) {
@@ -103,67 +88,73 @@ std::uint64_t parse_positive(const std::string& flag, const std::string& value) 
 }
 
 Options parse(int argc, char** argv) {
+  static cli::CommandLine flags(
+      "walproposer",
+      "--pgconn CONNINFO --safekeepers ID=HOST:PORT,... --http HOST:PORT,... --tenant HEX "
+      "--timeline HEX [options]");
+  flags.value("pgconn", "CONNINFO", "the primary (libpq string or URI; replication=true is added)")
+      .value("safekeepers", "LIST", "the safekeepers' proposer ports, id=host:port,...")
+      .value("http", "LIST", "their HTTP ports, host:port,... (to create the timeline)")
+      .value("tenant", "HEX", "32 hex digits")
+      .value("timeline", "HEX", "32 hex digits")
+      .value("slot", "NAME", "physical replication slot on the primary (default walproposer)")
+      .value("application-name", "NAME",
+             "as named in synchronous_standby_names (default walproposer)")
+      .value("proposer-id", "N", "(default: random)")
+      .value("start-lsn", "X/X",
+             "where the timeline begins if the safekeepers do not hold it yet: a branch's "
+             "branch LSN (default: the slot's restart segment)")
+      .value("max-buffer-mib", "M", "WAL received and not yet proposed before reading pauses (64)")
+      .toggle("sync-safekeepers",
+              "no primary: get elected, make a majority hold the most advanced log in the new "
+              "term, print the LSN where it ends, exit 0");
+  command_line = &flags;
+  flags.parse(argc, argv);
+
   Options o;
+  o.sync_safekeepers = flags.has("sync-safekeepers");
+  o.pgconn = flags.get("pgconn").value_or("");
+  if (auto v = flags.get("safekeepers")) {
+    auto list = proposer::parse_acceptor_list(*v);
+    if (!list) {
+      usage_error("--safekeepers: " + list.error().message());
+    }
+    o.safekeepers = std::move(*list);
+  }
+  if (auto v = flags.get("http")) {
+    o.http = proposer::split_list(*v);
+  }
   bool tenant = false;
   bool timeline = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--version") {
-      std::printf("%s\n", "walproposer " SK_VERSION);
-      std::exit(0);
+  if (auto v = flags.get("tenant")) {
+    auto id = consensus::TenantId::parse_hex(*v);
+    if (!id) {
+      usage_error("--tenant: '" + *v + "' is not 32 hex digits");
     }
-    if (flag == "--help" || flag == "-h") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
+    o.tenant = *id;
+    tenant = true;
+  }
+  if (auto v = flags.get("timeline")) {
+    auto id = consensus::TimelineId::parse_hex(*v);
+    if (!id) {
+      usage_error("--timeline: '" + *v + "' is not 32 hex digits");
     }
-    if (flag == "--sync-safekeepers") {
-      o.sync_safekeepers = true;
-      continue;
+    o.timeline = *id;
+    timeline = true;
+  }
+  o.slot = flags.get("slot").value_or(o.slot);
+  o.application_name = flags.get("application-name").value_or(o.application_name);
+  if (auto v = flags.get("proposer-id")) {
+    o.proposer_id = parse_positive("--proposer-id", *v);
+  }
+  if (auto v = flags.get("start-lsn")) {
+    o.start_lsn = Lsn::parse(*v);
+    if (!o.start_lsn || o.start_lsn->value() % 8 != 0) {
+      usage_error("--start-lsn: '" + *v + "' is not an 8-byte aligned LSN (X/X)");
     }
-    if (i + 1 >= argc) {
-      usage_error(flag + " needs a value");
-    }
-    const std::string value = argv[++i];
-    if (flag == "--pgconn") {
-      o.pgconn = value;
-    } else if (flag == "--safekeepers") {
-      auto list = proposer::parse_acceptor_list(value);
-      if (!list) {
-        usage_error("--safekeepers: " + list.error().message());
-      }
-      o.safekeepers = std::move(*list);
-    } else if (flag == "--http") {
-      o.http = proposer::split_list(value);
-    } else if (flag == "--tenant") {
-      auto id = consensus::TenantId::parse_hex(value);
-      if (!id) {
-        usage_error(flag + ": '" + value + "' is not 32 hex digits");
-      }
-      o.tenant = *id;
-      tenant = true;
-    } else if (flag == "--timeline") {
-      auto id = consensus::TimelineId::parse_hex(value);
-      if (!id) {
-        usage_error(flag + ": '" + value + "' is not 32 hex digits");
-      }
-      o.timeline = *id;
-      timeline = true;
-    } else if (flag == "--slot") {
-      o.slot = value;
-    } else if (flag == "--application-name") {
-      o.application_name = value;
-    } else if (flag == "--proposer-id") {
-      o.proposer_id = parse_positive(flag, value);
-    } else if (flag == "--start-lsn") {
-      o.start_lsn = Lsn::parse(value);
-      if (!o.start_lsn || o.start_lsn->value() % 8 != 0) {
-        usage_error(flag + ": '" + value + "' is not an 8-byte aligned LSN (X/X)");
-      }
-    } else if (flag == "--max-buffer-mib") {
-      o.max_buffer_bytes = parse_positive(flag, value) << 20;
-    } else {
-      usage_error("unknown flag " + flag);
-    }
+  }
+  if (auto v = flags.get("max-buffer-mib")) {
+    o.max_buffer_bytes = parse_positive("--max-buffer-mib", *v) << 20;
   }
   if (o.safekeepers.empty() || o.http.empty() || !tenant || !timeline) {
     usage_error("--safekeepers, --http, --tenant and --timeline are required");
