@@ -91,10 +91,7 @@ int run(const Config& config) {
   WalReadPool wal_reads;
   CommittedWalReader wal_reader(composed_wal, wal_reads);
   branch_applier.catch_up();
-  StorageWorker* worker_for_tasks = nullptr;  // Set once the worker exists; used on its thread.
-  CommitTimeIndexer commit_times(node, [&worker_for_tasks](std::function<void()> task) {
-    worker_for_tasks->post(std::move(task));
-  });
+  CommitTimeIndexer commit_times(node);
   StorageWorker worker(
       lookup,
       [&proposers](std::vector<StorageWorker::Completion> completions) {
@@ -110,10 +107,8 @@ int run(const Config& config) {
       [&wal_reader, &branch_applier, &commit_times] {
         wal_reader.after_round();
         branch_applier.catch_up();
-        commit_times.catch_up();
+        return commit_times.catch_up();  // More to index: called again before the worker waits.
       });
-  worker_for_tasks = &worker;
-  worker.post([&commit_times] { commit_times.catch_up(); });  // The index of what is on disk.
   proposers = std::make_unique<ProposerServer>(io, worker);
   ApiRoutes routes(
       node, worker, *proposers, composed_wal, wal_reads,

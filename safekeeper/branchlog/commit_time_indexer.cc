@@ -28,8 +28,7 @@ Lsn committed_end(const Timeline& timeline) {
 
 }  // namespace
 
-void CommitTimeIndexer::catch_up() {
-  scheduled_ = false;
+bool CommitTimeIndexer::catch_up() {
   bool more = false;
   for (const storage::TimelineKey& key : node_.timelines()) {
     const Timeline* timeline = node_.timeline(key);
@@ -45,10 +44,7 @@ void CommitTimeIndexer::catch_up() {
       }
     }
   }
-  if (more && !scheduled_) {
-    scheduled_ = true;
-    schedule_([this] { catch_up(); });
-  }
+  return more;
 }
 
 bool CommitTimeIndexer::start_decoder(const Timeline& timeline, Indexed& indexed, Lsn committed) {

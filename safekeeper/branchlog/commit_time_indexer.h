@@ -23,14 +23,11 @@ namespace sk::safekeeper {
 
 class CommitTimeIndexer {
  public:
-  // Runs a task on the worker thread later (StorageWorker::post): more indexing is due.
-  using Schedule = std::function<void(std::function<void()>)>;
-
-  CommitTimeIndexer(Node& node, Schedule schedule) : node_(node), schedule_(std::move(schedule)) {}
+  explicit CommitTimeIndexer(Node& node) : node_(node) {}
 
   // Indexes what every timeline committed since the last call, at most kBytesPerCall per
-  // timeline; schedules another call when more is left.
-  void catch_up();
+  // timeline. True if more is left: call again (the storage worker does, between rounds).
+  bool catch_up();
 
   struct Indexed {
     std::optional<pgwal::WalDecoder> decoder;  // Once the first record's start is known.
@@ -50,9 +47,7 @@ class CommitTimeIndexer {
   bool start_decoder(const Timeline& timeline, Indexed& indexed, consensus::Lsn committed);
 
   Node& node_;
-  Schedule schedule_;
   std::map<storage::TimelineKey, Indexed> indexed_;
-  bool scheduled_ = false;
 };
 
 }  // namespace sk::safekeeper

@@ -59,14 +59,16 @@ StorageWorker::Stats StorageWorker::stats() const {
 }
 
 void StorageWorker::run() {
+  bool background_due = true;  // What is on disk at start is followed up once.
   for (;;) {
     std::deque<Work> work;
     std::deque<std::function<void()>> tasks;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty() || !tasks_.empty(); });
-      if (queue_.empty() && tasks_.empty()) {
-        return;  // Stopping, and nothing left.
+      wake_.wait(lock,
+                 [&] { return stopping_ || !queue_.empty() || !tasks_.empty() || background_due; });
+      if (queue_.empty() && tasks_.empty() && (stopping_ || !background_due)) {
+        return;  // Stopping, and nothing left (background work is not finished then).
       }
       work.swap(queue_);
       tasks.swap(tasks_);
@@ -74,19 +76,19 @@ void StorageWorker::run() {
     for (auto& task : tasks) {
       task();
     }
-    if (work.empty()) {
-      continue;
+    const bool round = !work.empty();
+    if (round) {
+      const std::size_t messages = work.size();
+      std::vector<Completion> completions = run_round(std::move(work));
+      {
+        std::lock_guard lock(mutex_);
+        ++stats_.rounds;
+        stats_.messages += messages;
+      }
+      deliver_(std::move(completions));
     }
-    const std::size_t messages = work.size();
-    std::vector<Completion> completions = run_round(std::move(work));
-    {
-      std::lock_guard lock(mutex_);
-      ++stats_.rounds;
-      stats_.messages += messages;
-    }
-    deliver_(std::move(completions));
-    if (after_round_) {
-      after_round_();
+    if (round || background_due) {
+      background_due = after_round_ && after_round_();
     }
   }
 }

@@ -48,8 +48,10 @@ class StorageWorker {
   // there, while no pointer to it is held.
   using NewSession = std::function<void(const storage::TimelineKey&)>;
   // Called on the worker thread after each round's batches: commit LSNs may have moved (the
-  // replication port wakes its caught-up readers here).
-  using AfterRound = std::function<void()>;
+  // replication port wakes its caught-up readers here). Returns true while background work
+  // that follows the log (indexing) has more to do: the worker then calls it again before it
+  // waits, between rounds, as if a round had run. Called once when the thread starts.
+  using AfterRound = std::function<bool()>;
 
   struct Stats {
     std::uint64_t rounds = 0;

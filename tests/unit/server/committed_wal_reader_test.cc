@@ -316,7 +316,11 @@ TEST_F(OneTimelineTest, StreamingReader_GetsEveryCommittedByteInOrder_WhileAppen
                          }
                          acked.notify_all();
                        },
-                       {}, [this] { reader_.after_round(); });
+                       {},
+                       [this] {
+                         reader_.after_round();
+                         return false;
+                       });
   std::thread proposer([&] {
     for (int i = 0; i < kAppends; ++i) {
       const Lsn begin = kStart.plus_bytes(static_cast<std::uint64_t>(i) * kAppendBytes);

@@ -5,7 +5,10 @@
 #include "safekeeper/server/storage_worker.h"
 
 #include <chrono>
+#include <condition_variable>
+#include <future>
 #include <map>
+#include <mutex>
 
 #include <gtest/gtest.h>
 
@@ -213,6 +216,33 @@ TEST_F(StorageWorkerTest, Stop_FinishesEverythingQueuedBeforeIt) {
   EXPECT_EQ(timeline_->acceptor().flush_lsn(), at(200));
   EXPECT_EQ(wal_.flush_lsn(), at(200));
   EXPECT_EQ(worker_->stats().messages, 22u);
+}
+
+// Background work that follows the log (the commit-time index) runs between rounds for as long
+// as it says more is left, starting once when the thread starts, and stops when it says done.
+TEST(StorageWorkerBackground, AfterRoundRunsAgainWhileItHasMoreToDo_ThenWaits) {
+  std::mutex mutex;
+  std::condition_variable called;
+  int calls = 0;
+  StorageWorker worker([](const storage::TimelineKey&) -> Timeline* { return nullptr; },
+                       [](std::vector<StorageWorker::Completion>) {}, {},
+                       [&] {
+                         std::lock_guard lock(mutex);
+                         ++calls;
+                         called.notify_all();
+                         return calls < 5;
+                       });
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(called.wait_for(lock, std::chrono::seconds(10), [&] { return calls >= 5; }));
+  }
+  // Done: a task (no round) does not call it again.
+  std::promise<void> ran;
+  worker.post([&ran] { ran.set_value(); });
+  ASSERT_EQ(ran.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  worker.stop();
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(calls, 5);
 }
 
 }  // namespace
