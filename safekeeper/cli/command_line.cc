@@ -71,6 +71,33 @@ std::optional<std::string> CommandLine::get(const char* name) const {
   return it->second.as<std::string>();
 }
 
+std::optional<std::uint64_t> CommandLine::get_unsigned(const char* name, bool positive) const {
+  const std::optional<std::string> text = get(name);
+  if (!text) {
+    return std::nullopt;
+  }
+  char* end = nullptr;
+  const unsigned long long n = std::strtoull(text->c_str(), &end, 10);
+  if (text->empty() || *end != '\0' || (*text)[0] == '-' || (positive && n == 0)) {
+    usage_error("--" + std::string(name) + ": '" + *text + "' is not a " +
+                (positive ? "positive" : "non-negative") + " integer");
+  }
+  return n;
+}
+
+std::optional<double> CommandLine::get_real(const char* name) const {
+  const std::optional<std::string> text = get(name);
+  if (!text) {
+    return std::nullopt;
+  }
+  char* end = nullptr;
+  const double d = std::strtod(text->c_str(), &end);
+  if (text->empty() || *end != '\0' || d < 0) {
+    usage_error("--" + std::string(name) + ": '" + *text + "' is not a non-negative number");
+  }
+  return d;
+}
+
 bool CommandLine::has(const char* name) const {
   return impl_->values.count(name) > 0;
 }

@@ -5,6 +5,7 @@
 // of safekeepers) is the program's to check, through usage_error().
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,10 @@ class CommandLine {
   void parse(int argc, char** argv);
 
   std::optional<std::string> get(const char* name) const;
+  // The value as a whole number (at least 1 with `positive`) or a non-negative real; a value
+  // that is not one is a mistake (usage_error).
+  std::optional<std::uint64_t> get_unsigned(const char* name, bool positive = false) const;
+  std::optional<double> get_real(const char* name) const;
   bool has(const char* name) const;
   [[noreturn]] void usage_error(const std::string& message) const;
 

@@ -16,7 +16,6 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include <boost/asio.hpp>
@@ -55,31 +54,6 @@ struct Options {
   bool wait_all = false;
 };
 
-// Set by parse(): where a bad value is reported (one line, exit 2).
-const cli::CommandLine* command_line = nullptr;
-
-[[noreturn]] void usage_error(const std::string& message) {
-  command_line->usage_error(message);
-}
-
-std::uint64_t parse_u64(const std::string& flag, const std::string& value) {
-  char* end = nullptr;
-  const unsigned long long n = std::strtoull(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0' || value[0] == '-') {
-    usage_error(flag + ": '" + value + "' is not a non-negative integer");
-  }
-  return n;
-}
-
-double parse_double(const std::string& flag, const std::string& value) {
-  char* end = nullptr;
-  const double d = std::strtod(value.c_str(), &end);
-  if (value.empty() || *end != '\0' || d < 0) {
-    usage_error(flag + ": '" + value + "' is not a non-negative number");
-  }
-  return d;
-}
-
 Options parse(int argc, char** argv) {
   static cli::CommandLine flags(
       "sk-loadgen", "--safekeepers ID=HOST:PORT,... --tenant HEX --timeline HEX [options]");
@@ -99,67 +73,53 @@ Options parse(int argc, char** argv) {
       .value("wait-all", "1",
              "once done, keep going until every acceptor holds all the WAL (catch-up of "
              "restarted ones) and has heard the final commit LSN");
-  command_line = &flags;
   flags.parse(argc, argv);
 
   Options o;
-  const auto text = [&](const char* name) { return flags.get(name); };
-  if (auto v = text("safekeepers")) {
+  if (auto v = flags.get("safekeepers")) {
     auto list = proposer::parse_acceptor_list(*v);
     if (!list) {
-      usage_error("--safekeepers: " + list.error().message());
+      flags.usage_error("--safekeepers: " + list.error().message());
     }
     o.safekeepers = std::move(*list);
   }
-  if (auto v = text("http")) {
+  if (auto v = flags.get("http")) {
     o.http = proposer::split_list(*v);
   }
   const auto tenant =
-      text("tenant") ? consensus::TenantId::parse_hex(*text("tenant")) : std::nullopt;
-  const auto timeline =
-      text("timeline") ? consensus::TimelineId::parse_hex(*text("timeline")) : std::nullopt;
-  if (o.safekeepers.empty() || !text("tenant") || !text("timeline")) {
-    usage_error("--safekeepers, --tenant and --timeline are required");
+      flags.get("tenant") ? consensus::TenantId::parse_hex(*flags.get("tenant")) : std::nullopt;
+  const auto timeline = flags.get("timeline")
+                            ? consensus::TimelineId::parse_hex(*flags.get("timeline"))
+                            : std::nullopt;
+  if (o.safekeepers.empty() || !flags.get("tenant") || !flags.get("timeline")) {
+    flags.usage_error("--safekeepers, --tenant and --timeline are required");
   }
   if (!tenant || !timeline) {
-    usage_error(std::string(!tenant ? "--tenant" : "--timeline") + ": not 32 hex digits");
+    flags.usage_error(std::string(!tenant ? "--tenant" : "--timeline") + ": not 32 hex digits");
   }
   o.tenant = *tenant;
   o.timeline = *timeline;
-  if (auto v = text("start-lsn")) {
+  if (auto v = flags.get("start-lsn")) {
     auto lsn = Lsn::parse(*v);
     if (!lsn) {
-      usage_error("--start-lsn: '" + *v + "' is not an LSN (X/X)");
+      flags.usage_error("--start-lsn: '" + *v + "' is not an LSN (X/X)");
     }
     o.start_lsn = *lsn;
   }
-  const auto u64 = [&](const char* name, auto& field) {
-    if (auto v = text(name)) {
-      field = static_cast<std::remove_reference_t<decltype(field)>>(
-          parse_u64(std::string("--") + name, *v));
-    }
-  };
-  const auto real = [&](const char* name, double& field) {
-    if (auto v = text(name)) {
-      field = parse_double(std::string("--") + name, *v);
-    }
-  };
-  u64("system-id", o.system_id);
-  u64("proposer-id", o.proposer_id);
-  u64("bytes", o.total_bytes);
-  u64("record-bytes", o.record_bytes);
-  u64("outstanding", o.outstanding);
-  real("seconds", o.seconds);
-  real("timeout-s", o.timeout_seconds);
-  real("rate-mbps", o.rate_mb_per_s);
-  std::uint64_t wait_all = 0;
-  u64("wait-all", wait_all);
-  o.wait_all = wait_all != 0;
+  o.system_id = flags.get_unsigned("system-id").value_or(o.system_id);
+  o.proposer_id = flags.get_unsigned("proposer-id").value_or(o.proposer_id);
+  o.total_bytes = flags.get_unsigned("bytes").value_or(o.total_bytes);
+  o.record_bytes = flags.get_unsigned("record-bytes").value_or(o.record_bytes);
+  o.outstanding = flags.get_unsigned("outstanding").value_or(o.outstanding);
+  o.seconds = flags.get_real("seconds").value_or(o.seconds);
+  o.timeout_seconds = flags.get_real("timeout-s").value_or(o.timeout_seconds);
+  o.rate_mb_per_s = flags.get_real("rate-mbps").value_or(o.rate_mb_per_s);
+  o.wait_all = flags.get_unsigned("wait-all").value_or(0) != 0;
   if (o.total_bytes == 0 && o.seconds == 0) {
-    usage_error("give --bytes or --seconds: when to stop");
+    flags.usage_error("give --bytes or --seconds: when to stop");
   }
   if (o.record_bytes == 0 || o.record_bytes > 64 * 1024) {
-    usage_error("--record-bytes must be from 1 to 65536");
+    flags.usage_error("--record-bytes must be from 1 to 65536");
   }
   return o;
 }

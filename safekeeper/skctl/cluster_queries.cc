@@ -136,6 +136,14 @@ Result<std::vector<BranchInfo>> ancestry_of(const ApiClient& api, const std::str
   return chain;
 }
 
+std::vector<AncestryLevel> ancestry_levels(const std::vector<BranchInfo>& chain) {
+  std::vector<AncestryLevel> levels;
+  for (const BranchInfo& level : chain) {
+    levels.push_back({level.timeline_id, level.branch_lsn});
+  }
+  return levels;
+}
+
 Result<std::vector<SnapshotInfo>> list_snapshots(const ApiClient& api, const std::string& tenant) {
   auto reply = api.call("GET", "/v1/tenants/" + tenant + "/snapshots");
   if (!reply) {

@@ -40,6 +40,8 @@ Result<BranchInfo> get_branch(const ApiClient& api, const std::string& tenant,
 // The branch first, its root last.
 Result<std::vector<BranchInfo>> ancestry_of(const ApiClient& api, const std::string& tenant,
                                             const BranchInfo& branch);
+// The ancestry as the restore plan takes it (restore_plan.h).
+std::vector<AncestryLevel> ancestry_levels(const std::vector<BranchInfo>& chain);
 Result<std::vector<SnapshotInfo>> list_snapshots(const ApiClient& api, const std::string& tenant);
 
 // Whether any safekeeper holds the timeline (a branch that never had a compute has none yet:

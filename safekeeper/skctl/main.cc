@@ -14,7 +14,6 @@
 
 #include "safekeeper/proposer/cluster_setup.h"
 #include "safekeeper/skctl/api_client.h"
-#include "safekeeper/skctl/clone_tree.h"
 #include "safekeeper/skctl/command_line.h"
 #include "safekeeper/skctl/compute.h"
 #include "safekeeper/skctl/snapshot_agent.h"
@@ -231,13 +230,16 @@ int snapshot_command(const Context& c, const std::string& tenant) {
     if (!reply) {
       return fail(reply.error());
     }
-    // Whether a compute starting from each one clones it (O(1)) or copies it.
+    // Whether a compute starting from each one clones it (O(1)) or copies it: a property of
+    // the store's file system, probed once.
+    const SnapshotStore store(c.local.snapshot_store);
+    const bool store_clones = store.clones();
     for (auto& snapshot : reply->body.as_object().at("snapshots").as_array()) {
       json::object& o = snapshot.as_object();
       const auto* location = o.if_contains("location");
-      const bool clones = location != nullptr && location->is_string() &&
+      const bool clones = store_clones && location != nullptr && location->is_string() &&
                           fs::is_directory(std::string(location->get_string())) &&
-                          can_clone_within(std::string(location->get_string()));
+                          is_inside(std::string(location->get_string()), store.root());
       o["clone"] = clones ? "yes" : "no (copied)";
     }
     c.print(reply->body, "snapshots", kSnapshotColumns);

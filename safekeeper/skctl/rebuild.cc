@@ -24,10 +24,7 @@ Result<SnapshotInfo> clone_snapshot(const ApiClient& api, const LocalSettings& l
   if (!snapshots) {
     return snapshots.error();
   }
-  std::vector<AncestryLevel> levels;
-  for (const BranchInfo& level : chain) {
-    levels.push_back({level.timeline_id, level.branch_lsn});
-  }
+  const std::vector<AncestryLevel> levels = ancestry_levels(chain);
   const SnapshotStore store(local.snapshot_store);
   std::vector<SnapshotInfo> candidates = *snapshots;
   std::string passed_over;

@@ -49,11 +49,7 @@ std::optional<Lsn> newest_usable_end(const ApiClient& api, const std::string& te
   if (!chain || !snapshots) {
     return std::nullopt;
   }
-  std::vector<AncestryLevel> levels;
-  for (const BranchInfo& level : *chain) {
-    levels.push_back({level.timeline_id, level.branch_lsn});
-  }
-  const auto chosen = choose_snapshot(levels, head, *snapshots);
+  const auto chosen = choose_snapshot(ancestry_levels(*chain), head, *snapshots);
   return chosen ? std::optional<Lsn>(chosen->end_lsn) : std::nullopt;
 }
 

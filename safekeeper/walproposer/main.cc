@@ -71,22 +71,6 @@ struct Options {
   bool sync_safekeepers = false;
 };
 
-// Set by parse(): where a bad value is reported (one line, exit 2).
-const cli::CommandLine* command_line = nullptr;
-
-[[noreturn]] void usage_error(const std::string& message) {
-  command_line->usage_error(message);
-}
-
-std::uint64_t parse_positive(const std::string& flag, const std::string& value) {
-  char* end = nullptr;
-  const unsigned long long n = std::strtoull(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0' || value[0] == '-' || n == 0) {
-    usage_error(flag + ": '" + value + "' is not a positive integer");
-  }
-  return n;
-}
-
 Options parse(int argc, char** argv) {
   static cli::CommandLine flags(
       "walproposer",
@@ -108,7 +92,6 @@ Options parse(int argc, char** argv) {
       .toggle("sync-safekeepers",
               "no primary: get elected, make a majority hold the most advanced log in the new "
               "term, print the LSN where it ends, exit 0");
-  command_line = &flags;
   flags.parse(argc, argv);
 
   Options o;
@@ -117,7 +100,7 @@ Options parse(int argc, char** argv) {
   if (auto v = flags.get("safekeepers")) {
     auto list = proposer::parse_acceptor_list(*v);
     if (!list) {
-      usage_error("--safekeepers: " + list.error().message());
+      flags.usage_error("--safekeepers: " + list.error().message());
     }
     o.safekeepers = std::move(*list);
   }
@@ -129,7 +112,7 @@ Options parse(int argc, char** argv) {
   if (auto v = flags.get("tenant")) {
     auto id = consensus::TenantId::parse_hex(*v);
     if (!id) {
-      usage_error("--tenant: '" + *v + "' is not 32 hex digits");
+      flags.usage_error("--tenant: '" + *v + "' is not 32 hex digits");
     }
     o.tenant = *id;
     tenant = true;
@@ -137,31 +120,29 @@ Options parse(int argc, char** argv) {
   if (auto v = flags.get("timeline")) {
     auto id = consensus::TimelineId::parse_hex(*v);
     if (!id) {
-      usage_error("--timeline: '" + *v + "' is not 32 hex digits");
+      flags.usage_error("--timeline: '" + *v + "' is not 32 hex digits");
     }
     o.timeline = *id;
     timeline = true;
   }
   o.slot = flags.get("slot").value_or(o.slot);
   o.application_name = flags.get("application-name").value_or(o.application_name);
-  if (auto v = flags.get("proposer-id")) {
-    o.proposer_id = parse_positive("--proposer-id", *v);
-  }
+  o.proposer_id = flags.get_unsigned("proposer-id", true).value_or(0);
   if (auto v = flags.get("start-lsn")) {
     o.start_lsn = Lsn::parse(*v);
     if (!o.start_lsn || o.start_lsn->value() % 8 != 0) {
-      usage_error("--start-lsn: '" + *v + "' is not an 8-byte aligned LSN (X/X)");
+      flags.usage_error("--start-lsn: '" + *v + "' is not an 8-byte aligned LSN (X/X)");
     }
   }
-  if (auto v = flags.get("max-buffer-mib")) {
-    o.max_buffer_bytes = parse_positive("--max-buffer-mib", *v) << 20;
+  if (auto mib = flags.get_unsigned("max-buffer-mib", true)) {
+    o.max_buffer_bytes = *mib << 20;
   }
   if (o.safekeepers.empty() || o.http.empty() || !tenant || !timeline) {
-    usage_error("--safekeepers, --http, --tenant and --timeline are required");
+    flags.usage_error("--safekeepers, --http, --tenant and --timeline are required");
   }
   if (o.pgconn.empty() != o.sync_safekeepers) {
-    usage_error(o.sync_safekeepers ? "--sync-safekeepers takes no --pgconn"
-                                   : "--pgconn is required (or --sync-safekeepers)");
+    flags.usage_error(o.sync_safekeepers ? "--sync-safekeepers takes no --pgconn"
+                                         : "--pgconn is required (or --sync-safekeepers)");
   }
   // A slot name is an identifier PostgreSQL restricts to these; it goes into commands unquoted.
   const bool slot_ok = !o.slot.empty() && o.slot.size() <= 63 &&
@@ -169,7 +150,7 @@ Options parse(int argc, char** argv) {
                          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
                        });
   if (!slot_ok) {
-    usage_error("--slot: '" + o.slot + "' is not a slot name (a-z, 0-9, _; at most 63)");
+    flags.usage_error("--slot: '" + o.slot + "' is not a slot name (a-z, 0-9, _; at most 63)");
   }
   if (o.proposer_id == 0) {
     std::random_device random;
