@@ -131,8 +131,8 @@ const Branch* BranchView::repeats(const proto::BranchCreated& c) const {
 }
 
 std::optional<Error> BranchView::check(const proto::BranchCreated& c) const {
-  if (!tenants_.contains(c.tenant_id)) {
-    return Error(ErrorCode::kNotFound, tenant_text(c.tenant_id) + " does not exist");
+  if (auto tenant = find_tenant(c.tenant_id); !tenant) {
+    return tenant.error();
   }
   if (branch_named(c.tenant_id, c.name) != nullptr) {
     if (repeats(c) != nullptr) {
@@ -192,8 +192,8 @@ std::optional<Error> BranchView::check(const proto::BranchReset& c) const {
 }
 
 Outcome BranchView::apply_change(const proto::SnapshotRegistered& c, std::int64_t at_us) {
-  if (!tenants_.contains(c.tenant_id)) {
-    return refused(ErrorCode::kNotFound, tenant_text(c.tenant_id) + " does not exist");
+  if (auto tenant = find_tenant(c.tenant_id); !tenant) {
+    return refused(tenant.error().code(), tenant.error().message());
   }
   if (deleted_snapshots_.contains(c.snapshot_id)) {
     return refused(ErrorCode::kAlreadyExists, "snapshot " + c.snapshot_id.to_hex() +
@@ -234,10 +234,31 @@ Outcome BranchView::apply_change(const proto::SnapshotDeleted& c, std::int64_t /
   return done(std::move(*deletable), true);
 }
 
+Result<const Tenant*> BranchView::find_tenant(const consensus::TenantId& id) const {
+  if (const Tenant* found = tenant(id)) {
+    return found;
+  }
+  return Error(ErrorCode::kNotFound, tenant_text(id) + " does not exist");
+}
+
+Result<const Branch*> BranchView::find_branch(const consensus::TenantId& tenant,
+                                              const std::string& name_or_id) const {
+  if (const Branch* named = branch_named(tenant, name_or_id)) {
+    return named;
+  }
+  if (auto id = consensus::TimelineId::parse_hex(name_or_id)) {
+    if (const Branch* found = branch_with_timeline(tenant, *id)) {
+      return found;
+    }
+  }
+  return Error(ErrorCode::kNotFound,
+               "branch '" + name_or_id + "' does not exist in " + tenant_text(tenant));
+}
+
 Result<Snapshot> BranchView::snapshot_to_delete(const consensus::TenantId& tenant,
                                                 const consensus::SnapshotId& id) const {
-  if (!tenants_.contains(tenant)) {
-    return Error(ErrorCode::kNotFound, tenant_text(tenant) + " does not exist");
+  if (auto found_tenant = find_tenant(tenant); !found_tenant) {
+    return found_tenant.error();
   }
   const Snapshot* found = snapshot(tenant, id);
   if (found == nullptr) {

@@ -54,6 +54,9 @@ struct Snapshot {
   std::int64_t created_at_us = 0;
 };
 
+// A tenant, branch or snapshot, as a change made or found it.
+using Object = std::variant<std::monostate, Tenant, Branch, Snapshot>;
+
 // What applying one entry did.
 struct Outcome {
   // Why the change was refused: kNotFound (no such tenant, branch, parent or snapshot),
@@ -62,7 +65,7 @@ struct Outcome {
   // kIdempotencyKeyReused (the key came with another request).
   std::optional<Error> error;
   // The object created, changed or deleted (as it was), or found by an identical repeat.
-  std::variant<std::monostate, Tenant, Branch, Snapshot> object;
+  Object object;
   // False for an identical repeat that changed nothing.
   bool changed = false;
 };
@@ -91,6 +94,11 @@ class BranchView {
   // The branch itself, then its parent, and so on up to its root.
   std::vector<Branch> ancestry(const Branch& branch) const;
   std::vector<Snapshot> snapshots(const consensus::TenantId& tenant) const;  // In log order.
+  // Lookups that answer a request naming something: kNotFound, with the message, if absent.
+  // A branch is named by its name or, failing that, by its timeline id in hex.
+  Result<const Tenant*> find_tenant(const consensus::TenantId& id) const;
+  Result<const Branch*> find_branch(const consensus::TenantId& tenant,
+                                    const std::string& name_or_id) const;
   const Snapshot* snapshot(const consensus::TenantId& tenant,
                            const consensus::SnapshotId& id) const;
 

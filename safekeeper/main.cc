@@ -118,9 +118,14 @@ int run(const Config& config) {
     branch_writer.emplace(io,
                           BranchLogWriterOptions{.self = node.node_id(), .peers = config.peers});
   }
-  BranchRoutes branch_routes(
-      node, worker, branch_applier, commit_times, branch_writer ? &*branch_writer : nullptr,
+  BranchCommands branch_commands(node, branch_applier, composed_wal, commit_times,
+                                 BranchCommands::system_sources());
+  BranchCommandRunner branch_runner(
+      branch_commands, branch_applier, branch_writer ? &*branch_writer : nullptr,
+      [&worker](std::function<void()> f) { worker.post(std::move(f)); },
       [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); });
+  BranchRoutes branch_routes(branch_runner,
+                             [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); });
   routes.set_branch_log(branch_routes, branch_applier, branch_writer ? &*branch_writer : nullptr);
   HttpApi http(io, routes);
   PgServer readers(io, worker, wal_reader, std::move(pg_options));

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "branchmgr/rfc3339.h"
+#include "safekeeper/server/api_json.h"
 
 namespace sk::safekeeper {
 
@@ -220,6 +221,58 @@ Result<RegisterSnapshotRequest> parse_register_snapshot(std::string_view body) {
         size->is_uint64() ? size->as_uint64() : static_cast<std::uint64_t>(size->as_int64());
   }
   return request;
+}
+
+namespace {
+
+constexpr std::size_t kDefaultPageSize = 100;
+constexpr std::size_t kMaxPageSize = 1000;
+
+std::optional<std::string> name_of_cursor(std::string_view hex) {
+  if (hex.size() % 2 != 0) {
+    return std::nullopt;
+  }
+  std::string out;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    const int high = consensus::hex_digit(hex[i]);
+    const int low = consensus::hex_digit(hex[i + 1]);
+    if (high < 0 || low < 0) {
+      return std::nullopt;
+    }
+    out.push_back(static_cast<char>(high * 16 + low));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string page_cursor(std::string_view name) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : name) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+Result<PageRequest> parse_page(std::string_view target) {
+  PageRequest page{kDefaultPageSize, std::nullopt};
+  if (const auto text = query_parameter(target, "limit")) {
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(text->c_str(), &end, 10);
+    if (text->empty() || *end != '\0' || n < 1 || n > kMaxPageSize) {
+      return bad("limit '" + *text + "' must be from 1 to " + std::to_string(kMaxPageSize));
+    }
+    page.limit = static_cast<std::size_t>(n);
+  }
+  if (const auto cursor = query_parameter(target, "cursor")) {
+    page.after = name_of_cursor(*cursor);
+    if (!page.after) {
+      return bad("cursor '" + *cursor + "' is not one we gave");
+    }
+  }
+  return page;
 }
 
 }  // namespace sk::safekeeper

@@ -16,41 +16,53 @@
 //   DELETE /v1/tenants/{t}/snapshots/{id}         -> 200 with what was deleted; 412 while a
 //                                                 start of a branch would restore from it
 //
-// Reads answer from this node's view (branch_log_applier.h). A change is checked against the
-// view, proposed through this node's BranchLogWriter, and answered from the outcome of applying
-// it here once committed: a conflict committed first by another node turns into its 404/409/412.
+// Routes only parse, call and render: what a change becomes is BranchCommands' (branchlog/),
+// how it is proposed and answered BranchCommandRunner's, the rules BranchView's.
 // docs/HTTP_API.md has the bodies and every error.
 #pragma once
 
 #include <string>
 #include <vector>
 
-#include "safekeeper/branchlog/branch_log_applier.h"
-#include "safekeeper/branchlog/branch_log_writer.h"
-#include "safekeeper/branchlog/commit_time_indexer.h"
-#include "safekeeper/node/node.h"
+#include <boost/json/object.hpp>
+
+#include "safekeeper/branchlog/branch_command_runner.h"
 #include "safekeeper/server/api_routes.h"
-#include "safekeeper/server/storage_worker.h"
 
 namespace sk::safekeeper {
 
 class BranchRoutes {
  public:
-  // `node`, `applier` and `commit_times` are touched on the worker thread only; `writer` (nullptr:
-  // this node runs without a branch log) on the I/O thread only.
-  BranchRoutes(Node& node, StorageWorker& worker, BranchLogApplier& applier,
-               const CommitTimeIndexer& commit_times, BranchLogWriter* writer,
-               ApiRoutes::RunOnIo run_on_io);
+  BranchRoutes(BranchCommandRunner& runner, ApiRoutes::RunOnIo run_on_io);
 
-  // True if `path` names one of these routes; `respond` is then called exactly once, on the
-  // I/O thread. Called on the I/O thread.
+  // True if `path` (decoded segments) names one of these routes; `respond` is then called
+  // exactly once, on the I/O thread. Called on the I/O thread.
   bool handle(const ApiRequest& request, const std::vector<std::string>& path,
               ApiRoutes::Respond& respond);
 
-  struct Impl;  // Defined in the .cc; public only so that its helpers can name it.
-
  private:
-  std::shared_ptr<Impl> impl_;
+  using Respond = ApiRoutes::Respond;
+  // The body a read renders from the commands, on the worker thread.
+  using Render = std::function<Result<boost::json::object>(const BranchCommands&)>;
+
+  void read(const ApiRequest& request, const Respond& respond, Render render);
+  void change(const ApiRequest& request, const Respond& respond, int success_status,
+              BranchCommandRunner::Decide decide);
+  // From the worker thread: hands `response` to `respond` on the I/O thread.
+  void answer(const Respond& respond, ApiResponse response) const;
+
+  bool tenants(const ApiRequest& request, Respond& respond);
+  bool branches(const ApiRequest& request, const consensus::TenantId& tenant,
+                const std::vector<std::string>& path, Respond& respond);
+  bool snapshots(const ApiRequest& request, const consensus::TenantId& tenant,
+                 const std::vector<std::string>& path, Respond& respond);
+  void list_branches(const ApiRequest& request, const consensus::TenantId& tenant,
+                     const Respond& respond);
+  void lsn_by_timestamp(const ApiRequest& request, const consensus::TenantId& tenant,
+                        const std::string& name_or_id, const Respond& respond);
+
+  BranchCommandRunner& runner_;
+  ApiRoutes::RunOnIo run_on_io_;
 };
 
 }  // namespace sk::safekeeper

@@ -1,0 +1,327 @@
+// BranchCommands; see branch_commands.h.
+#include "safekeeper/branchlog/branch_commands.h"
+
+#include <chrono>
+#include <random>
+
+#include "branchmgr/rfc3339.h"
+#include "safekeeper/pgwal/first_record.h"
+#include "safekeeper/pgwal/wal_format.h"
+
+namespace sk::safekeeper {
+
+using branchmgr::Branch;
+using consensus::Lsn;
+
+BranchCommands::Sources BranchCommands::system_sources() {
+  auto random = std::make_shared<std::mt19937_64>(std::random_device{}());
+  return {[random] { return (*random)(); },
+          [] {
+            return std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                .count();
+          }};
+}
+
+BranchCommands::BranchCommands(Node& node, const BranchLogApplier& applier,
+                               const ComposedWal& composed_wal,
+                               const CommitTimeIndexer& commit_times, Sources sources)
+    : node_(node),
+      applier_(applier),
+      composed_wal_(composed_wal),
+      commit_times_(commit_times),
+      sources_(std::move(sources)) {}
+
+template <class Id>
+Id BranchCommands::new_id() const {
+  typename Id::Bytes bytes{};
+  for (std::size_t i = 0; i < bytes.size(); i += 8) {
+    const std::uint64_t word = sources_.random_word();
+    for (std::size_t k = 0; k < 8 && i + k < bytes.size(); ++k) {
+      bytes[i + k] = static_cast<std::uint8_t>(word >> (8 * k));
+    }
+  }
+  return Id(bytes);
+}
+
+// Timeline ids are never reused, not even those of deleted branches.
+consensus::TimelineId BranchCommands::unused_timeline_id() const {
+  consensus::TimelineId id;
+  do {
+    id = new_id<consensus::TimelineId>();
+  } while (view().timeline_used(id));
+  return id;
+}
+
+proto::BranchLogEntry BranchCommands::new_entry(proto::BranchLogChange change) const {
+  return {new_id<consensus::ProposalId>(), sources_.now_unix_us(), std::move(change)};
+}
+
+// ----- Commands ---------------------------------------------------------------------------
+
+Result<BranchDecision> BranchCommands::create_tenant(const CreateTenantRequest& request) {
+  const consensus::TenantId id = request.tenant_id.value_or(new_id<consensus::TenantId>());
+  if (const branchmgr::Tenant* existing = view().tenant(id)) {
+    if (existing->name != request.name) {
+      return Error(ErrorCode::kAlreadyExists,
+                   "tenant " + id.to_hex() + " exists with the name '" + existing->name + "'");
+    }
+    return BranchDecision(*existing);
+  }
+  return BranchDecision(new_entry(proto::TenantCreated{id, request.name}));
+}
+
+Result<BranchDecision> BranchCommands::create_branch(const consensus::TenantId& tenant,
+                                                     const CreateBranchRequest& request) {
+  if (auto found = view().find_tenant(tenant); !found) {
+    return found.error();
+  }
+  const Branch* parent = nullptr;
+  if (request.parent) {
+    auto found = view().find_branch(tenant, *request.parent);
+    if (!found) {
+      return Error(found.error().code(), "parent " + found.error().message());
+    }
+    parent = *found;
+  }
+  proto::BranchCreated created;
+  created.tenant_id = tenant;
+  created.name = request.name;
+  created.parent_timeline_id =
+      parent ? std::optional(parent->timeline_id) : std::optional<consensus::TimelineId>();
+  created.idempotency_key = request.idempotency_key;
+  created.request_fingerprint = request.fingerprint;
+  created.lsn_chosen = request.lsn.has_value() || request.timestamp_us.has_value();
+  created.timeline_id_chosen = request.timeline_id.has_value();
+  created.branch_lsn = request.lsn.value_or(Lsn());
+  created.timeline_id = request.timeline_id ? *request.timeline_id : unused_timeline_id();
+  // Without a key, an identical repeat is answered from the view and a conflict refused before
+  // anything else; a key is the view's to match when the entry applies. As of a timestamp,
+  // the LSN is resolved first.
+  const bool keyless = request.idempotency_key.empty();
+  if (keyless && !request.timestamp_us) {
+    if (const Branch* same = view().repeats(created)) {
+      return BranchDecision(*same);
+    }
+    if (std::optional<Error> refusal = view().check(created)) {
+      return *refusal;
+    }
+  }
+  if (parent != nullptr) {
+    auto lsn = resolve_branch_point(*parent, request);
+    if (!lsn) {
+      return lsn.error();
+    }
+    created.branch_lsn = *lsn;
+  }
+  if (keyless) {
+    if (std::optional<Error> refusal = view().check(created)) {
+      return *refusal;
+    }
+  }
+  return BranchDecision(new_entry(std::move(created)));
+}
+
+Result<BranchDecision> BranchCommands::delete_branch(const consensus::TenantId& tenant,
+                                                     const std::string& name_or_id) {
+  auto branch = view().find_branch(tenant, name_or_id);
+  if (!branch) {
+    return branch.error();
+  }
+  const proto::BranchDeleted deleted{tenant, (*branch)->timeline_id};
+  if (std::optional<Error> refusal = view().check(deleted)) {
+    return *refusal;
+  }
+  return BranchDecision(new_entry(deleted));
+}
+
+Result<BranchDecision> BranchCommands::reset_branch(const consensus::TenantId& tenant,
+                                                    const std::string& name_or_id) {
+  auto found = view().find_branch(tenant, name_or_id);
+  if (!found) {
+    return found.error();
+  }
+  const Branch& branch = **found;
+  proto::BranchReset reset{tenant, branch.timeline_id, unused_timeline_id(), Lsn()};
+  if (std::optional<Error> refusal = view().check(reset)) {
+    return *refusal;
+  }
+  const Branch* parent = view().branch_with_timeline(tenant, *branch.parent_timeline_id);
+  const std::optional<Lsn> head = parent ? head_of(*parent) : std::nullopt;
+  if (!head) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "the parent of branch '" + branch.name + "' has no WAL here yet");
+  }
+  reset.branch_lsn = *head;
+  return BranchDecision(new_entry(reset));
+}
+
+Result<BranchDecision> BranchCommands::register_snapshot(const consensus::TenantId& tenant,
+                                                         const RegisterSnapshotRequest& request) {
+  if (auto found = view().find_tenant(tenant); !found) {
+    return found.error();
+  }
+  auto branch = view().find_branch(tenant, request.branch);
+  if (!branch) {
+    return branch.error();
+  }
+  return BranchDecision(new_entry(proto::SnapshotRegistered{
+      tenant, request.snapshot_id.value_or(new_id<consensus::SnapshotId>()), (*branch)->timeline_id,
+      request.start_lsn, request.end_lsn, request.location, request.checksum, request.size_bytes}));
+}
+
+// The rule is the view's (snapshot_to_delete), checked here and again when the entry applies.
+Result<BranchDecision> BranchCommands::delete_snapshot(const consensus::TenantId& tenant,
+                                                       const consensus::SnapshotId& id) {
+  if (auto deletable = view().snapshot_to_delete(tenant, id); !deletable) {
+    return deletable.error();
+  }
+  return BranchDecision(new_entry(proto::SnapshotDeleted{tenant, id}));
+}
+
+// ----- What this node knows of a branch's WAL ---------------------------------------------
+
+std::optional<Lsn> BranchCommands::head_of(const Branch& branch) const {
+  std::optional<Lsn> head;
+  if (branch.parent_timeline_id) {
+    head = branch.branch_lsn;
+  }
+  if (const Timeline* own = node_.timeline({branch.tenant_id, branch.timeline_id})) {
+    const Lsn committed = own->acceptor().state().commit_lsn;
+    if (!head || committed > *head) {
+      head = committed;
+    }
+  }
+  return head;
+}
+
+// Where the branch's history begins: its root's timeline start. nullopt when the root's
+// timeline is not hosted here.
+std::optional<Lsn> BranchCommands::history_start_of(const Branch& branch) const {
+  const Branch root = view().ancestry(branch).back();
+  if (const Timeline* timeline = node_.timeline({root.tenant_id, root.timeline_id})) {
+    return timeline->acceptor().state().identity.timeline_start_lsn;
+  }
+  return std::nullopt;
+}
+
+// The LSN a new child of `parent` starts at: the one asked for, checked against the parent's
+// history on this node, or the parent's head.
+Result<Lsn> BranchCommands::resolve_branch_point(const Branch& parent,
+                                                 const CreateBranchRequest& request) const {
+  const std::optional<Lsn> head = head_of(parent);
+  const std::optional<Lsn> start = history_start_of(parent);
+  if (!head || !start) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "branch '" + parent.name +
+                     "' has no WAL on this safekeeper yet: start a compute on it first");
+  }
+  if (request.timestamp_us) {
+    return timestamp_point(parent, *request.timestamp_us);
+  }
+  if (!request.lsn) {
+    return *head;
+  }
+  const Lsn lsn = *request.lsn;
+  if (lsn < *start || lsn > *head) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "LSN " + lsn.to_string() + " is not in the retained history of branch '" +
+                     parent.name + "' [" + start->to_string() + ", " + head->to_string() + "]");
+  }
+  if (lsn.value() % 8 != 0) {
+    return Error(
+        ErrorCode::kInvalidArgument,
+        "LSN " + lsn.to_string() + " is not a record boundary (WAL records start 8-byte aligned)");
+  }
+  if (lsn != *head && lsn != *start) {
+    auto boundary = record_boundary(parent, lsn);
+    if (!boundary) {
+      return boundary.error();
+    }
+    if (!*boundary) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "LSN " + lsn.to_string() + " is not a record boundary of branch '" +
+                       parent.name +
+                       "': it falls inside a WAL record (the end of a commit, as "
+                       "lsn_by_timestamp gives, is one)");
+    }
+  }
+  return lsn;
+}
+
+Result<Lsn> BranchCommands::timestamp_point(const Branch& parent, std::int64_t t_us) const {
+  auto as_of = as_of_timestamp(parent, t_us);
+  if (!as_of) {
+    return as_of.error();
+  }
+  const std::string when = branchmgr::format_rfc3339(t_us);
+  switch (as_of->kind) {
+    case branchmgr::TimestampKind::kPast:
+    case branchmgr::TimestampKind::kPresent:
+      return *as_of->lsn;
+    case branchmgr::TimestampKind::kFuture:
+      return Error(ErrorCode::kInvalidArgument,
+                   "timestamp " + when + " is in the future: branch '" + parent.name +
+                       "' has no history there yet (its last commit ends at " +
+                       as_of->lsn->to_string() + ")");
+    case branchmgr::TimestampKind::kBeforeData:
+      break;
+  }
+  return Error(ErrorCode::kInvalidArgument, "timestamp " + when +
+                                                " is before any commit in the retained history "
+                                                "of branch '" +
+                                                parent.name + "'");
+}
+
+// Whether a record of the branch's composed log ends at `lsn`: where PostgreSQL's recovery
+// of a compute on the new branch will stop.
+Result<bool> BranchCommands::record_boundary(const Branch& branch, Lsn lsn) const {
+  auto composition = composed_wal_.compose({branch.tenant_id, branch.timeline_id});
+  if (!composition) {
+    return composition.error();
+  }
+  const Lsn page = pgwal::boundary_check_page(lsn);
+  const Lsn from = std::max(page, composition->identity.timeline_start_lsn);
+  const Lsn until = std::min(composition->committed, lsn.plus_bytes(pgwal::kWalPageSizeBytes));
+  if (from != page || until < lsn) {
+    return true;  // Its page begins before the history held here: cannot be told; accepted.
+  }
+  auto bytes = ComposedWal::read(*composition, from, until);
+  if (!bytes) {
+    return bytes.error();
+  }
+  return pgwal::is_record_boundary(*bytes, page, lsn, composition->identity.wal_seg_size_bytes);
+}
+
+Result<branchmgr::LsnForTimestamp> BranchCommands::as_of_timestamp(const Branch& branch,
+                                                                   std::int64_t t_us) const {
+  const std::vector<Branch> chain = view().ancestry(branch);  // The branch first.
+  std::vector<branchmgr::AncestryLevel> levels;
+  for (std::size_t i = chain.size(); i-- > 0;) {
+    const Branch& level = chain[i];
+    const Lsn limit = i > 0 ? chain[i - 1].branch_lsn : consensus::kMaxLsn;
+    const storage::TimelineKey key{level.tenant_id, level.timeline_id};
+    const Timeline* timeline = node_.timeline(key);
+    const CommitTimeIndexer::Indexed* indexed = commit_times_.indexed(key);
+    if (timeline == nullptr || indexed == nullptr) {
+      levels.push_back({nullptr, limit});
+      continue;
+    }
+    if (indexed->failure) {
+      return Error(indexed->failure->code(), "the commit-time index of branch '" + level.name +
+                                                 "' stopped: " + indexed->failure->message());
+    }
+    const Lsn needed =
+        std::min(limit, std::min(timeline->acceptor().state().commit_lsn, timeline->flush_lsn()));
+    if (commit_times_.indexed_lsn(key) < needed) {
+      return Error(ErrorCode::kUnavailable,
+                   "the commit-time index of branch '" + level.name + "' is at " +
+                       commit_times_.indexed_lsn(key).to_string() + ", catching up to " +
+                       needed.to_string() + "; retry shortly");
+    }
+    levels.push_back({&indexed->commits, limit});
+  }
+  return branchmgr::lsn_for_timestamp(levels, t_us, sources_.now_unix_us());
+}
+
+}  // namespace sk::safekeeper

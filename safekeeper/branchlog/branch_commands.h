@@ -1,0 +1,114 @@
+// BranchCommands: what a request to change the branch log becomes, decided against this node's
+// view and timelines: the entry to propose, or the object an identical repeat finds already
+// there, or the refusal. The rules themselves are BranchView::check's (branchmgr/); what is
+// decided here is what only a safekeeper knows: the LSN a branch starts at (the parent's head,
+// a point checked to be a record boundary of its WAL, or the LSN "as of" a time from the
+// commit-time index), and fresh ids. Ids and the wall clock come from `Sources`, so tests
+// decide them.
+//
+// Worker thread only: it reads the view, the timelines and the commit-time index, which only
+// that thread touches. Nothing here proposes or answers; BranchCommandRunner does.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "branchmgr/branch_view.h"
+#include "branchmgr/commit_times.h"
+#include "consensus/result.h"
+#include "consensus/types.h"
+#include "proto/branch_log_codec.h"
+#include "safekeeper/branchlog/branch_log_applier.h"
+#include "safekeeper/branchlog/commit_time_indexer.h"
+#include "safekeeper/branchlog/composed_wal.h"
+#include "safekeeper/node/node.h"
+
+namespace sk::safekeeper {
+
+struct CreateTenantRequest {
+  std::optional<consensus::TenantId> tenant_id;  // nullopt: the server picks one.
+  std::string name;
+};
+
+struct CreateBranchRequest {
+  std::string name;
+  std::optional<std::string> parent;  // A branch name or timeline id; nullopt: a root branch.
+  std::optional<consensus::Lsn> lsn;
+  std::optional<std::int64_t> timestamp_us;  // Unix microseconds, from RFC 3339.
+  std::optional<consensus::TimelineId> timeline_id;
+  // The request's fields in one canonical string: what an Idempotency-Key is checked against.
+  std::string fingerprint;
+  std::string idempotency_key;  // Empty: none.
+};
+
+struct RegisterSnapshotRequest {
+  std::string branch;  // A branch name or timeline id.
+  std::optional<consensus::SnapshotId> snapshot_id;
+  consensus::Lsn start_lsn;
+  consensus::Lsn end_lsn;
+  std::string location;
+  std::string checksum;
+  std::uint64_t size_bytes = 0;
+};
+
+// What a command decides: an entry to propose, or what an identical repeat found in the view.
+using BranchDecision = std::variant<proto::BranchLogEntry, branchmgr::Object>;
+
+class BranchCommands {
+ public:
+  struct Sources {
+    std::function<std::uint64_t()> random_word;  // Uniform 64-bit words, for new ids.
+    std::function<std::int64_t()> now_unix_us;   // The wall clock, Unix microseconds.
+  };
+  // std::random_device and the system clock.
+  static Sources system_sources();
+
+  BranchCommands(Node& node, const BranchLogApplier& applier, const ComposedWal& composed_wal,
+                 const CommitTimeIndexer& commit_times, Sources sources);
+
+  const branchmgr::BranchView& view() const { return applier_.view(); }
+
+  Result<BranchDecision> create_tenant(const CreateTenantRequest& request);
+  Result<BranchDecision> create_branch(const consensus::TenantId& tenant,
+                                       const CreateBranchRequest& request);
+  Result<BranchDecision> delete_branch(const consensus::TenantId& tenant,
+                                       const std::string& name_or_id);
+  // Same name, a new timeline starting at the parent's head.
+  Result<BranchDecision> reset_branch(const consensus::TenantId& tenant,
+                                      const std::string& name_or_id);
+  Result<BranchDecision> register_snapshot(const consensus::TenantId& tenant,
+                                           const RegisterSnapshotRequest& request);
+  Result<BranchDecision> delete_snapshot(const consensus::TenantId& tenant,
+                                         const consensus::SnapshotId& id);
+
+  // The end of the branch's committed WAL, as far as this node knows: its own timeline's commit
+  // LSN, or where it left its parent while it has no WAL of its own. nullopt: a root branch
+  // without any WAL yet.
+  std::optional<consensus::Lsn> head_of(const branchmgr::Branch& branch) const;
+  // "As of T" on a branch: its ancestry's commit-time indexes, each up to its child's branch
+  // point. kUnavailable while an index has not caught up with the WAL it must cover.
+  Result<branchmgr::LsnForTimestamp> as_of_timestamp(const branchmgr::Branch& branch,
+                                                     std::int64_t t_us) const;
+
+ private:
+  proto::BranchLogEntry new_entry(proto::BranchLogChange change) const;
+  template <class Id>
+  Id new_id() const;
+  consensus::TimelineId unused_timeline_id() const;
+  std::optional<consensus::Lsn> history_start_of(const branchmgr::Branch& branch) const;
+  Result<consensus::Lsn> resolve_branch_point(const branchmgr::Branch& parent,
+                                              const CreateBranchRequest& request) const;
+  Result<consensus::Lsn> timestamp_point(const branchmgr::Branch& parent, std::int64_t t_us) const;
+  Result<bool> record_boundary(const branchmgr::Branch& branch, consensus::Lsn lsn) const;
+
+  Node& node_;
+  const BranchLogApplier& applier_;
+  const ComposedWal& composed_wal_;
+  const CommitTimeIndexer& commit_times_;
+  Sources sources_;
+};
+
+}  // namespace sk::safekeeper
