@@ -14,12 +14,15 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "safekeeper/branchlog/branch_command_runner.h"
+#include "safekeeper/branchlog/branch_commands.h"
 #include "safekeeper/branchlog/branch_log_applier.h"
 #include "safekeeper/branchlog/branch_log_writer.h"
 #include "safekeeper/branchlog/commit_time_indexer.h"
 #include "safekeeper/log/log.h"
 #include "safekeeper/node/node.h"
 #include "safekeeper/server/api_routes.h"
+#include "safekeeper/server/bound_port.h"
 #include "safekeeper/server/branch_routes.h"
 #include "safekeeper/server/committed_wal_reader.h"
 #include "safekeeper/server/config.h"
@@ -81,11 +84,35 @@ int run(const Config& config) {
   }
 
   boost::asio::io_context io;
-  std::unique_ptr<ProposerServer> proposers;
+  // The ports first: a port in use stops the start before anything else is built, and the ports
+  // bound (0 lets the kernel pick) are known to /v1/status.
+  auto proposer_port =
+      BoundPort::open(io, config.listen_proposer.host, config.listen_proposer.port, "proposers");
+  auto pg_port = proposer_port ? BoundPort::open(io, config.listen_pg.host, config.listen_pg.port,
+                                                 "PostgreSQL replication")
+                               : sk::Result<BoundPort>(proposer_port.error());
+  auto http_port =
+      pg_port ? BoundPort::open(io, config.listen_http.host, config.listen_http.port, "HTTP")
+              : sk::Result<BoundPort>(pg_port.error());
+  if (!http_port) {
+    std::fprintf(stderr, "safekeeper: cannot start: %s\n", http_port.error().to_string().c_str());
+    return 1;
+  }
+  ApiRoutes::Cluster cluster{{{"proposer", proposer_port->address()},
+                              {"pg", pg_port->address()},
+                              {"http", http_port->address()}},
+                             {}};
+  for (const auto& peer : config.peers) {
+    cluster.peers.emplace_back(peer.id.value(), peer.host + ":" + std::to_string(peer.port));
+  }
+  const std::string listening = "proposer " + proposer_port->address() + ", pg " +
+                                pg_port->address() + ", http " + http_port->address();
+
+  // Then each part after what it uses. The read pool reads WAL for readers off the worker; it is
+  // stopped after the worker (which hands it parked reads) and before the routes its tasks
+  // answer through.
   auto lookup = [&node](const sk::storage::TimelineKey& key) { return node.timeline(key); };
-  // All before the worker, whose rounds call them. The read pool reads WAL for readers off the
-  // worker; it is stopped after the worker (which hands it parked reads) and before the routes
-  // its tasks answer through.
+  auto run_on_io = [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); };
   BranchLogApplier branch_applier(lookup);
   const ComposedWal composed_wal(lookup, branch_log ? &branch_applier : nullptr);
   WalReadPool wal_reads;
@@ -94,9 +121,6 @@ int run(const Config& config) {
   CommitTimeIndexer commit_times(node);
   StorageWorker worker(
       lookup,
-      [&proposers](std::vector<StorageWorker::Completion> completions) {
-        proposers->deliver(std::move(completions));
-      },
       [&node](const sk::storage::TimelineKey& key) {
         Node::Report lines;
         node.reopen_if_stopped(key, std::chrono::steady_clock::now(), lines);
@@ -109,46 +133,30 @@ int run(const Config& config) {
         branch_applier.catch_up();
         return commit_times.catch_up();  // More to index: called again before the worker waits.
       });
-  proposers = std::make_unique<ProposerServer>(io, worker);
-  ApiRoutes routes(
-      node, worker, *proposers, composed_wal, wal_reads,
-      [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); }, SK_VERSION);
+  ProposerServer proposers(io, worker);
+  PgServer readers(io, worker, wal_reader, std::move(pg_options));
   std::optional<BranchLogWriter> branch_writer;
   if (branch_log) {
     branch_writer.emplace(io,
                           BranchLogWriterOptions{.self = node.node_id(), .peers = config.peers});
   }
+  BranchLogWriter* writer = branch_writer ? &*branch_writer : nullptr;
   BranchCommands branch_commands(node, branch_applier, composed_wal, commit_times,
                                  BranchCommands::system_sources());
   BranchCommandRunner branch_runner(
-      branch_commands, branch_applier, branch_writer ? &*branch_writer : nullptr,
-      [&worker](std::function<void()> f) { worker.post(std::move(f)); },
-      [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); });
-  BranchRoutes branch_routes(branch_runner,
-                             [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); });
-  routes.set_branch_log(branch_routes, branch_applier, branch_writer ? &*branch_writer : nullptr);
+      branch_commands, branch_applier, writer,
+      [&worker](std::function<void()> f) { worker.post(std::move(f)); }, run_on_io);
+  BranchRoutes branch_routes(branch_runner, run_on_io);
+  ApiRoutes routes(node, worker, proposers, composed_wal, wal_reads, run_on_io, SK_VERSION,
+                   std::move(cluster), {branch_routes, branch_applier, writer});
   HttpApi http(io, routes);
-  PgServer readers(io, worker, wal_reader, std::move(pg_options));
 
-  auto proposer_port = proposers->listen(config.listen_proposer.host, config.listen_proposer.port);
-  auto pg_port = proposer_port ? readers.listen(config.listen_pg.host, config.listen_pg.port)
-                               : sk::Result<std::uint16_t>(proposer_port.error());
-  auto http_port = pg_port ? http.listen(config.listen_http.host, config.listen_http.port)
-                           : sk::Result<std::uint16_t>(pg_port.error());
-  if (!http_port) {
-    std::fprintf(stderr, "safekeeper: cannot start: %s\n", http_port.error().to_string().c_str());
-    worker.stop();
-    return 1;
-  }
-  std::vector<std::pair<std::uint64_t, std::string>> peers;
-  for (const auto& peer : config.peers) {
-    peers.emplace_back(peer.id.value(), peer.host + ":" + std::to_string(peer.port));
-  }
-  routes.set_cluster(
-      {{"proposer", ListenAddress{config.listen_proposer.host, *proposer_port}.to_string()},
-       {"pg", ListenAddress{config.listen_pg.host, *pg_port}.to_string()},
-       {"http", ListenAddress{config.listen_http.host, *http_port}.to_string()}},
-      std::move(peers));
+  worker.start([&proposers](std::vector<StorageWorker::Completion> completions) {
+    proposers.deliver(std::move(completions));
+  });
+  proposers.serve(std::move(*proposer_port));
+  readers.serve(std::move(*pg_port));
+  http.serve(std::move(*http_port));
 
   boost::asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -163,17 +171,14 @@ int run(const Config& config) {
     if (branch_writer) {
       branch_writer->stop();
     }
-    proposers->stop();
+    proposers.stop();
     readers.stop();
     http.stop();
     io.stop();
   });
   log_info("safekeeper " + std::to_string(node.node_id().value()) +
-           " (" SK_VERSION ") listening: proposer " + config.listen_proposer.host + ":" +
-           std::to_string(*proposer_port) + ", pg " + config.listen_pg.host + ":" +
-           std::to_string(*pg_port) + ", http " + config.listen_http.host + ":" +
-           std::to_string(*http_port) + "; " + std::to_string(node.timelines().size()) +
-           " timelines");
+           " (" SK_VERSION ") listening: " + listening + "; " +
+           std::to_string(node.timelines().size()) + " timelines");
   if (branch_writer) {
     branch_writer->start();  // Once our own proposer port listens: we are one of its acceptors.
   }

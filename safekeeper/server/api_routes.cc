@@ -229,25 +229,20 @@ Result<storage::WalDigest> digest_of(const storage::DurableWalReader& wal, Lsn f
 
 ApiRoutes::ApiRoutes(Node& node, StorageWorker& worker, const ProposerServer& proposers,
                      const ComposedWal& wal, WalReadPool& reads, RunOnIo run_on_io,
-                     std::string version)
+                     std::string version, Cluster cluster, BranchLog branch_log)
     : node_(node),
       worker_(worker),
       proposers_(proposers),
       wal_(wal),
       reads_(reads),
+      cluster_(std::move(cluster)),
       run_on_io_(std::move(run_on_io)),
-      version_(std::move(version)) {}
-
-void ApiRoutes::set_branch_log(BranchRoutes& routes, const BranchLogApplier& applier,
-                               const BranchLogWriter* writer) {
-  branch_routes_ = &routes;
-  branch_applier_ = &applier;
-  branch_writer_ = writer;
-}
+      version_(std::move(version)),
+      branch_log_(branch_log) {}
 
 void ApiRoutes::handle(ApiRequest request, Respond respond) {
   const std::vector<std::string> path = path_segments(request.target);
-  if (branch_routes_ != nullptr && branch_routes_->handle(request, path, respond)) {
+  if (branch_log_.routes.handle(request, path, respond)) {
     return;
   }
   auto method_not_allowed = [&](const std::string& allow) {
@@ -318,40 +313,36 @@ void ApiRoutes::get_status(const ApiRequest& request, Respond respond) {
                       {"version", version_},
                       {"timelines", node_.timelines().size()},
                       {"broken_timelines", std::move(broken)}};
-    json::value branch_log = nullptr;
-    if (branch_applier_ != nullptr) {
-      json::object log{{"applied_lsn", branch_applier_->applied_lsn().to_string()},
-                       {"applied_entries", branch_applier_->view().applied_entries()}};
-      if (branch_applier_->failure()) {
-        log["error"] = branch_applier_->failure()->to_string();
-      }
-      branch_log = std::move(log);
+    const BranchLogApplier& applier = branch_log_.applier;
+    json::object branch_log{{"applied_lsn", applier.applied_lsn().to_string()},
+                            {"applied_entries", applier.view().applied_entries()}};
+    if (applier.failure()) {
+      branch_log["error"] = applier.failure()->to_string();
     }
-    body["branch_log"] = std::move(branch_log);
-    run_on_io_([this, body = std::move(body), respond = std::move(respond)]() mutable {
+    run_on_io_([this, body = std::move(body), branch_log = std::move(branch_log),
+                respond = std::move(respond)]() mutable {
       body["proposer_connections"] = proposers_.connections().size();
       json::object listening;
-      for (const auto& [port, address] : listening_) {
+      for (const auto& [port, address] : cluster_.listening) {
         listening[port] = address;
       }
       body["listening"] = std::move(listening);
       json::array peers;
-      for (const auto& [id, address] : peers_) {
+      for (const auto& [id, address] : cluster_.peers) {
         peers.push_back(json::object{{"node_id", id}, {"proposer", address}});
       }
       body["peers"] = std::move(peers);
-      if (body["branch_log"].is_object()) {
-        json::value writer = nullptr;
-        if (branch_writer_ != nullptr) {
-          const BranchLogWriter::Status w = branch_writer_->status();
-          writer = json::object{{"phase", w.phase},
-                                {"term", w.term},
-                                {"commit_lsn", w.commit_lsn.to_string()},
-                                {"pending", w.pending},
-                                {"streaming_acceptors", w.streaming_acceptors}};
-        }
-        body["branch_log"].as_object()["writer"] = std::move(writer);
+      json::value writer = nullptr;
+      if (branch_log_.writer != nullptr) {
+        const BranchLogWriter::Status w = branch_log_.writer->status();
+        writer = json::object{{"phase", w.phase},
+                              {"term", w.term},
+                              {"commit_lsn", w.commit_lsn.to_string()},
+                              {"pending", w.pending},
+                              {"streaming_acceptors", w.streaming_acceptors}};
       }
+      branch_log["writer"] = std::move(writer);
+      body["branch_log"] = std::move(branch_log);
       respond(json_response(200, body));
     });
   });

@@ -59,26 +59,27 @@ class ApiRoutes {
   // Runs a function on the I/O thread (asio::post in http_api.cc).
   using RunOnIo = std::function<void(std::function<void()>)>;
 
+  // What /v1/status reports of the cluster, so that tools find it from one HTTP address: the
+  // addresses the ports listen on ("proposer", "pg", "http" -> host:port), and the members by
+  // id and proposer address (--peers; empty without a branch log).
+  struct Cluster {
+    std::map<std::string, std::string> listening;
+    std::vector<std::pair<std::uint64_t, std::string>> peers;
+  };
+  // The branch log: its routes (every path under /v1/tenants but the timelines'), its applier
+  // (worker thread only) and its writer (I/O thread only; nullptr without --peers).
+  struct BranchLog {
+    BranchRoutes& routes;
+    const BranchLogApplier& applier;
+    const BranchLogWriter* writer;
+  };
+
   // `node` is only touched on the worker's thread; `proposers` only on the I/O thread.
   // `wal` composes branches' logs for /wal/{segment}; worker thread only, like `node`. `reads`
   // reads WAL bytes off the worker.
-  // `listening` is reported by /v1/status, so that tools can find the other ports.
   ApiRoutes(Node& node, StorageWorker& worker, const ProposerServer& proposers,
-            const ComposedWal& wal, WalReadPool& reads, RunOnIo run_on_io, std::string version);
-
-  // For /v1/status, so that tools find the cluster from one HTTP address: the addresses the
-  // ports listen on, once they do ("proposer", "pg", "http" -> host:port), and the members of
-  // the cluster by id and proposer address (--peers; empty without a branch log).
-  void set_cluster(std::map<std::string, std::string> listening,
-                   std::vector<std::pair<std::uint64_t, std::string>> peers) {
-    listening_ = std::move(listening);
-    peers_ = std::move(peers);
-  }
-
-  // The branch log's routes and state (branch_routes.h); without them /v1/tenants/... answers
-  // only the timeline routes. `writer` may be null (no --peers).
-  void set_branch_log(BranchRoutes& routes, const BranchLogApplier& applier,
-                      const BranchLogWriter* writer);
+            const ComposedWal& wal, WalReadPool& reads, RunOnIo run_on_io, std::string version,
+            Cluster cluster, BranchLog branch_log);
 
   // Called on the I/O thread; `respond` is called there exactly once.
   void handle(ApiRequest request, Respond respond);
@@ -106,13 +107,10 @@ class ApiRoutes {
   const ProposerServer& proposers_;
   const ComposedWal& wal_;
   WalReadPool& reads_;
-  std::map<std::string, std::string> listening_;  // Both set before the I/O thread runs.
-  std::vector<std::pair<std::uint64_t, std::string>> peers_;
+  Cluster cluster_;
   RunOnIo run_on_io_;
   std::string version_;
-  BranchRoutes* branch_routes_ = nullptr;
-  const BranchLogApplier* branch_applier_ = nullptr;  // Worker thread only.
-  const BranchLogWriter* branch_writer_ = nullptr;    // I/O thread only.
+  BranchLog branch_log_;
 };
 
 }  // namespace sk::safekeeper

@@ -141,8 +141,8 @@ HttpApi::HttpApi(asio::io_context& io, ApiRoutes& routes)
 
 HttpApi::~HttpApi() = default;
 
-Result<std::uint16_t> HttpApi::listen(const std::string& host, std::uint16_t port) {
-  return impl_->listeners.listen(host, port, "HTTP", [impl = impl_](tcp::socket socket) {
+void HttpApi::serve(BoundPort port) {
+  impl_->listeners.serve(std::move(port), [impl = impl_](tcp::socket socket) {
     std::make_shared<Session>(impl, std::move(socket))->read_request();
   });
 }

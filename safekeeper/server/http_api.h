@@ -9,6 +9,7 @@
 
 #include "consensus/result.h"
 #include "safekeeper/server/api_routes.h"
+#include "safekeeper/server/bound_port.h"
 
 namespace boost::asio {
 class io_context;
@@ -23,8 +24,8 @@ class HttpApi {
   HttpApi(const HttpApi&) = delete;
   HttpApi& operator=(const HttpApi&) = delete;
 
-  // Binds and starts accepting; returns the bound port.
-  Result<std::uint16_t> listen(const std::string& host, std::uint16_t port);
+  // Starts accepting on `port` (bound_port.h).
+  void serve(BoundPort port);
   // Stops accepting; requests in progress finish on their own (io thread).
   void stop();
 

@@ -274,10 +274,9 @@ void PgServer::Impl::accepted(tcp::socket socket) {
       ->start();
 }
 
-Result<std::uint16_t> PgServer::listen(const std::string& host, std::uint16_t port) {
-  return impl_->listeners.listen(
-      host, port, "PostgreSQL replication",
-      [impl = impl_](tcp::socket socket) { impl->accepted(std::move(socket)); });
+void PgServer::serve(BoundPort port) {
+  impl_->listeners.serve(std::move(port),
+                         [impl = impl_](tcp::socket socket) { impl->accepted(std::move(socket)); });
 }
 
 void PgServer::stop() {

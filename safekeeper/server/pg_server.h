@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "consensus/result.h"
+#include "safekeeper/server/bound_port.h"
 #include "safekeeper/server/committed_wal_reader.h"
 #include "safekeeper/server/storage_worker.h"
 
@@ -59,8 +60,8 @@ class PgServer {
   PgServer(const PgServer&) = delete;
   PgServer& operator=(const PgServer&) = delete;
 
-  // Binds and starts accepting; returns the bound port. kIoError naming the address on failure.
-  Result<std::uint16_t> listen(const std::string& host, std::uint16_t port);
+  // Starts accepting on `port` (bound_port.h).
+  void serve(BoundPort port);
   // Stops accepting and closes every connection (io thread).
   void stop();
 

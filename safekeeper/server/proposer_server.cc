@@ -281,10 +281,9 @@ ProposerServer::ProposerServer(asio::io_context& io, StorageWorker& worker,
 
 ProposerServer::~ProposerServer() = default;
 
-Result<std::uint16_t> ProposerServer::listen(const std::string& host, std::uint16_t port) {
-  return impl_->listeners.listen(host, port, "proposers", [impl = impl_](tcp::socket socket) {
-    impl->accepted(std::move(socket));
-  });
+void ProposerServer::serve(BoundPort port) {
+  impl_->listeners.serve(std::move(port),
+                         [impl = impl_](tcp::socket socket) { impl->accepted(std::move(socket)); });
 }
 
 void ProposerServer::Impl::accepted(tcp::socket socket) {

@@ -21,6 +21,7 @@
 
 #include "consensus/result.h"
 #include "consensus/types.h"
+#include "safekeeper/server/bound_port.h"
 #include "safekeeper/server/storage_worker.h"
 
 namespace boost::asio {
@@ -61,9 +62,8 @@ class ProposerServer {
   ProposerServer(const ProposerServer&) = delete;
   ProposerServer& operator=(const ProposerServer&) = delete;
 
-  // Binds and starts accepting; returns the bound port (useful with port 0). kIoError with the
-  // address when the bind fails.
-  Result<std::uint16_t> listen(const std::string& host, std::uint16_t port);
+  // Starts accepting on `port` (bound_port.h).
+  void serve(BoundPort port);
   // The worker's results; any thread.
   void deliver(std::vector<StorageWorker::Completion> completions);
   // Stops accepting and closes every connection (io thread).

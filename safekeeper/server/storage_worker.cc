@@ -5,15 +5,20 @@
 #include <set>
 #include <utility>
 
+#include "consensus/check.h"
+
 namespace sk::safekeeper {
 
-StorageWorker::StorageWorker(Lookup lookup, Deliver deliver, NewSession new_session,
-                             AfterRound after_round)
+StorageWorker::StorageWorker(Lookup lookup, NewSession new_session, AfterRound after_round)
     : lookup_(std::move(lookup)),
-      deliver_(std::move(deliver)),
       new_session_(std::move(new_session)),
-      after_round_(std::move(after_round)),
-      thread_([this] { run(); }) {}
+      after_round_(std::move(after_round)) {}
+
+void StorageWorker::start(Deliver deliver) {
+  SK_CHECK(!thread_.joinable());
+  deliver_ = std::move(deliver);
+  thread_ = std::thread([this] { run(); });
+}
 
 StorageWorker::~StorageWorker() {
   stop();

@@ -5,8 +5,10 @@
 // commit without a timer, and an acknowledgement never waits for more than one fdatasync beyond
 // its own.
 //
-// Results go back through `deliver`, called on the worker thread once per round with one
-// Completion per connection that had work in it; the server posts them to its I/O thread.
+// Results go back through the `deliver` given to start(), called on the worker thread once per
+// round with one Completion per connection that had work in it; the server posts them to its
+// I/O thread. The worker is built before the server that enqueues into it, and started once that
+// server (its results' receiver) exists.
 #pragma once
 
 #include <condition_variable>
@@ -59,8 +61,9 @@ class StorageWorker {
     std::uint64_t batches = 0;  // Timeline batches committed (each at most one fdatasync).
   };
 
-  StorageWorker(Lookup lookup, Deliver deliver, NewSession new_session = {},
-                AfterRound after_round = {});
+  StorageWorker(Lookup lookup, NewSession new_session = {}, AfterRound after_round = {});
+  // Starts the thread; what was enqueued or posted before waits for it. Once only.
+  void start(Deliver deliver);
   // Stops as stop() does.
   ~StorageWorker();
   StorageWorker(const StorageWorker&) = delete;
@@ -96,7 +99,7 @@ class StorageWorker {
   std::set<std::uint64_t> failed_;
   bool stopping_ = false;
   Stats stats_;
-  std::thread thread_;  // Last: started once everything above exists.
+  std::thread thread_;  // Started by start(), once everything above exists.
 };
 
 }  // namespace sk::safekeeper

@@ -1,4 +1,4 @@
-// open_listener; see tcp_listen.h.
+// BoundPort and Listeners; see bound_port.h and tcp_listen.h.
 #include "safekeeper/server/tcp_listen.h"
 
 #include <boost/asio/ip/address.hpp>
@@ -7,32 +7,42 @@ namespace sk::safekeeper {
 
 using boost::asio::ip::tcp;
 
-Result<std::unique_ptr<tcp::acceptor>> open_listener(boost::asio::io_context& io,
-                                                     const std::string& host, std::uint16_t port,
-                                                     const std::string& purpose) {
+Result<BoundPort> BoundPort::open(boost::asio::io_context& io, const std::string& host,
+                                  std::uint16_t port, const std::string& purpose) {
   boost::system::error_code ec;
   const auto address = boost::asio::ip::make_address(host, ec);
   if (ec) {
     return Error(ErrorCode::kInvalidArgument,
                  "bad " + purpose + " listen address '" + host + "': " + ec.message());
   }
-  auto acceptor = std::make_unique<tcp::acceptor>(io);
+  auto acceptor = std::make_unique<Acceptor>(Acceptor{tcp::acceptor(io)});
   const tcp::endpoint endpoint(address, port);
-  acceptor->open(endpoint.protocol(), ec);
+  acceptor->socket.open(endpoint.protocol(), ec);
   if (!ec) {
-    acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    acceptor->socket.set_option(tcp::acceptor::reuse_address(true), ec);
   }
   if (!ec) {
-    acceptor->bind(endpoint, ec);
+    acceptor->socket.bind(endpoint, ec);
   }
   if (!ec) {
-    acceptor->listen(boost::asio::socket_base::max_listen_connections, ec);
+    acceptor->socket.listen(boost::asio::socket_base::max_listen_connections, ec);
   }
   if (ec) {
     return Error(ErrorCode::kIoError, "cannot listen on " + host + ":" + std::to_string(port) +
                                           " for " + purpose + ": " + ec.message());
   }
-  return acceptor;
+  const std::uint16_t bound = acceptor->socket.local_endpoint().port();
+  return BoundPort(std::move(acceptor), host, bound);
+}
+
+BoundPort::BoundPort(std::unique_ptr<Acceptor> acceptor, std::string host, std::uint16_t port)
+    : acceptor_(std::move(acceptor)), host_(std::move(host)), port_(port) {}
+BoundPort::BoundPort(BoundPort&&) noexcept = default;
+BoundPort& BoundPort::operator=(BoundPort&&) noexcept = default;
+BoundPort::~BoundPort() = default;
+
+std::unique_ptr<BoundPort::Acceptor> BoundPort::take_acceptor() {
+  return std::move(acceptor_);
 }
 
 namespace {
@@ -52,22 +62,16 @@ void accept_next(tcp::acceptor& acceptor, Listeners::OnSocket on_socket) {
 
 }  // namespace
 
-Result<std::uint16_t> Listeners::listen(const std::string& host, std::uint16_t port,
-                                        const std::string& purpose, OnSocket on_socket) {
-  auto acceptor = open_listener(io_, host, port, purpose);
-  if (!acceptor) {
-    return acceptor.error();
-  }
-  const std::uint16_t bound = (*acceptor)->local_endpoint().port();
-  accept_next(**acceptor, std::move(on_socket));
-  acceptors_.push_back(std::move(*acceptor));
-  return bound;
+void Listeners::serve(BoundPort port, OnSocket on_socket) {
+  std::unique_ptr<BoundPort::Acceptor> acceptor = port.take_acceptor();
+  accept_next(acceptor->socket, std::move(on_socket));
+  acceptors_.push_back(std::move(acceptor));
 }
 
 void Listeners::close() {
   for (auto& acceptor : acceptors_) {
     boost::system::error_code ignored;
-    acceptor->close(ignored);
+    acceptor->socket.close(ignored);
   }
 }
 

@@ -307,20 +307,19 @@ TEST_F(OneTimelineTest, StreamingReader_GetsEveryCommittedByteInOrder_WhileAppen
   std::mutex mutex;
   std::condition_variable acked;
   std::size_t replies = 0;
-  StorageWorker worker([this](const storage::TimelineKey& key) { return lookup(key); },
-                       [&](std::vector<StorageWorker::Completion> completions) {
-                         std::lock_guard lock(mutex);
-                         for (const auto& c : completions) {
-                           EXPECT_FALSE(c.error.has_value()) << c.error->to_string();
-                           replies += c.replies.size();
-                         }
-                         acked.notify_all();
-                       },
-                       {},
+  StorageWorker worker([this](const storage::TimelineKey& key) { return lookup(key); }, {},
                        [this] {
                          reader_.after_round();
                          return false;
                        });
+  worker.start([&](std::vector<StorageWorker::Completion> completions) {
+    std::lock_guard lock(mutex);
+    for (const auto& c : completions) {
+      EXPECT_FALSE(c.error.has_value()) << c.error->to_string();
+      replies += c.replies.size();
+    }
+    acked.notify_all();
+  });
   std::thread proposer([&] {
     for (int i = 0; i < kAppends; ++i) {
       const Lsn begin = kStart.plus_bytes(static_cast<std::uint64_t>(i) * kAppendBytes);

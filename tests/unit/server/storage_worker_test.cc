@@ -86,15 +86,16 @@ class StorageWorkerTest : public ::testing::Test {
     auto created = Timeline::create(kNode, test_identity(), control_, wal_);
     ASSERT_TRUE(created.has_value()) << created.error().to_string();
     timeline_ = std::move(*created);
-    worker_ = std::make_unique<StorageWorker>(
-        [this](const storage::TimelineKey& key) { return key == key_ ? timeline_.get() : nullptr; },
-        [this](std::vector<StorageWorker::Completion> completions) {
-          std::lock_guard lock(mutex_);
-          for (auto& c : completions) {
-            completions_.push_back(std::move(c));
-          }
-          delivered_.notify_all();
-        });
+    worker_ = std::make_unique<StorageWorker>([this](const storage::TimelineKey& key) {
+      return key == key_ ? timeline_.get() : nullptr;
+    });
+    worker_->start([this](std::vector<StorageWorker::Completion> completions) {
+      std::lock_guard lock(mutex_);
+      for (auto& c : completions) {
+        completions_.push_back(std::move(c));
+      }
+      delivered_.notify_all();
+    });
   }
   void TearDown() override { worker_->stop(); }
 
@@ -224,14 +225,14 @@ TEST(StorageWorkerBackground, AfterRoundRunsAgainWhileItHasMoreToDo_ThenWaits) {
   std::mutex mutex;
   std::condition_variable called;
   int calls = 0;
-  StorageWorker worker([](const storage::TimelineKey&) -> Timeline* { return nullptr; },
-                       [](std::vector<StorageWorker::Completion>) {}, {},
+  StorageWorker worker([](const storage::TimelineKey&) -> Timeline* { return nullptr; }, {},
                        [&] {
                          std::lock_guard lock(mutex);
                          ++calls;
                          called.notify_all();
                          return calls < 5;
                        });
+  worker.start([](std::vector<StorageWorker::Completion>) {});
   {
     std::unique_lock lock(mutex);
     ASSERT_TRUE(called.wait_for(lock, std::chrono::seconds(10), [&] { return calls >= 5; }));
