@@ -5,6 +5,7 @@
 // each with one line on stderr.
 #include <csignal>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,7 @@
 #include "safekeeper/branchlog/branch_log_applier.h"
 #include "safekeeper/branchlog/branch_log_writer.h"
 #include "safekeeper/branchlog/commit_time_indexer.h"
+#include "safekeeper/cli/command_line.h"
 #include "safekeeper/log/log.h"
 #include "safekeeper/node/node.h"
 #include "safekeeper/server/api_routes.h"
@@ -197,21 +199,21 @@ int run(const Config& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::vector<std::string> args(argv + 1, argv + argc);
-  auto command = parse_command_line(args);
-  if (!command) {
-    std::fprintf(stderr, "safekeeper: %s\n", command.error().message().c_str());
-    return 2;
+  sk::cli::CommandLine command_line("safekeeper", "--id N --data-dir DIR [options]");
+  for (const Setting& setting : settings()) {
+    command_line.value(setting.name, setting.value_name, setting.help);
   }
-  switch (command->action) {
-    case CommandLine::Action::kHelp:
-      std::fputs(usage().c_str(), stdout);
-      return 0;
-    case CommandLine::Action::kVersion:
-      std::puts("safekeeper " SK_VERSION);
-      return 0;
-    case CommandLine::Action::kRun:
-      break;
+  command_line.value("config", "FILE", "'key = value' lines with the names above; flags win");
+  command_line.parse(argc, argv);
+  std::map<std::string, std::string> flags;
+  for (const Setting& setting : settings()) {
+    if (auto value = command_line.get(setting.name)) {
+      flags.emplace(setting.name, *value);
+    }
   }
-  return run(command->config);
+  auto config = make_config(flags, command_line.get("config"));
+  if (!config) {
+    command_line.usage_error(config.error().message());
+  }
+  return run(*config);
 }

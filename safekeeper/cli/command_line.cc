@@ -42,10 +42,12 @@ CommandLine& CommandLine::toggle(const char* name, const char* help) {
 void CommandLine::parse(int argc, char** argv) {
   impl_->flags.add_options()("help,h", "print this and exit")("version",
                                                               "print the version and exit");
+  const po::positional_options_description no_operands;  // A stray word is a mistake.
   try {
     po::store(
         po::command_line_parser(argc, argv)
             .options(impl_->flags)
+            .positional(no_operands)
             .style(po::command_line_style::unix_style & ~po::command_line_style::allow_guessing)
             .run(),
         impl_->values);

@@ -174,84 +174,54 @@ Result<std::map<std::string, std::string>> load_pg_passwords(const std::filesyst
   return users;
 }
 
-Result<CommandLine> parse_command_line(const std::vector<std::string>& args) {
-  CommandLine command;
-  // Flags first collected, so the file (applied first) never overrides them.
-  std::vector<std::pair<std::string, std::string>> flags;
-  std::optional<std::string> config_file;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "-h" || arg == "--help") {
-      command.action = CommandLine::Action::kHelp;
-      return command;
-    }
-    if (arg == "--version") {
-      command.action = CommandLine::Action::kVersion;
-      return command;
-    }
-    if (arg.rfind("--", 0) != 0) {
-      return bad("unexpected argument '" + arg + "' (see --help)");
-    }
-    std::string key = arg.substr(2);
-    std::string value;
-    if (const auto equals = key.find('='); equals != std::string::npos) {
-      value = key.substr(equals + 1);
-      key = key.substr(0, equals);
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      return bad("--" + key + " needs a value (see --help)");
-    }
-    if (key == "config") {
-      config_file = value;
-    } else {
-      flags.emplace_back(key, value);
-    }
-  }
+std::span<const Setting> settings() {
+  static constexpr Setting kSettings[] = {
+      {"id", "N", "this node's id (1 to 4294967295); fixed for its data dir"},
+      {"data-dir", "DIR", "where the node keeps its WAL and control state (must exist)"},
+      {"listen-proposer", "HOST:PORT", "proposer protocol (default 127.0.0.1:5454)"},
+      {"listen-pg", "HOST:PORT",
+       "PostgreSQL replication protocol, for pg_receivewal and standbys (default "
+       "127.0.0.1:5455)"},
+      {"pg-auth-file", "FILE",
+       "'user:password' lines: the replication port asks for a password (cleartext); without "
+       "it every user is trusted"},
+      {"listen-http", "HOST:PORT", "HTTP API and /metrics (default 127.0.0.1:7676)"},
+      {"peers", "ID=HOST:PORT,...",
+       "every safekeeper of the cluster, this one included, by id and proposer address: they "
+       "hold the branch log (tenants, branches, snapshots); without it the branch API is off"},
+      {"log-level", "LEVEL", "debug, info, warn or error (default info)"},
+      {"lmdb-map-size-mib", "N", "largest size of the control database (default 1024)"},
+  };
+  return kSettings;
+}
+
+Result<Config> make_config(const std::map<std::string, std::string>& flags,
+                           const std::optional<std::string>& config_file) {
+  Config config;
   if (config_file) {
-    if (Status s = apply_file(command.config, *config_file); !s) {
+    if (Status s = apply_file(config, *config_file); !s) {
       return s.error();
     }
   }
   for (const auto& [key, value] : flags) {
-    if (Status s = apply(command.config, key, value, "--" + key); !s) {
+    if (Status s = apply(config, key, value, "--" + key); !s) {
       return s.error();
     }
   }
-  if (command.config.node_id.value() == 0) {
+  if (config.node_id.value() == 0) {
     return bad("--id is required (this node's id, an integer from 1)");
   }
-  if (command.config.data_dir.empty()) {
+  if (config.data_dir.empty()) {
     return bad("--data-dir is required (this node's data directory)");
   }
-  const auto& peers = command.config.peers;
+  const auto& peers = config.peers;
   if (!peers.empty() && std::none_of(peers.begin(), peers.end(), [&](const auto& peer) {
-        return peer.id == command.config.node_id;
+        return peer.id == config.node_id;
       })) {
-    return bad("--peers must list this node (id " + std::to_string(command.config.node_id.value()) +
+    return bad("--peers must list this node (id " + std::to_string(config.node_id.value()) +
                ") among the cluster's safekeepers");
   }
-  return command;
-}
-
-std::string usage() {
-  return "usage: safekeeper --id N --data-dir DIR [options]\n"
-         "\n"
-         "  --id N                   this node's id (1 to 4294967295); fixed for its data dir\n"
-         "  --data-dir DIR           where the node keeps its WAL and control state (must exist)\n"
-         "  --listen-proposer H:P    proposer protocol (default 127.0.0.1:5454)\n"
-         "  --listen-pg H:P          PostgreSQL replication protocol, for pg_receivewal and\n"
-         "                           standbys (default 127.0.0.1:5455)\n"
-         "  --pg-auth-file FILE      'user:password' lines: the replication port asks for a\n"
-         "                           password (cleartext); without it every user is trusted\n"
-         "  --listen-http H:P        HTTP API and /metrics (default 127.0.0.1:7676)\n"
-         "  --peers ID=H:P,...       every safekeeper of the cluster, this one included, by id\n"
-         "                           and proposer address: they hold the branch log (tenants,\n"
-         "                           branches, snapshots); without it the branch API is off\n"
-         "  --log-level L            debug, info, warn or error (default info)\n"
-         "  --lmdb-map-size-mib N    largest size of the control database (default 1024)\n"
-         "  --config FILE            'key = value' lines with the names above; flags win\n"
-         "  --version, --help\n";
+  return config;
 }
 
 }  // namespace sk::safekeeper

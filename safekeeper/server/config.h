@@ -1,12 +1,15 @@
-// Config: the safekeeper's settings, from flags and an optional config file. The file holds
-// "key = value" lines with the flags' names without dashes ("id = 1", "data-dir = /var/lib/sk");
-// '#' starts a comment. A flag overrides the file. Anything unknown or malformed is an error
-// naming the flag or the file and line, so the daemon can exit with one clear line.
+// Config: the safekeeper's settings, from flags (read by Boost.Program_options, safekeeper/cli)
+// and an optional config file. The file holds "key = value" lines with the flags' names
+// without dashes ("id = 1", "data-dir = /var/lib/sk"); '#' starts a comment. A flag overrides
+// the file. Anything unknown or malformed is an error naming the flag or the file and line, so
+// the daemon can exit with one clear line.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -39,16 +42,19 @@ struct Config {
   std::uint64_t lmdb_map_size_bytes = std::uint64_t{1} << 30;
 };
 
-// What the command line asked for: run with a config, or print help or the version.
-struct CommandLine {
-  enum class Action : std::uint8_t { kRun, kHelp, kVersion };
-  Action action = Action::kRun;
-  Config config;
+// One setting: its flag (--NAME) and config-file key (NAME), and its line in --help.
+struct Setting {
+  const char* name;
+  const char* value_name;
+  const char* help;
 };
+// Every setting, in --help's order.
+std::span<const Setting> settings();
 
-// kInvalidArgument with a message fit for one line on stderr.
-Result<CommandLine> parse_command_line(const std::vector<std::string>& args);
-std::string usage();
+// The config from the file's settings, then the flags given over them (name without dashes ->
+// value). kInvalidArgument with a message fit for one line on stderr.
+Result<Config> make_config(const std::map<std::string, std::string>& flags,
+                           const std::optional<std::string>& config_file);
 
 Result<ListenAddress> parse_listen_address(const std::string& text);
 Result<LogLevel> parse_log_level(const std::string& text);

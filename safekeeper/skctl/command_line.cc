@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <set>
 
+#include <boost/program_options.hpp>
+
 namespace sk::skctl {
+namespace po = boost::program_options;
 namespace {
 
 struct CommandSpec {
@@ -76,10 +79,6 @@ const std::vector<CommandSpec>& commands() {
   return table;
 }
 
-bool is_flag(const std::string& word) {
-  return word.size() > 2 && word.rfind("--", 0) == 0;
-}
-
 }  // namespace
 
 std::string usage() {
@@ -124,45 +123,69 @@ std::string usage() {
       "  --walproposer PATH           (default: next to skctl, then PATH)\n"
       "  --version, --help\n"
       "\n"
-      "exit status: 0 done; 1 refused or failed (one line on stderr says why); 2 no safekeeper\n"
-      "could be reached, or the cluster has no quorum.\n";
+      "exit status: 0 done; 1 refused or failed (one line on stderr says why); 2 bad usage;\n"
+      "3 no safekeeper could be reached, or the cluster has no quorum.\n";
   return text;
 }
 
+namespace {
+
+// Every flag of every command, for Boost.Program_options to split the words from the flags;
+// which flags a command accepts is checked against its row of the table afterwards.
+po::options_description all_flags() {
+  std::set<std::string> names(kGlobalFlags.begin(), kGlobalFlags.end());
+  for (const CommandSpec& c : commands()) {
+    names.insert(c.required.begin(), c.required.end());
+    names.insert(c.optional.begin(), c.optional.end());
+  }
+  po::options_description flags;
+  flags.add_options()("help,h", "")("version", "")(
+      "words", po::value<std::vector<std::string>>()->composing(), "");
+  for (const std::string& name : names) {
+    if (kSwitches.contains(name)) {
+      flags.add_options()(name.substr(2).c_str(), "");
+    } else {
+      flags.add_options()(name.substr(2).c_str(), po::value<std::string>(), "");
+    }
+  }
+  return flags;
+}
+
+}  // namespace
+
 Result<ParsedCommandLine> parse_command_line(const std::vector<std::string>& args) {
   ParsedCommandLine parsed;
+  po::positional_options_description words_at;
+  words_at.add("words", -1);
+  po::variables_map values;
+  try {
+    po::store(po::command_line_parser(args)
+                  .options(all_flags())
+                  .positional(words_at)
+                  .style(po::command_line_style::unix_style &
+                         ~po::command_line_style::allow_guessing)
+                  .run(),
+              values);
+  } catch (const po::error& e) {
+    return Error(ErrorCode::kInvalidArgument, e.what());
+  }
   std::vector<std::string> words;
+  if (values.count("words") > 0) {
+    words = values["words"].as<std::vector<std::string>>();
+  }
+  if (values.count("help") > 0 || (!words.empty() && words[0] == "help")) {
+    parsed.help = true;
+    return parsed;
+  }
+  if (values.count("version") > 0) {
+    parsed.version = true;
+    return parsed;
+  }
   std::map<std::string, std::string> flags;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "--help" || arg == "-h" || arg == "help") {
-      parsed.help = true;
-      return parsed;
+  for (const auto& [name, value] : values) {
+    if (name != "words") {
+      flags["--" + name] = kSwitches.contains("--" + name) ? "true" : value.as<std::string>();
     }
-    if (arg == "--version") {
-      parsed.version = true;
-      return parsed;
-    }
-    if (!is_flag(arg)) {
-      words.push_back(arg);
-      continue;
-    }
-    std::string name = arg;
-    std::string value;
-    if (const auto eq = arg.find('='); eq != std::string::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-    } else if (kSwitches.contains(name)) {
-      value = "true";
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      return Error(ErrorCode::kInvalidArgument, "option " + name + " needs a value");
-    }
-    if (flags.contains(name)) {
-      return Error(ErrorCode::kInvalidArgument, "option " + name + " is given twice");
-    }
-    flags[name] = value;
   }
   if (words.empty()) {
     return Error(ErrorCode::kInvalidArgument, "no command given");

@@ -13,6 +13,7 @@
 #include <boost/json/value.hpp>
 
 #include "safekeeper/proposer/cluster_setup.h"
+#include "safekeeper/cli/command_line.h"
 #include "safekeeper/skctl/api_client.h"
 #include "safekeeper/skctl/command_line.h"
 #include "safekeeper/skctl/compute.h"
@@ -28,7 +29,7 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 
 constexpr int kExitFailed = 1;
-constexpr int kExitUnreachable = 2;
+constexpr int kExitUnreachable = 3;  // 2 is bad usage, as for every program (sk::cli).
 
 const std::vector<std::string> kBranchColumns = {"name", "timeline_id", "parent",
                                                  "lsn",  "head_lsn",    "created_at"};
@@ -358,9 +359,8 @@ int connection_string(const Context& c, const std::string& tenant) {
 int main(int argc, char** argv) {
   auto parsed = parse_command_line({argv + 1, argv + argc});
   if (!parsed) {
-    std::fprintf(stderr, "skctl: error: %s\nTry \"skctl --help\" for more information.\n",
-                 parsed.error().message().c_str());
-    return kExitFailed;
+    std::fprintf(stderr, "skctl: %s (see --help)\n", parsed.error().message().c_str());
+    return sk::cli::kExitUsage;
   }
   if (parsed->help) {
     std::fputs(usage().c_str(), stdout);

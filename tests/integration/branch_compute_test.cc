@@ -209,7 +209,7 @@ TEST_F(BranchComputeTest, RefusalsAreOneClearLine) {
                             log);
     return SkctlResult{p.wait_exit(std::chrono::minutes(1)), file_text(log)};
   }();
-  EXPECT_EQ(unreachable.exit_code, 2) << unreachable.output;
+  EXPECT_EQ(unreachable.exit_code, 3) << unreachable.output;
 }
 
 }  // namespace

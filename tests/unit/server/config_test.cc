@@ -5,31 +5,31 @@
 namespace sk::safekeeper {
 namespace {
 
-Result<CommandLine> parse(std::vector<std::string> extra) {
-  std::vector<std::string> args{"--id", "2", "--data-dir", "/tmp/x"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return parse_command_line(args);
+Result<Config> parse(std::map<std::string, std::string> extra) {
+  std::map<std::string, std::string> flags{{"id", "2"}, {"data-dir", "/tmp/x"}};
+  flags.insert(extra.begin(), extra.end());
+  return make_config(flags, std::nullopt);
 }
 
 TEST(ConfigTest, Peers_AreParsedById) {
-  auto command = parse({"--peers", "1=127.0.0.1:5454,2=127.0.0.1:5464,3=10.0.0.3:5454"});
+  auto command = parse({{"peers", "1=127.0.0.1:5454,2=127.0.0.1:5464,3=10.0.0.3:5454"}});
   ASSERT_TRUE(command.has_value()) << command.error().to_string();
-  const auto& peers = command->config.peers;
+  const auto& peers = command->peers;
   ASSERT_EQ(peers.size(), 3u);
   EXPECT_EQ(peers[1].id, consensus::NodeId(2));
   EXPECT_EQ(peers[1].port, 5464);
   EXPECT_EQ(peers[2].host, "10.0.0.3");
-  EXPECT_TRUE(parse({})->config.peers.empty());
+  EXPECT_TRUE(parse({})->peers.empty());
 }
 
 TEST(ConfigTest, Peers_MustListThisNodeOnceEach) {
-  auto without_self = parse({"--peers", "1=127.0.0.1:5454,3=127.0.0.1:5474"});
+  auto without_self = parse({{"peers", "1=127.0.0.1:5454,3=127.0.0.1:5474"}});
   ASSERT_FALSE(without_self.has_value());
   EXPECT_NE(without_self.error().message().find("this node (id 2)"), std::string::npos);
-  auto twice = parse({"--peers", "1=127.0.0.1:5454,2=127.0.0.1:5464,2=127.0.0.1:5474"});
+  auto twice = parse({{"peers", "1=127.0.0.1:5454,2=127.0.0.1:5464,2=127.0.0.1:5474"}});
   ASSERT_FALSE(twice.has_value());
   EXPECT_NE(twice.error().message().find("listed twice"), std::string::npos);
-  auto malformed = parse({"--peers", "1=127.0.0.1"});
+  auto malformed = parse({{"peers", "1=127.0.0.1"}});
   ASSERT_FALSE(malformed.has_value());
   EXPECT_NE(malformed.error().message().find("--peers"), std::string::npos);
 }
