@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "bench/positive_flag.h"
+#include "safekeeper/http/http_client.h"
 #include "safekeeper/metrics/percentile.h"
 #include "safekeeper/proposer/cluster_setup.h"
-#include "safekeeper/proposer/http_client.h"
 
 namespace {
 
@@ -74,8 +74,8 @@ int main(int argc, char** argv) {
     const std::string body = R"({"name":")" + o.prefix + "-" + std::to_string(i) +
                              R"(","parent":")" + o.parent + R"("})";
     const auto start = std::chrono::steady_clock::now();
-    auto reply = sk::proposer::http_request(o.http[i % o.http.size()], "POST", target, body,
-                                            std::chrono::seconds(10));
+    auto reply = sk::http::http_request(o.http[i % o.http.size()], "POST", target, body,
+                                        std::chrono::seconds(10));
     const auto end = std::chrono::steady_clock::now();
     if (!reply || reply->status != 201) {
       std::fprintf(stderr, "sk-bench-branch-create: creation %llu: %s\n",

@@ -6,7 +6,7 @@
 
 #include <boost/json.hpp>
 
-#include "safekeeper/proposer/http_client.h"
+#include "safekeeper/http/http_client.h"
 
 namespace sk::proposer {
 
@@ -117,8 +117,8 @@ Result<std::optional<TimelineIdentity>> find_timeline(
   bool answered = false;
   std::string last_error = "no HTTP address given";
   for (const std::string& address : http_addresses) {
-    auto reply = http_request(address, "GET", timeline_target(tenant) + "/" + timeline.to_hex(), "",
-                              kSetupTimeout);
+    auto reply = http::http_request(
+        address, "GET", timeline_target(tenant) + "/" + timeline.to_hex(), "", kSetupTimeout);
     if (!reply) {
       last_error = address + ": " + reply.error().to_string();
       continue;
@@ -152,8 +152,8 @@ std::size_t create_timeline(const std::vector<std::string>& http_addresses,
                            ",\"wal_seg_size\":" + std::to_string(identity.wal_seg_size_bytes) + "}";
   std::size_t holding = 0;
   for (const std::string& address : http_addresses) {
-    auto reply =
-        http_request(address, "POST", timeline_target(identity.tenant_id), body, kSetupTimeout);
+    auto reply = http::http_request(address, "POST", timeline_target(identity.tenant_id), body,
+                                    kSetupTimeout);
     if (!reply) {
       errors.push_back(address + ": " + reply.error().to_string());
     } else if (reply->status != 200 && reply->status != 201) {

@@ -4,7 +4,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include "safekeeper/proposer/http_client.h"
+#include "safekeeper/http/http_client.h"
 
 namespace sk::skctl {
 namespace {
@@ -63,8 +63,8 @@ Result<ApiReply> ApiClient::request(const std::string& address, const std::strin
                                     const std::optional<boost::json::value>& body,
                                     const std::vector<std::pair<std::string, std::string>>& headers,
                                     std::chrono::milliseconds timeout, bool& reached) {
-  auto reply = proposer::http_request(address, method, target,
-                                      body ? boost::json::serialize(*body) : "", timeout, headers);
+  auto reply = http::http_request(address, method, target,
+                                  body ? boost::json::serialize(*body) : "", timeout, headers);
   if (!reply) {
     return Error(ErrorCode::kUnavailable,
                  "cannot reach safekeeper " + address + ": " + reply.error().message());
@@ -84,7 +84,7 @@ Result<ApiReply> ApiClient::request(const std::string& address, const std::strin
 
 Result<std::string> ApiClient::fetch_at(const std::string& address,
                                         const std::string& target) const {
-  auto reply = proposer::http_request(address, "GET", target, "", std::chrono::seconds(60));
+  auto reply = http::http_request(address, "GET", target, "", std::chrono::seconds(60));
   if (!reply) {
     return Error(ErrorCode::kUnavailable,
                  "cannot reach safekeeper " + address + ": " + reply.error().message());

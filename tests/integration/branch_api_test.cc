@@ -6,9 +6,9 @@
 // Errors carry the client's X-Request-ID.
 #include <set>
 
+#include "safekeeper/http/http_client.h"
 #include "safekeeper/pgwal/first_record.h"
 #include "safekeeper/pgwal/wal_decoder.h"
-#include "safekeeper/proposer/http_client.h"
 #include "tests/integration/branch_api_client.h"
 
 namespace sk::testing {
@@ -41,9 +41,9 @@ class BranchApiErrorsTest : public BranchApiTest {
 
   // The ends of main's first records, decoded from the segment node 1 serves.
   std::vector<Lsn> record_ends() {
-    auto segment = proposer::http_request(
-        "127.0.0.1:" + std::to_string(cluster_->node(1).http_port), "GET",
-        timeline_path() + "/wal/000000010000000000000001", "", std::chrono::seconds(30));
+    auto segment = http::http_request("127.0.0.1:" + std::to_string(cluster_->node(1).http_port),
+                                      "GET", timeline_path() + "/wal/000000010000000000000001", "",
+                                      std::chrono::seconds(30));
     EXPECT_TRUE(segment && segment->status == 200);
     if (!segment || segment->status != 200) {
       return {};

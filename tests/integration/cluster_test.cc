@@ -16,7 +16,7 @@
 #include "consensus/types.h"
 #include "proto/codec.h"
 #include "proto/framing.h"
-#include "safekeeper/proposer/http_client.h"
+#include "safekeeper/http/http_client.h"
 #include "safekeeper/storage/wal_digest.h"
 #include "tests/integration/cluster_fixture.h"
 #include "tests/support/temp_dir.h"
@@ -46,9 +46,8 @@ TEST_F(ClusterTest, LoadgenCommits_EveryNodeHoldsTheSameWal) {
     EXPECT_EQ(digest(i, start, committed), expected) << "node " << i + 1;
   }
   // The metrics saw the work: bytes written and fdatasyncs counted.
-  auto metrics =
-      sk::proposer::http_request("127.0.0.1:" + std::to_string(cluster_->node(0).http_port), "GET",
-                                 "/metrics", "", std::chrono::seconds(10));
+  auto metrics = sk::http::http_request("127.0.0.1:" + std::to_string(cluster_->node(0).http_port),
+                                        "GET", "/metrics", "", std::chrono::seconds(10));
   ASSERT_TRUE(metrics.has_value());
   EXPECT_NE(metrics->body.find("safekeeper_flush_wal_seconds_count "), std::string::npos);
   EXPECT_EQ(metrics->body.find("safekeeper_write_wal_bytes_total 0\n"), std::string::npos);
@@ -63,9 +62,8 @@ TEST_F(ClusterTest, Metrics_PassPromtoolCheckMetrics) {
   ChildProcess loadgen = start_loadgen({"--bytes", "1048576", "--wait-all", "1"}, "loadgen.log");
   ASSERT_EQ(loadgen.wait_exit(std::chrono::seconds(60)), std::optional<int>(0))
       << file_text(dir_.path() / "loadgen.log");
-  auto metrics =
-      sk::proposer::http_request("127.0.0.1:" + std::to_string(cluster_->node(0).http_port), "GET",
-                                 "/metrics", "", std::chrono::seconds(10));
+  auto metrics = sk::http::http_request("127.0.0.1:" + std::to_string(cluster_->node(0).http_port),
+                                        "GET", "/metrics", "", std::chrono::seconds(10));
   ASSERT_TRUE(metrics.has_value());
   ASSERT_EQ(metrics->status, 200);
   const auto exposition = dir_.path() / "metrics.txt";
@@ -90,8 +88,8 @@ TEST_F(ClusterTest, WalSegmentRoute_ServesCommittedWalZeroFilledAndNothingElse) 
   ASSERT_LT(committed, Lsn(0x3000000));
   const std::string http = "127.0.0.1:" + std::to_string(cluster_->node(1).http_port);
   auto get = [&](const std::string& name) {
-    return sk::proposer::http_request(http, "GET", timeline_path() + "/wal/" + name, "",
-                                      std::chrono::seconds(30));
+    return sk::http::http_request(http, "GET", timeline_path() + "/wal/" + name, "",
+                                  std::chrono::seconds(30));
   };
   auto digest_of = [](const std::string& bytes) {
     storage::WalDigest digest;
@@ -295,7 +293,7 @@ TEST(DaemonTest, BadFlagsOrDataDir_OneLineAndNonZeroExit) {
                           dir.path() / "flag.log");
   EXPECT_EQ(bad_flag.wait_exit(std::chrono::seconds(30)), std::optional<int>(2));
   EXPECT_EQ(file_text(dir.path() / "flag.log"),
-            "safekeeper: --id: node id 'x' must be an integer from 1 to 4294967295\n");
+            "safekeeper: --id: node id 'x' must be an integer from 1 to 4294967295 (see --help)\n");
   ChildProcess bad_dir = ChildProcess::spawn(
       {safekeeper_binary(), "--id", "1", "--data-dir", (dir.path() / "missing").string(),
        "--listen-proposer", "127.0.0.1:0", "--listen-http", "127.0.0.1:0"},

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "safekeeper/proposer/http_client.h"
+#include "safekeeper/http/http_client.h"
 #include "tests/integration/cluster_fixture.h"
 #include "tests/integration/fault_proxy.h"
 
@@ -40,8 +40,8 @@ TEST(FaultProxyTest, ForwardsDelaysDropsAndCuts) {
   ASSERT_TRUE(cluster.start(0)) << cluster.logs();
   FaultProxy proxy(cluster.node(0).http_port);
   auto get_status = [&] {
-    return proposer::http_request("127.0.0.1:" + std::to_string(proxy.port()), "GET", "/v1/status",
-                                  "", std::chrono::seconds(2));
+    return http::http_request("127.0.0.1:" + std::to_string(proxy.port()), "GET", "/v1/status", "",
+                              std::chrono::seconds(2));
   };
   auto forwarded = get_status();
   ASSERT_TRUE(forwarded.has_value());

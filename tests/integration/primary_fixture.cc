@@ -4,8 +4,8 @@
 #include <fstream>
 #include <regex>
 
+#include "safekeeper/http/http_client.h"
 #include "safekeeper/pgwal/segment_name.h"
-#include "safekeeper/proposer/http_client.h"
 #include "safekeeper/storage/wal_digest.h"
 
 namespace sk::testing {
@@ -61,8 +61,8 @@ std::string PrimaryTest::restore_wal_until(PostgresServer& backup, Lsn until) {
         continue;  // Down, or does not know that far is committed: it would serve zeros.
       }
       auto reply =
-          proposer::http_request("127.0.0.1:" + std::to_string(cluster_->node(i).http_port), "GET",
-                                 timeline_path() + "/wal/" + name, "", std::chrono::seconds(30));
+          http::http_request("127.0.0.1:" + std::to_string(cluster_->node(i).http_port), "GET",
+                             timeline_path() + "/wal/" + name, "", std::chrono::seconds(30));
       if (!reply || reply->status != 200 || reply->body.size() != kSegBytes) {
         continue;
       }

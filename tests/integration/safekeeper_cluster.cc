@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "safekeeper/proposer/http_client.h"
+#include "safekeeper/http/http_client.h"
 #include "tests/integration/free_port.h"
 
 namespace sk::testing {
@@ -68,11 +68,12 @@ std::optional<int> SafekeeperCluster::terminate(int i) {
   return nodes_[i].process.wait_exit(std::chrono::seconds(30));
 }
 
-std::optional<SafekeeperCluster::Reply> SafekeeperCluster::http(
-    int i, const std::string& method, const std::string& target, const std::string& body,
-    const proposer::HttpHeaders& headers) {
-  auto reply = proposer::http_request("127.0.0.1:" + std::to_string(nodes_[i].http_port), method,
-                                      target, body, std::chrono::seconds(10), headers);
+std::optional<SafekeeperCluster::Reply> SafekeeperCluster::http(int i, const std::string& method,
+                                                                const std::string& target,
+                                                                const std::string& body,
+                                                                const http::HttpHeaders& headers) {
+  auto reply = http::http_request("127.0.0.1:" + std::to_string(nodes_[i].http_port), method,
+                                  target, body, std::chrono::seconds(10), headers);
   if (!reply) {
     return std::nullopt;
   }

@@ -7,8 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "safekeeper/http/http_client.h"
 #include "safekeeper/pgwal/segment_name.h"
-#include "safekeeper/proposer/http_client.h"
 #include "tests/integration/primary_fixture.h"
 
 namespace sk::testing {
@@ -78,8 +78,8 @@ TEST_F(WalproposerTest, WalSegmentsOverHttp_AreThePrimarysFilesAndPgWaldumpReads
       continue;  // This one may lag; a majority must serve it.
     }
     auto reply =
-        proposer::http_request("127.0.0.1:" + std::to_string(cluster_->node(i).http_port), "GET",
-                               timeline_path() + "/wal/" + name, "", std::chrono::seconds(30));
+        http::http_request("127.0.0.1:" + std::to_string(cluster_->node(i).http_port), "GET",
+                           timeline_path() + "/wal/" + name, "", std::chrono::seconds(30));
     ASSERT_TRUE(reply.has_value()) << reply.error().to_string();
     ASSERT_EQ(reply->status, 200) << reply->body.substr(0, 300);
     ++served;

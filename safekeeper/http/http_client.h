@@ -1,5 +1,6 @@
-// A blocking HTTP/1.1 request with a deadline, for the proposers' set-up calls (creating the
-// timeline on each safekeeper) and for tools; not for anything on a hot path.
+// A blocking HTTP/1.1 request with a deadline (Boost.Beast), for the proposers' set-up calls
+// (creating the timeline on each safekeeper), skctl and the tests; not for anything on a hot
+// path.
 #pragma once
 
 #include <chrono>
@@ -9,7 +10,7 @@
 
 #include "consensus/result.h"
 
-namespace sk::proposer {
+namespace sk::http {
 
 struct HttpReply {
   int status = 0;
@@ -23,4 +24,4 @@ Result<HttpReply> http_request(const std::string& address, const std::string& me
                                const std::string& target, const std::string& body,
                                std::chrono::milliseconds timeout, const HttpHeaders& headers = {});
 
-}  // namespace sk::proposer
+}  // namespace sk::http
