@@ -279,7 +279,7 @@ Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local
                     0,
                     0,
                     0};
-  auto postgres = start_postgres(*bindir, request.pgdata, request.port, *logs / "postgres.log");
+  auto postgres = start_postgres(*bindir, request.pgdata, *logs / "postgres.log");
   if (!postgres) {
     return postgres.error();
   }
@@ -335,16 +335,19 @@ Status stop_endpoint(const LocalSettings& local, const Endpoint& endpoint) {
   if (Status s = stop_process(endpoint.snapshot_agent_pid, SIGTERM, std::chrono::seconds(60)); !s) {
     return s;
   }
+  auto bindir = find_pg_bindir(local.pg_bindir);
+  if (!bindir) {
+    return bindir.error();
+  }
   // PostgreSQL first: its shutdown checkpoint still goes to the walproposer.
-  if (Status s = stop_process(endpoint.postgres_pid, SIGINT, std::chrono::seconds(60)); !s) {
+  if (Status s = stop_postgres(*bindir, endpoint.pgdata, endpoint.postgres_pid); !s) {
     return s;
   }
   if (Status s = stop_process(endpoint.walproposer_pid, SIGTERM, std::chrono::seconds(10)); !s) {
     return s;
   }
   // Marked clean only if PostgreSQL's own control file says it shut down (not killed above).
-  auto bindir = find_pg_bindir(local.pg_bindir);
-  auto control = bindir ? read_controldata(endpoint.pgdata, *bindir) : bindir.error();
+  auto control = read_controldata(endpoint.pgdata, *bindir);
   if (control && shut_down_cleanly(*control)) {
     if (Status s = mark_clean_stop(endpoint.pgdata); !s) {
       return s;

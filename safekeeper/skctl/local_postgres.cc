@@ -1,6 +1,7 @@
 // PostgreSQL servers on this machine; see local_postgres.h.
 #include "safekeeper/skctl/local_postgres.h"
 
+#include <csignal>
 #include <fstream>
 #include <thread>
 
@@ -106,27 +107,41 @@ std::string local_conninfo(int port) {
   return "host=127.0.0.1 port=" + std::to_string(port) + " user=postgres dbname=postgres";
 }
 
-// Starts postgres, detached, and waits until it accepts connections (after crash recovery).
-Result<pid_t> start_postgres(const fs::path& bindir, const fs::path& pgdata, int port,
+Result<pid_t> start_postgres(const fs::path& bindir, const fs::path& pgdata,
                              const fs::path& log) {
-  auto pid =
-      spawn_detached(as_postgres({(bindir / "postgres").string(), "-D", pgdata.string()}), log);
-  if (!pid) {
-    return pid.error();
+  // pg_ctl runs the server as the postgres user, who must be able to append to its log.
+  std::ofstream(log, std::ios::app).close();
+  if (Status s = hand_to_postgres(log); !s) {
+    return s.error();
   }
-  const std::string ping = local_conninfo(port) + " connect_timeout=2";
-  const auto deadline = std::chrono::steady_clock::now() + kRecoveryDeadline;
-  while (PQping(ping.c_str()) != PQPING_OK) {
-    if (!process_alive(*pid)) {
-      return Error(ErrorCode::kInternal, "PostgreSQL exited at start; see " + log.string());
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      return Error(ErrorCode::kInternal,
-                   "PostgreSQL did not accept connections in time; see " + log.string());
-    }
-    std::this_thread::sleep_for(kPollInterval);
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(kRecoveryDeadline);
+  if (Status s = run_checked(as_postgres({(bindir / "pg_ctl").string(), "start", "--silent",
+                                          "--wait", "--timeout", std::to_string(seconds.count()),
+                                          "--pgdata", pgdata.string(), "--log", log.string()}));
+      !s) {
+    return Error(s.error().code(), s.error().message() + "; see " + log.string());
   }
-  return *pid;
+  // The postmaster's pid is the first line of postmaster.pid.
+  std::ifstream pid_file(pgdata / "postmaster.pid");
+  pid_t pid = 0;
+  if (!(pid_file >> pid) || pid <= 0) {
+    return Error(ErrorCode::kInternal,
+                 "pg_ctl started PostgreSQL but " + (pgdata / "postmaster.pid").string() +
+                     " names no process");
+  }
+  return pid;
+}
+
+Status stop_postgres(const fs::path& bindir, const fs::path& pgdata, pid_t pid) {
+  const std::string pg_ctl = (bindir / "pg_ctl").string();
+  for (const char* mode : {"fast", "immediate"}) {
+    if (!process_alive(pid)) {
+      return {};
+    }
+    (void)run_program(as_postgres({pg_ctl, "stop", "--silent", "--wait", "--timeout", "60",
+                                   "--mode", mode, "--pgdata", pgdata.string()}));
+  }
+  return stop_process(pid, SIGKILL, std::chrono::milliseconds(0));
 }
 
 // Waits until the walproposer streams as the synchronous standby, so that commits go through.

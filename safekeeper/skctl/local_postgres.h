@@ -1,5 +1,6 @@
 // PostgreSQL 15 servers on this machine, as skctl runs them: their settings (one file skctl owns,
-// included by postgresql.conf), their start, and the wait until a compute's walproposer streams.
+// included by postgresql.conf), their start and stop (pg_ctl), and the wait until a compute's
+// walproposer streams.
 #pragma once
 
 #include <filesystem>
@@ -40,10 +41,16 @@ Status write_config(const std::filesystem::path& pgdata, const std::string& line
 
 std::string local_conninfo(int port);
 
-// Starts postgres, detached, and waits until it accepts connections (after crash recovery).
+// Starts the server with `pg_ctl start --wait` (its own session, so it outlives skctl; the log
+// appended to `log`) and returns the postmaster's pid once it accepts connections, after any
+// crash recovery. kInternal with pg_ctl's last line when it fails.
 Result<pid_t> start_postgres(const std::filesystem::path& bindir,
-                             const std::filesystem::path& pgdata, int port,
+                             const std::filesystem::path& pgdata,
                              const std::filesystem::path& log);
+// Stops the server `pid` with `pg_ctl stop`: fast shutdown (the shutdown checkpoint included),
+// immediate if that does not end it within a minute, then SIGKILL for whatever is left.
+Status stop_postgres(const std::filesystem::path& bindir, const std::filesystem::path& pgdata,
+                     pid_t pid);
 
 // Waits until the walproposer streams as the synchronous standby, so that commits go through.
 Status wait_streaming(int port, pid_t walproposer, const std::filesystem::path& log);

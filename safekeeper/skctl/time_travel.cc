@@ -102,7 +102,7 @@ Result<Endpoint> start_time_travel(const ApiClient& api, const LocalSettings& lo
   if (!logs) {
     return logs.error();
   }
-  auto postgres = start_postgres(bindir, request.pgdata, request.port, *logs / "postgres.log");
+  auto postgres = start_postgres(bindir, request.pgdata, *logs / "postgres.log");
   if (!postgres) {
     return postgres.error();
   }
