@@ -57,11 +57,8 @@ struct Options {
 Options parse(int argc, char** argv) {
   static cli::CommandLine flags(
       "sk-loadgen", "--safekeepers ID=HOST:PORT,... --tenant HEX --timeline HEX [options]");
-  flags.value("safekeepers", "LIST", "proposer ports of the acceptors, id=host:port,...")
-      .value("http", "LIST", "their HTTP ports (host:port,...): create the timeline first")
-      .value("tenant", "HEX", "32 hex digits")
-      .value("timeline", "HEX", "32 hex digits")
-      .value("start-lsn", "X/X", "the timeline's start (default 0/1000000)")
+  proposer::add_cluster_flags(flags);
+  flags.value("start-lsn", "X/X", "the timeline's start (default 0/1000000)")
       .value("system-id", "N", "(default 7300000000000000001)")
       .value("proposer-id", "N", "(default 1000)")
       .value("bytes", "N", "stop once N bytes of WAL are committed")
@@ -76,29 +73,14 @@ Options parse(int argc, char** argv) {
   flags.parse(argc, argv);
 
   Options o;
-  if (auto v = flags.get("safekeepers")) {
-    auto list = proposer::parse_acceptor_list(*v);
-    if (!list) {
-      flags.usage_error("--safekeepers: " + list.error().message());
-    }
-    o.safekeepers = std::move(*list);
-  }
-  if (auto v = flags.get("http")) {
-    o.http = proposer::split_list(*v);
-  }
-  const auto tenant =
-      flags.get("tenant") ? consensus::TenantId::parse_hex(*flags.get("tenant")) : std::nullopt;
-  const auto timeline = flags.get("timeline")
-                            ? consensus::TimelineId::parse_hex(*flags.get("timeline"))
-                            : std::nullopt;
-  if (o.safekeepers.empty() || !flags.get("tenant") || !flags.get("timeline")) {
+  proposer::ClusterFlags cluster = proposer::read_cluster_flags(flags);
+  if (cluster.safekeepers.empty() || !cluster.tenant || !cluster.timeline) {
     flags.usage_error("--safekeepers, --tenant and --timeline are required");
   }
-  if (!tenant || !timeline) {
-    flags.usage_error(std::string(!tenant ? "--tenant" : "--timeline") + ": not 32 hex digits");
-  }
-  o.tenant = *tenant;
-  o.timeline = *timeline;
+  o.safekeepers = std::move(cluster.safekeepers);
+  o.http = std::move(cluster.http);
+  o.tenant = *cluster.tenant;
+  o.timeline = *cluster.timeline;
   if (auto v = flags.get("start-lsn")) {
     auto lsn = Lsn::parse(*v);
     if (!lsn) {

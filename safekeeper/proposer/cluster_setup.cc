@@ -166,4 +166,38 @@ std::size_t create_timeline(const std::vector<std::string>& http_addresses,
   return holding;
 }
 
+void add_cluster_flags(cli::CommandLine& flags) {
+  flags.value("safekeepers", "LIST", "the safekeepers' proposer ports, id=host:port,...")
+      .value("http", "LIST", "their HTTP ports, host:port,... (to create the timeline)")
+      .value("tenant", "HEX", "32 hex digits")
+      .value("timeline", "HEX", "32 hex digits");
+}
+
+ClusterFlags read_cluster_flags(const cli::CommandLine& flags) {
+  ClusterFlags cluster;
+  if (auto v = flags.get("safekeepers")) {
+    auto list = parse_acceptor_list(*v);
+    if (!list) {
+      flags.usage_error("--safekeepers: " + list.error().message());
+    }
+    cluster.safekeepers = std::move(*list);
+  }
+  if (auto v = flags.get("http")) {
+    cluster.http = split_list(*v);
+  }
+  if (auto v = flags.get("tenant")) {
+    cluster.tenant = consensus::TenantId::parse_hex(*v);
+    if (!cluster.tenant) {
+      flags.usage_error("--tenant: '" + *v + "' is not 32 hex digits");
+    }
+  }
+  if (auto v = flags.get("timeline")) {
+    cluster.timeline = consensus::TimelineId::parse_hex(*v);
+    if (!cluster.timeline) {
+      flags.usage_error("--timeline: '" + *v + "' is not 32 hex digits");
+    }
+  }
+  return cluster;
+}
+
 }  // namespace sk::proposer

@@ -1,13 +1,15 @@
 // What the two proposer programs (sk-loadgen, walproposer) share before the first election: the
-// --safekeepers flag, and the timeline made to exist, with one identity, on the safekeepers'
-// HTTP ports.
+// flags that name the cluster and the timeline, and the timeline made to exist, with one
+// identity, on the safekeepers' HTTP ports.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "consensus/result.h"
 #include "consensus/types.h"
+#include "safekeeper/cli/command_line.h"
 #include "safekeeper/proposer/acceptor_links.h"
 
 namespace sk::proposer {
@@ -17,6 +19,17 @@ Result<std::vector<AcceptorAddress>> parse_acceptor_list(const std::string& text
 
 // The items of a comma-separated list, empty items included.
 std::vector<std::string> split_list(const std::string& text);
+
+// --safekeepers ID=HOST:PORT,..., --http HOST:PORT,..., --tenant HEX and --timeline HEX, as
+// read by read_cluster_flags(): each absent one is empty; a malformed one is a usage error.
+struct ClusterFlags {
+  std::vector<AcceptorAddress> safekeepers;  // Proposer ports.
+  std::vector<std::string> http;             // HTTP ports, to create the timeline.
+  std::optional<consensus::TenantId> tenant;
+  std::optional<consensus::TimelineId> timeline;
+};
+void add_cluster_flags(cli::CommandLine& flags);
+ClusterFlags read_cluster_flags(const cli::CommandLine& flags);
 
 // The identity the timeline has on the first of `http_addresses` that hosts it, or nullopt when
 // none of those that answered does. kUnavailable when none answered.

@@ -215,9 +215,8 @@ Result<Config> make_config(const std::map<std::string, std::string>& flags,
     return bad("--data-dir is required (this node's data directory)");
   }
   const auto& peers = config.peers;
-  if (!peers.empty() && std::none_of(peers.begin(), peers.end(), [&](const auto& peer) {
-        return peer.id == config.node_id;
-      })) {
+  if (!peers.empty() && std::none_of(peers.begin(), peers.end(),
+                                     [&](const auto& peer) { return peer.id == config.node_id; })) {
     return bad("--peers must list this node (id " + std::to_string(config.node_id.value()) +
                ") among the cluster's safekeepers");
   }

@@ -11,6 +11,7 @@
 
 #include "safekeeper/log/log.h"
 #include "safekeeper/server/connection_registry.h"
+#include "safekeeper/server/output_queue.h"
 #include "safekeeper/server/tcp_listen.h"
 
 namespace sk::safekeeper {
@@ -103,7 +104,7 @@ class PgServer::Impl::Connection : public std::enable_shared_from_this<Connectio
  private:
   void read_more() {
     if (reading_ || closed_ || closing_after_write_ ||
-        unsent_bytes_ > server_.options.max_unsent_bytes) {
+        output_.unsent_bytes() > server_.options.max_unsent_bytes) {
       return;  // Back-pressure: the writes call us again as they drain.
     }
     reading_ = true;
@@ -168,7 +169,7 @@ class PgServer::Impl::Connection : public std::enable_shared_from_this<Connectio
   }
 
   void issue_read_if_room() {
-    if (!deferred_read_ || closed_ || unsent_bytes_ > server_.options.max_unsent_bytes) {
+    if (!deferred_read_ || closed_ || output_.unsent_bytes() > server_.options.max_unsent_bytes) {
       return;
     }
     const walsender::WalRequest request = *deferred_read_;
@@ -198,13 +199,12 @@ class PgServer::Impl::Connection : public std::enable_shared_from_this<Connectio
   }
 
   void queue_output(pgproto::Bytes bytes) {
-    unsent_bytes_ += bytes.size();
-    output_.push_back(std::move(bytes));
+    output_.push(std::move(bytes));
     write_more();
   }
 
   void write_more() {
-    if (writing_ || closed_) {
+    if (output_.writing() || closed_) {
       return;
     }
     if (output_.empty()) {
@@ -213,26 +213,15 @@ class PgServer::Impl::Connection : public std::enable_shared_from_this<Connectio
       }
       return;
     }
-    writing_ = true;
-    in_write_.clear();
-    std::swap(in_write_, output_);
-    std::vector<asio::const_buffer> buffers;
-    buffers.reserve(in_write_.size());
-    for (const pgproto::Bytes& bytes : in_write_) {
-      buffers.emplace_back(asio::buffer(bytes));
-    }
-    asio::async_write(socket_, buffers,
-                      [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-                        self->writing_ = false;
-                        self->unsent_bytes_ -= n;
-                        if (ec) {
-                          self->forget();
-                          return;
-                        }
-                        self->write_more();
-                        self->issue_read_if_room();
-                        self->read_more();
-                      });
+    output_.write(socket_, [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+      if (ec) {
+        self->forget();
+        return;
+      }
+      self->write_more();
+      self->issue_read_if_room();
+      self->read_more();
+    });
   }
 
   // Closes the socket and drops the server's reference (pending handlers keep us alive).
@@ -251,11 +240,8 @@ class PgServer::Impl::Connection : public std::enable_shared_from_this<Connectio
   std::string peer_;
   std::array<std::uint8_t, kReadChunkBytes> read_buffer_{};
   std::optional<walsender::WalRequest> deferred_read_;  // Waiting for the output to drain.
-  std::vector<pgproto::Bytes> output_;                  // Waiting for the next write.
-  std::vector<pgproto::Bytes> in_write_;                // Being written.
-  std::size_t unsent_bytes_ = 0;
+  OutputQueue<pgproto::Bytes> output_;
   bool reading_ = false;
-  bool writing_ = false;
   bool closing_after_write_ = false;
   bool closed_ = false;
 };

@@ -13,6 +13,7 @@
 #include "proto/framing.h"
 #include "safekeeper/log/log.h"
 #include "safekeeper/server/connection_registry.h"
+#include "safekeeper/server/output_queue.h"
 #include "safekeeper/server/tcp_listen.h"
 
 namespace sk::safekeeper {
@@ -111,7 +112,7 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
       return;
     }
     if (inflight_bytes_ > server_.options.max_inflight_bytes ||
-        unsent_bytes_ > server_.options.max_unsent_bytes) {
+        output_.unsent_bytes() > server_.options.max_unsent_bytes) {
       return;  // Back-pressure: complete() and the writes call us again as they drain.
     }
     reading_ = true;
@@ -201,13 +202,12 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
   }
 
   void queue_output(std::string bytes) {
-    unsent_bytes_ += bytes.size();
-    output_.push_back(std::move(bytes));
+    output_.push(std::move(bytes));
     write_more();
   }
 
   void write_more() {
-    if (writing_ || closing_) {
+    if (output_.writing() || closing_) {
       return;
     }
     if (output_.empty()) {
@@ -216,26 +216,16 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
       }
       return;
     }
-    writing_ = true;
-    in_write_.clear();
-    std::swap(in_write_, output_);
-    std::vector<asio::const_buffer> buffers;
-    buffers.reserve(in_write_.size());
-    for (const std::string& bytes : in_write_) {
-      buffers.emplace_back(asio::buffer(bytes));
-    }
-    asio::async_write(socket_, buffers,
-                      [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-                        self->writing_ = false;
-                        self->unsent_bytes_ -= n;
-                        self->server_.stats.bytes_sent.fetch_add(n, std::memory_order_relaxed);
-                        if (ec) {
-                          self->forget();
-                          return;
-                        }
-                        self->write_more();
-                        self->read_more();
-                      });
+    output_.write(socket_,
+                  [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                    self->server_.stats.bytes_sent.fetch_add(n, std::memory_order_relaxed);
+                    if (ec) {
+                      self->forget();
+                      return;
+                    }
+                    self->write_more();
+                    self->read_more();
+                  });
   }
 
   // Closes the socket and drops the server's reference (pending handlers keep us alive).
@@ -257,11 +247,8 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
   consensus::NodeId proposer_id_;
   std::deque<std::size_t> inflight_sizes_;  // Per submitted message, oldest first.
   std::size_t inflight_bytes_ = 0;
-  std::vector<std::string> output_;    // Waiting for the next write.
-  std::vector<std::string> in_write_;  // Being written.
-  std::size_t unsent_bytes_ = 0;
+  OutputQueue<std::string> output_;
   bool reading_ = false;
-  bool writing_ = false;
   bool refusing_ = false;         // Closing with an error; nothing more is read.
   std::optional<Error> refusal_;  // The error, until it is queued behind the last reply.
   bool closing_ = false;

@@ -159,13 +159,13 @@ Result<ParsedCommandLine> parse_command_line(const std::vector<std::string>& arg
   words_at.add("words", -1);
   po::variables_map values;
   try {
-    po::store(po::command_line_parser(args)
-                  .options(all_flags())
-                  .positional(words_at)
-                  .style(po::command_line_style::unix_style &
-                         ~po::command_line_style::allow_guessing)
-                  .run(),
-              values);
+    po::store(
+        po::command_line_parser(args)
+            .options(all_flags())
+            .positional(words_at)
+            .style(po::command_line_style::unix_style & ~po::command_line_style::allow_guessing)
+            .run(),
+        values);
   } catch (const po::error& e) {
     return Error(ErrorCode::kInvalidArgument, e.what());
   }

@@ -107,8 +107,7 @@ std::string local_conninfo(int port) {
   return "host=127.0.0.1 port=" + std::to_string(port) + " user=postgres dbname=postgres";
 }
 
-Result<pid_t> start_postgres(const fs::path& bindir, const fs::path& pgdata,
-                             const fs::path& log) {
+Result<pid_t> start_postgres(const fs::path& bindir, const fs::path& pgdata, const fs::path& log) {
   // pg_ctl runs the server as the postgres user, who must be able to append to its log.
   std::ofstream(log, std::ios::app).close();
   if (Status s = hand_to_postgres(log); !s) {
@@ -125,9 +124,9 @@ Result<pid_t> start_postgres(const fs::path& bindir, const fs::path& pgdata,
   std::ifstream pid_file(pgdata / "postmaster.pid");
   pid_t pid = 0;
   if (!(pid_file >> pid) || pid <= 0) {
-    return Error(ErrorCode::kInternal,
-                 "pg_ctl started PostgreSQL but " + (pgdata / "postmaster.pid").string() +
-                     " names no process");
+    return Error(ErrorCode::kInternal, "pg_ctl started PostgreSQL but " +
+                                           (pgdata / "postmaster.pid").string() +
+                                           " names no process");
   }
   return pid;
 }

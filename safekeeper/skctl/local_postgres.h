@@ -45,8 +45,7 @@ std::string local_conninfo(int port);
 // appended to `log`) and returns the postmaster's pid once it accepts connections, after any
 // crash recovery. kInternal with pg_ctl's last line when it fails.
 Result<pid_t> start_postgres(const std::filesystem::path& bindir,
-                             const std::filesystem::path& pgdata,
-                             const std::filesystem::path& log);
+                             const std::filesystem::path& pgdata, const std::filesystem::path& log);
 // Stops the server `pid` with `pg_ctl stop`: fast shutdown (the shutdown checkpoint included),
 // immediate if that does not end it within a minute, then SIGKILL for whatever is left.
 Status stop_postgres(const std::filesystem::path& bindir, const std::filesystem::path& pgdata,

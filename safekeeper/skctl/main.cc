@@ -12,8 +12,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
-#include "safekeeper/proposer/cluster_setup.h"
 #include "safekeeper/cli/command_line.h"
+#include "safekeeper/proposer/cluster_setup.h"
 #include "safekeeper/skctl/api_client.h"
 #include "safekeeper/skctl/command_line.h"
 #include "safekeeper/skctl/compute.h"

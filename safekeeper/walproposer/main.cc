@@ -76,12 +76,9 @@ Options parse(int argc, char** argv) {
       "walproposer",
       "--pgconn CONNINFO --safekeepers ID=HOST:PORT,... --http HOST:PORT,... --tenant HEX "
       "--timeline HEX [options]");
-  flags.value("pgconn", "CONNINFO", "the primary (libpq string or URI; replication=true is added)")
-      .value("safekeepers", "LIST", "the safekeepers' proposer ports, id=host:port,...")
-      .value("http", "LIST", "their HTTP ports, host:port,... (to create the timeline)")
-      .value("tenant", "HEX", "32 hex digits")
-      .value("timeline", "HEX", "32 hex digits")
-      .value("slot", "NAME", "physical replication slot on the primary (default walproposer)")
+  flags.value("pgconn", "CONNINFO", "the primary (libpq string or URI; replication=true is added)");
+  proposer::add_cluster_flags(flags);
+  flags.value("slot", "NAME", "physical replication slot on the primary (default walproposer)")
       .value("application-name", "NAME",
              "as named in synchronous_standby_names (default walproposer)")
       .value("proposer-id", "N", "(default: random)")
@@ -97,34 +94,13 @@ Options parse(int argc, char** argv) {
   Options o;
   o.sync_safekeepers = flags.has("sync-safekeepers");
   o.pgconn = flags.get("pgconn").value_or("");
-  if (auto v = flags.get("safekeepers")) {
-    auto list = proposer::parse_acceptor_list(*v);
-    if (!list) {
-      flags.usage_error("--safekeepers: " + list.error().message());
-    }
-    o.safekeepers = std::move(*list);
-  }
-  if (auto v = flags.get("http")) {
-    o.http = proposer::split_list(*v);
-  }
-  bool tenant = false;
-  bool timeline = false;
-  if (auto v = flags.get("tenant")) {
-    auto id = consensus::TenantId::parse_hex(*v);
-    if (!id) {
-      flags.usage_error("--tenant: '" + *v + "' is not 32 hex digits");
-    }
-    o.tenant = *id;
-    tenant = true;
-  }
-  if (auto v = flags.get("timeline")) {
-    auto id = consensus::TimelineId::parse_hex(*v);
-    if (!id) {
-      flags.usage_error("--timeline: '" + *v + "' is not 32 hex digits");
-    }
-    o.timeline = *id;
-    timeline = true;
-  }
+  proposer::ClusterFlags cluster = proposer::read_cluster_flags(flags);
+  o.safekeepers = std::move(cluster.safekeepers);
+  o.http = std::move(cluster.http);
+  const bool tenant = cluster.tenant.has_value();
+  const bool timeline = cluster.timeline.has_value();
+  o.tenant = cluster.tenant.value_or(consensus::TenantId());
+  o.timeline = cluster.timeline.value_or(consensus::TimelineId());
   o.slot = flags.get("slot").value_or(o.slot);
   o.application_name = flags.get("application-name").value_or(o.application_name);
   o.proposer_id = flags.get_unsigned("proposer-id", true).value_or(0);

@@ -65,8 +65,10 @@ TEST(SkctlCommandLine, EachMistakeIsNamed) {
       {{"branch", "list", "--parent", "x"}, "unknown option --parent for branch list"},
       {{"compute", "start", "--branch", "b", "--port", "5432"}, "needs --pgdata"},
       {{"branch", "get", "x", "--output", "yaml"}, "--output must be table or json"},
-      {{"branch", "get", "x", "--tenant"}, "the required argument for option '--tenant' is missing"},
-      {{"branch", "get", "x", "--tenant", "a", "--tenant", "b"}, "option '--tenant' cannot be specified more than once"},
+      {{"branch", "get", "x", "--tenant"},
+       "the required argument for option '--tenant' is missing"},
+      {{"branch", "get", "x", "--tenant", "a", "--tenant", "b"},
+       "option '--tenant' cannot be specified more than once"},
   };
   for (const auto& [args, expected] : cases) {
     auto parsed = parse_command_line(args);
