@@ -9,6 +9,18 @@ fail() {
 
 # Processes a harness started (pids+=($!)): stop_all stops them, and so does the exit.
 pids=()
+# install_missing PROGRAM:PACKAGE...: apt-get installs the packages whose program is missing.
+install_missing() {
+  local missing=() pair
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return
+  log "installing ${missing[*]}"
+  apt-get install -y "${missing[@]}" >/dev/null ||
+    { apt-get update >/dev/null && apt-get install -y "${missing[@]}" >/dev/null; } ||
+    fail "cannot install ${missing[*]}"
+}
 stop_all() {
   local pid
   for pid in "${pids[@]}"; do

@@ -23,6 +23,7 @@
 set -euo pipefail
 # shellcheck source=bench/bench_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
+install_missing jq:jq curl:curl
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="$repo_root/build"
@@ -66,7 +67,7 @@ stop_endpoints() {
   local file pid
   for file in "$1"/skctl/endpoints/*.json; do
     [[ -f "$file" ]] || continue
-    for pid in $(grep -o '"\(postgres\|walproposer\)_pid":[0-9]*' "$file" | cut -d: -f2); do
+    for pid in $(jq -r '.postgres_pid, .walproposer_pid' "$file"); do
       ((pid > 0)) && kill -KILL "$pid" 2>/dev/null || true
     done
   done
@@ -207,8 +208,8 @@ run_size() {
     "$bindir/pgbench" -n -c 4 -T 30 -f "$scratch/insert.sql" "$main_uri" >"$scratch/load.log" 2>&1 &
     load=$!
     wait_for 30 "commits on main" psql "$main_uri" -X -At -c "SELECT 1 FROM past_snapshot WHERE pad = repeat('z', 100) LIMIT 1"
-    pg_pid=$(grep -o '"postgres_pid":[0-9]*' "$SKCTL_HOME/endpoints/$main_port.json" | cut -d: -f2)
-    wp_pid=$(grep -o '"walproposer_pid":[0-9]*' "$SKCTL_HOME/endpoints/$main_port.json" | cut -d: -f2)
+    pg_pid=$(jq -r .postgres_pid "$SKCTL_HOME/endpoints/$main_port.json")
+    wp_pid=$(jq -r .walproposer_pid "$SKCTL_HOME/endpoints/$main_port.json")
     kill -KILL -- "-$(ps -o pgid= "$pg_pid" | tr -d ' ')" "$wp_pid"
     wait "$load" 2>/dev/null || true
     rm -rf "$dir"

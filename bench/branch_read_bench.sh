@@ -24,6 +24,7 @@
 set -euo pipefail
 # shellcheck source=bench/bench_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
+install_missing jq:jq curl:curl
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="$repo_root/build"
@@ -75,7 +76,7 @@ stop_endpoints() {
   local file pid
   for file in "$work"/skctl/endpoints/*.json; do
     [[ -f "$file" ]] || continue
-    for pid in $(grep -o '"\(postgres\|walproposer\)_pid":[0-9]*' "$file" | cut -d: -f2); do
+    for pid in $(jq -r '.postgres_pid, .walproposer_pid' "$file"); do
       ((pid > 0)) && kill -KILL "$pid" 2>/dev/null || true
     done
   done
@@ -113,10 +114,9 @@ for b in 1 2 3; do
   skctl branch create "b$b" --parent main >/dev/null
 done
 
-main_timeline=$(curl -fsS "${http_addrs[0]}/v1/tenants/$tenant/branches/main" |
-  grep -o '"timeline_id":"[0-9a-f]*"' | head -1 | cut -d'"' -f4)
+main_timeline=$(curl -fsS "${http_addrs[0]}/v1/tenants/$tenant/branches/main" | jq -r .timeline_id)
 timeline_json=$(curl -fsS "${http_addrs[0]}/v1/tenants/$tenant/timelines/$main_timeline")
-lsn_field() { grep -o "\"$1\":\"[0-9A-F]*/[0-9A-F]*\"" <<<"$timeline_json" | cut -d'"' -f4; }
+lsn_field() { jq -r ".$1" <<<"$timeline_json"; }
 lsn_value() { local hi="${1%/*}" lo="${1#*/}"; echo $(((16#$hi << 32) + 16#$lo)); }
 first_segno=$(($(lsn_value "$(lsn_field start_lsn)") / (16 << 20)))
 last_segno=$(($(lsn_value "$(lsn_field commit_lsn)") / (16 << 20) - 1)) # The last whole one.

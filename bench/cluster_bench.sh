@@ -38,18 +38,7 @@ while [[ $# -gt 0 ]]; do
 done
 
 # --- Tools -------------------------------------------------------------------------------------
-install_missing() {
-  local missing=()
-  command -v etcd >/dev/null || missing+=(etcd-server etcd-client)
-  command -v curl >/dev/null || missing+=(curl)
-  command -v jq >/dev/null || missing+=(jq)
-  [[ ${#missing[@]} -eq 0 ]] && return
-  log "installing ${missing[*]}"
-  apt-get install -y "${missing[@]}" >/dev/null ||
-    { apt-get update >/dev/null && apt-get install -y "${missing[@]}" >/dev/null; } ||
-    fail "cannot install ${missing[*]}"
-}
-install_missing
+install_missing etcd:etcd-server etcdctl:etcd-client curl:curl jq:jq
 
 if [[ $build -eq 1 ]]; then
   if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
