@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/positive_flag.h"
+#include "safekeeper/cli/command_line.h"
 #include "safekeeper/http/http_client.h"
 #include "safekeeper/metrics/percentile.h"
 #include "safekeeper/proposer/cluster_setup.h"
@@ -26,39 +26,23 @@ struct Options {
   std::uint64_t count = 1000;
 };
 
-[[noreturn]] void usage() {
-  std::fputs(
-      "usage: sk-bench-branch-create --http HOST:PORT,... --tenant HEX [--parent NAME]\n"
-      "                              [--count N] [--prefix NAME]\n",
-      stderr);
-  std::exit(2);
-}
-
 Options parse(int argc, char** argv) {
+  static sk::cli::CommandLine flags("sk-bench-branch-create",
+                                    "--http HOST:PORT,... --tenant HEX [options]");
+  flags.value("http", "LIST", "the safekeepers' HTTP addresses; request i goes to entry i mod n")
+      .value("tenant", "HEX", "the tenant the branches are made in")
+      .value("parent", "NAME", "the parent of every branch (default main)")
+      .value("prefix", "NAME", "branch names are PREFIX-1, PREFIX-2, ... (default bench)")
+      .value("count", "N", "how many branches (default 1000)");
+  flags.parse(argc, argv);
   Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    const std::string value = argv[i + 1];
-    if (flag == "--http") {
-      o.http = sk::proposer::split_list(value);
-    } else if (flag == "--tenant") {
-      o.tenant = value;
-    } else if (flag == "--parent") {
-      o.parent = value;
-    } else if (flag == "--prefix") {
-      o.prefix = value;
-    } else if (flag == "--count") {
-      auto n = sk::bench::parse_positive(value);
-      if (!n) {
-        usage();
-      }
-      o.count = *n;
-    } else {
-      usage();
-    }
-  }
-  if (argc % 2 == 0 || o.http.empty() || o.tenant.empty()) {
-    usage();
+  o.http = sk::proposer::split_list(flags.get("http").value_or(""));
+  o.tenant = flags.get("tenant").value_or("");
+  o.parent = flags.get("parent").value_or(o.parent);
+  o.prefix = flags.get("prefix").value_or(o.prefix);
+  o.count = flags.get_unsigned("count", true).value_or(o.count);
+  if (!flags.get("http") || o.tenant.empty()) {
+    flags.usage_error("--http and --tenant are required");
   }
   return o;
 }

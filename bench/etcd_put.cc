@@ -25,7 +25,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include "bench/positive_flag.h"
+#include "safekeeper/cli/command_line.h"
 #include "safekeeper/metrics/percentile.h"
 
 namespace {
@@ -50,76 +50,43 @@ struct Options {
   std::chrono::milliseconds put_timeout{10000};
 };
 
-const char* kUsage =
-    "usage: sk-bench-etcd --endpoints HOST:PORT,... [options]\n"
-    "  --endpoints LIST   etcd client URLs as host:port; client i uses entry i mod n\n"
-    "  --clients C        connections, one put outstanding on each (default 1)\n"
-    "  --bytes N          value size (default 8192)\n"
-    "  --seconds S        how long to put (default 10)\n"
-    "  --max-puts N       stop after N puts in all if that comes first (default 1000000)\n"
-    "  --timeout-ms T     one put's deadline; a later reply is a failure (default 10000)\n";
-
-[[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr, "sk-bench-etcd: %s (see --help)\n", message.c_str());
-  std::exit(2);
-}
-
-std::uint64_t parse_positive(const std::string& flag, const std::string& value) {
-  const auto n = sk::bench::parse_positive(value);
-  if (!n) {
-    usage_error(flag + ": '" + value + "' is not a positive integer");
-  }
-  return *n;
-}
-
 Options parse(int argc, char** argv) {
+  static sk::cli::CommandLine flags("sk-bench-etcd", "--endpoints HOST:PORT,... [options]");
+  flags.value("endpoints", "LIST", "etcd client URLs as host:port; client i uses entry i mod n")
+      .value("clients", "C", "connections, one put outstanding on each (default 1)")
+      .value("bytes", "N", "value size (default 8192)")
+      .value("seconds", "S", "how long to put (default 10)")
+      .value("max-puts", "N", "stop after N puts in all if that comes first (default 1000000)")
+      .value("timeout-ms", "T", "one put's deadline; a later reply is a failure (default 10000)");
+  flags.parse(argc, argv);
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
+  const std::string list = flags.get("endpoints").value_or("");
+  for (std::size_t begin = 0; !list.empty() && begin <= list.size();) {
+    const std::size_t comma = std::min(list.find(',', begin), list.size());
+    const std::string item = list.substr(begin, comma - begin);
+    const std::size_t colon = item.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == item.size()) {
+      flags.usage_error("--endpoints: '" + item + "' is not host:port");
     }
-    if (i + 1 >= argc) {
-      usage_error(flag + " needs a value");
-    }
-    const std::string value = argv[++i];
-    if (flag == "--endpoints") {
-      std::size_t begin = 0;
-      while (begin <= value.size()) {
-        const std::size_t comma = std::min(value.find(',', begin), value.size());
-        const std::string item = value.substr(begin, comma - begin);
-        const std::size_t colon = item.rfind(':');
-        if (colon == std::string::npos || colon == 0 || colon + 1 == item.size()) {
-          usage_error("--endpoints: '" + item + "' is not host:port");
-        }
-        o.endpoints.push_back({item.substr(0, colon), item.substr(colon + 1)});
-        begin = comma + 1;
-      }
-    } else if (flag == "--clients") {
-      o.clients = parse_positive(flag, value);
-    } else if (flag == "--bytes") {
-      o.value_bytes = parse_positive(flag, value);
-    } else if (flag == "--seconds") {
-      char* end = nullptr;
-      o.seconds = std::strtod(value.c_str(), &end);
-      if (value.empty() || *end != '\0' || !(o.seconds > 0)) {
-        usage_error("--seconds: '" + value + "' is not a positive number");
-      }
-    } else if (flag == "--max-puts") {
-      o.max_puts = parse_positive(flag, value);
-    } else if (flag == "--timeout-ms") {
-      o.put_timeout = std::chrono::milliseconds(parse_positive(flag, value));
-    } else {
-      usage_error("unknown flag " + flag);
-    }
+    o.endpoints.push_back({item.substr(0, colon), item.substr(colon + 1)});
+    begin = comma + 1;
+  }
+  o.clients = flags.get_unsigned("clients", true).value_or(o.clients);
+  o.value_bytes = flags.get_unsigned("bytes", true).value_or(o.value_bytes);
+  o.seconds = flags.get_real("seconds").value_or(o.seconds);
+  o.max_puts = flags.get_unsigned("max-puts", true).value_or(o.max_puts);
+  if (auto ms = flags.get_unsigned("timeout-ms", true)) {
+    o.put_timeout = std::chrono::milliseconds(*ms);
   }
   if (o.endpoints.empty()) {
-    usage_error("--endpoints is required");
+    flags.usage_error("--endpoints is required");
+  }
+  if (!(o.seconds > 0)) {
+    flags.usage_error("--seconds must be positive");
   }
   // A bound on connections, so a typo cannot open thousands of sockets to the cluster.
   if (o.clients > 1024) {
-    usage_error("--clients must be at most 1024");
+    flags.usage_error("--clients must be at most 1024");
   }
   return o;
 }

@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bench/positive_flag.h"
+#include "safekeeper/cli/command_line.h"
 #include "safekeeper/metrics/percentile.h"
 
 namespace {
@@ -30,16 +30,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kReplyBytes = 64;  // About an AppendResponse frame.
-
-const char* kUsage =
-    "usage: sk-bench-loopback [--bytes N] [--round-trips N]\n"
-    "  --bytes N        request size (default 8192)\n"
-    "  --round-trips N  how many, one at a time (default 20000)\n";
-
-[[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr, "sk-bench-loopback: %s (see --help)\n", message.c_str());
-  std::exit(2);
-}
 
 [[noreturn]] void fail(const std::string& what) {
   std::fprintf(stderr, "sk-bench-loopback: %s: %s\n", what.c_str(), std::strerror(errno));
@@ -102,30 +92,12 @@ void no_delay(int fd) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::size_t request_bytes = 8192;
-  std::uint64_t round_trips = 20000;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (i + 1 >= argc) {
-      usage_error(flag + " needs a value");
-    }
-    const std::string value = argv[++i];
-    const auto n = sk::bench::parse_positive(value);
-    if (!n) {
-      usage_error(flag + ": '" + value + "' is not a positive integer");
-    }
-    if (flag == "--bytes") {
-      request_bytes = *n;
-    } else if (flag == "--round-trips") {
-      round_trips = *n;
-    } else {
-      usage_error("unknown flag " + flag);
-    }
-  }
+  sk::cli::CommandLine flags("sk-bench-loopback", "[--bytes N] [--round-trips N]");
+  flags.value("bytes", "N", "request size (default 8192)")
+      .value("round-trips", "N", "how many, one at a time (default 20000)");
+  flags.parse(argc, argv);
+  const std::size_t request_bytes = flags.get_unsigned("bytes", true).value_or(8192);
+  const std::uint64_t round_trips = flags.get_unsigned("round-trips", true).value_or(20000);
 
   const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listener < 0) {

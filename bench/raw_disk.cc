@@ -21,7 +21,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "bench/positive_flag.h"
+#include "safekeeper/cli/command_line.h"
 #include "safekeeper/metrics/percentile.h"
 
 namespace {
@@ -39,67 +39,35 @@ struct Options {
   std::uint64_t file_bytes = std::uint64_t{64} << 20;
 };
 
-const char* kUsage =
-    "usage: sk-bench-rawdisk --dir DIR [--bytes N] [--seconds S] [--max-ops N] [--file-mib M]\n"
-    "  --dir DIR      where the scratch file goes (the safekeepers' disk; not tmpfs)\n"
-    "  --bytes N      block size (default 8192)\n"
-    "  --seconds S    how long to run (default 10)\n"
-    "  --max-ops N    stop after N blocks if that comes first (default 1000000)\n"
-    "  --file-mib M   scratch file size; writes wrap around (default 64)\n";
-
-[[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr, "sk-bench-rawdisk: %s (see --help)\n", message.c_str());
-  std::exit(2);
-}
-
 [[noreturn]] void fail(const std::string& what) {
   std::fprintf(stderr, "sk-bench-rawdisk: %s: %s\n", what.c_str(), std::strerror(errno));
   std::exit(1);
 }
 
-std::uint64_t parse_positive(const std::string& flag, const std::string& value) {
-  const auto n = sk::bench::parse_positive(value);
-  if (!n) {
-    usage_error(flag + ": '" + value + "' is not a positive integer");
-  }
-  return *n;
-}
-
 Options parse(int argc, char** argv) {
+  static sk::cli::CommandLine flags("sk-bench-rawdisk", "--dir DIR [options]");
+  flags.value("dir", "DIR", "where the scratch file goes (the safekeepers' disk; not tmpfs)")
+      .value("bytes", "N", "block size (default 8192)")
+      .value("seconds", "S", "how long to run (default 10)")
+      .value("max-ops", "N", "stop after N blocks if that comes first (default 1000000)")
+      .value("file-mib", "M", "scratch file size; writes wrap around (default 64)");
+  flags.parse(argc, argv);
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    }
-    if (i + 1 >= argc) {
-      usage_error(flag + " needs a value");
-    }
-    const std::string value = argv[++i];
-    if (flag == "--dir") {
-      o.dir = value;
-    } else if (flag == "--bytes") {
-      o.block_bytes = parse_positive(flag, value);
-    } else if (flag == "--seconds") {
-      char* end = nullptr;
-      o.seconds = std::strtod(value.c_str(), &end);
-      if (value.empty() || *end != '\0' || !(o.seconds > 0)) {
-        usage_error("--seconds: '" + value + "' is not a positive number");
-      }
-    } else if (flag == "--max-ops") {
-      o.max_ops = parse_positive(flag, value);
-    } else if (flag == "--file-mib") {
-      o.file_bytes = parse_positive(flag, value) << 20;
-    } else {
-      usage_error("unknown flag " + flag);
-    }
+  o.dir = flags.get("dir").value_or("");
+  o.block_bytes = flags.get_unsigned("bytes", true).value_or(o.block_bytes);
+  o.seconds = flags.get_real("seconds").value_or(o.seconds);
+  o.max_ops = flags.get_unsigned("max-ops", true).value_or(o.max_ops);
+  if (auto mib = flags.get_unsigned("file-mib", true)) {
+    o.file_bytes = *mib << 20;
   }
   if (o.dir.empty()) {
-    usage_error("--dir is required");
+    flags.usage_error("--dir is required");
+  }
+  if (!(o.seconds > 0)) {
+    flags.usage_error("--seconds must be positive");
   }
   if (o.block_bytes > o.file_bytes) {
-    usage_error("--bytes is larger than the file (--file-mib)");
+    flags.usage_error("--bytes is larger than the file (--file-mib)");
   }
   return o;
 }
