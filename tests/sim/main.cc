@@ -53,6 +53,7 @@ extern "C" void report_seed_on_abort(int) {
   text[length++] = '\n';
   (void)!::write(STDERR_FILENO, text, length);
   std::signal(SIGABRT, SIG_DFL);
+  std::raise(SIGABRT);
 }
 
 bool parse_u64(std::string_view text, std::uint64_t& value) {

@@ -222,7 +222,11 @@ std::vector<NodeId> NodeCluster::acceptor_ids() const {
 std::vector<Envelope> NodeCluster::deliver(const Envelope& envelope, ReadyStage stage) {
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     if (nodes_[i]->id == envelope.to) {
-      return deliver_to_acceptor(i, std::span(&envelope, 1), stage);
+      std::optional<std::size_t> crash_after;
+      if (stage != ReadyStage::kAll) {
+        crash_after = stage == ReadyStage::kNothing ? 0 : 1;
+      }
+      return deliver_to_acceptor(i, std::span(&envelope, 1), crash_after);
     }
   }
   SimProposer* proposer = find_proposer(envelope.to);
@@ -235,20 +239,21 @@ std::vector<Envelope> NodeCluster::deliver(const Envelope& envelope, ReadyStage 
 }
 
 std::vector<Envelope> NodeCluster::deliver_batch(std::span<const Envelope> envelopes,
-                                                 ReadyStage stage) {
+                                                 std::optional<std::size_t> crash_after_submits) {
   SK_CHECK(!envelopes.empty());
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     if (nodes_[i]->id == envelopes.front().to) {
-      return deliver_to_acceptor(i, envelopes, stage);
+      return deliver_to_acceptor(i, envelopes, crash_after_submits);
     }
   }
   SK_CHECK_MSG(false, "a batch goes to an acceptor");
   return {};
 }
 
-std::vector<Envelope> NodeCluster::deliver_to_acceptor(std::size_t index,
-                                                       std::span<const Envelope> envelopes,
-                                                       ReadyStage stage) {
+std::vector<Envelope> NodeCluster::deliver_to_acceptor(
+    std::size_t index, std::span<const Envelope> envelopes,
+    std::optional<std::size_t> crash_after_submits) {
+  SK_CHECK(!crash_after_submits || *crash_after_submits <= envelopes.size());
   SimNode& node = *nodes_[index];
   if (!node.timeline) {
     return {};
@@ -257,39 +262,40 @@ std::vector<Envelope> NodeCluster::deliver_to_acceptor(std::size_t index,
   auto append = [&out](std::vector<Envelope> more) {
     std::move(more.begin(), more.end(), std::back_inserter(out));
   };
-  if (stage == ReadyStage::kNothing) {
-    trace([&] { return "crash of " + number(node.id.value()) + " before a submit"; });
-    append(crash_acceptor(index));
-    return out;
-  }
   if (envelopes.size() > 1) {
     ++batches_;
     trace(
         [&] { return "batch of " + number(envelopes.size()) + " for " + number(node.id.value()); });
   }
-  for (const Envelope& envelope : envelopes) {
+  for (std::size_t submitted = 0; submitted <= envelopes.size(); ++submitted) {
+    if (crash_after_submits == submitted) {
+      trace([&] {
+        return "crash of " + number(node.id.value()) + " after " + number(submitted) +
+               " submits, before commit_batch";
+      });
+      append(crash_acceptor(index));
+      return out;
+    }
+    if (submitted == envelopes.size()) {
+      break;
+    }
+    const Envelope& envelope = envelopes[submitted];
     SK_CHECK(envelope.to == node.id);
     trace([&] { return describe(envelope); });
-    Status submitted =
-        node.timeline->submit(envelope.from, envelope.message, envelope.from.value());
-    if (submitted) {
+    Status status = node.timeline->submit(envelope.from, envelope.message, envelope.from.value());
+    if (status) {
       continue;
     }
     if (node.timeline->failure()) {
-      append(stop_timeline(index, submitted.error()));
+      append(stop_timeline(index, status.error()));
       return out;
     }
     // The server closes that connection; the proposer sees it drop.
-    trace([&] { return "  acceptor error, connection closed: " + submitted.error().to_string(); });
+    trace([&] { return "  acceptor error, connection closed: " + status.error().to_string(); });
     if (SimProposer* proposer = find_proposer(envelope.from)) {
       proposer->driver().on_disconnected(node.id);
       append(proposer->take_outbox());
     }
-  }
-  if (stage != ReadyStage::kAll) {
-    trace([&] { return "crash of " + number(node.id.value()) + " before commit_batch"; });
-    append(crash_acceptor(index));
-    return out;
   }
   auto replies = node.timeline->commit_batch();
   if (!replies) {

@@ -44,8 +44,10 @@ class NodeCluster {
   // message is submitted, any other stage after the submit and before commit_batch().
   std::vector<Envelope> deliver(const Envelope& envelope, ReadyStage stage = ReadyStage::kAll);
   // Messages all addressed to one acceptor, submitted in order and made durable by one
-  // commit_batch() (group commit); `stage` as for deliver().
-  std::vector<Envelope> deliver_batch(std::span<const Envelope> envelopes, ReadyStage stage);
+  // commit_batch() (group commit). With `crash_after_submits`, the acceptor crashes once it
+  // has submitted that many of them (at most all: then before commit_batch()).
+  std::vector<Envelope> deliver_batch(std::span<const Envelope> envelopes,
+                                      std::optional<std::size_t> crash_after_submits);
   std::vector<Envelope> tick(std::size_t proposer_index);
   // The primary behind the proposer at `proposer_index` writes one record of `size_bytes`; the
   // driver takes it when it has room.
@@ -86,7 +88,7 @@ class NodeCluster {
   class SimProposer;
 
   std::vector<Envelope> deliver_to_acceptor(std::size_t index, std::span<const Envelope> envelopes,
-                                            ReadyStage stage);
+                                            std::optional<std::size_t> crash_after_submits);
   // The timeline failed on its storage: it stops, and its connections drop.
   std::vector<Envelope> stop_timeline(std::size_t index, const Error& error);
   std::vector<Envelope> disconnect_everyone_from(consensus::NodeId acceptor);

@@ -187,7 +187,11 @@ class Simulation {
       return true;
     }
     result_.stats.messages_delivered += batch.size();
-    send_all(cluster_.deliver_batch(batch, crash_stage()));
+    std::optional<std::size_t> crash_after_submits;
+    if (rng_.below(1000) < faults_.crash_mid_ready_per_mille) {
+      crash_after_submits = rng_.below(batch.size() + 1);
+    }
+    send_all(cluster_.deliver_batch(batch, crash_after_submits));
     return true;
   }
 
