@@ -59,6 +59,16 @@ void ProposerDriver::carry_out(consensus::Ready ready) {
 }
 
 void ProposerDriver::pump_wal() {
+  propose_while_room();
+  // A record is held back only while it does not fit under max_uncommitted_bytes.
+  if (!held_.empty() && proposer_.phase() == ProposerPhase::kElected) {
+    const std::uint64_t uncommitted = proposer_.end_lsn().bytes_since(proposer_.commit_lsn());
+    SK_CHECK(uncommitted >= config_.max_uncommitted_bytes ||
+             held_.size() > config_.max_uncommitted_bytes - uncommitted);
+  }
+}
+
+void ProposerDriver::propose_while_room() {
   while (proposer_.phase() == ProposerPhase::kElected) {
     const std::uint64_t uncommitted = proposer_.end_lsn().bytes_since(proposer_.commit_lsn());
     if (uncommitted >= config_.max_uncommitted_bytes) {
