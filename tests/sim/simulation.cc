@@ -269,6 +269,10 @@ class Simulation {
     config.jitter_seed = rng_.next();
     config.max_append_bytes = 1024;
     config.max_inflight_bytes = 4096;
+    if constexpr (kRealNodes) {
+      // Small enough that the driver's back-pressure holds records (up to 3,000 bytes) back.
+      config.max_uncommitted_bytes = 8192;
+    }
     ++result_.stats.proposers_started;
     send_all(cluster_.start_proposer(config));
   }
