@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Long budgets outside CI (hours, not the 30-minute CI run): many more simulation seeds with 3 and
-# 5 acceptors, every protocol mutation (each must be caught: the simulator must report a
-# violation), and the exhaustive explorer at bounds larger than CI's. Each command is printed,
+# 5 acceptors, over the state machines and over the real nodes (--real-nodes), every protocol
+# mutation in both modes (each must be caught: the simulator must report a violation), and the
+# exhaustive explorer at bounds larger than CI's. Each command is printed,
 # bounded by a timeout, logged to build/soak-logs/, and timed; a summary table ends the run.
 # Exit status is non-zero if any step did not end as expected. Usage: tests/soak.sh
 # Environment: SK_SOAK_STEP_TIMEOUT_S bounds each command (default 14400 s = 4 h).
@@ -98,6 +99,10 @@ main() {
 
   run_step sim-3-acceptors pass "$sim" --seeds 1..100000 --steps 2000 --acceptors 3
   run_step sim-5-acceptors pass "$sim" --seeds 1..20000 --steps 2000 --acceptors 5
+  run_step sim-real-nodes-3-acceptors pass "$sim" --real-nodes --seeds 1..50000 --steps 10000 \
+    --acceptors 3
+  run_step sim-real-nodes-5-acceptors pass "$sim" --real-nodes --seeds 1..10000 --steps 10000 \
+    --acceptors 5
 
   local mutations=() name
   log "$sim --list-mutations"
@@ -112,6 +117,8 @@ main() {
   for name in "${mutations[@]}"; do
     run_step "mutation-$name" fail "$sim" --mutation "$name" --seeds 1..1000 --steps 2000 \
       --acceptors 3
+    run_step "real-nodes-mutation-$name" fail "$sim" --real-nodes --mutation "$name" \
+      --seeds 1..1000 --steps 2000 --acceptors 3
   done
 
   # Depth-first: memory stays flat, only time grows. The 1-proposer, 2-entry bound has more than

@@ -59,6 +59,16 @@ void ProposerDriver::carry_out(consensus::Ready ready) {
 }
 
 void ProposerDriver::pump_wal() {
+  propose_while_room();
+  // A record is held back only while it does not fit under max_uncommitted_bytes.
+  if (!held_.empty() && proposer_.phase() == ProposerPhase::kElected) {
+    const std::uint64_t uncommitted = proposer_.end_lsn().bytes_since(proposer_.commit_lsn());
+    SK_CHECK(uncommitted >= config_.max_uncommitted_bytes ||
+             held_.size() > config_.max_uncommitted_bytes - uncommitted);
+  }
+}
+
+void ProposerDriver::propose_while_room() {
   while (proposer_.phase() == ProposerPhase::kElected) {
     const std::uint64_t uncommitted = proposer_.end_lsn().bytes_since(proposer_.commit_lsn());
     if (uncommitted >= config_.max_uncommitted_bytes) {
@@ -78,15 +88,25 @@ void ProposerDriver::pump_wal() {
       held_ = std::move(records);  // A record larger than the room: it waits for commits.
       return;
     }
+    const consensus::Lsn begin = proposer_.end_lsn();
     auto ready = proposer_.propose(records);
     // Elected and within the room computed above, propose() cannot refuse; the source has
     // handed the records over, so a refusal would lose WAL.
     SK_CHECK_MSG(ready.has_value(), ready.error().to_string());
+    SK_CHECK(proposer_.end_lsn() == begin.plus_bytes(records.size()));
+    SK_CHECK(proposer_.end_lsn().bytes_since(proposer_.commit_lsn()) <=
+             config_.max_uncommitted_bytes);
     carry_out(std::move(*ready));
   }
 }
 
 void ProposerDriver::report() {
+  // Reports are final: an election is not taken back by anything but fencing, and a commit LSN
+  // never moves back (ProposerIo promises both).
+  SK_CHECK(!reported_elected_ || proposer_.phase() == ProposerPhase::kElected ||
+           proposer_.phase() == ProposerPhase::kFenced);
+  SK_CHECK(!reported_elected_ || proposer_.commit_lsn() >= reported_commit_lsn_);
+  SK_CHECK(!reported_fenced_ || proposer_.phase() == ProposerPhase::kFenced);
   if (!reported_elected_ && proposer_.phase() == ProposerPhase::kElected) {
     reported_elected_ = true;
     reported_commit_lsn_ = proposer_.commit_lsn();

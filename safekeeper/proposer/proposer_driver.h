@@ -34,6 +34,7 @@ class ProposerDriver {
  private:
   void carry_out(consensus::Ready ready);
   void pump_wal();
+  void propose_while_room();
   void report();
 
   consensus::ProposerConfig config_;

@@ -406,6 +406,7 @@ Status FileWalStore::append(Lsn begin, std::span<const std::uint8_t> bytes) {
         ErrorCode::kInvalidArgument,
         "append at " + begin.to_string() + ", expected the WAL's end " + end_lsn_.to_string());
   }
+  const Lsn expected_end = begin.plus_bytes(bytes.size());
   while (!bytes.empty()) {
     const std::uint64_t segno = pgwal::segment_number(end_lsn_, seg_size_bytes_);
     const std::uint64_t room =
@@ -427,6 +428,8 @@ Status FileWalStore::append(Lsn begin, std::span<const std::uint8_t> bytes) {
     end_lsn_ = end_lsn_.plus_bytes(piece.size());
     bytes = bytes.subspan(piece.size());
   }
+  SK_CHECK(end_lsn_ == expected_end);
+  SK_CHECK(flush_lsn_ <= end_lsn_);
   return {};
 }
 
@@ -484,6 +487,7 @@ Status FileWalStore::sync() {
   if (pending_positions_) {
     positions_ = std::exchange(pending_positions_, std::nullopt);
   }
+  SK_CHECK(!positions_ || positions_->truncate_lsn <= positions_->commit_lsn);
   return {};
 }
 
@@ -547,7 +551,12 @@ Status FileWalStore::truncate(Lsn at) {
       return s;
     }
   }
-  return sync();
+  if (Status s = sync(); !s) {
+    return s;
+  }
+  SK_CHECK(end_lsn_ == at);
+  SK_CHECK(flush_lsn_ == at);
+  return {};
 }
 
 Result<std::vector<std::uint8_t>> FileWalStore::read(Lsn begin, Lsn end) const {

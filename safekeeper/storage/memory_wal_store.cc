@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "consensus/check.h"
+
 namespace sk::storage {
 
 using consensus::Lsn;
@@ -57,6 +59,8 @@ Status MemoryWalStore::append(Lsn begin, std::span<const std::uint8_t> bytes) {
     return Error(*failing_appends_, "injected fault: append at " + begin.to_string() + " refused");
   }
   bytes_->append(bytes);
+  SK_CHECK(end_lsn() == begin.plus_bytes(bytes.size()));
+  SK_CHECK(flush_lsn() <= end_lsn());
   return {};
 }
 
@@ -77,6 +81,8 @@ Status MemoryWalStore::sync() {
   if (pending_positions_) {
     positions_ = std::exchange(pending_positions_, std::nullopt);
   }
+  SK_CHECK(flush_lsn() == end_lsn());
+  SK_CHECK(!positions_ || positions_->truncate_lsn <= positions_->commit_lsn);
   return {};
 }
 
@@ -108,6 +114,8 @@ Status MemoryWalStore::truncate(Lsn at) {
   }
   bytes_->resize(at.bytes_since(start_lsn_));
   synced_ = at.bytes_since(start_lsn_);
+  SK_CHECK(end_lsn() == at);
+  SK_CHECK(flush_lsn() == at);
   return {};
 }
 
@@ -129,6 +137,7 @@ void MemoryWalStore::crash() {
   pending_positions_.reset();
   failed_ = false;
   fail_next_sync_ = false;
+  SK_CHECK(flush_lsn() == end_lsn());
 }
 
 }  // namespace sk::storage

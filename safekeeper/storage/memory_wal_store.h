@@ -49,7 +49,11 @@ class MemoryWalStore final : public WalStore {
   void fail_appends(ErrorCode code) { failing_appends_ = code; }
   // The next sync fails with EIO, and the store refuses everything after it.
   void fail_next_sync() { fail_next_sync_ = true; }
-  void clear_faults() { failing_appends_.reset(); }
+  // Disarms the faults not hit yet; a store that failed a sync stays failed until crash().
+  void clear_faults() {
+    failing_appends_.reset();
+    fail_next_sync_ = false;
+  }
   // Power loss and restart: what was not synced is gone, and a failed store works again.
   void crash();
   // Successful sync() calls that had something to make durable (the fdatasyncs a disk would do).

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "consensus/check.h"
 #include "consensus/overloaded.h"
 
 namespace sk::safekeeper {
@@ -14,7 +15,7 @@ using consensus::Lsn;
 Timeline::Timeline(consensus::NodeId node_id, AcceptorState state, Lsn flush_lsn,
                    Lsn saved_commit_lsn, storage::ControlStore& control, storage::WalStore& wal,
                    TimelineOptions options)
-    : acceptor_(node_id, state, flush_lsn),
+    : acceptor_(node_id, state, flush_lsn, options.mutation),
       control_(control),
       wal_(wal),
       options_(options),
@@ -74,6 +75,14 @@ Result<std::unique_ptr<Timeline>> Timeline::open(consensus::NodeId node_id,
                                              ", the timeline at " +
                                              state.identity.timeline_start_lsn.to_string());
   }
+  // A store comes to open() from its recovery, which keeps only what is on disk; WAL written
+  // and not synced means a store reused without one.
+  if (wal.end_lsn() != wal.flush_lsn()) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "timeline " + storage::timeline_name(key) + ": WAL written up to " +
+                     wal.end_lsn().to_string() + " but durable only up to " +
+                     wal.flush_lsn().to_string() + "; reopen the store first");
+  }
   if (wal.flush_lsn() < state.commit_lsn) {
     return Error(ErrorCode::kCorruption,
                  "timeline " + storage::timeline_name(key) + ": WAL ends at " +
@@ -91,13 +100,14 @@ Status Timeline::fail(Error error) {
 }
 
 Status Timeline::sync_wal() {
-  if (!wal_dirty_) {
+  if (!wal_unsynced_) {
     return {};
   }
   if (Status synced = wal_.sync(); !synced) {
     return synced;
   }
-  wal_dirty_ = false;
+  wal_unsynced_ = false;
+  SK_CHECK(wal_.flush_lsn() == wal_.end_lsn());
   return {};
 }
 
@@ -130,15 +140,21 @@ Status Timeline::apply(consensus::Ready ready, std::uint64_t tag) {
     if (Status s = wal_.truncate(*ready.truncate_wal_at); !s) {
       return s;
     }
-    wal_dirty_ = false;  // Truncation syncs what was pending.
+    wal_unsynced_ = false;  // Truncation syncs what was pending.
+    SK_CHECK(wal_.flush_lsn() == *ready.truncate_wal_at);
+    SK_CHECK(acceptor_.flush_lsn() == *ready.truncate_wal_at || ready.wal_write);
   }
   if (ready.wal_write) {
+    SK_CHECK(ready.wal_write->begin_lsn == wal_.end_lsn());
     if (Status s = wal_.append(ready.wal_write->begin_lsn, ready.wal_write->bytes); !s) {
       return s;
     }
-    wal_dirty_ = true;
+    wal_unsynced_ = true;
+    // The acceptor claims exactly the WAL handed to the store.
+    SK_CHECK(acceptor_.flush_lsn() == wal_.end_lsn());
   }
-  // must_sync needs nothing here: commit_batch() syncs whatever is pending before any reply.
+  // commit_batch() syncs before any reply leaves, if asked to.
+  sync_requested_ = sync_requested_ || ready.must_sync;
   if (ready.persist) {
     const bool same_promise = ready.persist->term == durable_state_.term &&
                               ready.persist->history == durable_state_.history &&
@@ -172,11 +188,16 @@ Result<std::vector<TaggedReply>> Timeline::commit_batch() {
     if (Status s = wal_.record_positions(positions); !s) {
       return fail(s.error()).error();
     }
-    wal_dirty_ = true;
+    if (Status s = wal_.sync(); !s) {
+      return fail(s.error()).error();
+    }
+    wal_unsynced_ = false;
+  } else if (sync_requested_) {
+    if (Status s = sync_wal(); !s) {
+      return fail(s.error()).error();
+    }
   }
-  if (Status s = sync_wal(); !s) {
-    return fail(s.error()).error();
-  }
+  sync_requested_ = false;
   if (deferred_state_) {
     AcceptorState state = *std::exchange(deferred_state_, std::nullopt);
     if (state.commit_lsn.bytes_since(saved_commit_lsn_) >= options_.control_save_lag_bytes) {
@@ -203,7 +224,19 @@ Result<std::vector<TaggedReply>> Timeline::commit_batch() {
     response->wal = std::move(*bytes);
     out.attach_wal = false;
   }
+  check_batch_done();
   return replies;
+}
+
+void Timeline::check_batch_done() const {
+  // Every Readys' effects are carried out: the durable state is the acceptor's.
+  SK_CHECK(durable_state_ == acceptor_.state());
+  SK_CHECK(acceptor_.flush_lsn() == (wal_unsynced_ ? wal_.end_lsn() : wal_.flush_lsn()));
+  // Only an acceptor mutated to acknowledge before syncing leaves written WAL unsynced.
+  SK_CHECK(!wal_unsynced_ ||
+           consensus::is_mutated(options_.mutation, consensus::Mutation::kAckBeforeSync));
+  SK_CHECK(durable_state_.commit_lsn <= wal_.flush_lsn());
+  SK_CHECK(durable_state_.truncate_lsn <= durable_state_.commit_lsn);
 }
 
 Status Timeline::check_durable_range(Lsn begin, Lsn end) const {

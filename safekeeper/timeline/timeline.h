@@ -5,7 +5,8 @@
 //
 // Within a batch, Readys are carried out in order:
 //   * a truncation at once (the WAL store makes it durable);
-//   * WAL writes appended, synced at commit_batch();
+//   * WAL writes appended, synced at commit_batch() when a Ready of the batch asked for it
+//     (must_sync; the acceptor asks with every write, only a test mutation does not);
 //   * a state change of term or history persisted at once, after syncing the WAL written so
 //     far: WAL that a later Ready writes under the new history must never be durable while the
 //     old history is what a restart would read (the truncate-then-adopt order of ready.h);
@@ -42,6 +43,9 @@ struct TaggedReply {
 struct TimelineOptions {
   // How far the commit LSN may run ahead of the control store's copy (see above).
   std::uint64_t control_save_lag_bytes = std::uint64_t{16} << 20;
+  // The acceptor's protocol mutation, for the simulator's proof that it catches bugs
+  // (consensus/mutation.h); without SK_ENABLE_MUTATIONS it changes nothing.
+  consensus::Mutation mutation = consensus::Mutation::kNone;
 };
 
 class Timeline {
@@ -55,7 +59,8 @@ class Timeline {
                                                   TimelineOptions options = {});
   // A timeline hosted before: its saved state and its WAL as recovered. kNotFound without a
   // saved state; kCorruption if the WAL ends below the saved commit LSN (acknowledged WAL is
-  // gone) or begins elsewhere than the timeline.
+  // gone) or begins elsewhere than the timeline; kFailedPrecondition if `wal` holds unsynced
+  // WAL (a store not reopened since it failed).
   static Result<std::unique_ptr<Timeline>> open(consensus::NodeId node_id,
                                                 const storage::TimelineKey& key,
                                                 storage::ControlStore& control,
@@ -70,8 +75,9 @@ class Timeline {
   Result<std::vector<TaggedReply>> commit_batch();
 
   const consensus::Acceptor& acceptor() const { return acceptor_; }
-  // The end of the durable WAL. Between batches it is the acceptor's flush LSN; after a storage
-  // error the acceptor may be ahead of it, and this is the truth.
+  // The end of the durable WAL. Between batches it is the acceptor's flush LSN (unless the
+  // ack-before-sync mutation is on); after a storage error the acceptor may be ahead of it, and
+  // this is the truth.
   consensus::Lsn flush_lsn() const { return wal_.flush_lsn(); }
   // kInvalidArgument unless [begin, end) is within the durable WAL [start, flush LSN).
   Status check_durable_range(consensus::Lsn begin, consensus::Lsn end) const;
@@ -94,6 +100,8 @@ class Timeline {
   Status sync_wal();
   Status save(const consensus::AcceptorState& state);
   Status fail(Error error);
+  // Postconditions of a successful commit_batch().
+  void check_batch_done() const;
 
   consensus::Acceptor acceptor_;
   storage::ControlStore& control_;
@@ -102,7 +110,8 @@ class Timeline {
   consensus::AcceptorState durable_state_;
   consensus::Lsn saved_commit_lsn_;  // The control store's copy.
   std::optional<consensus::AcceptorState> deferred_state_;
-  bool wal_dirty_ = false;
+  bool wal_unsynced_ = false;    // Appended since the last sync.
+  bool sync_requested_ = false;  // A Ready of this batch asked for an fdatasync.
   std::vector<TaggedReply> replies_;
   std::optional<Error> failure_;
 };

@@ -1,15 +1,19 @@
-// The simulator's event loop: pick an event with the seeded PRNG, carry it out on the Cluster
-// (the real Acceptor/Proposer code over SimDisks), put what it sends on a faulty network, then
-// run the safety checks.
+// The simulator's event loop: pick an event with the seeded PRNG, carry it out on the nodes
+// (Cluster: the Acceptor/Proposer state machines over SimDisks; NodeCluster: Timeline and
+// ProposerDriver over the in-memory stores), put what they send on a faulty network, then run
+// the safety checks. The real nodes' extra events (group commit, storage faults) draw from the
+// PRNG only in that mode, so a seed of the state-machine mode replays as it always did.
 #include "tests/sim/simulation.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <deque>
 #include <map>
+#include <type_traits>
 
 #include "consensus/prng.h"
 #include "tests/sim/cluster.h"
+#include "tests/sim/node_cluster.h"
 
 namespace sk::sim {
 namespace {
@@ -32,7 +36,10 @@ struct InFlight {
   Envelope envelope;
 };
 
+template <typename Nodes>
 class Simulation {
+  static constexpr bool kRealNodes = std::is_same_v<Nodes, NodeCluster>;
+
  public:
   explicit Simulation(const SimOptions& options)
       : options_(options),
@@ -72,6 +79,10 @@ class Simulation {
     result_.stats.elections = cluster_.elections();
     result_.stats.fenced = cluster_.fenced();
     result_.stats.acceptor_crashes = cluster_.acceptor_crashes();
+    if constexpr (kRealNodes) {
+      result_.stats.timeline_stops = cluster_.timeline_stops();
+      result_.stats.batches = cluster_.batches();
+    }
     result_.stats.committed_bytes = cluster_.checker().committed_end_lsn().bytes_since(
         sim_timeline_identity().timeline_start_lsn);
     result_.trace_tail.assign(trace_tail_.begin(), trace_tail_.end());
@@ -109,8 +120,20 @@ class Simulation {
       partition();
     } else if (roll < 955) {
       heal();
+    } else if (kRealNodes && roll < 960) {
+      inject_fault();
     } else {
       deliver_one();
+    }
+  }
+
+  void inject_fault() {
+    if constexpr (kRealNodes) {
+      std::vector<std::size_t> live = acceptors_where(true);
+      if (!live.empty()) {
+        const std::size_t index = live[rng_.below(live.size())];
+        cluster_.inject_fault(index, static_cast<StorageFault>(rng_.below(kStorageFaultKinds)));
+      }
     }
   }
 
@@ -126,9 +149,57 @@ class Simulation {
       return;
     }
     const std::size_t index = due[rng_.below(due.size())];
+    if constexpr (kRealNodes) {
+      if (rng_.chance(1, 4) && deliver_batch(index)) {
+        return;
+      }
+    }
     InFlight message = std::move(network_[index]);
     network_.erase(network_.begin() + static_cast<std::ptrdiff_t>(index));
     deliver(message.envelope);
+  }
+
+  // Group commit: the message at `index` and up to three more due to the same acceptor, one
+  // commit_batch for all. False when the message is not for an acceptor.
+  bool deliver_batch(std::size_t index) {
+    const NodeId to = network_[index].envelope.to;
+    const std::vector<NodeId> acceptors = cluster_.acceptor_ids();
+    if (std::find(acceptors.begin(), acceptors.end(), to) == acceptors.end()) {
+      return false;
+    }
+    std::vector<std::size_t> picked{index};
+    for (std::size_t i = 0; i < network_.size() && picked.size() < 4; ++i) {
+      if (i != index && network_[i].deliver_at <= now_ && network_[i].envelope.to == to) {
+        picked.push_back(i);
+      }
+    }
+    std::vector<Envelope> batch;
+    for (std::size_t i : picked) {
+      if (group(network_[i].envelope.from) == group(to)) {  // Else partitioned while in flight.
+        batch.push_back(std::move(network_[i].envelope));
+      }
+    }
+    std::sort(picked.rbegin(), picked.rend());
+    for (std::size_t i : picked) {
+      network_.erase(network_.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+    if (batch.empty()) {
+      return true;
+    }
+    result_.stats.messages_delivered += batch.size();
+    std::optional<std::size_t> crash_after_submits;
+    if (rng_.below(1000) < faults_.crash_mid_ready_per_mille) {
+      crash_after_submits = rng_.below(batch.size() + 1);
+    }
+    send_all(cluster_.deliver_batch(batch, crash_after_submits));
+    return true;
+  }
+
+  ReadyStage crash_stage() {
+    if (rng_.below(1000) < faults_.crash_mid_ready_per_mille) {
+      return static_cast<ReadyStage>(rng_.below(3));
+    }
+    return ReadyStage::kAll;
   }
 
   void deliver(const Envelope& envelope) {
@@ -136,10 +207,7 @@ class Simulation {
       return;  // Partitioned while in flight.
     }
     ++result_.stats.messages_delivered;
-    ReadyStage stage = ReadyStage::kAll;
-    if (rng_.below(1000) < faults_.crash_mid_ready_per_mille) {
-      stage = static_cast<ReadyStage>(rng_.below(3));
-    }
+    const ReadyStage stage = crash_stage();
     send_all(cluster_.deliver(envelope, stage));
   }
 
@@ -201,6 +269,10 @@ class Simulation {
     config.jitter_seed = rng_.next();
     config.max_append_bytes = 1024;
     config.max_inflight_bytes = 4096;
+    if constexpr (kRealNodes) {
+      // Small enough that the driver's back-pressure holds records (up to 3,000 bytes) back.
+      config.max_uncommitted_bytes = 8192;
+    }
     ++result_.stats.proposers_started;
     send_all(cluster_.start_proposer(config));
   }
@@ -241,6 +313,9 @@ class Simulation {
     const FaultProfile saved = faults_;
     faults_ = FaultProfile{0, 0, 2, 0};
     groups_.clear();
+    if constexpr (kRealNodes) {
+      cluster_.clear_faults();
+    }
     for (std::size_t i : acceptors_where(false)) {
       cluster_.restart_acceptor(i);
     }
@@ -276,7 +351,11 @@ class Simulation {
       }
       if (proposer.phase() == ProposerPhase::kElected && !target) {
         send_all(cluster_.propose(0, 100));
-        target = cluster_.proposer(0).end_lsn();
+        if constexpr (kRealNodes) {
+          target = cluster_.proposal_end_lsn(0);
+        } else {
+          target = cluster_.proposer(0).end_lsn();
+        }
       }
       if (target && cluster_.proposer(0).commit_lsn() >= *target) {
         trace("quiet period: committed " + target->to_string() + " after " + std::to_string(ticks) +
@@ -328,7 +407,7 @@ class Simulation {
 
   const SimOptions options_;
   Prng rng_;
-  Cluster cluster_;
+  Nodes cluster_;
   FaultProfile faults_{};
   std::vector<InFlight> network_;
   std::map<NodeId, int> groups_;
@@ -342,7 +421,10 @@ class Simulation {
 }  // namespace
 
 SimResult run_simulation(const SimOptions& options) {
-  return Simulation(options).run();
+  if (options.real_nodes) {
+    return Simulation<NodeCluster>(options).run();
+  }
+  return Simulation<Cluster>(options).run();
 }
 
 }  // namespace sk::sim

@@ -262,6 +262,24 @@ TEST(TimelineOpenTest, WalEndingBelowTheSavedCommit_IsCorruption) {
       << opened.error().message();
 }
 
+TEST_F(TimelineTest, StoreWithUnsyncedWal_IsNotOpened_UntilItIsRecovered) {
+  elect_term_1();
+  submit_ok(append(0, 100));
+  wal_.fail_next_sync();
+  ASSERT_FALSE(timeline_->commit_batch().has_value());
+  const storage::TimelineKey key = storage::key_of(timeline_->durable_state());
+  timeline_.reset();
+  // The store still holds the 100 bytes it failed to sync: the acceptor would append after
+  // its flush LSN, below the store's end.
+  auto refused = Timeline::open(kNode, key, control_, wal_);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kFailedPrecondition);
+  wal_.crash();
+  auto reopened = Timeline::open(kNode, key, control_, wal_);
+  ASSERT_TRUE(reopened.has_value()) << reopened.error().to_string();
+  EXPECT_EQ((*reopened)->acceptor().flush_lsn(), kStart);
+}
+
 TEST(TimelineOpenTest, NoSavedState_IsNotFound) {
   storage::MemoryControlStore control;
   storage::MemoryWalStore wal(kStart);
