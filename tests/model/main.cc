@@ -13,33 +13,13 @@
 #include <string>
 #include <string_view>
 
+#include "safekeeper/cli/command_line.h"
 #include "tests/model/explorer.h"
 
 namespace {
 
 using sk::model::ExploreOptions;
 using sk::model::ExploreResult;
-
-int usage(const std::string& message) {
-  std::fprintf(
-      stderr,
-      "consensus-explore: %s\nusage: consensus-explore [--proposers P] [--acceptors A] "
-      "[--terms T] [--entries E] [--channels fifo|latest] [--channel-capacity C] [--duplicates] "
-      "[--instant-replies] [--no-symmetry | --verify-symmetry] "
-      "[--search bfs|dfs] [--mutation NAME] [--expect-violation] [--max-states N] "
-      "[--progress]\n",
-      message.c_str());
-  return 2;
-}
-
-bool parse_u64(const char* text, std::uint64_t& value) {
-  if (text == nullptr || *text == '\0') {
-    return false;
-  }
-  char* end = nullptr;
-  value = std::strtoull(text, &end, 10);
-  return *end == '\0';
-}
 
 void print_result(const ExploreOptions& options, const ExploreResult& result) {
   const auto mutation = sk::consensus::mutation_name(options.mutation);
@@ -67,74 +47,63 @@ void print_result(const ExploreOptions& options, const ExploreResult& result) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sk::cli::CommandLine flags("consensus-explore", "[options]");
+  flags.value("proposers", "P", "proposers (default 2)")
+      .value("acceptors", "A", "acceptors (default 3)")
+      .value("terms", "T", "the highest term explored")
+      .value("entries", "E", "WAL entries each term may append (0 allowed)")
+      .value("channels", "fifo|latest", "what a connection keeps in flight")
+      .value("channel-capacity", "C", "messages in flight per connection")
+      .toggle("duplicates", "also explore duplicate deliveries")
+      .toggle("instant-replies", "deliver acceptors' replies within the same event")
+      .toggle("no-symmetry", "no reduction by renaming nodes")
+      .toggle("verify-symmetry", "check the reduction against a full run")
+      .value("search", "bfs|dfs", "breadth-first (default) or depth-first")
+      .value("mutation", "NAME", "a broken protocol variant")
+      .toggle("expect-violation", "exit 0 only if a violation is found")
+      .value("max-states", "N", "stop after N distinct states")
+      .toggle("progress", "print progress lines");
+  flags.parse(argc, argv);
   ExploreOptions options;
-  bool expect_violation = false;
-  bool verify_symmetry = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    const char* value = i + 1 < argc ? argv[i + 1] : nullptr;
-    std::uint64_t number = 0;
-    if (arg == "--expect-violation") {
-      expect_violation = true;
-    } else if (arg == "--search") {
-      std::string_view mode = value ? value : "";
-      if (mode != "bfs" && mode != "dfs") {
-        return usage("--search takes bfs or dfs");
-      }
-      options.depth_first = mode == "dfs";
-      ++i;
-    } else if (arg == "--channels") {
-      std::string_view model = value ? value : "";
-      if (model != "fifo" && model != "latest") {
-        return usage("--channels takes fifo or latest");
-      }
-      options.channels =
-          model == "fifo" ? sk::model::ChannelModel::kFifo : sk::model::ChannelModel::kLatest;
-      ++i;
-    } else if (arg == "--instant-replies") {
-      options.instant_replies = true;
-    } else if (arg == "--no-symmetry") {
-      options.symmetry = false;
-    } else if (arg == "--verify-symmetry") {
-      verify_symmetry = true;
-    } else if (arg == "--duplicates") {
-      options.duplicates = true;
-    } else if (arg == "--progress") {
-      options.progress = true;
-    } else if (arg == "--mutation") {
-      auto mutation = value ? sk::consensus::mutation_from_name(value) : std::nullopt;
-      if (!mutation) {
-        return usage("unknown mutation");
-      }
-      options.mutation = *mutation;
-      ++i;
-    } else if (arg == "--proposers" || arg == "--acceptors" || arg == "--terms" ||
-               arg == "--entries" || arg == "--max-states" || arg == "--channel-capacity") {
-      if (!parse_u64(value, number) || (number == 0 && arg != "--entries")) {
-        return usage(std::string(arg) + " takes a positive number");
-      }
-      ++i;
-      if (arg == "--proposers") {
-        options.proposers = number;
-      } else if (arg == "--acceptors") {
-        options.acceptors = number;
-      } else if (arg == "--terms") {
-        options.max_term = number;
-      } else if (arg == "--entries") {
-        options.max_entries = number;
-      } else if (arg == "--channel-capacity") {
-        options.channel_capacity = number;
-      } else {
-        options.max_states = number;
-      }
-    } else {
-      return usage("unknown argument " + std::string(arg));
+  options.proposers =
+      static_cast<std::size_t>(flags.get_unsigned("proposers", true).value_or(options.proposers));
+  options.acceptors =
+      static_cast<std::size_t>(flags.get_unsigned("acceptors", true).value_or(options.acceptors));
+  options.max_term = flags.get_unsigned("terms", true).value_or(options.max_term);
+  options.max_entries = flags.get_unsigned("entries").value_or(options.max_entries);
+  options.channel_capacity = static_cast<std::size_t>(
+      flags.get_unsigned("channel-capacity", true).value_or(options.channel_capacity));
+  options.max_states = flags.get_unsigned("max-states", true).value_or(options.max_states);
+  if (auto model = flags.get("channels")) {
+    if (*model != "fifo" && *model != "latest") {
+      flags.usage_error("--channels takes fifo or latest");
     }
+    options.channels =
+        *model == "fifo" ? sk::model::ChannelModel::kFifo : sk::model::ChannelModel::kLatest;
   }
+  if (auto mode = flags.get("search")) {
+    if (*mode != "bfs" && *mode != "dfs") {
+      flags.usage_error("--search takes bfs or dfs");
+    }
+    options.depth_first = *mode == "dfs";
+  }
+  if (auto name = flags.get("mutation")) {
+    auto mutation = sk::consensus::mutation_from_name(*name);
+    if (!mutation) {
+      flags.usage_error("unknown mutation '" + *name + "'");
+    }
+    options.mutation = *mutation;
+  }
+  options.duplicates = flags.has("duplicates");
+  options.instant_replies = flags.has("instant-replies");
+  options.symmetry = !flags.has("no-symmetry");
+  options.progress = flags.has("progress");
+  const bool expect_violation = flags.has("expect-violation");
+  const bool verify_symmetry = flags.has("verify-symmetry");
 
   if (verify_symmetry) {
     if (expect_violation || options.mutation != sk::consensus::Mutation::kNone) {
-      return usage("--verify-symmetry explores the correct protocol only");
+      flags.usage_error("--verify-symmetry explores the correct protocol only");
     }
     const sk::model::SymmetryCheck check = sk::model::verify_symmetry(options);
     ExploreOptions full = options;
@@ -143,8 +112,9 @@ int main(int argc, char** argv) {
     std::printf("  renaming classes among them: %llu\n",
                 static_cast<unsigned long long>(check.full.orbits));
     print_result(options, check.reduced);
-    std::printf(check.holds() ? "symmetry holds: one state per renaming class\n"
-                              : "SYMMETRY BROKEN: the counts differ (a decision reads a node id?)\n");
+    std::printf(check.holds()
+                    ? "symmetry holds: one state per renaming class\n"
+                    : "SYMMETRY BROKEN: the counts differ (a decision reads a node id?)\n");
     return check.holds() ? 0 : 1;
   }
   const ExploreResult result = sk::model::explore(options);

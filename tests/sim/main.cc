@@ -12,26 +12,20 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 
 #include <unistd.h>
 
+#include "safekeeper/cli/command_line.h"
 #include "tests/sim/simulation.h"
 
 namespace {
 
 using sk::consensus::Mutation;
-
-int usage(const char* message) {
-  std::fprintf(stderr,
-               "consensus-sim: %s\nusage: consensus-sim (--seed N | --seeds A..B) [--steps K] "
-               "[--acceptors 3|5] [--mutation NAME] [--real-nodes] [--expect-violation] "
-               "[--keep-going] [--trace] "
-               "[--list-mutations]\n",
-               message);
-  return 2;
-}
 
 // The seed being run, for the report of a failed SK_CHECK (which aborts).
 volatile std::sig_atomic_t current_seed = 0;
@@ -56,14 +50,23 @@ extern "C" void report_seed_on_abort(int) {
   std::raise(SIGABRT);
 }
 
-bool parse_u64(std::string_view text, std::uint64_t& value) {
-  if (text.empty()) {
-    return false;
+// "A..B" with A <= B.
+std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_range(const std::string& text) {
+  const auto dots = text.find("..");
+  if (dots == std::string::npos) {
+    return std::nullopt;
   }
   char* end = nullptr;
-  std::string copy(text);
-  value = std::strtoull(copy.c_str(), &end, 10);
-  return end == copy.c_str() + copy.size();
+  const std::uint64_t first = std::strtoull(text.c_str(), &end, 10);
+  if (end != text.c_str() + dots || dots == 0) {
+    return std::nullopt;
+  }
+  const std::string rest = text.substr(dots + 2);
+  const std::uint64_t last = std::strtoull(rest.c_str(), &end, 10);
+  if (rest.empty() || *end != '\0' || last < first) {
+    return std::nullopt;
+  }
+  return std::pair(first, last);
 }
 
 }  // namespace
@@ -72,64 +75,62 @@ int main(int argc, char** argv) {
   sk::sim::SimOptions options;
   std::uint64_t first_seed = 1;
   std::uint64_t last_seed = 1;
-  bool expect_violation = false;
-  bool keep_going = false;
+  sk::cli::CommandLine flags("consensus-sim", "(--seed N | --seeds A..B) [options]");
+  flags.value("seed", "N", "run one seed (also SK_SIM_SEED=N; default 1)")
+      .value("seeds", "A..B", "run seeds A to B")
+      .value("steps", "K", "events per seed")
+      .value("acceptors", "3|5", "cluster size (default 3)")
+      .value("mutation", "NAME", "a broken protocol variant (see --list-mutations)")
+      .toggle("real-nodes",
+              "run the node's code: Timeline over the in-memory stores, ProposerDriver")
+      .toggle("expect-violation", "exit 0 only if some seed finds a violation")
+      .toggle("keep-going", "run every seed, one line per violating seed")
+      .toggle("trace", "print every event")
+      .toggle("list-mutations", "print the mutations' names and exit");
+  flags.parse(argc, argv);
+  if (flags.has("list-mutations")) {
+    for (const auto& info : sk::consensus::all_mutations()) {
+      std::printf("%.*s\n", static_cast<int>(info.name.size()), info.name.data());
+    }
+    return 0;
+  }
   // SK_SIM_SEED picks the seed when no --seed/--seeds is given (handy under ctest or a debugger).
-  if (const char* env_seed = std::getenv("SK_SIM_SEED"); env_seed != nullptr) {
-    if (!parse_u64(env_seed, first_seed)) {
-      return usage("SK_SIM_SEED must be a number");
+  const char* env_seed = std::getenv("SK_SIM_SEED");
+  const std::optional<std::string> seed_text =
+      flags.get("seed")
+          ? flags.get("seed")
+          : (env_seed != nullptr ? std::optional<std::string>(env_seed) : std::nullopt);
+  if (seed_text) {
+    const auto range = parse_range(*seed_text + ".." + *seed_text);
+    if (!range) {
+      flags.usage_error("--seed (or SK_SIM_SEED) takes a number");
     }
-    last_seed = first_seed;
+    first_seed = last_seed = range->first;
   }
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    auto next = [&]() -> std::string_view { return i + 1 < argc ? argv[++i] : ""; };
-    if (arg == "--seed") {
-      if (!parse_u64(next(), first_seed)) {
-        return usage("--seed takes a number");
-      }
-      last_seed = first_seed;
-    } else if (arg == "--seeds") {
-      std::string_view range = next();
-      auto dots = range.find("..");
-      if (dots == std::string_view::npos || !parse_u64(range.substr(0, dots), first_seed) ||
-          !parse_u64(range.substr(dots + 2), last_seed) || last_seed < first_seed) {
-        return usage("--seeds takes A..B with A <= B");
-      }
-    } else if (arg == "--steps") {
-      if (!parse_u64(next(), options.steps)) {
-        return usage("--steps takes a number");
-      }
-    } else if (arg == "--acceptors") {
-      std::uint64_t n = 0;
-      if (!parse_u64(next(), n) || (n != 3 && n != 5)) {
-        return usage("--acceptors takes 3 or 5");
-      }
-      options.acceptors = n;
-    } else if (arg == "--mutation") {
-      std::string_view name = next();
-      auto mutation = sk::consensus::mutation_from_name(name);
-      if (!mutation) {
-        return usage("unknown mutation (see --list-mutations)");
-      }
-      options.mutation = *mutation;
-    } else if (arg == "--real-nodes") {
-      options.real_nodes = true;
-    } else if (arg == "--expect-violation") {
-      expect_violation = true;
-    } else if (arg == "--keep-going") {
-      keep_going = true;
-    } else if (arg == "--trace") {
-      options.print_trace = true;
-    } else if (arg == "--list-mutations") {
-      for (const auto& info : sk::consensus::all_mutations()) {
-        std::printf("%.*s\n", static_cast<int>(info.name.size()), info.name.data());
-      }
-      return 0;
-    } else {
-      return usage(("unknown argument " + std::string(arg)).c_str());
+  if (auto text = flags.get("seeds")) {
+    const auto range = parse_range(*text);
+    if (!range) {
+      flags.usage_error("--seeds takes A..B with A <= B");
     }
+    std::tie(first_seed, last_seed) = *range;
   }
+  options.steps = flags.get_unsigned("steps").value_or(options.steps);
+  options.acceptors =
+      static_cast<std::size_t>(flags.get_unsigned("acceptors").value_or(options.acceptors));
+  if (options.acceptors != 3 && options.acceptors != 5) {
+    flags.usage_error("--acceptors takes 3 or 5");
+  }
+  if (auto name = flags.get("mutation")) {
+    auto mutation = sk::consensus::mutation_from_name(*name);
+    if (!mutation) {
+      flags.usage_error("unknown mutation '" + *name + "' (see --list-mutations)");
+    }
+    options.mutation = *mutation;
+  }
+  options.real_nodes = flags.has("real-nodes");
+  options.print_trace = flags.has("trace");
+  const bool expect_violation = flags.has("expect-violation");
+  const bool keep_going = flags.has("keep-going");
 
   std::signal(SIGABRT, report_seed_on_abort);
   const auto started = std::chrono::steady_clock::now();

@@ -16,7 +16,10 @@ class BranchCommandsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     Node::Report report;
-    auto node = Node::open({.node_id = consensus::NodeId(1), .data_dir = dir_.path()}, report);
+    NodeOptions options;
+    options.node_id = consensus::NodeId(1);
+    options.data_dir = dir_.path();
+    auto node = Node::open(options, report);
     ASSERT_TRUE(node.has_value()) << node.error().to_string();
     node_ = std::move(*node);
     auto lookup = [this](const storage::TimelineKey& key) { return node_->timeline(key); };
@@ -55,7 +58,9 @@ TEST_F(BranchCommandsTest, ANewTenant_TakesItsIdProposalIdAndTimeFromTheSources)
 TEST_F(BranchCommandsTest, WhatNamesNothing_IsRefusedWithTheViewsMessage) {
   const consensus::TenantId tenant =
       *consensus::TenantId::parse_hex("0123456789abcdef0123456789abcdef");
-  auto branch = commands_->create_branch(tenant, {.name = "dev"});
+  CreateBranchRequest request;
+  request.name = "dev";
+  auto branch = commands_->create_branch(tenant, request);
   ASSERT_FALSE(branch.has_value());
   EXPECT_EQ(branch.error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(branch.error().message(), commands_->view().find_tenant(tenant).error().message());
