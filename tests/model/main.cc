@@ -15,6 +15,7 @@
 
 #include "safekeeper/cli/command_line.h"
 #include "tests/model/explorer.h"
+#include "tests/sim/mutation_flag.h"
 
 namespace {
 
@@ -87,13 +88,7 @@ int main(int argc, char** argv) {
     }
     options.depth_first = *mode == "dfs";
   }
-  if (auto name = flags.get("mutation")) {
-    auto mutation = sk::consensus::mutation_from_name(*name);
-    if (!mutation) {
-      flags.usage_error("unknown mutation '" + *name + "'");
-    }
-    options.mutation = *mutation;
-  }
+  options.mutation = sk::sim::mutation_flag(flags);
   options.duplicates = flags.has("duplicates");
   options.instant_replies = flags.has("instant-replies");
   options.symmetry = !flags.has("no-symmetry");

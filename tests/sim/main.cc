@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "safekeeper/cli/command_line.h"
+#include "tests/sim/mutation_flag.h"
 #include "tests/sim/simulation.h"
 
 namespace {
@@ -120,13 +121,7 @@ int main(int argc, char** argv) {
   if (options.acceptors != 3 && options.acceptors != 5) {
     flags.usage_error("--acceptors takes 3 or 5");
   }
-  if (auto name = flags.get("mutation")) {
-    auto mutation = sk::consensus::mutation_from_name(*name);
-    if (!mutation) {
-      flags.usage_error("unknown mutation '" + *name + "' (see --list-mutations)");
-    }
-    options.mutation = *mutation;
-  }
+  options.mutation = sk::sim::mutation_flag(flags);
   options.real_nodes = flags.has("real-nodes");
   options.print_trace = flags.has("trace");
   const bool expect_violation = flags.has("expect-violation");
