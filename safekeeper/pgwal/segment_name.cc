@@ -58,6 +58,28 @@ Status check_segment_size(std::uint64_t seg_size_bytes) {
   return {};
 }
 
+Status check_record_start(consensus::Lsn lsn, std::uint64_t seg_size_bytes) {
+  if (Status status = check_segment_size(seg_size_bytes); !status) {
+    return status;
+  }
+  if (lsn == consensus::kInvalidLsn) {
+    return Error(ErrorCode::kInvalidArgument, "WAL cannot start at LSN 0/0");
+  }
+  if (lsn.value() % kMaxAlignBytes != 0) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "start LSN " + lsn.to_string() + " is not 8-byte aligned");
+  }
+  const std::uint64_t page_offset = lsn.value() % kWalPageSizeBytes;
+  const std::uint32_t header_size = segment_offset(lsn, seg_size_bytes) < kWalPageSizeBytes
+                                        ? kLongPageHeaderSizeBytes
+                                        : kShortPageHeaderSizeBytes;
+  if (page_offset != 0 && page_offset < header_size) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "start LSN " + lsn.to_string() + " is inside a page header");
+  }
+  return {};
+}
+
 std::uint64_t segment_number(consensus::Lsn lsn, std::uint64_t seg_size_bytes) {
   SK_CHECK(is_valid_segment_size(seg_size_bytes));
   return lsn.value() / seg_size_bytes;

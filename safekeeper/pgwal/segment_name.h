@@ -1,5 +1,6 @@
 // WAL segment arithmetic and PostgreSQL's segment file names ("000000010000000000000003"): which
-// segment holds an LSN, where a segment starts, and the 24-hex-digit name of a segment and back.
+// segment holds an LSN, where a segment starts, where a record may begin, and the 24-hex-digit
+// name of a segment and back.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,10 @@ namespace sk::pgwal {
 // this as a precondition (checked), so validate sizes from outside with this first.
 bool is_valid_segment_size(std::uint64_t seg_size_bytes);
 Status check_segment_size(std::uint64_t seg_size_bytes);
+// Where a WAL record may begin: a valid segment size, and a nonzero, 8-byte aligned LSN outside
+// every page header (the long one at a segment's start, the short one on other pages).
+// kInvalidArgument saying which it is not. Both the decoder and the generator start only there.
+Status check_record_start(consensus::Lsn lsn, std::uint64_t seg_size_bytes);
 
 std::uint64_t segment_number(consensus::Lsn lsn, std::uint64_t seg_size_bytes);
 consensus::Lsn segment_start(std::uint64_t segno, std::uint64_t seg_size_bytes);

@@ -39,26 +39,13 @@ std::uint32_t page_header_size_at(Lsn page_lsn, std::uint64_t seg_size_bytes) {
 }  // namespace
 
 Result<WalDecoder> WalDecoder::create(Lsn start_lsn, const WalDecoderOptions& options) {
-  if (Status status = check_segment_size(options.seg_size_bytes); !status) {
+  if (Status status = check_record_start(start_lsn, options.seg_size_bytes); !status) {
     return status.error();
   }
   if (options.max_record_size_bytes < kRecordHeaderSizeBytes) {
     return Error(ErrorCode::kInvalidArgument, "max_record_size_bytes " +
                                                   std::to_string(options.max_record_size_bytes) +
                                                   " is below the record header size");
-  }
-  if (start_lsn == consensus::kInvalidLsn) {
-    return Error(ErrorCode::kInvalidArgument, "WAL cannot start at LSN 0/0");
-  }
-  if (start_lsn.value() % kMaxAlignBytes != 0) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "start LSN " + start_lsn.to_string() + " is not 8-byte aligned");
-  }
-  std::uint64_t page_offset = start_lsn.value() % kWalPageSizeBytes;
-  Lsn page_lsn(start_lsn.value() - page_offset);
-  if (page_offset != 0 && page_offset < page_header_size_at(page_lsn, options.seg_size_bytes)) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "start LSN " + start_lsn.to_string() + " is inside a page header");
   }
   if (options.prev_record_lsn && *options.prev_record_lsn >= start_lsn) {
     return Error(ErrorCode::kInvalidArgument,

@@ -13,20 +13,8 @@ namespace sk::pgwal {
 using consensus::Lsn;
 
 Result<WalGenerator> WalGenerator::create(Lsn start_lsn, const WalGeneratorOptions& options) {
-  if (Status status = check_segment_size(options.seg_size_bytes); !status) {
+  if (Status status = check_record_start(start_lsn, options.seg_size_bytes); !status) {
     return status.error();
-  }
-  if (start_lsn == consensus::kInvalidLsn || start_lsn.value() % kMaxAlignBytes != 0) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "start LSN " + start_lsn.to_string() + " is not a nonzero 8-aligned LSN");
-  }
-  std::uint64_t page_offset = start_lsn.value() % kWalPageSizeBytes;
-  bool segment_first_page = segment_offset(start_lsn, options.seg_size_bytes) < kWalPageSizeBytes;
-  std::uint32_t header_size =
-      segment_first_page ? kLongPageHeaderSizeBytes : kShortPageHeaderSizeBytes;
-  if (page_offset != 0 && page_offset < header_size) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "start LSN " + start_lsn.to_string() + " is inside a page header");
   }
   if (options.prev_record_lsn >= start_lsn) {
     return Error(ErrorCode::kInvalidArgument,

@@ -81,6 +81,30 @@ TEST(SegmentNameTest, Parse_RejectsWhatPostgresRejects) {
   }
 }
 
+TEST(SegmentNameTest, RecordStart_IsNonzeroAlignedAndOutsidePageHeaders) {
+  struct Case {
+    const char* name;
+    std::uint64_t lsn;
+    std::uint64_t seg_size_bytes;
+  };
+  const Case refused[] = {
+      {"0/0", 0, 16 * kMiB},
+      {"unaligned", 0x1002019, 16 * kMiB},
+      {"inside a short page header", 0x1002010, 16 * kMiB},
+      {"inside a long page header", 0x1000020, 16 * kMiB},
+      {"invalid segment size", 0x1002018, 5 * kMiB},
+  };
+  for (const Case& c : refused) {
+    SCOPED_TRACE(c.name);
+    Status status = check_record_start(Lsn(c.lsn), c.seg_size_bytes);
+    ASSERT_FALSE(status.has_value());
+    EXPECT_EQ(status.error().code(), ErrorCode::kInvalidArgument);
+  }
+  EXPECT_TRUE(check_record_start(Lsn(0x1000028), 16 * kMiB));  // After a long header.
+  EXPECT_TRUE(check_record_start(Lsn(0x1002018), 16 * kMiB));  // After a short header.
+  EXPECT_TRUE(check_record_start(Lsn(0x1003000), 16 * kMiB));  // Inside a page.
+}
+
 TEST(SegmentNameTest, SegmentSize_MustBePowerOfTwoFrom1MiBTo1GiB) {
   for (std::uint64_t ok : {1 * kMiB, 2 * kMiB, 16 * kMiB, 64 * kMiB, 1024 * kMiB}) {
     SCOPED_TRACE(ok);
