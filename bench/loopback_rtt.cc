@@ -36,9 +36,12 @@ constexpr std::size_t kReplyBytes = 64;  // About an AppendResponse frame.
   std::exit(1);
 }
 
-bool write_all(int fd, const char* data, std::size_t size) {
+// Moves all `size` bytes with `io` (::read or ::write), however many calls that takes; false
+// on an error or at end of file.
+template <class Data, class Io>
+bool transfer_all(int fd, Data* data, std::size_t size, Io io) {
   while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
+    const ssize_t n = io(fd, data, size);
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -51,19 +54,12 @@ bool write_all(int fd, const char* data, std::size_t size) {
   return true;
 }
 
+bool write_all(int fd, const char* data, std::size_t size) {
+  return transfer_all(fd, data, size, ::write);
+}
+
 bool read_exactly(int fd, char* data, std::size_t size) {
-  while (size > 0) {
-    const ssize_t n = ::read(fd, data, size);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return false;
-    }
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
+  return transfer_all(fd, data, size, ::read);
 }
 
 void no_delay(int fd) {
