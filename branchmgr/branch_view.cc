@@ -63,9 +63,24 @@ Outcome BranchView::apply_change(const proto::TenantCreated& c, std::int64_t at_
     }
     return done(it->second, false);
   }
-  Tenant tenant{c.tenant_id, c.name, at_us};
+  Tenant tenant{c.tenant_id, c.name, at_us,
+                c.history_retention_s != 0 ? c.history_retention_s : kDefaultHistoryRetentionS};
   tenants_.emplace(c.tenant_id, tenant);
   return done(std::move(tenant), true);
+}
+
+Outcome BranchView::apply_change(const proto::TenantSettingsChanged& c, std::int64_t /*at_us*/) {
+  auto it = tenants_.find(c.tenant_id);
+  if (it == tenants_.end()) {
+    auto missing = find_tenant(c.tenant_id);
+    return refused(missing.error().code(), missing.error().message());
+  }
+  Tenant& tenant = it->second;
+  const Tenant before = tenant;
+  if (c.history_retention_s != 0) {
+    tenant.history_retention_s = c.history_retention_s;
+  }
+  return done(tenant, tenant.history_retention_s != before.history_retention_s);
 }
 
 Outcome BranchView::apply_change(const proto::BranchCreated& c, std::int64_t at_us) {

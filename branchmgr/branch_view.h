@@ -23,10 +23,16 @@
 
 namespace sk::branchmgr {
 
+// How far back a tenant's history is kept unless it says otherwise: 7 days.
+inline constexpr std::uint64_t kDefaultHistoryRetentionS = 7 * 86400;
+
 struct Tenant {
   consensus::TenantId id;
   std::string name;
   std::int64_t created_at_us = 0;
+  // Its history retention window: WAL older than this (by commit time) may be removed, and no
+  // branch may start there. Set at creation, changed by TenantSettingsChanged.
+  std::uint64_t history_retention_s = kDefaultHistoryRetentionS;
 };
 
 struct Branch {
@@ -138,6 +144,7 @@ class BranchView {
   Outcome apply_change(const proto::BranchReset& c, std::int64_t at_us);
   Outcome apply_change(const proto::SnapshotRegistered& c, std::int64_t at_us);
   Outcome apply_change(const proto::SnapshotDeleted& c, std::int64_t at_us);
+  Outcome apply_change(const proto::TenantSettingsChanged& c, std::int64_t at_us);
   // Why a start of `branch` would restore from `snapshot` ("a start of branch 'dev' at ..."),
   // nullopt if no start of it would.
   std::optional<std::string> start_using(const Branch& branch, const Snapshot& snapshot) const;

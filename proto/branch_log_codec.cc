@@ -22,6 +22,13 @@ void write_change(const TenantCreated& c, pb::BranchLogEntry& out) {
   auto* m = out.mutable_tenant_created();
   write_id(c.tenant_id, m->mutable_tenant_id());
   m->set_name(c.name);
+  m->set_history_retention_s(c.history_retention_s);
+}
+
+void write_change(const TenantSettingsChanged& c, pb::BranchLogEntry& out) {
+  auto* m = out.mutable_tenant_settings_changed();
+  write_id(c.tenant_id, m->mutable_tenant_id());
+  m->set_history_retention_s(c.history_retention_s);
 }
 
 void write_change(const BranchCreated& c, pb::BranchLogEntry& out) {
@@ -86,7 +93,12 @@ Result<Id> id_field(const std::string& bytes, std::string_view what) {
 
 Result<BranchLogChange> read_change(const pb::TenantCreated& m) {
   SK_READ_ID(tenant, consensus::TenantId, m.tenant_id(), "tenant id");
-  return BranchLogChange(TenantCreated{*tenant, m.name()});
+  return BranchLogChange(TenantCreated{*tenant, m.name(), m.history_retention_s()});
+}
+
+Result<BranchLogChange> read_change(const pb::TenantSettingsChanged& m) {
+  SK_READ_ID(tenant, consensus::TenantId, m.tenant_id(), "tenant id");
+  return BranchLogChange(TenantSettingsChanged{*tenant, m.history_retention_s()});
 }
 
 Result<BranchLogChange> read_change(const pb::BranchCreated& m) {
@@ -187,6 +199,9 @@ Result<BranchLogEntry> decode_branch_log_entry(std::string_view bytes) {
       break;
     case pb::BranchLogEntry::kSnapshotDeleted:
       change = read_change(in.snapshot_deleted());
+      break;
+    case pb::BranchLogEntry::kTenantSettingsChanged:
+      change = read_change(in.tenant_settings_changed());
       break;
     case pb::BranchLogEntry::CHANGE_NOT_SET:
       break;

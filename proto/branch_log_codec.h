@@ -22,7 +22,15 @@ inline constexpr std::size_t kMaxBranchLogEntryBytes = 64 * 1024;
 struct TenantCreated {
   consensus::TenantId tenant_id;
   std::string name;
+  std::uint64_t history_retention_s = 0;  // 0: the default (branchmgr's kDefaultHistoryRetention).
   friend bool operator==(const TenantCreated&, const TenantCreated&) = default;
+};
+
+// A setting left 0 keeps its value.
+struct TenantSettingsChanged {
+  consensus::TenantId tenant_id;
+  std::uint64_t history_retention_s = 0;
+  friend bool operator==(const TenantSettingsChanged&, const TenantSettingsChanged&) = default;
 };
 
 struct BranchCreated {
@@ -71,7 +79,7 @@ struct SnapshotDeleted {
 };
 
 using BranchLogChange = std::variant<TenantCreated, BranchCreated, BranchDeleted, BranchReset,
-                                     SnapshotRegistered, SnapshotDeleted>;
+                                     SnapshotRegistered, SnapshotDeleted, TenantSettingsChanged>;
 
 struct BranchLogEntry {
   consensus::ProposalId proposal_id;

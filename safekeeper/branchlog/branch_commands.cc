@@ -4,6 +4,7 @@
 #include <chrono>
 #include <random>
 
+#include "branchmgr/duration.h"
 #include "branchmgr/rfc3339.h"
 #include "safekeeper/pgwal/first_record.h"
 #include "safekeeper/pgwal/wal_format.h"
@@ -25,12 +26,14 @@ BranchCommands::Sources BranchCommands::system_sources() {
 
 BranchCommands::BranchCommands(Node& node, const BranchLogApplier& applier,
                                const ComposedWal& composed_wal,
-                               const CommitTimeIndexer& commit_times, Sources sources)
+                               const CommitTimeIndexer& commit_times, Sources sources,
+                               RetentionLimits retention_limits)
     : node_(node),
       applier_(applier),
       composed_wal_(composed_wal),
       commit_times_(commit_times),
-      sources_(std::move(sources)) {}
+      sources_(std::move(sources)),
+      retention_limits_(retention_limits) {}
 
 template <class Id>
 Id BranchCommands::new_id() const {
@@ -59,7 +62,38 @@ proto::BranchLogEntry BranchCommands::new_entry(proto::BranchLogChange change) c
 
 // ----- Commands ---------------------------------------------------------------------------
 
+Status BranchCommands::check_retention(std::uint64_t seconds) const {
+  if (seconds < retention_limits_.min_s || seconds > retention_limits_.max_s) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "history retention " + branchmgr::format_duration(seconds) + " must be from " +
+                     branchmgr::format_duration(retention_limits_.min_s) + " to " +
+                     branchmgr::format_duration(retention_limits_.max_s));
+  }
+  return {};
+}
+
+Result<BranchDecision> BranchCommands::change_tenant(const consensus::TenantId& tenant,
+                                                     const TenantSettingsRequest& request) {
+  auto found = view().find_tenant(tenant);
+  if (!found) {
+    return found.error();
+  }
+  if (!request.history_retention_s) {
+    return BranchDecision(**found);  // Nothing to change.
+  }
+  if (Status s = check_retention(*request.history_retention_s); !s) {
+    return s.error();
+  }
+  return BranchDecision(
+      new_entry(proto::TenantSettingsChanged{tenant, *request.history_retention_s}));
+}
+
 Result<BranchDecision> BranchCommands::create_tenant(const CreateTenantRequest& request) {
+  if (request.history_retention_s) {
+    if (Status s = check_retention(*request.history_retention_s); !s) {
+      return s.error();
+    }
+  }
   const consensus::TenantId id = request.tenant_id.value_or(new_id<consensus::TenantId>());
   if (const branchmgr::Tenant* existing = view().tenant(id)) {
     if (existing->name != request.name) {
@@ -68,7 +102,8 @@ Result<BranchDecision> BranchCommands::create_tenant(const CreateTenantRequest& 
     }
     return BranchDecision(*existing);
   }
-  return BranchDecision(new_entry(proto::TenantCreated{id, request.name}));
+  return BranchDecision(
+      new_entry(proto::TenantCreated{id, request.name, request.history_retention_s.value_or(0)}));
 }
 
 Result<BranchDecision> BranchCommands::create_branch(const consensus::TenantId& tenant,

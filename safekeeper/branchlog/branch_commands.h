@@ -31,6 +31,18 @@ namespace sk::safekeeper {
 struct CreateTenantRequest {
   std::optional<consensus::TenantId> tenant_id;  // nullopt: the server picks one.
   std::string name;
+  std::optional<std::uint64_t> history_retention_s;  // nullopt: the default (7 days).
+};
+
+// PATCH of a tenant: each setting given changes, the others stay.
+struct TenantSettingsRequest {
+  std::optional<std::uint64_t> history_retention_s;
+};
+
+// The history retention windows this node accepts (a test lowers the minimum).
+struct RetentionLimits {
+  std::uint64_t min_s = 3600;        // 1 hour.
+  std::uint64_t max_s = 30 * 86400;  // 30 days.
 };
 
 struct CreateBranchRequest {
@@ -67,11 +79,14 @@ class BranchCommands {
   static Sources system_sources();
 
   BranchCommands(Node& node, const BranchLogApplier& applier, const ComposedWal& composed_wal,
-                 const CommitTimeIndexer& commit_times, Sources sources);
+                 const CommitTimeIndexer& commit_times, Sources sources,
+                 RetentionLimits retention_limits = {});
 
   const branchmgr::BranchView& view() const { return applier_.view(); }
 
   Result<BranchDecision> create_tenant(const CreateTenantRequest& request);
+  Result<BranchDecision> change_tenant(const consensus::TenantId& tenant,
+                                       const TenantSettingsRequest& request);
   Result<BranchDecision> create_branch(const consensus::TenantId& tenant,
                                        const CreateBranchRequest& request);
   Result<BranchDecision> delete_branch(const consensus::TenantId& tenant,
@@ -103,12 +118,14 @@ class BranchCommands {
                                               const CreateBranchRequest& request) const;
   Result<consensus::Lsn> timestamp_point(const branchmgr::Branch& parent, std::int64_t t_us) const;
   Result<bool> record_boundary(const branchmgr::Branch& branch, consensus::Lsn lsn) const;
+  Status check_retention(std::uint64_t seconds) const;
 
   Node& node_;
   const BranchLogApplier& applier_;
   const ComposedWal& composed_wal_;
   const CommitTimeIndexer& commit_times_;
   Sources sources_;
+  RetentionLimits retention_limits_;
 };
 
 }  // namespace sk::safekeeper

@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 
+#include "branchmgr/duration.h"
 #include "branchmgr/rfc3339.h"
 
 namespace sk::safekeeper {
@@ -18,6 +19,8 @@ json::object tenant_json(const branchmgr::BranchView& view, const branchmgr::Ten
   return {{"tenant_id", tenant.id.to_hex()},
           {"name", tenant.name},
           {"created_at", branchmgr::format_rfc3339(tenant.created_at_us)},
+          {"history_retention", branchmgr::format_duration(tenant.history_retention_s)},
+          {"history_retention_seconds", tenant.history_retention_s},
           {"branches", view.branches(tenant.id).size()}};
 }
 

@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 
+#include "branchmgr/duration.h"
 #include "branchmgr/rfc3339.h"
 #include "safekeeper/server/api_json.h"
 
@@ -85,6 +86,21 @@ bool is_hex32(std::string_view text) {
   return consensus::TimelineId::parse_hex(text).has_value();
 }
 
+// Field `name`, a duration ("7d", "24h", "1h30m"), in seconds; nullopt when absent.
+Result<std::optional<std::uint64_t>> duration_field(const json::object& object,
+                                                    std::string_view name) {
+  auto text = string_field(object, name);
+  if (!text) {
+    return std::optional<std::uint64_t>();
+  }
+  auto seconds = branchmgr::parse_duration(*text);
+  if (!seconds) {
+    return bad("field '" + std::string(name) + "': '" + *text +
+               "' is not a duration (a whole number and a unit, s m h or d: 7d, 24h, 1h30m)");
+  }
+  return std::optional<std::uint64_t>(*seconds);
+}
+
 }  // namespace
 
 Status check_branch_name(std::string_view name) {
@@ -104,9 +120,23 @@ Status check_branch_name(std::string_view name) {
   return {};
 }
 
+Result<TenantSettingsRequest> parse_tenant_settings(std::string_view body) {
+  auto object = parse_object(body, {{"history_retention", FieldType::kString}});
+  if (!object) {
+    return object.error();
+  }
+  auto retention = duration_field(*object, "history_retention");
+  if (!retention) {
+    return retention.error();
+  }
+  return TenantSettingsRequest{*retention};
+}
+
 Result<CreateTenantRequest> parse_create_tenant(std::string_view body) {
-  auto object = parse_object(body.empty() ? "{}" : body,
-                             {{"tenant_id", FieldType::kString}, {"name", FieldType::kString}});
+  auto object =
+      parse_object(body.empty() ? "{}" : body, {{"tenant_id", FieldType::kString},
+                                                {"name", FieldType::kString},
+                                                {"history_retention", FieldType::kString}});
   if (!object) {
     return object.error();
   }
@@ -123,6 +153,11 @@ Result<CreateTenantRequest> parse_create_tenant(std::string_view body) {
   if (request.name.size() > 128) {
     return bad("field 'name': at most 128 bytes");
   }
+  auto retention = duration_field(*object, "history_retention");
+  if (!retention) {
+    return retention.error();
+  }
+  request.history_retention_s = *retention;
   return request;
 }
 

@@ -53,8 +53,18 @@ bool BranchRoutes::handle(const ApiRequest& request, const std::vector<std::stri
   }
   const consensus::TenantId t = *tenant;
   if (path.size() == 3) {
+    if (request.method == "PATCH") {
+      auto parsed = parse_tenant_settings(request.body);
+      if (!parsed) {
+        respond(error_response(parsed.error(), request.request_id));
+        return true;
+      }
+      change(request, respond, 200,
+             [t, r = *parsed](BranchCommands& c) { return c.change_tenant(t, r); });
+      return true;
+    }
     if (request.method != "GET" && request.method != "HEAD") {
-      respond(method_not_allowed_response(request, "GET"));
+      respond(method_not_allowed_response(request, "GET, PATCH"));
       return true;
     }
     read(request, respond, [t](const BranchCommands& c) -> Result<json::object> {

@@ -1,8 +1,10 @@
 // BranchRoutes: the HTTP API of the branch log (ApiRoutes hands it every path it does not know).
 //
-//   POST   /v1/tenants                            create {tenant_id?, name?} -> 201
+//   POST   /v1/tenants                            create {tenant_id?, name?,
+//                                                 history_retention?} -> 201
 //   GET    /v1/tenants                            list
 //   GET    /v1/tenants/{t}                        one, with its branch count
+//   PATCH  /v1/tenants/{t}                        change {history_retention?} -> 200
 //   POST   /v1/tenants/{t}/branches               create {name, parent?, lsn? | timestamp?,
 //                                                 timeline_id?} -> 201 with the resolved LSN
 //   GET    /v1/tenants/{t}/branches?limit=&cursor=  list, by name

@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 
+#include "branchmgr/duration.h"
 #include "safekeeper/proposer/cluster_setup.h"
 
 namespace sk::safekeeper {
@@ -81,6 +82,13 @@ Status apply(Config& config, const std::string& key, const std::string& value,
       return bad(where + ": " + level.error().message());
     }
     config.log_level = *level;
+  } else if (key == "min-history-retention") {
+    auto seconds = branchmgr::parse_duration(value);
+    if (!seconds || *seconds == 0) {
+      return bad(where + ": min-history-retention '" + value +
+                 "' must be a positive duration (90s, 15m, 24h, 7d)");
+    }
+    config.min_history_retention_s = *seconds;
   } else if (key == "lmdb-map-size-mib") {
     auto mib = parse_unsigned(value);
     if (!mib || *mib < 1 || *mib > (std::uint64_t{1} << 20)) {
@@ -191,6 +199,9 @@ std::span<const Setting> settings() {
        "hold the branch log (tenants, branches, snapshots); without it the branch API is off"},
       {"log-level", "LEVEL", "debug, info, warn or error (default info)"},
       {"lmdb-map-size-mib", "N", "largest size of the control database (default 1024)"},
+      {"min-history-retention", "DURATION",
+       "the shortest history retention window a tenant may be given (default 1h; the longest "
+       "is 30d)"},
   };
   return kSettings;
 }

@@ -39,6 +39,8 @@ struct Config {
   // members of the branch log. Empty: no branch log, and the branch API answers 503.
   std::vector<proposer::AcceptorAddress> peers;
   LogLevel log_level = LogLevel::kInfo;
+  // The shortest history retention window a tenant may have (tests lower it).
+  std::uint64_t min_history_retention_s = 3600;
   std::uint64_t lmdb_map_size_bytes = std::uint64_t{1} << 30;
 };
 

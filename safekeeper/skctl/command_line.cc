@@ -29,8 +29,19 @@ const std::set<std::string> kGlobalFlags = {"--safekeepers", "--tenant",        
 
 const std::vector<CommandSpec>& commands() {
   static const std::vector<CommandSpec> table = {
-      {"tenant", "create", "NAME", {}, {"--tenant-id"}, "create a tenant"},
+      {"tenant",
+       "create",
+       "NAME",
+       {},
+       {"--tenant-id", "--history-retention"},
+       "create a tenant (history retention: 7d unless given)"},
       {"tenant", "list", "", {}, {}, "list tenants"},
+      {"tenant",
+       "set",
+       "",
+       {"--history-retention"},
+       {},
+       "change the tenant's settings: how far back its history is kept"},
       {"branch",
        "create",
        "NAME",
@@ -90,7 +101,11 @@ std::string usage() {
     std::string line = "  " + c.group + (c.verb.empty() ? "" : " " + c.verb) +
                        (c.operand.empty() ? "" : " " + c.operand);
     for (const std::string& f : c.required) {
-      line += " " + f + " " + (f == "--port" ? "P" : f == "--pgdata" ? "DIR" : "NAME");
+      line += " " + f + " " +
+              (f == "--port"                ? "P"
+               : f == "--pgdata"            ? "DIR"
+               : f == "--history-retention" ? "DURATION"
+                                            : "NAME");
     }
     for (const std::string& f : c.optional) {
       line += " [" + f + (kSwitches.contains(f) ? "]" : " X]");
@@ -102,6 +117,8 @@ std::string usage() {
       "\n"
       "  --parent NAME[@LSN|@TIMESTAMP]  branch from NAME at an LSN (X/X), as of an RFC 3339\n"
       "                                  time, or at its head\n"
+      "  --history-retention DURATION how far back the tenant's WAL is kept and branches may\n"
+      "                               start: 90s, 15m, 24h, 7d, 1h30m (1h to 30d by default)\n"
       "  --read-only                  compute start: a read-only server at --branch\n"
       "                               NAME@LSN|@TIMESTAMP (time travel; no branch is made)\n"
       "  --snapshot-every SIZE        compute start: a snapshot every SIZE of WAL (1GB; 0: none)\n"

@@ -36,7 +36,8 @@ const std::vector<std::string> kBranchColumns = {"name", "timeline_id", "parent"
 const std::vector<std::string> kBranchFields = {"name",     "tenant_id",          "timeline_id",
                                                 "parent",   "parent_timeline_id", "lsn",
                                                 "head_lsn", "created_at",         "updated_at"};
-const std::vector<std::string> kTenantColumns = {"name", "tenant_id", "branches", "created_at"};
+const std::vector<std::string> kTenantColumns = {"name", "tenant_id", "branches",
+                                                 "history_retention", "created_at"};
 const std::vector<std::string> kSnapshotColumns = {"snapshot_id", "branch", "start_lsn", "end_lsn",
                                                    "size_bytes",  "clone",  "created_at"};
 
@@ -107,11 +108,24 @@ int tenant_command(const Context& c) {
     c.print(reply->body, "tenants", kTenantColumns);
     return 0;
   }
-  json::object body{{"name", c.invocation.operand}};
-  if (c.invocation.has("--tenant-id")) {
-    body["tenant_id"] = c.invocation.flag("--tenant-id");
+  json::object body;
+  if (c.invocation.has("--history-retention")) {
+    body["history_retention"] = c.invocation.flag("--history-retention");
   }
-  auto reply = c.api.call("POST", "/v1/tenants", json::value(body));
+  Result<ApiReply> reply = Error(ErrorCode::kInternal, "no request");
+  if (c.invocation.verb == "set") {
+    auto tenant = resolve_tenant(c);
+    if (!tenant) {
+      return fail(tenant.error());
+    }
+    reply = c.api.call("PATCH", "/v1/tenants/" + *tenant, json::value(body));
+  } else {
+    body["name"] = c.invocation.operand;
+    if (c.invocation.has("--tenant-id")) {
+      body["tenant_id"] = c.invocation.flag("--tenant-id");
+    }
+    reply = c.api.call("POST", "/v1/tenants", json::value(body));
+  }
   if (!reply) {
     return fail(reply.error());
   }

@@ -96,7 +96,7 @@ TEST_F(BranchComputeTest, TimeTravelReadOnly_AtATimestampAndAnLsn_ExactlyTheRows
       [&] {
         at_time = skctl({"compute", "start", "--read-only", "--branch", past, "--pgdata",
                          (data_root() / "at-time").string(), "--port", std::to_string(time_port)});
-        return at_time.exit_code != std::optional<int>(2);
+        return at_time.exit_code != std::optional<int>(3);
       },
       std::chrono::seconds(30));
   ASSERT_EQ(at_time.exit_code, 0) << at_time.output;

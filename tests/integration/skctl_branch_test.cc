@@ -25,5 +25,36 @@ TEST_F(SkctlBranchTest, ABranchNamedWithASlash_IsCreatedReadAndDeletedByName) {
   EXPECT_NE(gone.output.find("feature/x"), std::string::npos) << gone.output;
 }
 
+// A tenant's history retention window: 7 days unless given, set at creation, changed by
+// `tenant set`, bounded by the node's limits (1h to 30d by default), and the same on every node.
+TEST_F(SkctlBranchTest, HistoryRetention_IsSetAtCreationAndChangedLater) {
+  const SkctlResult created =
+      skctl({"tenant", "create", "t", "--tenant-id", kTenant, "--history-retention", "2d"});
+  ASSERT_EQ(created.exit_code, std::optional<int>(0)) << created.output;
+  boost::json::value tenants = skctl_json({"tenant", "list"});
+  ASSERT_TRUE(tenants.is_object());
+  EXPECT_EQ(tenants.at("tenants").at(0).at("history_retention").as_string(), "2d");
+
+  const SkctlResult changed = skctl({"tenant", "set", "--history-retention", "36h"});
+  ASSERT_EQ(changed.exit_code, std::optional<int>(0)) << changed.output;
+  for (int node = 0; node < 3; ++node) {
+    auto reply = cluster_->http(node, "GET", std::string("/v1/tenants/") + kTenant);
+    ASSERT_TRUE(reply.has_value());
+    const boost::json::value& tenant = reply->body;
+    EXPECT_EQ(tenant.at("history_retention").as_string(), "1d12h") << "node " << node;
+    EXPECT_EQ(tenant.at("history_retention_seconds").as_int64(), 129600) << "node " << node;
+  }
+
+  const SkctlResult too_short = skctl({"tenant", "set", "--history-retention", "5m"});
+  EXPECT_EQ(too_short.exit_code, std::optional<int>(1)) << too_short.output;
+  EXPECT_NE(too_short.output.find("must be from 1h to 30d"), std::string::npos) << too_short.output;
+  const SkctlResult not_a_duration = skctl({"tenant", "set", "--history-retention", "7"});
+  EXPECT_EQ(not_a_duration.exit_code, std::optional<int>(1)) << not_a_duration.output;
+  EXPECT_NE(not_a_duration.output.find("is not a duration"), std::string::npos)
+      << not_a_duration.output;
+  tenants = skctl_json({"tenant", "list"});
+  EXPECT_EQ(tenants.at("tenants").at(0).at("history_retention").as_string(), "1d12h");
+}
+
 }  // namespace
 }  // namespace sk::testing

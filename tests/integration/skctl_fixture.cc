@@ -93,7 +93,7 @@ SkctlResult SkctlTest::create_branch_at(const std::string& name, const std::stri
       cluster_->node(0).process,
       [&] {
         r = skctl({"branch", "create", name, "--parent", parent});
-        return r.exit_code != std::optional<int>(2);
+        return r.exit_code != std::optional<int>(3);
       },
       std::chrono::seconds(30));
   return r;

@@ -41,7 +41,7 @@ class SkctlTest : public BranchApiTest {
   SkctlResult skctl(std::vector<std::string> args);
   // skctl, expected to succeed; its JSON output.
   boost::json::value skctl_json(std::vector<std::string> args);
-  // A branch as of a timestamp; retried while the commit-time index catches up (exit 2, 503).
+  // A branch as of a timestamp; retried while the commit-time index catches up (exit 3, 503).
   SkctlResult create_branch_at(const std::string& name, const std::string& parent);
   // A compute (or replica) on `branch` in <data_root>/<pgdata>, default <kind>-<branch>; its libpq
   // connection string. `output`, if given, receives skctl's output.

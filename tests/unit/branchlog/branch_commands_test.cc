@@ -42,7 +42,7 @@ class BranchCommandsTest : public ::testing::Test {
 };
 
 TEST_F(BranchCommandsTest, ANewTenant_TakesItsIdProposalIdAndTimeFromTheSources) {
-  auto decision = commands_->create_tenant({std::nullopt, "acme"});
+  auto decision = commands_->create_tenant({std::nullopt, "acme", std::nullopt});
   ASSERT_TRUE(decision.has_value()) << decision.error().to_string();
   const auto* entry = std::get_if<proto::BranchLogEntry>(&*decision);
   ASSERT_NE(entry, nullptr);
@@ -69,6 +69,22 @@ TEST_F(BranchCommandsTest, WhatNamesNothing_IsRefusedWithTheViewsMessage) {
   EXPECT_EQ(deleted.error().message(),
             "branch 'feature/x' does not exist in tenant 0123456789abcdef0123456789abcdef");
   EXPECT_EQ(words_, 0U) << "a refusal spends no ids";
+}
+
+TEST_F(BranchCommandsTest, HistoryRetention_OutsideThisNodesLimits_IsRefusedBeforeProposing) {
+  const std::uint64_t words_before = words_;
+  for (std::uint64_t seconds : {59ULL, 31ULL * 86400}) {
+    auto refused = commands_->create_tenant({std::nullopt, "t", seconds});
+    ASSERT_FALSE(refused.has_value()) << seconds;
+    EXPECT_EQ(refused.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(refused.error().message().find("must be from 1h to 30d"), std::string::npos)
+        << refused.error().message();
+  }
+  EXPECT_EQ(words_, words_before) << "a refusal spends no ids";
+  auto accepted = commands_->create_tenant({std::nullopt, "t", 86400});
+  ASSERT_TRUE(accepted.has_value()) << accepted.error().to_string();
+  const auto& entry = std::get<proto::BranchLogEntry>(*accepted);
+  EXPECT_EQ(std::get<proto::TenantCreated>(entry.change).history_retention_s, 86400U);
 }
 
 }  // namespace

@@ -31,6 +31,27 @@ class BranchViewTest : public ::testing::Test {
   BranchView view_;
 };
 
+TEST_F(BranchViewTest, HistoryRetention_DefaultsTo7Days_AndChangesByItsEntry) {
+  EXPECT_EQ(view_.tenant(tenant_id(1))->history_retention_s, kDefaultHistoryRetentionS);
+  EXPECT_EQ(kDefaultHistoryRetentionS, 7U * 86400);
+  ASSERT_FALSE(apply(proto::TenantCreated{tenant_id(2), "short", 120}).error);
+  EXPECT_EQ(view_.tenant(tenant_id(2))->history_retention_s, 120U);
+
+  const Outcome changed = apply(proto::TenantSettingsChanged{tenant_id(1), 86400});
+  ASSERT_FALSE(changed.error);
+  EXPECT_TRUE(changed.changed);
+  EXPECT_EQ(std::get<Tenant>(changed.object).history_retention_s, 86400U);
+  EXPECT_EQ(view_.tenant(tenant_id(1))->history_retention_s, 86400U);
+  // Zero leaves the setting as it is; the same value again changes nothing.
+  EXPECT_FALSE(apply(proto::TenantSettingsChanged{tenant_id(1), 0}).changed);
+  EXPECT_FALSE(apply(proto::TenantSettingsChanged{tenant_id(1), 86400}).changed);
+  EXPECT_EQ(view_.tenant(tenant_id(1))->history_retention_s, 86400U);
+
+  const Outcome unknown = apply(proto::TenantSettingsChanged{tenant_id(9), 3600});
+  EXPECT_EQ(code_of(unknown), ErrorCode::kNotFound);
+  EXPECT_EQ(view_.tenant(tenant_id(9)), nullptr);
+}
+
 TEST_F(BranchViewTest, Check_SaysWhatApplyingWouldRefuse_AndApplyRefusesTheSame) {
   ASSERT_FALSE(apply(branch(1, "dev", 2, 1, 0x100)).error);
   ASSERT_FALSE(apply(branch(1, "child", 3, 2, 0x200)).error);

@@ -52,6 +52,8 @@ TEST(BranchLogCodecTest, EveryChangeKind_RoundTrips) {
   created.request_fingerprint = "f";
   const std::vector<BranchLogChange> changes = {
       TenantCreated{id_of<consensus::TenantId>(1), "acme"},
+      TenantCreated{id_of<consensus::TenantId>(1), "acme", 7200},
+      TenantSettingsChanged{id_of<consensus::TenantId>(1), 86400},
       created,
       BranchDeleted{id_of<consensus::TenantId>(1), id_of<consensus::TimelineId>(3)},
       BranchReset{id_of<consensus::TenantId>(1), id_of<consensus::TimelineId>(3),

@@ -56,6 +56,27 @@ TEST(BranchRequestsTest, CreateTenant_EmptyBodyIsAllDefaults) {
   EXPECT_FALSE(parse_create_tenant(R"({"tenant_id":"00000000000000000000000000000000"})"));
 }
 
+TEST(BranchRequestsTest, HistoryRetention_IsADurationOnCreateAndPatch) {
+  auto created = parse_create_tenant(R"({"name":"t","history_retention":"1d12h"})");
+  ASSERT_TRUE(created) << created.error().to_string();
+  EXPECT_EQ(created->history_retention_s, 129600U);
+  EXPECT_EQ(parse_create_tenant(R"({"name":"t"})")->history_retention_s, std::nullopt);
+  auto patch = parse_tenant_settings(R"({"history_retention":"24h"})");
+  ASSERT_TRUE(patch) << patch.error().to_string();
+  EXPECT_EQ(patch->history_retention_s, 86400U);
+  for (const char* body : {R"({"history_retention":"7"})", R"({"history_retention":7})",
+                           R"({"retention":"7d"})", "[]"}) {
+    auto bad = parse_tenant_settings(body);
+    ASSERT_FALSE(bad) << body;
+    EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
+  }
+  EXPECT_NE(parse_tenant_settings(R"({"history_retention":"7"})")
+                .error()
+                .message()
+                .find("field 'history_retention'"),
+            std::string::npos);
+}
+
 TEST(BranchRequestsTest, RegisterSnapshot_NeedsOrderedLsnsAndALocation) {
   auto ok = parse_register_snapshot(
       R"({"branch":"main","start_lsn":"0/1000028","end_lsn":"0/1000100","location":"/s/1.tar",)"
