@@ -263,6 +263,15 @@ Result<Lsn> BranchCommands::resolve_branch_point(const Branch& parent,
                  "LSN " + lsn.to_string() + " is not in the retained history of branch '" +
                      parent.name + "' [" + start->to_string() + ", " + head->to_string() + "]");
   }
+  auto floor = retention_floor(parent);
+  if (!floor) {
+    return floor.error();
+  }
+  if (*floor && lsn < **floor) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "LSN " + lsn.to_string() + " is older than " + retention_text(parent) +
+                     " (history is kept from " + (*floor)->to_string() + ")");
+  }
   if (lsn.value() % 8 != 0) {
     return Error(
         ErrorCode::kInvalidArgument,
@@ -330,6 +339,48 @@ Result<bool> BranchCommands::record_boundary(const Branch& branch, Lsn lsn) cons
 
 Result<branchmgr::LsnForTimestamp> BranchCommands::as_of_timestamp(const Branch& branch,
                                                                    std::int64_t t_us) const {
+  if (Status s = check_within_retention(branch, t_us); !s) {
+    return s.error();
+  }
+  return as_of_indexed(branch, t_us, true);
+}
+
+std::uint64_t BranchCommands::retention_of(const Branch& branch) const {
+  const branchmgr::Tenant* tenant = view().tenant(branch.tenant_id);
+  return tenant != nullptr ? tenant->history_retention_s : branchmgr::kDefaultHistoryRetentionS;
+}
+
+std::int64_t BranchCommands::retained_since_us(const Branch& branch) const {
+  return sources_.now_unix_us() - static_cast<std::int64_t>(retention_of(branch) * 1'000'000);
+}
+
+std::string BranchCommands::retention_text(const Branch& branch) const {
+  return "the history retention window of tenant " + branch.tenant_id.to_hex() + ": " +
+         branchmgr::format_duration(retention_of(branch));
+}
+
+Status BranchCommands::check_within_retention(const Branch& branch, std::int64_t t_us) const {
+  const std::int64_t since_us = retained_since_us(branch);
+  if (t_us < since_us) {
+    return Error(ErrorCode::kInvalidArgument, "timestamp " + branchmgr::format_rfc3339(t_us) +
+                                                  " is older than " + retention_text(branch) +
+                                                  " (history is kept from " +
+                                                  branchmgr::format_rfc3339(since_us) + ")");
+  }
+  return {};
+}
+
+Result<std::optional<Lsn>> BranchCommands::retention_floor(const Branch& branch) const {
+  auto as_of = as_of_indexed(branch, retained_since_us(branch), false);
+  if (!as_of) {
+    return as_of.error();
+  }
+  return as_of->lsn;  // nullopt before any commit that old.
+}
+
+Result<branchmgr::LsnForTimestamp> BranchCommands::as_of_indexed(const Branch& branch,
+                                                                 std::int64_t t_us,
+                                                                 bool require_fresh) const {
   const std::vector<Branch> chain = view().ancestry(branch);  // The branch first.
   std::vector<branchmgr::AncestryLevel> levels;
   for (std::size_t i = chain.size(); i-- > 0;) {
@@ -348,7 +399,7 @@ Result<branchmgr::LsnForTimestamp> BranchCommands::as_of_timestamp(const Branch&
     }
     const Lsn needed =
         std::min(limit, std::min(timeline->acceptor().state().commit_lsn, timeline->flush_lsn()));
-    if (commit_times_.indexed_lsn(key) < needed) {
+    if (require_fresh && commit_times_.indexed_lsn(key) < needed) {
       return Error(ErrorCode::kUnavailable,
                    "the commit-time index of branch '" + level.name + "' is at " +
                        commit_times_.indexed_lsn(key).to_string() + ", catching up to " +

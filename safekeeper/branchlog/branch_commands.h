@@ -107,6 +107,8 @@ class BranchCommands {
   // point. kUnavailable while an index has not caught up with the WAL it must cover.
   Result<branchmgr::LsnForTimestamp> as_of_timestamp(const branchmgr::Branch& branch,
                                                      std::int64_t t_us) const;
+  // kInvalidArgument, naming the tenant's history retention window, when `t_us` is older than it.
+  Status check_within_retention(const branchmgr::Branch& branch, std::int64_t t_us) const;
 
  private:
   proto::BranchLogEntry new_entry(proto::BranchLogChange change) const;
@@ -119,6 +121,17 @@ class BranchCommands {
   Result<consensus::Lsn> timestamp_point(const branchmgr::Branch& parent, std::int64_t t_us) const;
   Result<bool> record_boundary(const branchmgr::Branch& branch, consensus::Lsn lsn) const;
   Status check_retention(std::uint64_t seconds) const;
+  // `as_of_timestamp` from what the commit-time index has read so far, fresh or not.
+  Result<branchmgr::LsnForTimestamp> as_of_indexed(const branchmgr::Branch& branch,
+                                                   std::int64_t t_us, bool require_fresh) const;
+  // The lowest LSN a branch may start at on `branch`: the end of the last commit older than the
+  // retention window, as far as the index has read (so never above the true one); nullopt when
+  // no indexed commit is that old.
+  Result<std::optional<consensus::Lsn>> retention_floor(const branchmgr::Branch& branch) const;
+  std::uint64_t retention_of(const branchmgr::Branch& branch) const;  // Seconds.
+  // Now minus the window: the oldest time a branch may start at.
+  std::int64_t retained_since_us(const branchmgr::Branch& branch) const;
+  std::string retention_text(const branchmgr::Branch& branch) const;
 
   Node& node_;
   const BranchLogApplier& applier_;

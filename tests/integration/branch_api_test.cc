@@ -4,8 +4,10 @@
 // children 412; an LSN outside the parent's history or off a record boundary 400; an
 // Idempotency-Key reused with another request 422; a snapshot a start would restore from 412.
 // Errors carry the client's X-Request-ID.
+#include <chrono>
 #include <set>
 
+#include "branchmgr/rfc3339.h"
 #include "safekeeper/http/http_client.h"
 #include "safekeeper/pgwal/first_record.h"
 #include "safekeeper/pgwal/wal_decoder.h"
@@ -176,9 +178,16 @@ TEST_F(BranchApiErrorsTest, BranchPoint_MustBeInTheParentsHistoryAndOnARecordBou
                "retained history");
   expect_error(create(R"({"name":"x","parent":"main","lsn":"0/1000004"})"), 400, "INVALID_ARGUMENT",
                "record boundary");
-  // sk-loadgen writes no commit records: no time has any data.
-  expect_error(create(R"({"name":"x","parent":"main","timestamp":"2026-11-24T10:00:00Z"})"), 400,
+  // sk-loadgen writes no commit records: no time inside the retention window has any data.
+  const std::string an_hour_ago = branchmgr::format_rfc3339(
+      std::chrono::duration_cast<std::chrono::microseconds>(
+          (std::chrono::system_clock::now() - std::chrono::hours(1)).time_since_epoch())
+          .count());
+  expect_error(create(R"({"name":"x","parent":"main","timestamp":")" + an_hour_ago + R"("})"), 400,
                "INVALID_ARGUMENT", "before any commit");
+  // Older than the window (7 days): refused as such.
+  expect_error(create(R"({"name":"x","parent":"main","timestamp":"2000-01-01T00:00:00Z"})"), 400,
+               "INVALID_ARGUMENT", "older than the history retention window");
   // A root branch without WAL has no history to branch from.
   ASSERT_EQ(create(R"({"name":"empty"})").status, 201);
   expect_error(create(R"({"name":"x","parent":"empty"})"), 412, "FAILED_PRECONDITION", "no WAL");

@@ -1,6 +1,7 @@
 // The commit-time index on real PostgreSQL WAL: "as of T" between two commits is the end of the
 // earlier one, both through lsn_by_timestamp and when a branch is created at T; before every
-// commit is "nodata", after the last one "present", ahead of the clock "future".
+// commit is "nodata", after the last one "present", ahead of the clock "future", and older than
+// the tenant's history retention window a 400 that names the window.
 #include "tests/integration/branch_api_client.h"
 #include "tests/integration/primary_fixture.h"
 
@@ -62,6 +63,13 @@ TEST_F(CommitTimeTest, AsOfATimeBetweenTwoCommits_IsTheEndOfTheEarlierCommit) {
                                 "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
                                 "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
                             .value_or("");
+  // Inside the tenant's retention window (7 days), before every commit.
+  const std::string before_all =
+      session
+          .query(
+              "SELECT to_char((clock_timestamp() - interval '1 hour') AT TIME ZONE 'UTC', "
+              "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+          .value_or("");
   ASSERT_FALSE(t.empty()) << session.error();
   ASSERT_TRUE(session.query("INSERT INTO t VALUES (2)")) << session.error();
   const Lsn after_b = insert_lsn(session);
@@ -81,7 +89,12 @@ TEST_F(CommitTimeTest, AsOfATimeBetweenTwoCommits_IsTheEndOfTheEarlierCommit) {
     EXPECT_GT(lsn, before_a) << json::serialize(between.body);
     EXPECT_LE(lsn, after_a) << json::serialize(between.body);
 
-    EXPECT_EQ(text(as_of(i, "2000-01-01T00:00:00Z").body, "kind"), "nodata");
+    EXPECT_EQ(text(as_of(i, before_all).body, "kind"), "nodata");
+    const Reply too_old = as_of(i, "2000-01-01T00:00:00Z");
+    EXPECT_EQ(too_old.status, 400) << json::serialize(too_old.body);
+    EXPECT_NE(error_message(too_old).find("older than the history retention window of tenant"),
+              std::string::npos)
+        << json::serialize(too_old.body);
     EXPECT_EQ(text(as_of(i, "2099-01-01T00:00:00Z").body, "kind"), "future");
   }
   const Reply branch = call(2, "POST", std::string("/v1/tenants/") + kTenant + "/branches",
@@ -95,6 +108,13 @@ TEST_F(CommitTimeTest, AsOfATimeBetweenTwoCommits_IsTheEndOfTheEarlierCommit) {
            R"({"name":"later","parent":"main","timestamp":"2099-01-01T00:00:00Z"})");
   EXPECT_EQ(future.status, 400) << json::serialize(future.body);
   EXPECT_NE(error_message(future).find("future"), std::string::npos);
+
+  const Reply too_old =
+      call(0, "POST", std::string("/v1/tenants/") + kTenant + "/branches",
+           R"({"name":"ancient","parent":"main","timestamp":"2000-01-01T00:00:00Z"})");
+  EXPECT_EQ(too_old.status, 400) << json::serialize(too_old.body);
+  EXPECT_NE(error_message(too_old).find(": 7d (history is kept from "), std::string::npos)
+      << json::serialize(too_old.body);
 }
 
 }  // namespace
