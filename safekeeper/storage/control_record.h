@@ -1,14 +1,6 @@
-// The stored form of one timeline's control state, as a value in LMDB (docs/FORMATS.md):
-//
-//   offset  size  field
-//   0       4     magic "SKCS"
-//   4       4     record version, little-endian (1)
-//   8       4     payload length, little-endian
-//   12      4     CRC-32C of bytes 0..11 followed by the payload, little-endian
-//   16      n     payload: proto/control.proto's AcceptorControlState (its own format_version)
-//
-// LMDB does not checksum its pages, so the record carries its own: a flipped bit on disk is
-// reported as corruption instead of being read as a valid term or LSN.
+// The stored form of one timeline's control state, as a value in LMDB (docs/FORMATS.md): a
+// checked record (checked_record.h) with magic "SKCS", version 1, whose payload is
+// proto/control.proto's AcceptorControlState (with its own format_version).
 #pragma once
 
 #include <string>
@@ -17,6 +9,7 @@
 #include "consensus/acceptor_state.h"
 #include "consensus/result.h"
 #include "proto/codec.h"
+#include "safekeeper/storage/checked_record.h"
 
 namespace sk::storage {
 
@@ -28,7 +21,7 @@ inline TimelineKey key_of(const consensus::AcceptorState& state) {
 }
 
 inline constexpr std::uint32_t kControlRecordVersion = 1;
-inline constexpr std::size_t kControlRecordHeaderBytes = 16;
+inline constexpr std::size_t kControlRecordHeaderBytes = kCheckedRecordHeaderBytes;
 
 std::string encode_control_record(const consensus::AcceptorState& state);
 

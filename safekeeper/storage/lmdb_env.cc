@@ -43,7 +43,18 @@ struct LmdbEnv::Handles {
   MDB_env* env = nullptr;
   MDB_dbi meta = 0;
   MDB_dbi control = 0;
-  MDB_dbi dbi(Database db) const { return db == Database::kMeta ? meta : control; }
+  MDB_dbi slots = 0;
+  MDB_dbi dbi(Database db) const {
+    switch (db) {
+      case Database::kMeta:
+        return meta;
+      case Database::kControl:
+        return control;
+      case Database::kSlots:
+        break;
+    }
+    return slots;
+  }
   ~Handles() {
     if (env != nullptr) {
       mdb_env_close(env);
@@ -82,7 +93,7 @@ Result<std::unique_ptr<LmdbEnv>> LmdbEnv::open(const std::filesystem::path& dir,
     handles->env = nullptr;
     return fail(rc, "mdb_env_create");
   }
-  if (int rc = mdb_env_set_maxdbs(handles->env, 2); rc != 0) {
+  if (int rc = mdb_env_set_maxdbs(handles->env, 3); rc != 0) {
     return fail(rc, "mdb_env_set_maxdbs");
   }
   if (int rc = mdb_env_set_mapsize(handles->env, options.map_size_bytes); rc != 0) {
@@ -103,6 +114,10 @@ Result<std::unique_ptr<LmdbEnv>> LmdbEnv::open(const std::filesystem::path& dir,
     }
     if (int rc = mdb_dbi_open(txn.get(), "control", MDB_CREATE, &handles->control); rc != 0) {
       return fail(rc, "opening database control");
+    }
+    // Added after layout version 1 was fixed: created where missing, ignored by older builds.
+    if (int rc = mdb_dbi_open(txn.get(), "slots", MDB_CREATE, &handles->slots); rc != 0) {
+      return fail(rc, "opening database slots");
     }
     if (int rc = txn.commit(); rc != 0) {
       return fail(rc, "committing the opened databases");
@@ -163,6 +178,22 @@ Status LmdbEnv::put(Database db, std::string_view key, std::string_view value) {
   }
   if (int rc = txn.commit(); rc != 0) {
     return error(rc, "committing a write");
+  }
+  return {};
+}
+
+Status LmdbEnv::erase(Database db, std::string_view key) {
+  MDB_txn* raw = nullptr;
+  if (int rc = mdb_txn_begin(handles_->env, nullptr, 0, &raw); rc != 0) {
+    return error(rc, "beginning a write");
+  }
+  TxnGuard txn(raw);
+  MDB_val k = as_val(key);
+  if (int rc = mdb_del(txn.get(), handles_->dbi(db), &k, nullptr); rc != 0 && rc != MDB_NOTFOUND) {
+    return error(rc, "erasing a key");
+  }
+  if (int rc = txn.commit(); rc != 0) {
+    return error(rc, "committing an erase");
   }
   return {};
 }

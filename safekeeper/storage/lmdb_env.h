@@ -34,7 +34,7 @@ class LmdbEnv {
     std::uint64_t map_size_bytes = std::uint64_t{64} << 20;
   };
   // A named database, from database().
-  enum class Database : std::uint8_t { kMeta, kControl };
+  enum class Database : std::uint8_t { kMeta, kControl, kSlots };
 
   // Opens (creating if needed) the environment in `dir`, which must exist.
   static Result<std::unique_ptr<LmdbEnv>> open(const std::filesystem::path& dir, Options options);
@@ -46,6 +46,8 @@ class LmdbEnv {
   Result<std::optional<std::string>> get(Database db, std::string_view key) const;
   // Writes one key in its own transaction; durable when OK, unchanged otherwise.
   Status put(Database db, std::string_view key, std::string_view value);
+  // Removes one key (absent is fine) in its own transaction; durable when OK.
+  Status erase(Database db, std::string_view key);
   // Every key in order, with its value.
   Result<std::vector<std::pair<std::string, std::string>>> scan(Database db) const;
 
