@@ -32,6 +32,7 @@
 #include "safekeeper/server/pg_server.h"
 #include "safekeeper/server/proposer_server.h"
 #include "safekeeper/server/service_notify.h"
+#include "safekeeper/server/slot_journal.h"
 #include "safekeeper/server/storage_worker.h"
 #include "safekeeper/server/wal_read_pool.h"
 
@@ -72,6 +73,21 @@ int run(const Config& config) {
     log_error("timeline " + sk::storage::timeline_name(key) +
               " is kept aside and not served: " + error.to_string());
   }
+  NodeSlotJournal slot_journal(node.slot_store(), [] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  });
+  auto kept_slots = slot_journal.load();
+  if (!kept_slots) {
+    std::fprintf(stderr, "safekeeper: cannot start: %s\n", kept_slots.error().to_string().c_str());
+    return 1;
+  }
+  if (!kept_slots->empty()) {
+    log_info(std::to_string(kept_slots->size()) + " replication slots kept from before");
+  }
+  pg_options.slot_journal = &slot_journal;
+  pg_options.restored_slots = std::move(*kept_slots);
 
   const bool branch_log = !config.peers.empty();
   if (!branch_log) {
@@ -150,7 +166,7 @@ int run(const Config& config) {
       branch_commands, branch_applier, writer,
       [&worker](std::function<void()> f) { worker.post(std::move(f)); }, run_on_io);
   BranchRoutes branch_routes(branch_runner, run_on_io);
-  ApiRoutes routes(node, worker, proposers, composed_wal, wal_reads, run_on_io, SK_VERSION,
+  ApiRoutes routes(node, worker, proposers, readers, composed_wal, wal_reads, run_on_io, SK_VERSION,
                    std::move(cluster), {branch_routes, branch_applier, writer});
   HttpApi http(io, routes);
 

@@ -42,6 +42,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeOptions& options, Report& rep
   }
   node->env_ = std::move(*env);
   node->lmdb_control_ = std::make_unique<storage::LmdbControlStore>(*node->env_);
+  node->slot_store_ = std::make_unique<storage::SlotStore>(*node->env_);
   node->control_ =
       std::make_unique<storage::MeteredControlStore>(*node->lmdb_control_, *node->io_metrics_);
   if (Status owned = node->check_node_id(); !owned) {

@@ -21,6 +21,7 @@
 #include "safekeeper/storage/io_metrics.h"
 #include "safekeeper/storage/lmdb_control_store.h"
 #include "safekeeper/storage/metered_stores.h"
+#include "safekeeper/storage/slot_store.h"
 #include "safekeeper/timeline/timeline.h"
 
 namespace sk::safekeeper {
@@ -61,6 +62,10 @@ class Node {
   const NodeOptions& options() const { return options_; }
   // What every hosted timeline's stores did; readable from any thread.
   const storage::IoMetrics& io_metrics() const { return *io_metrics_; }
+  // The readers' replication slots, in the node's LMDB environment. Unlike the rest of the node,
+  // usable from the replication port's thread: it touches nothing but LMDB, whose write
+  // transactions serialise themselves.
+  storage::SlotStore& slot_store() { return *slot_store_; }
 
  private:
   // Members in the order they are built; the timeline (destroyed first) uses the metered store.
@@ -80,6 +85,7 @@ class Node {
   std::unique_ptr<storage::LmdbEnv> env_;
   std::unique_ptr<storage::LmdbControlStore> lmdb_control_;
   std::unique_ptr<storage::MeteredControlStore> control_;
+  std::unique_ptr<storage::SlotStore> slot_store_;
   std::map<storage::TimelineKey, Hosted> hosted_;
   std::map<storage::TimelineKey, Error> broken_;
 };

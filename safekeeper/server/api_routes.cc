@@ -228,11 +228,12 @@ Result<storage::WalDigest> digest_of(const storage::DurableWalReader& wal, Lsn f
 }  // namespace
 
 ApiRoutes::ApiRoutes(Node& node, StorageWorker& worker, const ProposerServer& proposers,
-                     const ComposedWal& wal, WalReadPool& reads, RunOnIo run_on_io,
-                     std::string version, Cluster cluster, BranchLog branch_log)
+                     const PgServer& readers, const ComposedWal& wal, WalReadPool& reads,
+                     RunOnIo run_on_io, std::string version, Cluster cluster, BranchLog branch_log)
     : node_(node),
       worker_(worker),
       proposers_(proposers),
+      readers_(readers),
       wal_(wal),
       reads_(reads),
       cluster_(std::move(cluster)),
@@ -287,6 +288,13 @@ void ApiRoutes::handle(ApiRequest request, Respond respond) {
       path[5] == "digest") {
     if (only_get()) {
       get_digest(request, path[2], path[4], std::move(respond));
+    }
+    return;
+  }
+  if (path.size() == 6 && path[0] == "v1" && path[1] == "tenants" && path[3] == "timelines" &&
+      path[5] == "slots") {
+    if (only_get()) {
+      list_slots(request, path[2], path[4], respond);
     }
     return;
   }
@@ -461,6 +469,27 @@ void ApiRoutes::get_wal_segment(const ApiRequest& request, const std::string& te
                                     wal_segment_response(composition, file_name, request_id));
                     });
   });
+}
+
+// The replication port's slots live on the I/O thread, where this runs: answered at once.
+void ApiRoutes::list_slots(const ApiRequest& request, const std::string& tenant,
+                           const std::string& timeline, const Respond& respond) {
+  auto key = parse_timeline_key(tenant, timeline);
+  if (!key) {
+    respond(error_response(key.error(), request.request_id));
+    return;
+  }
+  json::array slots;
+  for (const walsender::ReplicationSlot& slot : readers_.slots(*key)) {
+    slots.push_back(json::object{
+        {"slot_name", slot.name},
+        {"slot_type", "physical"},
+        {"temporary", slot.temporary},
+        {"active", slot.active != 0},
+        {"restart_lsn", slot.restart_lsn == Lsn() ? json::value(nullptr)
+                                                  : json::value(slot.restart_lsn.to_string())}});
+  }
+  respond(json_response(200, json::object{{"slots", std::move(slots)}}));
 }
 
 void ApiRoutes::get_digest(const ApiRequest& request, const std::string& tenant,

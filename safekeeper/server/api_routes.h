@@ -11,6 +11,7 @@
 //   GET  /v1/tenants/{tenant}/timelines/{tl}     term, history, flush/commit/start LSN, proposer
 //   GET  /v1/tenants/{tenant}/timelines/{tl}/digest?from_lsn=X/X&until_lsn=X/X
 //                                                the WalDigest of that durable WAL range
+//   GET  /v1/tenants/{tenant}/timelines/{tl}/slots   the replication slots on this node
 //   GET  /v1/tenants/{tenant}/timelines/{tl}/wal/{segment}
 //                                                a PostgreSQL segment file, composed along the
 //                                                branch's ancestry, committed WAL then zeros
@@ -28,6 +29,7 @@
 
 #include "safekeeper/branchlog/composed_wal.h"
 #include "safekeeper/node/node.h"
+#include "safekeeper/server/pg_server.h"
 #include "safekeeper/server/proposer_server.h"
 #include "safekeeper/server/storage_worker.h"
 #include "safekeeper/server/wal_read_pool.h"
@@ -78,8 +80,8 @@ class ApiRoutes {
   // `wal` composes branches' logs for /wal/{segment}; worker thread only, like `node`. `reads`
   // reads WAL bytes off the worker.
   ApiRoutes(Node& node, StorageWorker& worker, const ProposerServer& proposers,
-            const ComposedWal& wal, WalReadPool& reads, RunOnIo run_on_io, std::string version,
-            Cluster cluster, BranchLog branch_log);
+            const PgServer& readers, const ComposedWal& wal, WalReadPool& reads, RunOnIo run_on_io,
+            std::string version, Cluster cluster, BranchLog branch_log);
 
   // Called on the I/O thread; `respond` is called there exactly once.
   void handle(ApiRequest request, Respond respond);
@@ -95,6 +97,8 @@ class ApiRoutes {
   void get_wal_segment(const ApiRequest& request, const std::string& tenant,
                        const std::string& timeline, const std::string& file_name, Respond respond);
   void get_metrics(Respond respond);
+  void list_slots(const ApiRequest& request, const std::string& tenant, const std::string& timeline,
+                  const Respond& respond);
   // From the worker thread: hands `response` to `respond` on the I/O thread.
   void respond_on_io(Respond respond, ApiResponse response);
   // From the worker thread: runs `read` on the WalReadPool, which answers through a copy of
@@ -105,6 +109,7 @@ class ApiRoutes {
   Node& node_;
   StorageWorker& worker_;
   const ProposerServer& proposers_;
+  const PgServer& readers_;  // I/O thread only.
   const ComposedWal& wal_;
   WalReadPool& reads_;
   Cluster cluster_;

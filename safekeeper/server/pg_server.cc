@@ -41,7 +41,13 @@ struct PgServer::Impl : std::enable_shared_from_this<PgServer::Impl> {
         worker(storage_worker),
         wal_reader(wal),
         options(std::move(opts)),
-        listeners(io_context) {}
+        slots(options.slot_journal),
+        listeners(io_context) {
+    for (auto& [timeline, slot] : options.restored_slots) {
+      slots.restore(timeline, std::move(slot));
+    }
+    options.restored_slots.clear();
+  }
   void accepted(tcp::socket socket);
 
   asio::io_context& io;
@@ -268,6 +274,11 @@ void PgServer::serve(BoundPort port) {
 void PgServer::stop() {
   impl_->listeners.close();
   impl_->connections.close_all();
+}
+
+std::vector<walsender::ReplicationSlot> PgServer::slots(
+    const storage::TimelineKey& timeline) const {
+  return impl_->slots.of_timeline(timeline);
 }
 
 std::vector<PgReaderInfo> PgServer::readers() const {

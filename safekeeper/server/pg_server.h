@@ -22,6 +22,7 @@
 #include "safekeeper/server/bound_port.h"
 #include "safekeeper/server/committed_wal_reader.h"
 #include "safekeeper/server/storage_worker.h"
+#include "safekeeper/walsender/replication_slots.h"
 
 namespace boost::asio {
 class io_context;
@@ -33,6 +34,9 @@ struct PgServerOptions {
   // User name -> password for cleartext authentication; empty: trust.
   std::map<std::string, std::string> passwords;
   std::size_t max_unsent_bytes = std::size_t{4} << 20;
+  // Where slots are kept across restarts (null: in memory only), and those kept before.
+  walsender::SlotJournal* slot_journal = nullptr;
+  std::vector<std::pair<storage::TimelineKey, walsender::ReplicationSlot>> restored_slots;
 };
 
 // A reader as the HTTP API reports it.
@@ -67,6 +71,7 @@ class PgServer {
 
   // io thread only.
   std::vector<PgReaderInfo> readers() const;
+  std::vector<walsender::ReplicationSlot> slots(const storage::TimelineKey& timeline) const;
   const PgServerStats& stats() const;
 
   // Defined in the .cc; public only so that its file-local helpers can name it.

@@ -29,12 +29,46 @@ Status ReplicationSlots::create(const Key& timeline, ReplicationSlot slot) {
                  "replication slot name \"" + slot.name +
                      "\" is invalid: use at most 63 lower case letters, numbers and underscores");
   }
-  const auto [it, inserted] = slots_.try_emplace({timeline, slot.name}, slot);
-  if (!inserted) {
+  if (slots_.contains({timeline, slot.name})) {
     return Error(ErrorCode::kAlreadyExists,
                  "replication slot \"" + slot.name + "\" already exists");
   }
+  if (!slot.temporary && journal_ != nullptr) {
+    if (Status kept = journal_->saved(timeline, slot); !kept) {
+      return kept;
+    }
+  }
+  auto key = std::pair(timeline, slot.name);
+  const consensus::Lsn journaled = slot.restart_lsn;
+  slots_.emplace(std::move(key), Kept{std::move(slot), journaled});
   return {};
+}
+
+void ReplicationSlots::restore(const Key& timeline, ReplicationSlot slot) {
+  const consensus::Lsn journaled = slot.restart_lsn;
+  std::string name = slot.name;
+  slots_.insert_or_assign(std::pair(timeline, std::move(name)), Kept{std::move(slot), journaled});
+}
+
+std::vector<ReplicationSlot> ReplicationSlots::of_timeline(const Key& timeline) const {
+  std::vector<ReplicationSlot> out;
+  for (const auto& [key, kept] : slots_) {
+    if (key.first == timeline) {
+      out.push_back(kept.slot);
+    }
+  }
+  return out;
+}
+
+void ReplicationSlots::journal_progress(const Key& timeline, Kept& kept, bool always) {
+  const ReplicationSlot& slot = kept.slot;
+  if (slot.temporary || journal_ == nullptr || slot.restart_lsn <= kept.journaled_lsn ||
+      (!always && slot.restart_lsn.bytes_since(kept.journaled_lsn) < kJournalEveryBytes)) {
+    return;
+  }
+  if (journal_->saved(timeline, slot)) {
+    kept.journaled_lsn = slot.restart_lsn;
+  }
 }
 
 Status ReplicationSlots::drop(const Key& timeline, const std::string& name) {
@@ -42,8 +76,13 @@ Status ReplicationSlots::drop(const Key& timeline, const std::string& name) {
   if (it == slots_.end()) {
     return not_found(name);
   }
-  if (it->second.active != 0) {
+  if (it->second.slot.active != 0) {
     return in_use(name);
+  }
+  if (!it->second.slot.temporary && journal_ != nullptr) {
+    if (Status erased = journal_->erased(timeline, name); !erased) {
+      return erased;
+    }
   }
   slots_.erase(it);
   return {};
@@ -55,7 +94,7 @@ std::optional<ReplicationSlot> ReplicationSlots::find(const Key& timeline,
   if (it == slots_.end()) {
     return std::nullopt;
   }
-  return it->second;
+  return it->second.slot;
 }
 
 Status ReplicationSlots::acquire(const Key& timeline, const std::string& name,
@@ -64,18 +103,19 @@ Status ReplicationSlots::acquire(const Key& timeline, const std::string& name,
   if (it == slots_.end()) {
     return not_found(name);
   }
-  if (it->second.active != 0 && it->second.active != session) {
+  if (it->second.slot.active != 0 && it->second.slot.active != session) {
     return in_use(name);
   }
-  it->second.active = session;
+  it->second.slot.active = session;
   return {};
 }
 
 void ReplicationSlots::release(const Key& timeline, const std::string& name,
                                std::uint64_t session) {
   const auto it = slots_.find({timeline, name});
-  if (it != slots_.end() && it->second.active == session) {
-    it->second.active = 0;
+  if (it != slots_.end() && it->second.slot.active == session) {
+    it->second.slot.active = 0;
+    journal_progress(timeline, it->second, true);
   }
 }
 
@@ -83,17 +123,19 @@ void ReplicationSlots::advance(const Key& timeline, const std::string& name,
                                consensus::Lsn flushed) {
   const auto it = slots_.find({timeline, name});
   if (it != slots_.end()) {
-    it->second.restart_lsn = std::max(it->second.restart_lsn, flushed);
+    it->second.slot.restart_lsn = std::max(it->second.slot.restart_lsn, flushed);
+    journal_progress(timeline, it->second, false);
   }
 }
 
 void ReplicationSlots::session_ended(std::uint64_t session) {
   std::erase_if(slots_, [session](const auto& entry) {
-    return entry.second.temporary && entry.second.owner == session;
+    return entry.second.slot.temporary && entry.second.slot.owner == session;
   });
-  for (auto& [key, slot] : slots_) {
-    if (slot.active == session) {
-      slot.active = 0;
+  for (auto& [key, kept] : slots_) {
+    if (kept.slot.active == session) {
+      kept.slot.active = 0;
+      journal_progress(key.first, kept, true);
     }
   }
 }

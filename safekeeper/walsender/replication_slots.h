@@ -3,9 +3,12 @@
 // status updates) and is held by at most one streaming session at a time; a temporary slot goes
 // away with the session that created it.
 //
-// Kept in memory: a restarted safekeeper has no slots, and a reader that names one gets
-// "does not exist" (pg_receivewal --create-slot --if-not-exists makes it again). No WAL is ever
-// removed on their account yet: every safekeeper keeps a timeline's whole WAL.
+// Slots that are not temporary are kept across restarts through a SlotJournal (the node's LMDB,
+// storage/slot_store.h): a create or drop is written there before it takes effect, so a reader
+// told "created" finds its slot after a restart. A restart LSN is written when it has moved
+// kJournalEveryBytes since it last was, and when its session lets the slot go, so after a crash
+// a slot may restart a little behind where its reader got (it then holds a little more WAL,
+// never less).
 #pragma once
 
 #include <cstdint>
@@ -13,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "consensus/result.h"
 #include "consensus/types.h"
@@ -28,14 +32,31 @@ struct ReplicationSlot {
   std::uint64_t active = 0;  // The session streaming with it; 0 when none.
 };
 
+// Where slots are kept across restarts. Called on the slots' thread.
+class SlotJournal {
+ public:
+  virtual ~SlotJournal() = default;
+  virtual Status saved(const proto::TimelineKey& timeline, const ReplicationSlot& slot) = 0;
+  virtual Status erased(const proto::TimelineKey& timeline, const std::string& name) = 0;
+};
+
 class ReplicationSlots {
  public:
   using Key = proto::TimelineKey;
+  static constexpr std::uint64_t kJournalEveryBytes = std::uint64_t{16} << 20;
+
+  // `journal` (may be null: nothing outlives the process) must outlive the slots.
+  explicit ReplicationSlots(SlotJournal* journal = nullptr) : journal_(journal) {}
+
+  // A slot the journal kept, at start-up (not written back).
+  void restore(const Key& timeline, ReplicationSlot slot);
+  // Every slot of `timeline`, by name.
+  std::vector<ReplicationSlot> of_timeline(const Key& timeline) const;
 
   // kInvalidArgument for a name PostgreSQL would refuse (lowercase letters, digits and '_',
-  // at most 63), kAlreadyExists for a taken one.
+  // at most 63), kAlreadyExists for a taken one; the journal's error if it cannot keep it.
   Status create(const Key& timeline, ReplicationSlot slot);
-  // kNotFound, or kFailedPrecondition while a session streams with it.
+  // kNotFound, or kFailedPrecondition while a session streams with it; the journal's error.
   Status drop(const Key& timeline, const std::string& name);
   std::optional<ReplicationSlot> find(const Key& timeline, const std::string& name) const;
   // Marks the slot as streamed by `session`: kNotFound, or kFailedPrecondition if another has it.
@@ -47,7 +68,16 @@ class ReplicationSlots {
   void session_ended(std::uint64_t session);
 
  private:
-  std::map<std::pair<Key, std::string>, ReplicationSlot> slots_;
+  struct Kept {
+    ReplicationSlot slot;
+    consensus::Lsn journaled_lsn;  // The restart LSN the journal holds.
+  };
+  // Writes the restart LSN if it moved since the journal last got it (`always`) or by
+  // kJournalEveryBytes; a failure leaves it to the next time.
+  void journal_progress(const Key& timeline, Kept& kept, bool always);
+
+  SlotJournal* journal_;
+  std::map<std::pair<Key, std::string>, Kept> slots_;
 };
 
 }  // namespace sk::walsender

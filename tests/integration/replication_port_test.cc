@@ -20,6 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using consensus::Lsn;
+namespace json = boost::json;
 
 class ReplicationPortTest : public PrimaryTest {
  protected:
@@ -201,6 +202,65 @@ std::string sqlstate_of(PGconn* conn, const std::string& command) {
   std::string out = PQresultStatus(result) == PGRES_FATAL_ERROR && state != nullptr ? state : "";
   PQclear(result);
   return out;
+}
+
+// A slot made by pg_receivewal survives a restart of its safekeeper, with the restart LSN its
+// reader reached (written when the reader let it go); a dropped one stays dropped.
+TEST_F(ReplicationPortTest, Slots_SurviveARestart_AndADropIsKept) {
+  start_streaming();
+  ASSERT_TRUE(wait_committed_on(0)) << states();
+  const std::string slots_path =
+      std::string("/v1/tenants/") + kTenant + "/timelines/" + kTimeline + "/slots";
+  auto slots_on_node0 = [&]() -> json::array {
+    auto reply = cluster_->http(0, "GET", slots_path);
+    return reply && reply->status == 200 ? reply->body.at("slots").as_array() : json::array{};
+  };
+  const fs::path received = dir_.path() / "received";
+  for (const char* name : {"keeper", "dropped"}) {
+    ChildProcess create = pg_receivewal(received, {"--create-slot", "--slot", name},
+                                        std::string("create-") + name + ".log");
+    ASSERT_EQ(create.wait_exit(std::chrono::seconds(30)), std::optional<int>(0))
+        << file_text(dir_.path() / (std::string("create-") + name + ".log"));
+  }
+  ASSERT_EQ(slots_on_node0().size(), 2U) << json::serialize(slots_on_node0());
+
+  // Stream with the slot up to the commit LSN, so that its restart LSN moves.
+  ASSERT_TRUE(session_->query("INSERT INTO t VALUES (1, 'x')")) << session_->error();
+  ASSERT_TRUE(wait_committed_on(0)) << states();
+  const Lsn end = commit_lsn(0);
+  ChildProcess streamed = pg_receivewal(
+      received, {"--slot", "keeper", "--endpos", end.to_string(), "--synchronous"}, "rx.log");
+  ASSERT_EQ(streamed.wait_exit(std::chrono::seconds(60)), std::optional<int>(0))
+      << file_text(dir_.path() / "rx.log");
+  ChildProcess drop = pg_receivewal(received, {"--drop-slot", "--slot", "dropped"}, "drop.log");
+  ASSERT_EQ(drop.wait_exit(std::chrono::seconds(30)), std::optional<int>(0))
+      << file_text(dir_.path() / "drop.log");
+
+  std::optional<Lsn> before;
+  for (const json::value& slot : slots_on_node0()) {
+    EXPECT_EQ(slot.at("slot_name").as_string(), "keeper");
+    EXPECT_EQ(slot.at("active").as_bool(), false);
+    if (slot.at("restart_lsn").is_string()) {
+      before = Lsn::parse(json::value_to<std::string>(slot.at("restart_lsn")));
+    }
+  }
+  // Made without reserving WAL, the slot has a restart LSN once its reader reported a flush.
+  ASSERT_TRUE(before.has_value()) << json::serialize(slots_on_node0());
+  EXPECT_GT(*before, Lsn(0));
+  EXPECT_LE(*before, end);
+
+  ASSERT_EQ(cluster_->terminate(0), std::optional<int>(0)) << cluster_->logs();
+  ASSERT_TRUE(cluster_->start(0)) << cluster_->logs();
+  const json::array after = slots_on_node0();
+  ASSERT_EQ(after.size(), 1U) << json::serialize(after);
+  EXPECT_EQ(after[0].at("slot_name").as_string(), "keeper");
+  ASSERT_TRUE(after[0].at("restart_lsn").is_string()) << json::serialize(after);
+  EXPECT_EQ(Lsn::parse(json::value_to<std::string>(after[0].at("restart_lsn"))), before);
+  // And it streams again from there.
+  ChildProcess again = pg_receivewal(
+      received, {"--slot", "keeper", "--endpos", end.to_string(), "--synchronous"}, "rx2.log");
+  EXPECT_EQ(again.wait_exit(std::chrono::seconds(60)), std::optional<int>(0))
+      << file_text(dir_.path() / "rx2.log");
 }
 
 TEST_F(ReplicationPortTest, BadClients_GetErrorsAndTheSafekeeperServesEveryoneElse) {
