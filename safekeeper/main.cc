@@ -49,6 +49,7 @@ int run(const Config& config) {
   auto opened = Node::open({.node_id = config.node_id,
                             .data_dir = config.data_dir,
                             .lmdb_map_size_bytes = config.lmdb_map_size_bytes,
+                            .disk_reserve = config.disk_reserve,
                             .timeline = {}},
                            report);
   for (const std::string& line : report) {

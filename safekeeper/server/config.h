@@ -17,6 +17,7 @@
 #include "consensus/types.h"
 #include "safekeeper/log/log.h"
 #include "safekeeper/proposer/acceptor_links.h"
+#include "safekeeper/storage/disk_reserve.h"
 
 namespace sk::safekeeper {
 
@@ -40,6 +41,8 @@ struct Config {
   std::vector<proposer::AcceptorAddress> peers;
   LogLevel log_level = LogLevel::kInfo;
   std::uint64_t lmdb_map_size_bytes = std::uint64_t{1} << 30;
+  // Free space kept on the data directory's file system; below it WAL appends are refused.
+  storage::ReserveSize disk_reserve{};
 };
 
 // One setting: its flag (--NAME) and config-file key (NAME), and its line in --help.
