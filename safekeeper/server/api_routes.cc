@@ -443,8 +443,8 @@ void ApiRoutes::get_timeline(const ApiRequest& request, const std::string& tenan
           respond_on_io(std::move(respond), error_response(error, request_id));
           return;
         }
-        run_on_io_([this, key, object = timeline_json(*found, node_.wal_bytes_on_disk(key)),
-                    respond = std::move(respond)]() mutable {
+        json::object object = timeline_json(*found, node_.wal_bytes_on_disk(key));
+        run_on_io_([this, key, object = std::move(object), respond = std::move(respond)]() mutable {
           add_connected_proposer(object, key, proposers_.connections());
           respond(json_response(200, object));
         });
