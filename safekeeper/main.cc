@@ -50,6 +50,7 @@ int run(const Config& config) {
   auto opened = Node::open({.node_id = config.node_id,
                             .data_dir = config.data_dir,
                             .lmdb_map_size_bytes = config.lmdb_map_size_bytes,
+                            .disk_reserve = config.disk_reserve,
                             .timeline = {}},
                            report);
   for (const std::string& line : report) {
@@ -69,6 +70,19 @@ int run(const Config& config) {
     pg_options.passwords = std::move(*passwords);
   }
   Node& node = **opened;
+  {
+    sk::storage::DiskReserve& reserve = node.disk_reserve();
+    const bool below = reserve.below_reserve_now();
+    const std::string line = "disk reserve " + sk::storage::format_bytes(reserve.reserve_bytes()) +
+                             " (" + config.disk_reserve.to_string() + "), free " +
+                             sk::storage::format_bytes(reserve.free_bytes()) + " on " +
+                             config.data_dir.string();
+    if (below) {
+      log_warn(line + ": below the reserve, WAL appends are refused");
+    } else {
+      log_info(line);
+    }
+  }
   for (const auto& [key, error] : node.broken()) {
     log_error("timeline " + sk::storage::timeline_name(key) +
               " is kept aside and not served: " + error.to_string());

@@ -36,6 +36,8 @@ Result<std::unique_ptr<Node>> Node::open(const NodeOptions& options, Report& rep
                  "cannot create " + control_dir.string() + ": " + ec.message());
   }
   std::unique_ptr<Node> node(new Node(options));
+  node->reserve_ = std::make_unique<storage::DiskReserve>(options.data_dir, options.disk_reserve,
+                                                          options.disk_probe);
   auto env = LmdbEnv::open(control_dir, {.map_size_bytes = options.lmdb_map_size_bytes});
   if (!env) {
     return env.error();
@@ -85,7 +87,7 @@ void Node::open_timeline(const TimelineKey& key, Report& report) {
   }
   const consensus::TimelineIdentity& identity = (*state)->identity;
   auto wal = storage::FileWalStore::open(wal_dir(key), identity.timeline_start_lsn,
-                                         identity.wal_seg_size_bytes);
+                                         identity.wal_seg_size_bytes, reserve_.get());
   if (!wal) {
     report.push_back("timeline " + name + ": not opened: " + wal.error().to_string());
     broken_.emplace(key, wal.error());
@@ -123,7 +125,7 @@ Result<Timeline*> Node::create_timeline(const consensus::TimelineIdentity& ident
   // The WAL directory first, then the control state: a crash in between leaves an empty WAL
   // directory and no saved state, which the next create reuses.
   auto wal = storage::FileWalStore::open(wal_dir(key), identity.timeline_start_lsn,
-                                         identity.wal_seg_size_bytes);
+                                         identity.wal_seg_size_bytes, reserve_.get());
   if (!wal) {
     return wal.error();
   }
@@ -150,6 +152,10 @@ bool Node::reopen_if_stopped(const TimelineKey& key, std::chrono::steady_clock::
       now < hosted.next_reopen) {
     return false;
   }
+  if (reserve_->below_reserve_now()) {
+    hosted.next_reopen = now + std::chrono::seconds(1);
+    return false;
+  }
   const std::string name = storage::timeline_name(key);
   report.push_back("timeline " + name + ": reopening after " + failure->to_string());
   hosted_.erase(it);  // The timeline first, then its stores (Hosted's member order).
@@ -160,6 +166,11 @@ bool Node::reopen_if_stopped(const TimelineKey& key, std::chrono::steady_clock::
   }
   reopened->second.next_reopen = now + std::chrono::seconds(1);
   return true;
+}
+
+std::uint64_t Node::wal_bytes_on_disk(const TimelineKey& key) const {
+  auto it = hosted_.find(key);
+  return it == hosted_.end() ? 0 : it->second.wal->bytes_on_disk();
 }
 
 Timeline* Node::timeline(const TimelineKey& key) {

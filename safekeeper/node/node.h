@@ -8,6 +8,10 @@
 // cut back and reported), and the pair is checked (the WAL must reach the saved commit LSN). A
 // timeline that cannot be opened is kept aside with its error, so that one damaged timeline
 // never stops the others; the error is reported, never ignored.
+//
+// The node keeps a free-space reserve on the data directory's file system (DiskReserve), shared
+// by every timeline's WAL store: below it appends are refused with kNoSpace, which stops the
+// timeline until space returns (reopen_if_stopped).
 #pragma once
 
 #include <chrono>
@@ -30,6 +34,9 @@ struct NodeOptions {
   consensus::NodeId node_id;
   std::filesystem::path data_dir;
   std::uint64_t lmdb_map_size_bytes = std::uint64_t{64} << 20;
+  storage::ReserveSize disk_reserve{};  // Default: the smaller of 5 % and 2 GiB.
+  // Measures the data directory's file system; tests inject their own.
+  storage::DiskReserve::Probe disk_probe = storage::DiskReserve::statvfs_probe;
   TimelineOptions timeline;
 };
 
@@ -48,8 +55,9 @@ class Node {
   // A timeline stopped by a storage error that left its files as they were (NO_SPACE from a
   // write or a segment's creation; no failed fdatasync) is opened again from disk, as after a
   // crash, so that it serves again once space is back. At most one attempt per second per
-  // timeline. True if it was reopened. After a failed fdatasync the page cache can no longer be
-  // trusted, and only a restart recovers.
+  // timeline, and none while free space is still below the reserve (the attempt would replay
+  // the WAL only to be refused again). True if it was reopened. After a failed fdatasync the
+  // page cache can no longer be trusted, and only a restart recovers.
   bool reopen_if_stopped(const storage::TimelineKey& key, std::chrono::steady_clock::time_point now,
                          Report& report);
   // nullptr if not hosted, or kept aside (see broken()).
@@ -66,6 +74,11 @@ class Node {
   // usable from the replication port's thread: it touches nothing but LMDB, whose write
   // transactions serialise themselves.
   storage::SlotStore& slot_store() { return *slot_store_; }
+  // The free-space reserve; its probes are for the worker's thread, its numbers for any.
+  storage::DiskReserve& disk_reserve() { return *reserve_; }
+  const storage::DiskReserve& disk_reserve() const { return *reserve_; }
+  // What a hosted timeline's WAL segment files take on disk; 0 if it is not hosted.
+  std::uint64_t wal_bytes_on_disk(const storage::TimelineKey& key) const;
 
  private:
   // Members in the order they are built; the timeline (destroyed first) uses the metered store.
@@ -82,6 +95,7 @@ class Node {
 
   NodeOptions options_;
   std::unique_ptr<storage::IoMetrics> io_metrics_ = std::make_unique<storage::IoMetrics>();
+  std::unique_ptr<storage::DiskReserve> reserve_;  // Before the stores that use it.
   std::unique_ptr<storage::LmdbEnv> env_;
   std::unique_ptr<storage::LmdbControlStore> lmdb_control_;
   std::unique_ptr<storage::MeteredControlStore> control_;

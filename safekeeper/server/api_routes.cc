@@ -38,7 +38,7 @@ Result<storage::TimelineKey> parse_timeline_key(const std::string& tenant,
   return storage::TimelineKey{*tenant_id, *timeline_id};
 }
 
-json::object timeline_json(const Timeline& timeline) {
+json::object timeline_json(const Timeline& timeline, std::uint64_t wal_bytes_on_disk) {
   const consensus::AcceptorState& state = timeline.acceptor().state();
   const consensus::TimelineIdentity& identity = state.identity;
   json::array history;
@@ -60,6 +60,7 @@ json::object timeline_json(const Timeline& timeline) {
       {"flush_lsn", timeline.flush_lsn().to_string()},
       {"commit_lsn", state.commit_lsn.to_string()},
       {"truncate_lsn", state.truncate_lsn.to_string()},
+      {"wal_bytes_on_disk", wal_bytes_on_disk},
       {"status", timeline.failure() ? "failed" : "active"},
   };
   if (timeline.failure()) {
@@ -321,6 +322,11 @@ void ApiRoutes::get_status(const ApiRequest& request, Respond respond) {
                       {"version", version_},
                       {"timelines", node_.timelines().size()},
                       {"broken_timelines", std::move(broken)}};
+    storage::DiskReserve& reserve = node_.disk_reserve();
+    reserve.refresh_if_stale();
+    body["disk"] = json::object{{"free_bytes", reserve.free_bytes()},
+                                {"reserve_bytes", reserve.reserve_bytes()},
+                                {"refusing_appends", reserve.refusing()}};
     const BranchLogApplier& applier = branch_log_.applier;
     json::object branch_log{{"applied_lsn", applier.applied_lsn().to_string()},
                             {"applied_entries", applier.view().applied_entries()}};
@@ -367,7 +373,8 @@ void ApiRoutes::list_timelines(const ApiRequest& request, const std::string& ten
     auto objects = std::make_shared<std::vector<std::pair<storage::TimelineKey, json::object>>>();
     for (const storage::TimelineKey& key : node_.timelines()) {
       if (key.tenant_id == tenant_id) {
-        objects->emplace_back(key, timeline_json(*node_.timeline(key)));
+        objects->emplace_back(key,
+                              timeline_json(*node_.timeline(key), node_.wal_bytes_on_disk(key)));
       }
     }
     run_on_io_([this, objects, respond = std::move(respond)]() mutable {
@@ -413,7 +420,7 @@ void ApiRoutes::create_timeline(const ApiRequest& request, const std::string& te
       }
       timeline = *created;
     }
-    run_on_io_([this, status, key, object = timeline_json(*timeline),
+    run_on_io_([this, status, key, object = timeline_json(*timeline, node_.wal_bytes_on_disk(key)),
                 respond = std::move(respond)]() mutable {
       add_connected_proposer(object, key, proposers_.connections());
       respond(json_response(status, object));
@@ -429,26 +436,27 @@ void ApiRoutes::get_timeline(const ApiRequest& request, const std::string& tenan
     return;
   }
   const storage::TimelineKey key = *parsed_key;
-  worker_.post([this, key, request_id = request.request_id,
-                respond = std::move(respond)]() mutable {
-    Timeline* found = node_.timeline(key);
-    if (found == nullptr) {
-      const auto broken = node_.broken().find(key);
-      const Error error =
-          broken != node_.broken().end()
-              ? Error(broken->second.code(),
-                      "timeline " + storage::timeline_name(key) +
-                          " could not be opened: " + broken->second.message())
-              : Error(ErrorCode::kNotFound,
-                      "timeline " + storage::timeline_name(key) + " is not hosted here");
-      respond_on_io(std::move(respond), error_response(error, request_id));
-      return;
-    }
-    run_on_io_([this, key, object = timeline_json(*found), respond = std::move(respond)]() mutable {
-      add_connected_proposer(object, key, proposers_.connections());
-      respond(json_response(200, object));
-    });
-  });
+  worker_.post(
+      [this, key, request_id = request.request_id, respond = std::move(respond)]() mutable {
+        Timeline* found = node_.timeline(key);
+        if (found == nullptr) {
+          const auto broken = node_.broken().find(key);
+          const Error error =
+              broken != node_.broken().end()
+                  ? Error(broken->second.code(),
+                          "timeline " + storage::timeline_name(key) +
+                              " could not be opened: " + broken->second.message())
+                  : Error(ErrorCode::kNotFound,
+                          "timeline " + storage::timeline_name(key) + " is not hosted here");
+          respond_on_io(std::move(respond), error_response(error, request_id));
+          return;
+        }
+        json::object object = timeline_json(*found, node_.wal_bytes_on_disk(key));
+        run_on_io_([this, key, object = std::move(object), respond = std::move(respond)]() mutable {
+          add_connected_proposer(object, key, proposers_.connections());
+          respond(json_response(200, object));
+        });
+      });
 }
 
 void ApiRoutes::get_wal_segment(const ApiRequest& request, const std::string& tenant,
@@ -572,6 +580,7 @@ void ApiRoutes::get_metrics(Respond respond) {
     std::uint64_t flush_lsn = 0;
     std::uint64_t commit_lsn = 0;
     std::uint64_t term_start_lsn = 0;
+    std::uint64_t wal_bytes_on_disk = 0;
   };
   worker_.post([this, respond = std::move(respond)]() mutable {
     std::vector<TimelineGauges> gauges;
@@ -579,10 +588,19 @@ void ApiRoutes::get_metrics(Respond respond) {
       const Timeline& t = *node_.timeline(key);
       const auto& state = t.acceptor().state();
       gauges.push_back({key, state.term.value(), t.flush_lsn().value(), state.commit_lsn.value(),
-                        state.history.empty() ? 0 : state.history.entries().back().lsn.value()});
+                        state.history.empty() ? 0 : state.history.entries().back().lsn.value(),
+                        node_.wal_bytes_on_disk(key)});
     }
     const std::size_t broken = node_.broken().size();
-    run_on_io_([this, gauges = std::move(gauges), broken, respond = std::move(respond)] {
+    storage::DiskReserve& reserve = node_.disk_reserve();
+    reserve.refresh_if_stale();
+    struct Disk {
+      std::uint64_t free_bytes = 0;
+      std::uint64_t reserve_bytes = 0;
+      std::uint64_t refused = 0;
+    };
+    const Disk disk{reserve.free_bytes(), reserve.reserve_bytes(), reserve.refused_total()};
+    run_on_io_([this, gauges = std::move(gauges), broken, disk, respond = std::move(respond)] {
       metrics::PrometheusText text;
       text.family("safekeeper_build_info", "gauge", "Build metadata; always 1.");
       text.sample("safekeeper_build_info", {{"version", version_}}, std::uint64_t{1});
@@ -608,6 +626,18 @@ void ApiRoutes::get_metrics(Respond respond) {
                    &TimelineGauges::term);
       per_timeline("safekeeper_epoch_start_lsn", "Where the latest term started writing.",
                    &TimelineGauges::term_start_lsn);
+      per_timeline("safekeeper_wal_disk_bytes",
+                   "Bytes the timeline's WAL segment files take on disk.",
+                   &TimelineGauges::wal_bytes_on_disk);
+      text.family("safekeeper_disk_free_bytes", "gauge",
+                  "Free space on the data directory's file system.");
+      text.sample("safekeeper_disk_free_bytes", {}, disk.free_bytes);
+      text.family("safekeeper_disk_reserve_bytes", "gauge",
+                  "Free space kept in reserve; below it WAL appends are refused.");
+      text.sample("safekeeper_disk_reserve_bytes", {}, disk.reserve_bytes);
+      text.family("safekeeper_disk_reserve_refused_appends_total", "counter",
+                  "WAL appends refused because free space was below the reserve.");
+      text.sample("safekeeper_disk_reserve_refused_appends_total", {}, disk.refused);
       const storage::IoMetrics& io = node_.io_metrics();
       text.family("safekeeper_write_wal_bytes_total", "counter", "WAL bytes written.");
       text.sample("safekeeper_write_wal_bytes_total", {}, io.wal_bytes_written.load());

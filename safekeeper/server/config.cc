@@ -95,6 +95,12 @@ Status apply(Config& config, const std::string& key, const std::string& value,
       return bad(where + ": lmdb-map-size-mib '" + value + "' must be from 1 to 1048576");
     }
     config.lmdb_map_size_bytes = *mib << 20;
+  } else if (key == "disk-reserve") {
+    auto reserve = storage::ReserveSize::parse(value);
+    if (!reserve) {
+      return bad(where + ": " + reserve.error().message());
+    }
+    config.disk_reserve = *reserve;
   } else {
     return bad(where + ": unknown setting '" + key + "' (see --help)");
   }
@@ -202,6 +208,10 @@ std::span<const Setting> settings() {
       {"min-history-retention", "DURATION",
        "the shortest history retention window a tenant may be given (default 1h; the longest "
        "is 30d)"},
+      {"disk-reserve", "SIZE",
+       "free space to keep on the data directory's file system, as 2GiB, 512MiB or 5%: below "
+       "it WAL appends are refused (NO_SPACE) until space returns (default: the smaller of 5% "
+       "and 2GiB)"},
   };
   return kSettings;
 }

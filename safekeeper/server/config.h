@@ -17,6 +17,7 @@
 #include "consensus/types.h"
 #include "safekeeper/log/log.h"
 #include "safekeeper/proposer/acceptor_links.h"
+#include "safekeeper/storage/disk_reserve.h"
 
 namespace sk::safekeeper {
 
@@ -42,6 +43,8 @@ struct Config {
   // The shortest history retention window a tenant may have (tests lower it).
   std::uint64_t min_history_retention_s = 3600;
   std::uint64_t lmdb_map_size_bytes = std::uint64_t{1} << 30;
+  // Free space kept on the data directory's file system; below it WAL appends are refused.
+  storage::ReserveSize disk_reserve{};
 };
 
 // One setting: its flag (--NAME) and config-file key (NAME), and its line in --help.

@@ -110,10 +110,12 @@ bool all_zero(std::span<const std::uint8_t> bytes) {
 
 }  // namespace
 
-FileWalStore::FileWalStore(fs::path dir, Lsn start_lsn, std::uint64_t seg_size_bytes)
+FileWalStore::FileWalStore(fs::path dir, Lsn start_lsn, std::uint64_t seg_size_bytes,
+                           DiskReserve* reserve)
     : dir_(std::move(dir)),
       start_lsn_(start_lsn),
       seg_size_bytes_(seg_size_bytes),
+      reserve_(reserve),
       end_lsn_(start_lsn),
       flush_lsn_(start_lsn),
       files_(std::make_shared<WalFileMap>(dir_, seg_size_bytes)) {}
@@ -131,12 +133,17 @@ void FileWalStore::close_segment(Segment& segment) {
   }
 }
 
+std::uint64_t FileWalStore::bytes_on_disk() const {
+  return (segments_.size() + (preparation_ ? 1 : 0)) * seg_size_bytes_;
+}
+
 fs::path FileWalStore::segment_path(std::uint64_t segno) const {
   return files_->segment_path(segno);
 }
 
 Result<FileWalStore::Opened> FileWalStore::open(const fs::path& dir, Lsn start_lsn,
-                                                std::uint64_t seg_size_bytes) {
+                                                std::uint64_t seg_size_bytes,
+                                                DiskReserve* reserve) {
   if (Status valid = pgwal::check_segment_size(seg_size_bytes); !valid) {
     return valid.error();
   }
@@ -145,7 +152,7 @@ Result<FileWalStore::Opened> FileWalStore::open(const fs::path& dir, Lsn start_l
   if (ec) {
     return io_error("creating", dir, ec.value());
   }
-  std::unique_ptr<FileWalStore> store(new FileWalStore(dir, start_lsn, seg_size_bytes));
+  std::unique_ptr<FileWalStore> store(new FileWalStore(dir, start_lsn, seg_size_bytes, reserve));
   WalRecoveryReport report;
   if (Status recovered = store->recover(report); !recovered) {
     return recovered.error();
@@ -335,11 +342,21 @@ fs::path FileWalStore::creating_path(std::uint64_t segno) const {
 }
 
 Status FileWalStore::create_segment_file(std::uint64_t segno) {
+  if (reserve_ != nullptr) {
+    if (Status s = reserve_->check_new_file(); !s) {
+      return s;
+    }
+  }
   return create_zeroed_file(dir_, segment_path(segno), creating_path(segno), seg_size_bytes_);
 }
 
 void FileWalStore::prepare_segment(std::uint64_t segno) {
   if (preparation_ || segments_.contains(segno)) {
+    return;
+  }
+  // Below the reserve no spare is made: the append that needs the file asks again, and is
+  // refused with the reserve's message if space has not returned.
+  if (reserve_ != nullptr && reserve_->below_reserve_now()) {
     return;
   }
   auto make = [dir = dir_, path = segment_path(segno), creating = creating_path(segno),
@@ -405,6 +422,11 @@ Status FileWalStore::append(Lsn begin, std::span<const std::uint8_t> bytes) {
     return Error(
         ErrorCode::kInvalidArgument,
         "append at " + begin.to_string() + ", expected the WAL's end " + end_lsn_.to_string());
+  }
+  if (reserve_ != nullptr) {
+    if (Status s = reserve_->check_append(bytes.size()); !s) {
+      return s;
+    }
   }
   const Lsn expected_end = begin.plus_bytes(bytes.size());
   while (!bytes.empty()) {

@@ -6,6 +6,9 @@
 // two syncs (tens of milliseconds), so the next segment's file is made in the background as soon
 // as a segment is first written, and the append path finds it ready: one spare file at most.
 //
+// With a DiskReserve (disk_reserve.h), appends and segment creations are refused with kNoSpace
+// while the file system's free space is below the reserve, and no spare is made ahead.
+//
 // Start-up (open) replays the frames in LSN order and finds the exact end of what was synced:
 // the end of the last frame that checks out. Whatever follows it (a frame torn by a crash, or
 // damaged) is reported, zeroed and never used; files beyond the end (left by an interrupted
@@ -20,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "safekeeper/storage/disk_reserve.h"
 #include "safekeeper/storage/wal_file_map.h"
 #include "safekeeper/storage/wal_store.h"
 
@@ -51,8 +55,9 @@ class FileWalStore final : public WalStore {
   // Opens (creating if needed) the WAL in `dir` of a timeline that starts at `start_lsn`, with
   // `seg_size_bytes` segments. kCorruption when a file's frames contradict each other in a way a
   // crash cannot produce (a frame outside its segment); kIoError/kNoSpace from the file system.
+  // `reserve`, if any, must outlive the store.
   static Result<Opened> open(const std::filesystem::path& dir, consensus::Lsn start_lsn,
-                             std::uint64_t seg_size_bytes);
+                             std::uint64_t seg_size_bytes, DiskReserve* reserve = nullptr);
   ~FileWalStore() override;
   FileWalStore(const FileWalStore&) = delete;
   FileWalStore& operator=(const FileWalStore&) = delete;
@@ -67,6 +72,10 @@ class FileWalStore final : public WalStore {
   Status truncate(consensus::Lsn at) override;
   Result<std::vector<std::uint8_t>> read(consensus::Lsn begin, consensus::Lsn end) const override;
   std::shared_ptr<const DurableWalReader> durable_reader() const override { return files_; }
+
+  // What the segment files take on disk: each is written to its full size when made (the one
+  // being made in the background included).
+  std::uint64_t bytes_on_disk() const;
 
   // The segment file holding `segno`, for tests and tools.
   std::filesystem::path segment_path(std::uint64_t segno) const;
@@ -83,7 +92,8 @@ class FileWalStore final : public WalStore {
     bool dirty = false;              // Written since the last fdatasync.
   };
 
-  FileWalStore(std::filesystem::path dir, consensus::Lsn start_lsn, std::uint64_t seg_size_bytes);
+  FileWalStore(std::filesystem::path dir, consensus::Lsn start_lsn, std::uint64_t seg_size_bytes,
+               DiskReserve* reserve);
   Status recover(WalRecoveryReport& report);
   Status recover_segment(std::uint64_t segno, WalRecoveryReport& report);
   Result<Segment*> writable_segment(std::uint64_t segno);
@@ -106,6 +116,7 @@ class FileWalStore final : public WalStore {
   std::filesystem::path dir_;
   consensus::Lsn start_lsn_;
   std::uint64_t seg_size_bytes_;
+  DiskReserve* reserve_;  // Not owned; may be null (no reserve kept).
   consensus::Lsn end_lsn_;
   consensus::Lsn flush_lsn_;
   std::map<std::uint64_t, Segment> segments_;

@@ -1,5 +1,6 @@
 // Integration tests of damaged and full disks under a real cluster: a corrupt WAL tail and a
-// corrupt control record found at start-up, and one node's data directory running out of space.
+// corrupt control record found at start-up, one node's data directory running out of space, and
+// one node keeping a free-space reserve (--disk-reserve) that stops it before the disk is full.
 #include <algorithm>
 #include <fstream>
 
@@ -7,6 +8,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include "safekeeper/http/http_client.h"
 #include "safekeeper/storage/wal_digest.h"
 #include "tests/integration/cluster_fixture.h"
 
@@ -248,6 +250,115 @@ TEST_F(ClusterTest, NoSpaceOnOneNode_ItRefusesAppendsServesReadsAndRecoversWhenS
   ASSERT_TRUE(status.has_value());
   EXPECT_TRUE(status->body.at("broken_timelines").as_array().empty());
   EXPECT_EQ(file_text(cluster_->node(2).log).find("cut back"), std::string::npos);
+}
+
+// The value of an unlabelled sample in Prometheus text, or -1 if absent.
+double metric_value(const std::string& text, const std::string& name) {
+  const std::string prefix = "\n" + name + " ";
+  const auto at = text.find(prefix);
+  return at == std::string::npos ? -1 : std::stod(text.substr(at + prefix.size()));
+}
+
+TEST_F(ClusterTest, DiskReserveOnOneNode_RefusesBeforeTheDiskIsFullAndResumesWhenSpaceReturns) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "mounting a tmpfs needs root";
+  }
+  // Node 3 starts again, empty, on 64 MiB with 28 MiB in reserve: its first two 16 MiB
+  // segments leave about 31 MiB free, the third leaves about 15 MiB, below the reserve, so its
+  // appends stop there with the disk far from full.
+  constexpr std::uint64_t kReserve = 28 * kMiB;
+  cluster_->kill(2);
+  auto tmpfs = std::make_unique<SmallTmpfs>(cluster_->node(2).data_dir, 64);
+  ASSERT_TRUE(tmpfs->mounted());
+  struct StopNode3First {  // The mount goes only after node 3 is stopped.
+    SafekeeperCluster& cluster;
+    std::unique_ptr<SmallTmpfs>& tmpfs;
+    ~StopNode3First() {
+      cluster.kill(2);
+      tmpfs.reset();
+    }
+  } stop_first{*cluster_, tmpfs};
+  cluster_->node(2).extra_flags = {"--disk-reserve", "28MiB"};
+  ASSERT_TRUE(cluster_->start(2)) << cluster_->logs();
+
+  ChildProcess first = start_loadgen(
+      {"--bytes", std::to_string(64 * kMiB), "--rate-mbps", "32", "--timeout-s", "120"},
+      "first.log");
+  ASSERT_EQ(first.wait_exit(150s), std::optional<int>(0))
+      << file_text(dir_.path() / "first.log") << cluster_->logs();
+  auto first_run = expect_run_held_by("first.log", {0, 1});
+  ASSERT_TRUE(first_run.has_value());
+  const Lsn start = lsn_field(*first_run, "start_lsn");
+  const Lsn committed = lsn_field(*first_run, "committed_lsn");
+
+  // If node 3 lagged when the run ended, short sessions carry its log on (see the test above).
+  // Each greets node 3 again: a reopen attempt while it is below the reserve.
+  const auto node3_failed = [&] {
+    auto s = timeline(2);
+    return s.has_value() && s->at("status").as_string() == "failed";
+  };
+  for (int session = 0; session < 20 && !node3_failed(); ++session) {
+    const std::string log_name = "top-up-" + std::to_string(session) + ".log";
+    ChildProcess top_up =
+        start_loadgen({"--bytes", std::to_string(kMiB)}, log_name, std::to_string(1001 + session));
+    ASSERT_EQ(top_up.wait_exit(60s), std::optional<int>(0))
+        << file_text(dir_.path() / log_name) << cluster_->logs();
+  }
+
+  // Node 3 refused for the reserve, with space still free; it says so and serves what it holds.
+  auto state = timeline(2);
+  ASSERT_TRUE(state.has_value());
+  EXPECT_EQ(state->at("status").as_string(), "failed") << boost::json::serialize(*state);
+  EXPECT_EQ(state->at("error").at("code").as_string(), "NO_SPACE");
+  const std::string message(state->at("error").at("message").as_string());
+  EXPECT_NE(message.find("is below the reserve of 28.0 MiB; appends resume when space returns"),
+            std::string::npos)
+      << message;
+  // Whole 16 MiB segments: two or three, as LMDB's own size on the tmpfs decides.
+  const auto wal_on_disk = state->at("wal_bytes_on_disk").to_number<std::uint64_t>();
+  EXPECT_GE(wal_on_disk, 32 * kMiB);
+  EXPECT_LE(wal_on_disk, 48 * kMiB);
+  EXPECT_EQ(wal_on_disk % (16 * kMiB), 0U) << wal_on_disk;
+  const Lsn node3_flush = lsn_field(*state, "flush_lsn");
+  EXPECT_LT(node3_flush, committed);
+  EXPECT_GE(node3_flush, start.plus_bytes(16 * kMiB));
+  EXPECT_EQ(digest(2, start, node3_flush), digest(0, start, node3_flush));
+  auto status = cluster_->http(2, "GET", "/v1/status");
+  ASSERT_TRUE(status.has_value());
+  const boost::json::value& disk = status->body.at("disk");
+  EXPECT_TRUE(disk.at("refusing_appends").as_bool()) << boost::json::serialize(disk);
+  EXPECT_EQ(disk.at("reserve_bytes").to_number<std::uint64_t>(), kReserve);
+  EXPECT_GT(disk.at("free_bytes").to_number<std::uint64_t>(), 4 * kMiB);
+  EXPECT_LT(disk.at("free_bytes").to_number<std::uint64_t>(), kReserve);
+  auto metrics = sk::http::http_request("127.0.0.1:" + std::to_string(cluster_->node(2).http_port),
+                                        "GET", "/metrics", "", std::chrono::seconds(10));
+  ASSERT_TRUE(metrics.has_value());
+  EXPECT_GE(metric_value(metrics->body, "safekeeper_disk_reserve_refused_appends_total"), 1);
+  EXPECT_EQ(metric_value(metrics->body, "safekeeper_disk_reserve_bytes"),
+            static_cast<double>(kReserve));
+  EXPECT_GT(metric_value(metrics->body, "safekeeper_disk_free_bytes"), 4.0 * kMiB);
+  const std::string refusing_log = file_text(cluster_->node(2).log);
+  EXPECT_EQ(refusing_log.find("No space left on device"), std::string::npos) << refusing_log;
+  // Greeted again while below the reserve, it did not reopen (and fail again) each time.
+  EXPECT_EQ(refusing_log.find("reopening after"), std::string::npos) << refusing_log;
+
+  // Space returns: the next proposer session reopens node 3's timeline and brings it up to
+  // date, nothing lost.
+  ASSERT_TRUE(tmpfs->resize(256));
+  ChildProcess second =
+      start_loadgen({"--bytes", std::to_string(4 * kMiB), "--wait-all", "1"}, "second.log", "2000");
+  ASSERT_EQ(second.wait_exit(120s), std::optional<int>(0))
+      << file_text(dir_.path() / "second.log") << cluster_->logs();
+  ASSERT_TRUE(expect_run_held_by("first.log", {0, 1, 2}).has_value());
+  ASSERT_TRUE(expect_run_held_by("second.log", {0, 1, 2}).has_value());
+  EXPECT_GT(flush_lsn(2), committed);
+  const std::string node3_log = file_text(cluster_->node(2).log);
+  EXPECT_NE(node3_log.find("reopening after"), std::string::npos) << node3_log;
+  EXPECT_EQ(node3_log.find("cut back"), std::string::npos) << node3_log;
+  auto after = cluster_->http(2, "GET", "/v1/status");
+  ASSERT_TRUE(after.has_value());
+  EXPECT_FALSE(after->body.at("disk").at("refusing_appends").as_bool())
+      << boost::json::serialize(after->body);
 }
 
 }  // namespace

@@ -34,6 +34,7 @@ class SafekeeperCluster {
     std::uint16_t pg_port = 0;  // The PostgreSQL replication port, for WAL readers.
     std::unique_ptr<ReadinessSocket> readiness;
     ChildProcess process;
+    std::vector<std::string> extra_flags;  // Added to this node's command line at each start.
   };
 
   // With `branch_log`, every node is started with --peers naming all of them.

@@ -132,6 +132,66 @@ TEST_F(NodeTest, LostAcknowledgedWal_KeepsThatTimelineAsideAndOpensTheOthers) {
   EXPECT_EQ(intact->acceptor().flush_lsn(), at(200));
 }
 
+TEST_F(NodeTest, BelowTheDiskReserve_AppendsStopTheTimelineWhichReopensOnlyOnceSpaceReturns) {
+  std::uint64_t free_bytes = std::uint64_t{10} << 30;
+  int probes = 0;
+  auto opened = Node::open({.node_id = NodeId(1),
+                            .data_dir = dir_.path(),
+                            .disk_reserve = *storage::ReserveSize::parse("1GiB"),
+                            .disk_probe = [&](const fs::path&) -> Result<storage::FileSystemSpace> {
+                              ++probes;
+                              return storage::FileSystemSpace{free_bytes, std::uint64_t{100} << 30};
+                            },
+                            .timeline = {.control_save_lag_bytes = 1}},
+                           report_);
+  ASSERT_TRUE(opened.has_value()) << opened.error().to_string();
+  Node& node = **opened;
+  const TimelineIdentity identity = identity_of(1);
+  auto created = node.create_timeline(identity);
+  ASSERT_TRUE(created.has_value()) << created.error().to_string();
+  write_wal(**created, 1000, 1000);
+  EXPECT_EQ(node.wal_bytes_on_disk(key_of(identity)), 2u << 20);  // A segment and its spare.
+
+  free_bytes = std::uint64_t{512} << 20;
+  ASSERT_TRUE(node.disk_reserve().below_reserve_now());
+  Timeline* timeline = node.timeline(key_of(identity));
+  Status refused =
+      timeline->submit(kProposer, AppendRequest{Term(1), at(1000), at(1100), at(1000), kStart,
+                                                std::vector<std::uint8_t>(100, 7)});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kNoSpace);
+  EXPECT_NE(refused.error().message().find("below the reserve of 1.0 GiB"), std::string::npos)
+      << refused.error().message();
+  EXPECT_EQ(node.disk_reserve().refused_total(), 1u);
+
+  // Still below: no reopen, and no new attempt (nor probe) within the next second.
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(node.reopen_if_stopped(key_of(identity), t0, report_));
+  const int probes_after_attempt = probes;
+  EXPECT_FALSE(
+      node.reopen_if_stopped(key_of(identity), t0 + std::chrono::milliseconds(500), report_));
+  EXPECT_EQ(probes, probes_after_attempt);
+  EXPECT_TRUE(node.timeline(key_of(identity))->failure().has_value());
+
+  // Space returns: reopened from disk, and appends go on where they stopped.
+  free_bytes = std::uint64_t{2} << 30;
+  ASSERT_TRUE(node.reopen_if_stopped(key_of(identity), t0 + std::chrono::seconds(1), report_));
+  timeline = node.timeline(key_of(identity));
+  ASSERT_FALSE(timeline->failure().has_value());
+  EXPECT_EQ(timeline->flush_lsn(), at(1000));
+  ASSERT_TRUE(timeline->submit(kProposer, VoteRequest{Term(2)}).has_value());
+  ASSERT_TRUE(timeline->commit_batch().has_value());
+  const TermHistory history({{Term(0), kStart}, {Term(1), kStart}, {Term(2), at(1000)}});
+  for (const Message& message :
+       {Message(ProposerElected{Term(2), at(1000), history}),
+        Message(AppendRequest{Term(2), at(1000), at(1100), at(1000), kStart,
+                              std::vector<std::uint8_t>(100, 8)})}) {
+    ASSERT_TRUE(timeline->submit(kProposer, message).has_value());
+    ASSERT_TRUE(timeline->commit_batch().has_value());
+  }
+  EXPECT_EQ(timeline->flush_lsn(), at(1100));
+}
+
 TEST_F(NodeTest, DataDirectoryOfAnotherNode_IsRefused) {
   ASSERT_NE(open_node(NodeId(1)), nullptr);
   Node::Report report;

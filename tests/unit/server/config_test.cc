@@ -34,5 +34,17 @@ TEST(ConfigTest, Peers_MustListThisNodeOnceEach) {
   EXPECT_NE(malformed.error().message().find("--peers"), std::string::npos);
 }
 
+TEST(ConfigTest, DiskReserve_SizeOrPercentDefaultingToFivePercentCappedAtTwoGiB) {
+  constexpr std::uint64_t kGiB = std::uint64_t{1} << 30;
+  EXPECT_EQ(parse({})->disk_reserve.bytes_on(10 * kGiB), kGiB / 2);
+  EXPECT_EQ(parse({})->disk_reserve.bytes_on(1000 * kGiB), 2 * kGiB);
+  EXPECT_EQ(parse({{"disk-reserve", "512MiB"}})->disk_reserve.bytes_on(1000 * kGiB), kGiB / 2);
+  EXPECT_EQ(parse({{"disk-reserve", "10%"}})->disk_reserve.bytes_on(10 * kGiB), kGiB);
+  auto bad = parse({{"disk-reserve", "lots"}});
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("--disk-reserve: disk reserve 'lots'"), std::string::npos)
+      << bad.error().message();
+}
+
 }  // namespace
 }  // namespace sk::safekeeper
