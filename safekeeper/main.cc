@@ -145,7 +145,18 @@ int run(const Config& config) {
   // answer through.
   auto lookup = [&node](const sk::storage::TimelineKey& key) { return node.timeline(key); };
   auto run_on_io = [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); };
-  BranchLogApplier branch_applier(lookup);
+  BranchLogApplier branch_applier(lookup, [&node](const sk::storage::TimelineKey& key) {
+    if (node.timeline(key) == nullptr && !node.broken().contains(key)) {
+      return;  // Replayed at start-up: gone already.
+    }
+    if (sk::Status removed = node.remove_timeline(key); !removed) {
+      log_error("timeline " + sk::storage::timeline_name(key) +
+                " left by the branch log could not be removed: " + removed.error().to_string());
+      return;
+    }
+    log_info("timeline " + sk::storage::timeline_name(key) +
+             " removed: the branch log left it to no branch");
+  });
   const ComposedWal composed_wal(lookup, branch_log ? &branch_applier : nullptr);
   WalReadPool wal_reads;
   CommittedWalReader wal_reader(composed_wal, wal_reads);

@@ -61,7 +61,7 @@ void BranchLogApplier::catch_up() {
       break;
     }
     for (const branchmgr::DecodedRecord& record : decoded->records) {
-      view_.apply(record.entry);
+      released_by(record.entry.change, view_.apply(record.entry));
     }
     if (decoded->torn_tail_bytes != 0) {
       if (!term_switches.contains(cut)) {
@@ -80,6 +80,18 @@ void BranchLogApplier::catch_up() {
   if (failure_) {
     log_error("branch log: stopped applying at " + applied_lsn_.to_string() + ": " +
               failure_->to_string());
+  }
+}
+
+void BranchLogApplier::released_by(const proto::BranchLogChange& change,
+                                   const branchmgr::Outcome& outcome) {
+  if (!release_ || outcome.error || !outcome.changed) {
+    return;
+  }
+  if (const auto* deleted = std::get_if<proto::BranchDeleted>(&change)) {
+    release_({deleted->tenant_id, deleted->timeline_id});
+  } else if (const auto* reset = std::get_if<proto::BranchReset>(&change)) {
+    release_({reset->tenant_id, reset->timeline_id});
   }
 }
 

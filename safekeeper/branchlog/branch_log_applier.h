@@ -25,7 +25,12 @@ storage::TimelineKey branch_log_key();
 class BranchLogApplier {
  public:
   using Lookup = std::function<Timeline*(const storage::TimelineKey&)>;
-  explicit BranchLogApplier(Lookup lookup) : lookup_(std::move(lookup)) {}
+  // Called with each timeline a committed entry leaves to no branch (the timeline of a deleted
+  // branch, the old timeline of a reset one), once the entry applies: the node removes it.
+  // Also for entries replayed at start-up, so it must accept a timeline already gone.
+  using Release = std::function<void(const storage::TimelineKey&)>;
+  explicit BranchLogApplier(Lookup lookup, Release release = {})
+      : lookup_(std::move(lookup)), release_(std::move(release)) {}
 
   // Applies what was committed since the last call. A record that does not decode stops the
   // applier for good (failure()): the view stays as it was, and routes answer with the error,
@@ -37,7 +42,10 @@ class BranchLogApplier {
   const std::optional<Error>& failure() const { return failure_; }
 
  private:
+  void released_by(const proto::BranchLogChange& change, const branchmgr::Outcome& outcome);
+
   Lookup lookup_;
+  Release release_;
   branchmgr::BranchView view_;
   consensus::Lsn applied_lsn_;  // 0 until the timeline is first seen.
   std::optional<Error> failure_;

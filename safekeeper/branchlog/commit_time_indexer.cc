@@ -29,6 +29,9 @@ Lsn committed_end(const Timeline& timeline) {
 }  // namespace
 
 bool CommitTimeIndexer::catch_up() {
+  // A removed timeline's index goes with it.
+  std::erase_if(indexed_,
+                [this](const auto& entry) { return node_.timeline(entry.first) == nullptr; });
   bool more = false;
   for (const storage::TimelineKey& key : node_.timelines()) {
     const Timeline* timeline = node_.timeline(key);

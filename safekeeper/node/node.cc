@@ -173,6 +173,20 @@ std::uint64_t Node::wal_bytes_on_disk(const TimelineKey& key) const {
   return it == hosted_.end() ? 0 : it->second.wal->bytes_on_disk();
 }
 
+Status Node::remove_timeline(const TimelineKey& key) {
+  if (Status erased = control_->erase(key); !erased) {
+    return erased;
+  }
+  hosted_.erase(key);  // The timeline first, then its stores (Hosted's member order).
+  broken_.erase(key);
+  std::error_code ec;
+  fs::remove_all(wal_dir(key), ec);
+  if (ec) {
+    return Error(ErrorCode::kIoError, "removing " + wal_dir(key).string() + ": " + ec.message());
+  }
+  return {};
+}
+
 Timeline* Node::timeline(const TimelineKey& key) {
   auto it = hosted_.find(key);
   return it == hosted_.end() ? nullptr : it->second.timeline.get();

@@ -60,6 +60,11 @@ class Node {
   // page cache can no longer be trusted, and only a restart recovers.
   bool reopen_if_stopped(const storage::TimelineKey& key, std::chrono::steady_clock::time_point now,
                          Report& report);
+  // Stops hosting the timeline and deletes it from disk: its control record first (after a
+  // crash in between, only WAL files that no start opens are left), then its WAL directory.
+  // Readers in the middle of a read finish it from the files they opened. A timeline kept aside
+  // goes the same way. Absent is fine.
+  Status remove_timeline(const storage::TimelineKey& key);
   // nullptr if not hosted, or kept aside (see broken()).
   Timeline* timeline(const storage::TimelineKey& key);
   std::vector<storage::TimelineKey> timelines() const;

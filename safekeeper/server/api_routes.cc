@@ -280,8 +280,12 @@ void ApiRoutes::handle(ApiRequest request, Respond respond) {
     return;
   }
   if (path.size() == 5 && path[0] == "v1" && path[1] == "tenants" && path[3] == "timelines") {
-    if (only_get()) {
+    if (request.method == "DELETE") {
+      delete_timeline(request, path[2], path[4], std::move(respond));
+    } else if (request.method == "GET" || request.method == "HEAD") {
       get_timeline(request, path[2], path[4], std::move(respond));
+    } else {
+      method_not_allowed("GET, DELETE");
     }
     return;
   }
@@ -425,6 +429,39 @@ void ApiRoutes::create_timeline(const ApiRequest& request, const std::string& te
       add_connected_proposer(object, key, proposers_.connections());
       respond(json_response(status, object));
     });
+  });
+}
+
+// This node only (as Neon's safekeeper timeline delete): a timeline the branch log still gives
+// to a branch is refused; one it left to none goes by itself (BranchLogApplier's release).
+void ApiRoutes::delete_timeline(const ApiRequest& request, const std::string& tenant,
+                                const std::string& timeline, Respond respond) {
+  auto parsed_key = parse_timeline_key(tenant, timeline);
+  if (!parsed_key) {
+    respond(error_response(parsed_key.error(), request.request_id));
+    return;
+  }
+  const storage::TimelineKey key = *parsed_key;
+  worker_.post([this, key, request_id = request.request_id,
+                respond = std::move(respond)]() mutable {
+    const std::string name = "timeline " + storage::timeline_name(key);
+    std::optional<Error> refusal;
+    if (key == branch_log_key()) {
+      refusal = Error(ErrorCode::kFailedPrecondition, name + " is the branch log");
+    } else if (const branchmgr::Branch* branch = branch_log_.applier.view().branch_with_timeline(
+                   key.tenant_id, key.timeline_id)) {
+      refusal = Error(ErrorCode::kFailedPrecondition,
+                      name + " is branch '" + branch->name + "': delete the branch instead");
+    } else if (node_.timeline(key) == nullptr && !node_.broken().contains(key)) {
+      refusal = Error(ErrorCode::kNotFound, name + " is not hosted here");
+    }
+    if (refusal) {
+      respond_on_io(std::move(respond), error_response(*refusal, request_id));
+      return;
+    }
+    Status removed = node_.remove_timeline(key);
+    respond_on_io(std::move(respond), removed ? json_response(200, json::object{{"removed", name}})
+                                              : error_response(removed.error(), request_id));
   });
 }
 

@@ -11,6 +11,7 @@
 //   GET  /v1/tenants/{tenant}/timelines/{tl}     term, history, flush/commit/start LSN, proposer
 //   GET  /v1/tenants/{tenant}/timelines/{tl}/digest?from_lsn=X/X&until_lsn=X/X
 //                                                the WalDigest of that durable WAL range
+//   DELETE /v1/tenants/{tenant}/timelines/{tl}   this node's copy; 412 for a branch's timeline
 //   GET  /v1/tenants/{tenant}/timelines/{tl}/slots   the replication slots on this node
 //   GET  /v1/tenants/{tenant}/timelines/{tl}/wal/{segment}
 //                                                a PostgreSQL segment file, composed along the
@@ -97,6 +98,8 @@ class ApiRoutes {
   void get_wal_segment(const ApiRequest& request, const std::string& tenant,
                        const std::string& timeline, const std::string& file_name, Respond respond);
   void get_metrics(Respond respond);
+  void delete_timeline(const ApiRequest& request, const std::string& tenant,
+                       const std::string& timeline, Respond respond);
   void list_slots(const ApiRequest& request, const std::string& tenant, const std::string& timeline,
                   const Respond& respond);
   // From the worker thread: hands `response` to `respond` on the I/O thread.

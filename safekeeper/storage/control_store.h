@@ -29,6 +29,8 @@ class ControlStore {
   virtual Result<std::optional<consensus::AcceptorState>> load(const TimelineKey& key) = 0;
   // Every timeline with a saved state, in key order.
   virtual Result<std::vector<TimelineKey>> list() = 0;
+  // Forgets the timeline's state (none is fine); durable when it returns OK.
+  virtual Status erase(const TimelineKey& key) = 0;
 };
 
 }  // namespace sk::storage

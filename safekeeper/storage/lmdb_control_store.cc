@@ -32,6 +32,10 @@ Status LmdbControlStore::save(const consensus::AcceptorState& state) {
                   encode_control_record(state));
 }
 
+Status LmdbControlStore::erase(const TimelineKey& key) {
+  return env_.erase(LmdbEnv::Database::kControl, encode_key(key));
+}
+
 Result<std::optional<consensus::AcceptorState>> LmdbControlStore::load(const TimelineKey& key) {
   Result<std::optional<std::string>> bytes = env_.get(LmdbEnv::Database::kControl, encode_key(key));
   if (!bytes) {

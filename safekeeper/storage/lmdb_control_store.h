@@ -16,6 +16,7 @@ class LmdbControlStore final : public ControlStore {
   Status save(const consensus::AcceptorState& state) override;
   Result<std::optional<consensus::AcceptorState>> load(const TimelineKey& key) override;
   Result<std::vector<TimelineKey>> list() override;
+  Status erase(const TimelineKey& key) override;
 
  private:
   LmdbEnv& env_;

@@ -14,6 +14,11 @@ Status MemoryControlStore::save(const consensus::AcceptorState& state) {
   return {};
 }
 
+Status MemoryControlStore::erase(const TimelineKey& key) {
+  records_.erase(key);
+  return {};
+}
+
 Result<std::optional<consensus::AcceptorState>> MemoryControlStore::load(const TimelineKey& key) {
   auto it = records_.find(key);
   if (it == records_.end()) {

@@ -16,6 +16,7 @@ class MemoryControlStore final : public ControlStore {
   Status save(const consensus::AcceptorState& state) override;
   Result<std::optional<consensus::AcceptorState>> load(const TimelineKey& key) override;
   Result<std::vector<TimelineKey>> list() override;
+  Status erase(const TimelineKey& key) override;
 
   // Every save fails with `code` (kNoSpace or kIoError) until clear_faults(); nothing changes.
   void fail_saves(ErrorCode code) { failing_saves_ = code; }

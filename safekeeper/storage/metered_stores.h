@@ -42,6 +42,7 @@ class MeteredControlStore final : public ControlStore {
     return inner_.load(key);
   }
   Result<std::vector<TimelineKey>> list() override { return inner_.list(); }
+  Status erase(const TimelineKey& key) override { return inner_.erase(key); }
 
  private:
   ControlStore& inner_;

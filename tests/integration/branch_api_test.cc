@@ -194,6 +194,54 @@ TEST_F(BranchApiErrorsTest, BranchPoint_MustBeInTheParentsHistoryAndOnARecordBou
   EXPECT_EQ(call(0, "GET", branches_path() + "/x").status, 404);
 }
 
+// A deleted branch's timeline leaves every node, files and all, once the delete commits; the
+// timelines API removes only what no branch uses, and refuses a branch's timeline.
+TEST_F(BranchApiErrorsTest, DeletingABranch_FreesItsTimelineOnEveryNode) {
+  ASSERT_NO_FATAL_FAILURE(main_with_wal());
+  const std::string dev_timeline = "00000000000000000000000000000d0d";
+  const Reply dev =
+      create(R"({"name":"dev","parent":"main","timeline_id":")" + dev_timeline + R"("})");
+  ASSERT_EQ(dev.status, 201) << json::serialize(dev.body);
+  const std::string timelines = tenant_path() + "/timelines";
+  const std::string create_body =
+      R"({"timeline_id":")" + dev_timeline + R"(","start_lsn":")" + text(dev.body, "lsn") + R"("})";
+  const auto dev_dir = [&](int i) {
+    return cluster_->node(i).data_dir / "timelines" / kTenant / dev_timeline;
+  };
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(call(i, "POST", timelines, create_body).status, 201);
+    ASSERT_TRUE(std::filesystem::exists(dev_dir(i))) << dev_dir(i);
+  }
+  const Reply refused = call(0, "DELETE", timelines + "/" + dev_timeline);
+  EXPECT_EQ(refused.status, 412) << json::serialize(refused.body);
+  EXPECT_NE(error_message(refused).find("is branch 'dev'"), std::string::npos);
+
+  ASSERT_EQ(call(2, "DELETE", branches_path() + "/dev").status, 200);
+  for (int i = 0; i < 3; ++i) {
+    SCOPED_TRACE(i);
+    // Every node applies the delete after the round that learns it is committed.
+    EXPECT_TRUE(poll_until(
+        cluster_->node(i).process,
+        [&] { return call(i, "GET", timelines + "/" + dev_timeline).status == 404; },
+        std::chrono::seconds(10)));
+    EXPECT_FALSE(std::filesystem::exists(dev_dir(i))) << dev_dir(i);
+  }
+  // A timeline no branch has: removed from the node asked, and only from it.
+  const std::string stray = "000000000000000000000000000005a5";
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(
+        call(i, "POST", timelines, R"({"timeline_id":")" + stray + R"(","start_lsn":"0/1000000"})")
+            .status,
+        201);
+  }
+  EXPECT_EQ(call(0, "DELETE", timelines + "/" + stray).status, 200);
+  EXPECT_EQ(call(0, "GET", timelines + "/" + stray).status, 404);
+  EXPECT_EQ(call(0, "DELETE", timelines + "/" + stray).status, 404);
+  EXPECT_EQ(call(1, "GET", timelines + "/" + stray).status, 200);
+  EXPECT_EQ(call(0, "DELETE", timeline_path()).status, 412) << "main's timeline";
+  EXPECT_EQ(call(0, "GET", timeline_path()).status, 200);
+}
+
 TEST_F(BranchApiErrorsTest, Delete_IsRefusedWithChildren_AndKeepsParentAndSiblings) {
   ASSERT_NO_FATAL_FAILURE(main_with_wal());
   const std::vector<Lsn> ends = record_ends();

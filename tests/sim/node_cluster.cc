@@ -77,6 +77,10 @@ class TrackedControlStore final : public storage::ControlStore {
     return store_.load(key);
   }
   Result<std::vector<storage::TimelineKey>> list() override { return store_.list(); }
+  Status erase(const storage::TimelineKey& key) override {
+    last_saved_.reset();
+    return store_.erase(key);
+  }
 
   const std::optional<AcceptorState>& last_saved() const { return last_saved_; }
 
