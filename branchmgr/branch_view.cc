@@ -27,6 +27,12 @@ std::string tenant_text(const consensus::TenantId& id) {
   return "tenant " + id.to_hex();
 }
 
+Error protected_error(const Branch& branch, const std::string& what) {
+  return Error(ErrorCode::kFailedPrecondition, "branch '" + branch.name +
+                                                   "' is protected and cannot be " + what +
+                                                   "; unprotect it first (protected: false)");
+}
+
 }  // namespace
 
 Outcome BranchView::apply(const proto::BranchLogEntry& entry) {
@@ -69,6 +75,29 @@ Outcome BranchView::apply_change(const proto::TenantCreated& c, std::int64_t at_
   return done(std::move(tenant), true);
 }
 
+Outcome BranchView::apply_change(const proto::BranchSettingsChanged& c, std::int64_t at_us) {
+  const Branch* found = branch_with_timeline(c.tenant_id, c.timeline_id);
+  if (found == nullptr) {
+    return refused(ErrorCode::kNotFound, "no branch of " + tenant_text(c.tenant_id) +
+                                             " has timeline " + c.timeline_id.to_hex() +
+                                             " (deleted, or reset meanwhile)");
+  }
+  Branch& branch = branches_.at(BranchKey{c.tenant_id, found->name});
+  const Branch before = branch;
+  if (c.is_protected) {
+    branch.is_protected = *c.is_protected;
+  }
+  if (c.expires_at_us) {
+    branch.expires_at_us = *c.expires_at_us;
+  }
+  const bool changed =
+      branch.is_protected != before.is_protected || branch.expires_at_us != before.expires_at_us;
+  if (changed) {
+    branch.updated_at_us = at_us;
+  }
+  return done(branch, changed);
+}
+
 Outcome BranchView::apply_change(const proto::TenantSettingsChanged& c, std::int64_t /*at_us*/) {
   auto it = tenants_.find(c.tenant_id);
   if (it == tenants_.end()) {
@@ -103,8 +132,9 @@ Outcome BranchView::apply_change(const proto::BranchCreated& c, std::int64_t at_
   } else if (const Branch* existing = repeats(c)) {
     outcome = done(*existing, false);
   } else {
-    Branch branch{c.tenant_id, c.name, c.timeline_id,        c.parent_timeline_id, c.branch_lsn,
-                  at_us,       at_us,  c.timeline_id_chosen, c.lsn_chosen};
+    Branch branch{c.tenant_id,  c.name,         c.timeline_id,  c.parent_timeline_id,
+                  c.branch_lsn, at_us,          at_us,          c.timeline_id_chosen,
+                  c.lsn_chosen, c.is_protected, c.expires_at_us};
     branches_.emplace(BranchKey{c.tenant_id, c.name}, branch);
     used_timelines_.insert(c.timeline_id);
     outcome = done(std::move(branch), true);
@@ -175,6 +205,9 @@ std::optional<Error> BranchView::check(const proto::BranchDeleted& c) const {
     return Error(ErrorCode::kNotFound, "no branch of " + tenant_text(c.tenant_id) +
                                            " has timeline " + c.timeline_id.to_hex());
   }
+  if (branch->is_protected) {
+    return protected_error(*branch, "deleted");
+  }
   if (std::vector<Branch> kids = children(c.tenant_id, c.timeline_id); !kids.empty()) {
     return Error(ErrorCode::kFailedPrecondition,
                  "branch '" + branch->name + "' has " + std::to_string(kids.size()) +
@@ -189,6 +222,9 @@ std::optional<Error> BranchView::check(const proto::BranchReset& c) const {
     return Error(ErrorCode::kNotFound, "no branch of " + tenant_text(c.tenant_id) +
                                            " has timeline " + c.timeline_id.to_hex() +
                                            " (deleted, or reset meanwhile)");
+  }
+  if (found->is_protected) {
+    return protected_error(*found, "reset");
   }
   if (!found->parent_timeline_id) {
     return Error(ErrorCode::kFailedPrecondition,

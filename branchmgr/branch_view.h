@@ -46,6 +46,9 @@ struct Branch {
   // As the creating request fixed them (see proto::BranchCreated).
   bool timeline_id_chosen = false;
   bool lsn_chosen = false;
+  // Delete and reset are refused while set. Changed by BranchSettingsChanged.
+  bool is_protected = false;
+  std::int64_t expires_at_us = 0;  // 0: never; kept by a reset.
 };
 
 struct Snapshot {
@@ -124,9 +127,10 @@ class BranchView {
   //   created: kNotFound (no such tenant; the parent is no live branch), kAlreadyExists (the
   //            name taken with other parameters; the timeline id taken). An exact repeat of a
   //            live branch passes (see repeats()).
-  //   deleted: kNotFound (no live branch has the timeline), kFailedPrecondition (children).
-  //   reset:   kNotFound, kFailedPrecondition (a root branch; children), kAlreadyExists (the new
-  //            timeline id taken).
+  //   deleted: kNotFound (no live branch has the timeline), kFailedPrecondition (protected;
+  //            children).
+  //   reset:   kNotFound, kFailedPrecondition (protected; a root branch; children),
+  //            kAlreadyExists (the new timeline id taken).
   std::optional<Error> check(const proto::BranchCreated& c) const;
   std::optional<Error> check(const proto::BranchDeleted& c) const;
   std::optional<Error> check(const proto::BranchReset& c) const;
@@ -145,6 +149,7 @@ class BranchView {
   Outcome apply_change(const proto::SnapshotRegistered& c, std::int64_t at_us);
   Outcome apply_change(const proto::SnapshotDeleted& c, std::int64_t at_us);
   Outcome apply_change(const proto::TenantSettingsChanged& c, std::int64_t at_us);
+  Outcome apply_change(const proto::BranchSettingsChanged& c, std::int64_t at_us);
   // Why a start of `branch` would restore from `snapshot` ("a start of branch 'dev' at ..."),
   // nullopt if no start of it would.
   std::optional<std::string> start_using(const Branch& branch, const Snapshot& snapshot) const;

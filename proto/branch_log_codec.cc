@@ -44,6 +44,20 @@ void write_change(const BranchCreated& c, pb::BranchLogEntry& out) {
   m->set_lsn_chosen(c.lsn_chosen);
   m->set_idempotency_key(c.idempotency_key);
   m->set_request_fingerprint(c.request_fingerprint);
+  m->set_is_protected(c.is_protected);
+  m->set_expires_at_us(c.expires_at_us);
+}
+
+void write_change(const BranchSettingsChanged& c, pb::BranchLogEntry& out) {
+  auto* m = out.mutable_branch_settings_changed();
+  write_id(c.tenant_id, m->mutable_tenant_id());
+  write_id(c.timeline_id, m->mutable_timeline_id());
+  if (c.is_protected) {
+    m->set_is_protected(*c.is_protected);
+  }
+  if (c.expires_at_us) {
+    m->set_expires_at_us(*c.expires_at_us);
+  }
 }
 
 void write_change(const BranchDeleted& c, pb::BranchLogEntry& out) {
@@ -96,6 +110,19 @@ Result<BranchLogChange> read_change(const pb::TenantCreated& m) {
   return BranchLogChange(TenantCreated{*tenant, m.name(), m.history_retention_s()});
 }
 
+Result<BranchLogChange> read_change(const pb::BranchSettingsChanged& m) {
+  SK_READ_ID(tenant, consensus::TenantId, m.tenant_id(), "tenant id");
+  SK_READ_ID(timeline, consensus::TimelineId, m.timeline_id(), "timeline id");
+  BranchSettingsChanged c{*tenant, *timeline, std::nullopt, std::nullopt};
+  if (m.has_is_protected()) {
+    c.is_protected = m.is_protected();
+  }
+  if (m.has_expires_at_us()) {
+    c.expires_at_us = m.expires_at_us();
+  }
+  return BranchLogChange(c);
+}
+
 Result<BranchLogChange> read_change(const pb::TenantSettingsChanged& m) {
   SK_READ_ID(tenant, consensus::TenantId, m.tenant_id(), "tenant id");
   return BranchLogChange(TenantSettingsChanged{*tenant, m.history_retention_s()});
@@ -117,6 +144,8 @@ Result<BranchLogChange> read_change(const pb::BranchCreated& m) {
   c.lsn_chosen = m.lsn_chosen();
   c.idempotency_key = m.idempotency_key();
   c.request_fingerprint = m.request_fingerprint();
+  c.is_protected = m.is_protected();
+  c.expires_at_us = m.expires_at_us();
   return BranchLogChange(std::move(c));
 }
 
@@ -202,6 +231,9 @@ Result<BranchLogEntry> decode_branch_log_entry(std::string_view bytes) {
       break;
     case pb::BranchLogEntry::kTenantSettingsChanged:
       change = read_change(in.tenant_settings_changed());
+      break;
+    case pb::BranchLogEntry::kBranchSettingsChanged:
+      change = read_change(in.branch_settings_changed());
       break;
     case pb::BranchLogEntry::CHANGE_NOT_SET:
       break;

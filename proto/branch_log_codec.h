@@ -43,7 +43,18 @@ struct BranchCreated {
   bool lsn_chosen = false;
   std::string idempotency_key;
   std::string request_fingerprint;
+  bool is_protected = false;
+  std::int64_t expires_at_us = 0;  // 0: never.
   friend bool operator==(const BranchCreated&, const BranchCreated&) = default;
+};
+
+// A setting not given keeps its value.
+struct BranchSettingsChanged {
+  consensus::TenantId tenant_id;
+  consensus::TimelineId timeline_id;
+  std::optional<bool> is_protected;
+  std::optional<std::int64_t> expires_at_us;  // 0: never.
+  friend bool operator==(const BranchSettingsChanged&, const BranchSettingsChanged&) = default;
 };
 
 struct BranchDeleted {
@@ -78,8 +89,9 @@ struct SnapshotDeleted {
   friend bool operator==(const SnapshotDeleted&, const SnapshotDeleted&) = default;
 };
 
-using BranchLogChange = std::variant<TenantCreated, BranchCreated, BranchDeleted, BranchReset,
-                                     SnapshotRegistered, SnapshotDeleted, TenantSettingsChanged>;
+using BranchLogChange =
+    std::variant<TenantCreated, BranchCreated, BranchDeleted, BranchReset, SnapshotRegistered,
+                 SnapshotDeleted, TenantSettingsChanged, BranchSettingsChanged>;
 
 struct BranchLogEntry {
   consensus::ProposalId proposal_id;

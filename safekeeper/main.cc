@@ -17,6 +17,7 @@
 
 #include "safekeeper/branchlog/branch_command_runner.h"
 #include "safekeeper/branchlog/branch_commands.h"
+#include "safekeeper/branchlog/branch_expiry.h"
 #include "safekeeper/branchlog/branch_log_applier.h"
 #include "safekeeper/branchlog/branch_log_writer.h"
 #include "safekeeper/branchlog/commit_time_indexer.h"
@@ -191,6 +192,10 @@ int run(const Config& config) {
       branch_commands, branch_applier, writer,
       [&worker](std::function<void()> f) { worker.post(std::move(f)); }, run_on_io);
   BranchRoutes branch_routes(branch_runner, run_on_io);
+  std::optional<BranchExpiry> branch_expiry;
+  if (branch_writer) {
+    branch_expiry.emplace(io, branch_runner, *branch_writer);
+  }
   ApiRoutes routes(node, worker, proposers, readers, composed_wal, wal_reads, run_on_io, SK_VERSION,
                    std::move(cluster), {branch_routes, branch_applier, writer});
   HttpApi http(io, routes);
@@ -214,6 +219,7 @@ int run(const Config& config) {
     }
     if (branch_writer) {
       branch_writer->stop();
+      branch_expiry->stop();
     }
     proposers.stop();
     readers.stop();
@@ -225,6 +231,7 @@ int run(const Config& config) {
            std::to_string(node.timelines().size()) + " timelines");
   if (branch_writer) {
     branch_writer->start();  // Once our own proposer port listens: we are one of its acceptors.
+    branch_expiry->start();
   }
   if (sk::Status s = notify_service_manager("READY=1"); !s) {
     log_warn(s.error().to_string());

@@ -129,6 +129,8 @@ Result<BranchDecision> BranchCommands::create_branch(const consensus::TenantId& 
   created.lsn_chosen = request.lsn.has_value() || request.timestamp_us.has_value();
   created.timeline_id_chosen = request.timeline_id.has_value();
   created.branch_lsn = request.lsn.value_or(Lsn());
+  created.is_protected = request.lifecycle.is_protected.value_or(false);
+  created.expires_at_us = expiry_of(request.lifecycle).value_or(0);
   created.timeline_id = request.timeline_id ? *request.timeline_id : unused_timeline_id();
   // Without a key, an identical repeat is answered from the view and a conflict refused before
   // anything else; a key is the view's to match when the entry applies. As of a timestamp,
@@ -168,6 +170,44 @@ Result<BranchDecision> BranchCommands::delete_branch(const consensus::TenantId& 
     return *refusal;
   }
   return BranchDecision(new_entry(deleted));
+}
+
+Result<BranchDecision> BranchCommands::delete_expired() {
+  const std::int64_t now = sources_.now_unix_us();
+  for (const branchmgr::Tenant& tenant : view().tenants()) {
+    for (const Branch& branch : view().branches(tenant.id)) {
+      if (branch.expires_at_us == 0 || branch.expires_at_us > now) {
+        continue;
+      }
+      const proto::BranchDeleted deleted{tenant.id, branch.timeline_id};
+      if (!view().check(deleted)) {  // Children or protection keep it until they go.
+        return BranchDecision(new_entry(deleted));
+      }
+    }
+  }
+  return BranchDecision(branchmgr::Object{});
+}
+
+std::optional<std::int64_t> BranchCommands::expiry_of(const BranchLifecycle& lifecycle) const {
+  if (lifecycle.ttl_s) {
+    return sources_.now_unix_us() + static_cast<std::int64_t>(*lifecycle.ttl_s * 1'000'000);
+  }
+  return lifecycle.expires_at_us;
+}
+
+Result<BranchDecision> BranchCommands::change_branch(const consensus::TenantId& tenant,
+                                                     const std::string& name_or_id,
+                                                     const BranchLifecycle& lifecycle) {
+  auto branch = view().find_branch(tenant, name_or_id);
+  if (!branch) {
+    return branch.error();
+  }
+  const proto::BranchSettingsChanged changed{tenant, (*branch)->timeline_id, lifecycle.is_protected,
+                                             expiry_of(lifecycle)};
+  if (!changed.is_protected && !changed.expires_at_us) {
+    return BranchDecision(**branch);  // Nothing to change.
+  }
+  return BranchDecision(new_entry(changed));
 }
 
 Result<BranchDecision> BranchCommands::reset_branch(const consensus::TenantId& tenant,

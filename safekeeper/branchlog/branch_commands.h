@@ -45,6 +45,14 @@ struct RetentionLimits {
   std::uint64_t max_s = 30 * 86400;  // 30 days.
 };
 
+// A branch's lifecycle settings as a request gives them; each absent one is left as it is (on
+// create: unprotected, never expires).
+struct BranchLifecycle {
+  std::optional<bool> is_protected;
+  std::optional<std::int64_t> expires_at_us;  // 0: never.
+  std::optional<std::uint64_t> ttl_s;         // Expires this long after the request.
+};
+
 struct CreateBranchRequest {
   std::string name;
   std::optional<std::string> parent;  // A branch name or timeline id; nullopt: a root branch.
@@ -54,6 +62,7 @@ struct CreateBranchRequest {
   // The request's fields in one canonical string: what an Idempotency-Key is checked against.
   std::string fingerprint;
   std::string idempotency_key;  // Empty: none.
+  BranchLifecycle lifecycle;
 };
 
 struct RegisterSnapshotRequest {
@@ -91,6 +100,13 @@ class BranchCommands {
                                        const CreateBranchRequest& request);
   Result<BranchDecision> delete_branch(const consensus::TenantId& tenant,
                                        const std::string& name_or_id);
+  // Protection and expiry.
+  Result<BranchDecision> change_branch(const consensus::TenantId& tenant,
+                                       const std::string& name_or_id,
+                                       const BranchLifecycle& lifecycle);
+  // The deletion of one expired branch (its expiry passed, no children, not protected), or the
+  // empty object when none is due.
+  Result<BranchDecision> delete_expired();
   // Same name, a new timeline starting at the parent's head.
   Result<BranchDecision> reset_branch(const consensus::TenantId& tenant,
                                       const std::string& name_or_id);
@@ -121,6 +137,8 @@ class BranchCommands {
   Result<consensus::Lsn> timestamp_point(const branchmgr::Branch& parent, std::int64_t t_us) const;
   Result<bool> record_boundary(const branchmgr::Branch& branch, consensus::Lsn lsn) const;
   Status check_retention(std::uint64_t seconds) const;
+  // The expiry time a lifecycle asks for, from now; nullopt when it says nothing of expiry.
+  std::optional<std::int64_t> expiry_of(const BranchLifecycle& lifecycle) const;
   // `as_of_timestamp` from what the commit-time index has read so far, fresh or not.
   Result<branchmgr::LsnForTimestamp> as_of_indexed(const branchmgr::Branch& branch,
                                                    std::int64_t t_us, bool require_fresh) const;

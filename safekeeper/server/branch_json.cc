@@ -42,6 +42,10 @@ json::object branch_json(const BranchCommands& commands, const Branch& branch) {
           {"lsn",
            lsn_json(branch.parent_timeline_id ? std::optional(branch.branch_lsn) : std::nullopt)},
           {"head_lsn", lsn_json(commands.head_of(branch))},
+          {"protected", branch.is_protected},
+          {"expires_at", branch.expires_at_us != 0
+                             ? json::value(branchmgr::format_rfc3339(branch.expires_at_us))
+                             : json::value(nullptr)},
           {"created_at", branchmgr::format_rfc3339(branch.created_at_us)},
           {"updated_at", branchmgr::format_rfc3339(branch.updated_at_us)}};
 }

@@ -19,7 +19,35 @@ Error bad(std::string message) {
   return Error(ErrorCode::kInvalidArgument, std::move(message));
 }
 
-enum class FieldType : std::uint8_t { kString, kUnsigned };
+enum class FieldType : std::uint8_t { kString, kUnsigned, kBool, kStringOrNull };
+
+const char* type_name(FieldType type) {
+  switch (type) {
+    case FieldType::kString:
+      return "a string";
+    case FieldType::kUnsigned:
+      return "a non-negative integer";
+    case FieldType::kBool:
+      return "true or false";
+    case FieldType::kStringOrNull:
+      break;
+  }
+  return "a string or null";
+}
+
+bool fits(FieldType type, const json::value& value) {
+  switch (type) {
+    case FieldType::kString:
+      return value.is_string();
+    case FieldType::kUnsigned:
+      return value.is_uint64() || (value.is_int64() && value.as_int64() >= 0);
+    case FieldType::kBool:
+      return value.is_bool();
+    case FieldType::kStringOrNull:
+      break;
+  }
+  return value.is_string() || value.is_null();
+}
 
 // The body as an object whose fields are all among `fields`, each of its type.
 Result<json::object> parse_object(std::string_view body,
@@ -41,12 +69,8 @@ Result<json::object> parse_object(std::string_view body,
       }
       return bad("unknown field '" + std::string(key) + "' (known: " + known + ")");
     }
-    const bool fits = it->second == FieldType::kString
-                          ? value.is_string()
-                          : (value.is_uint64() || (value.is_int64() && value.as_int64() >= 0));
-    if (!fits) {
-      return bad("field '" + std::string(key) + "' must be " +
-                 (it->second == FieldType::kString ? "a string" : "a non-negative integer"));
+    if (!fits(it->second, value)) {
+      return bad("field '" + std::string(key) + "' must be " + type_name(it->second));
     }
   }
   return std::move(parsed.as_object());
@@ -54,7 +78,8 @@ Result<json::object> parse_object(std::string_view body,
 
 std::optional<std::string> string_field(const json::object& object, std::string_view name) {
   const json::value* value = object.if_contains(name);
-  return value == nullptr ? std::nullopt : std::optional<std::string>(value->as_string());
+  return value == nullptr || !value->is_string() ? std::nullopt
+                                                 : std::optional<std::string>(value->as_string());
 }
 
 template <class Id>
@@ -99,6 +124,41 @@ Result<std::optional<std::uint64_t>> duration_field(const json::object& object,
                "' is not a duration (a whole number and a unit, s m h or d: 7d, 24h, 1h30m)");
   }
   return std::optional<std::uint64_t>(*seconds);
+}
+
+// The lifecycle fields a create or a PATCH may carry.
+const std::map<std::string, FieldType> kLifecycleFields = {{"protected", FieldType::kBool},
+                                                           {"expires_at", FieldType::kStringOrNull},
+                                                           {"ttl", FieldType::kString}};
+
+Result<BranchLifecycle> lifecycle_fields(const json::object& object) {
+  BranchLifecycle lifecycle;
+  if (const json::value* value = object.if_contains("protected")) {
+    lifecycle.is_protected = value->as_bool();
+  }
+  if (const json::value* value = object.if_contains("expires_at")) {
+    if (value->is_null()) {
+      lifecycle.expires_at_us = 0;  // Never.
+    } else {
+      lifecycle.expires_at_us = branchmgr::parse_rfc3339(value->as_string());
+      if (!lifecycle.expires_at_us) {
+        return bad("field 'expires_at': '" + std::string(value->as_string()) +
+                   "' is not an RFC 3339 time (e.g. 2026-11-24T10:15:30Z), nor null (never)");
+      }
+    }
+  }
+  auto ttl = duration_field(object, "ttl");
+  if (!ttl) {
+    return ttl.error();
+  }
+  lifecycle.ttl_s = *ttl;
+  if (lifecycle.ttl_s && lifecycle.expires_at_us) {
+    return bad("fields 'ttl' and 'expires_at' exclude each other: give one");
+  }
+  if (lifecycle.ttl_s && *lifecycle.ttl_s == 0) {
+    return bad("field 'ttl' must be positive");
+  }
+  return lifecycle;
 }
 
 }  // namespace
@@ -161,12 +221,22 @@ Result<CreateTenantRequest> parse_create_tenant(std::string_view body) {
   return request;
 }
 
+Result<BranchLifecycle> parse_branch_settings(std::string_view body) {
+  auto object = parse_object(body, kLifecycleFields);
+  if (!object) {
+    return object.error();
+  }
+  return lifecycle_fields(*object);
+}
+
 Result<CreateBranchRequest> parse_create_branch(std::string_view body) {
-  auto object = parse_object(body, {{"name", FieldType::kString},
-                                    {"parent", FieldType::kString},
-                                    {"lsn", FieldType::kString},
-                                    {"timestamp", FieldType::kString},
-                                    {"timeline_id", FieldType::kString}});
+  std::map<std::string, FieldType> fields = {{"name", FieldType::kString},
+                                             {"parent", FieldType::kString},
+                                             {"lsn", FieldType::kString},
+                                             {"timestamp", FieldType::kString},
+                                             {"timeline_id", FieldType::kString}};
+  fields.insert(kLifecycleFields.begin(), kLifecycleFields.end());
+  auto object = parse_object(body, fields);
   if (!object) {
     return object.error();
   }
@@ -205,11 +275,19 @@ Result<CreateBranchRequest> parse_create_branch(std::string_view body) {
     return timeline.error();
   }
   request.timeline_id = *timeline;
+  auto lifecycle = lifecycle_fields(*object);
+  if (!lifecycle) {
+    return lifecycle.error();
+  }
+  request.lifecycle = *lifecycle;
   request.fingerprint =
       "name=" + request.name + "\nparent=" + request.parent.value_or("") +
       "\nlsn=" + (request.lsn ? request.lsn->to_string() : "") +
       "\ntimestamp=" + (request.timestamp_us ? std::to_string(*request.timestamp_us) : "") +
-      "\ntimeline_id=" + (request.timeline_id ? request.timeline_id->to_hex() : "");
+      "\ntimeline_id=" + (request.timeline_id ? request.timeline_id->to_hex() : "") +
+      "\nprotected=" + (lifecycle->is_protected.value_or(false) ? "1" : "0") +
+      "\nexpires_at=" + std::to_string(lifecycle->expires_at_us.value_or(0)) +
+      "\nttl=" + std::to_string(lifecycle->ttl_s.value_or(0));
   return request;
 }
 

@@ -134,7 +134,15 @@ bool BranchRoutes::branches(const ApiRequest& request, const consensus::TenantId
     if (method == "DELETE") {
       change(request, respond, 200,
              [t, name](BranchCommands& c) { return c.delete_branch(t, name); });
-    } else if (only(get, "GET, DELETE")) {
+    } else if (method == "PATCH") {
+      auto parsed = parse_branch_settings(request.body);
+      if (!parsed) {
+        respond(error_response(parsed.error(), request.request_id));
+        return true;
+      }
+      change(request, respond, 200,
+             [t, name, r = *parsed](BranchCommands& c) { return c.change_branch(t, name, r); });
+    } else if (only(get, "GET, PATCH, DELETE")) {
       read(request, respond, [t, name](const BranchCommands& c) -> Result<json::object> {
         auto branch = c.view().find_branch(t, name);
         return branch ? Result<json::object>(branch_json(c, **branch)) : branch.error();

@@ -9,7 +9,9 @@
 //                                                 timeline_id?} -> 201 with the resolved LSN
 //   GET    /v1/tenants/{t}/branches?limit=&cursor=  list, by name
 //   GET    /v1/tenants/{t}/branches/{b}           one (b: a name or a timeline id)
+//   PATCH  /v1/tenants/{t}/branches/{b}           {protected?, expires_at? | ttl?} -> 200
 //   DELETE /v1/tenants/{t}/branches/{b}           -> 200 with what was deleted; 412 with children
+//                                                 or while protected
 //   POST   /v1/tenants/{t}/branches/{b}/reset     same name, new timeline at the parent's head
 //   GET    /v1/tenants/{t}/branches/{b}/lsn_by_timestamp?timestamp=RFC3339
 //                                                 {kind: past|present|future|nodata, lsn}

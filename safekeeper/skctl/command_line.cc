@@ -46,8 +46,14 @@ const std::vector<CommandSpec>& commands() {
        "create",
        "NAME",
        {},
-       {"--parent", "--timeline-id", "--idempotency-key"},
+       {"--parent", "--timeline-id", "--idempotency-key", "--protected", "--ttl", "--expires-at"},
        "create a branch; no --parent: a new root branch"},
+      {"branch",
+       "set",
+       "NAME",
+       {},
+       {"--protected", "--ttl", "--expires-at"},
+       "protect a branch (true|false) or set when it expires"},
       {"branch", "list", "", {}, {"--limit"}, "list branches"},
       {"branch", "get", "NAME", {}, {}, "show a branch"},
       {"branch", "delete", "NAME", {}, {}, "delete a branch without children"},
@@ -117,6 +123,9 @@ std::string usage() {
       "\n"
       "  --parent NAME[@LSN|@TIMESTAMP]  branch from NAME at an LSN (X/X), as of an RFC 3339\n"
       "                                  time, or at its head\n"
+      "  --protected true|false       branch create/set: refuse delete and reset while true\n"
+      "  --ttl DURATION               branch create/set: deleted that long from now (once it\n"
+      "                               has no children); --expires-at RFC3339|never instead\n"
       "  --history-retention DURATION how far back the tenant's WAL is kept and branches may\n"
       "                               start: 90s, 15m, 24h, 7d, 1h30m (1h to 30d by default)\n"
       "  --read-only                  compute start: a read-only server at --branch\n"

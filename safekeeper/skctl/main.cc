@@ -31,11 +31,11 @@ namespace json = boost::json;
 constexpr int kExitFailed = 1;
 constexpr int kExitUnreachable = 3;  // 2 is bad usage, as for every program (sk::cli).
 
-const std::vector<std::string> kBranchColumns = {"name", "timeline_id", "parent",
-                                                 "lsn",  "head_lsn",    "created_at"};
-const std::vector<std::string> kBranchFields = {"name",     "tenant_id",          "timeline_id",
-                                                "parent",   "parent_timeline_id", "lsn",
-                                                "head_lsn", "created_at",         "updated_at"};
+const std::vector<std::string> kBranchColumns = {
+    "name", "timeline_id", "parent", "lsn", "head_lsn", "protected", "expires_at", "created_at"};
+const std::vector<std::string> kBranchFields = {
+    "name",     "tenant_id", "timeline_id", "parent",     "parent_timeline_id", "lsn",
+    "head_lsn", "protected", "expires_at",  "created_at", "updated_at"};
 const std::vector<std::string> kTenantColumns = {"name", "tenant_id", "branches",
                                                  "history_retention", "created_at"};
 const std::vector<std::string> kSnapshotColumns = {"snapshot_id", "branch", "start_lsn", "end_lsn",
@@ -133,6 +133,27 @@ int tenant_command(const Context& c) {
   return 0;
 }
 
+// --protected true|false, --ttl DURATION, --expires-at RFC3339|never: the API's fields.
+Result<json::object> lifecycle_body(const Invocation& inv) {
+  json::object body;
+  if (inv.has("--protected")) {
+    const std::string value = inv.flag("--protected");
+    if (value != "true" && value != "false") {
+      return Error(ErrorCode::kInvalidArgument,
+                   "--protected must be true or false, not \"" + value + "\"");
+    }
+    body["protected"] = value == "true";
+  }
+  if (inv.has("--ttl")) {
+    body["ttl"] = inv.flag("--ttl");
+  }
+  if (inv.has("--expires-at")) {
+    const std::string value = inv.flag("--expires-at");
+    body["expires_at"] = value == "never" ? json::value(nullptr) : json::value(value);
+  }
+  return body;
+}
+
 int branch_command(const Context& c, const std::string& tenant) {
   const Invocation& inv = c.invocation;
   const std::string branches = "/v1/tenants/" + tenant + "/branches";
@@ -154,6 +175,13 @@ int branch_command(const Context& c, const std::string& tenant) {
     }
     if (inv.has("--timeline-id")) {
       body["timeline_id"] = inv.flag("--timeline-id");
+    }
+    if (auto lifecycle = lifecycle_body(inv); !lifecycle) {
+      return fail(lifecycle.error());
+    } else {
+      for (const auto& [field, value] : *lifecycle) {
+        body[field] = value;
+      }
     }
     std::vector<std::pair<std::string, std::string>> headers;
     if (inv.has("--idempotency-key")) {
@@ -183,6 +211,12 @@ int branch_command(const Context& c, const std::string& tenant) {
     reply = c.api.call("GET", branches + "/" + url_encode(inv.operand));
   } else if (inv.verb == "delete") {
     reply = c.api.call("DELETE", branches + "/" + url_encode(inv.operand));
+  } else if (inv.verb == "set") {
+    auto lifecycle = lifecycle_body(inv);
+    if (!lifecycle) {
+      return fail(lifecycle.error());
+    }
+    reply = c.api.call("PATCH", branches + "/" + url_encode(inv.operand), json::value(*lifecycle));
   } else {
     reply = c.api.call("POST", branches + "/" + url_encode(inv.operand) + "/reset");
   }

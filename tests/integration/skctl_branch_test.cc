@@ -25,6 +25,36 @@ TEST_F(SkctlBranchTest, ABranchNamedWithASlash_IsCreatedReadAndDeletedByName) {
   EXPECT_NE(gone.output.find("feature/x"), std::string::npos) << gone.output;
 }
 
+// A protected branch refuses delete and reset until unprotected; one with a TTL is deleted by
+// the cluster once it expires, on every node.
+TEST_F(SkctlBranchTest, ProtectedBranchesStay_ExpiredOnesGo) {
+  ASSERT_EQ(skctl({"tenant", "create", "t", "--tenant-id", kTenant}).exit_code, 0);
+  ASSERT_EQ(skctl({"branch", "create", "keep", "--protected", "true"}).exit_code, 0);
+  const boost::json::value kept = skctl_json({"branch", "get", "keep"});
+  EXPECT_TRUE(kept.at("protected").as_bool());
+  EXPECT_TRUE(kept.at("expires_at").is_null());
+  const SkctlResult refused = skctl({"branch", "delete", "keep"});
+  EXPECT_EQ(refused.exit_code, std::optional<int>(1)) << refused.output;
+  EXPECT_NE(refused.output.find("branch 'keep' is protected"), std::string::npos) << refused.output;
+  ASSERT_EQ(skctl({"branch", "set", "keep", "--protected", "false"}).exit_code, 0);
+  const SkctlResult deleted = skctl({"branch", "delete", "keep"});
+  EXPECT_EQ(deleted.exit_code, std::optional<int>(0)) << deleted.output;
+
+  const SkctlResult temp = skctl({"branch", "create", "temp", "--ttl", "2s"});
+  ASSERT_EQ(temp.exit_code, std::optional<int>(0)) << temp.output;
+  EXPECT_TRUE(skctl_json({"branch", "get", "temp"}).at("expires_at").is_string());
+  for (int node = 0; node < 3; ++node) {
+    EXPECT_TRUE(poll_until(
+        cluster_->node(node).process,
+        [&] {
+          auto reply = cluster_->http(node, "GET", branches_path() + "/temp");
+          return reply.has_value() && reply->status == 404;
+        },
+        std::chrono::seconds(30)))
+        << "node " << node << cluster_->logs();
+  }
+}
+
 // A tenant's history retention window: 7 days unless given, set at creation, changed by
 // `tenant set`, bounded by the node's limits (1h to 30d by default), and the same on every node.
 TEST_F(SkctlBranchTest, HistoryRetention_IsSetAtCreationAndChangedLater) {

@@ -52,6 +52,39 @@ TEST_F(BranchViewTest, HistoryRetention_DefaultsTo7Days_AndChangesByItsEntry) {
   EXPECT_EQ(view_.tenant(tenant_id(9)), nullptr);
 }
 
+TEST_F(BranchViewTest, AProtectedBranch_RefusesDeleteAndReset_UntilUnprotected) {
+  proto::BranchCreated dev = branch(1, "dev", 2, 1, 0x100);
+  dev.is_protected = true;
+  dev.expires_at_us = 5'000'000;
+  ASSERT_FALSE(apply(dev).error);
+  const proto::BranchDeleted delete_dev{tenant_id(1), timeline_id(2)};
+  const proto::BranchReset reset_dev{tenant_id(1), timeline_id(2), timeline_id(8), Lsn(0x300)};
+  for (const std::optional<Error>& refusal : {view_.check(delete_dev), view_.check(reset_dev)}) {
+    ASSERT_TRUE(refusal.has_value());
+    EXPECT_EQ(refusal->code(), ErrorCode::kFailedPrecondition);
+    EXPECT_NE(refusal->message().find("branch 'dev' is protected"), std::string::npos);
+  }
+  EXPECT_EQ(code_of(apply(delete_dev)), ErrorCode::kFailedPrecondition);
+
+  // Unprotected (expiry untouched), it resets, keeping its expiry, and then deletes.
+  const Outcome unprotected =
+      apply(proto::BranchSettingsChanged{tenant_id(1), timeline_id(2), false, std::nullopt});
+  ASSERT_FALSE(unprotected.error);
+  EXPECT_TRUE(unprotected.changed);
+  EXPECT_FALSE(view_.branch_named(tenant_id(1), "dev")->is_protected);
+  EXPECT_EQ(view_.branch_named(tenant_id(1), "dev")->expires_at_us, 5'000'000);
+  ASSERT_FALSE(apply(reset_dev).error);
+  EXPECT_EQ(view_.branch_named(tenant_id(1), "dev")->expires_at_us, 5'000'000);
+  EXPECT_FALSE(
+      apply(proto::BranchSettingsChanged{tenant_id(1), timeline_id(8), std::nullopt, 0}).error);
+  EXPECT_EQ(view_.branch_named(tenant_id(1), "dev")->expires_at_us, 0);
+  // The old timeline names no branch any more.
+  EXPECT_EQ(code_of(apply(
+                proto::BranchSettingsChanged{tenant_id(1), timeline_id(2), true, std::nullopt})),
+            ErrorCode::kNotFound);
+  EXPECT_FALSE(apply(proto::BranchDeleted{tenant_id(1), timeline_id(8)}).error);
+}
+
 TEST_F(BranchViewTest, Check_SaysWhatApplyingWouldRefuse_AndApplyRefusesTheSame) {
   ASSERT_FALSE(apply(branch(1, "dev", 2, 1, 0x100)).error);
   ASSERT_FALSE(apply(branch(1, "child", 3, 2, 0x200)).error);

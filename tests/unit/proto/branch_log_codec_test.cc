@@ -50,10 +50,18 @@ TEST(BranchLogCodecTest, EveryChangeKind_RoundTrips) {
   created.lsn_chosen = true;
   created.idempotency_key = "k";
   created.request_fingerprint = "f";
+  created.is_protected = true;
+  created.expires_at_us = 1'764'000'000'000'000;
   const std::vector<BranchLogChange> changes = {
       TenantCreated{id_of<consensus::TenantId>(1), "acme"},
       TenantCreated{id_of<consensus::TenantId>(1), "acme", 7200},
       TenantSettingsChanged{id_of<consensus::TenantId>(1), 86400},
+      BranchSettingsChanged{id_of<consensus::TenantId>(1), id_of<consensus::TimelineId>(3), true,
+                            std::nullopt},
+      BranchSettingsChanged{id_of<consensus::TenantId>(1), id_of<consensus::TimelineId>(3),
+                            std::nullopt, 0},
+      BranchSettingsChanged{id_of<consensus::TenantId>(1), id_of<consensus::TimelineId>(3), false,
+                            1'764'000'000'000'000},
       created,
       BranchDeleted{id_of<consensus::TenantId>(1), id_of<consensus::TimelineId>(3)},
       BranchReset{id_of<consensus::TenantId>(1), id_of<consensus::TimelineId>(3),
