@@ -172,7 +172,37 @@ class SmallTmpfs {
   bool mounted_ = false;
 };
 
-TEST_F(ClusterTest, NoSpaceOnOneNode_ItRefusesAppendsServesReadsAndRecoversWhenSpaceReturns) {
+// Nodes 1 and 2 commit 64 MiB at 32 MB/s; then short sessions carry node 3's log on until it
+// stops: it is fed only by a proposer, and a run ends once the other two hold its WAL, so node 3
+// may lag when the run ends (each new proposer first sends a lagging acceptor what it misses,
+// and greets node 3 again: a reopen attempt). The run's start and committed LSN.
+class SmallDiskTest : public ClusterTest {
+ protected:
+  void load_until_node3_stops(Lsn& start, Lsn& committed) {
+    ChildProcess first = start_loadgen(
+        {"--bytes", std::to_string(64 * kMiB), "--rate-mbps", "32", "--timeout-s", "120"},
+        "first.log");
+    ASSERT_EQ(first.wait_exit(150s), std::optional<int>(0))
+        << file_text(dir_.path() / "first.log") << cluster_->logs();
+    auto first_run = expect_run_held_by("first.log", {0, 1});
+    ASSERT_TRUE(first_run.has_value());
+    start = lsn_field(*first_run, "start_lsn");
+    committed = lsn_field(*first_run, "committed_lsn");
+    const auto node3_failed = [&] {
+      auto s = timeline(2);
+      return s.has_value() && s->at("status").as_string() == "failed";
+    };
+    for (int session = 0; session < 20 && !node3_failed(); ++session) {
+      const std::string log_name = "top-up-" + std::to_string(session) + ".log";
+      ChildProcess top_up = start_loadgen({"--bytes", std::to_string(kMiB)}, log_name,
+                                          std::to_string(1001 + session));
+      ASSERT_EQ(top_up.wait_exit(60s), std::optional<int>(0))
+          << file_text(dir_.path() / log_name) << cluster_->logs();
+    }
+  }
+};
+
+TEST_F(SmallDiskTest, NoSpaceOnOneNode_ItRefusesAppendsServesReadsAndRecoversWhenSpaceReturns) {
   if (::geteuid() != 0) {
     GTEST_SKIP() << "mounting a tmpfs needs root";
   }
@@ -190,31 +220,9 @@ TEST_F(ClusterTest, NoSpaceOnOneNode_ItRefusesAppendsServesReadsAndRecoversWhenS
   } stop_first{*cluster_, tmpfs};
   ASSERT_TRUE(cluster_->start(2)) << cluster_->logs();
 
-  ChildProcess first = start_loadgen(
-      {"--bytes", std::to_string(64 * kMiB), "--rate-mbps", "32", "--timeout-s", "120"},
-      "first.log");
-  ASSERT_EQ(first.wait_exit(150s), std::optional<int>(0))
-      << file_text(dir_.path() / "first.log") << cluster_->logs();
-  auto first_run = expect_run_held_by("first.log", {0, 1});
-  ASSERT_TRUE(first_run.has_value());
-  const Lsn start = lsn_field(*first_run, "start_lsn");
-  const Lsn committed = lsn_field(*first_run, "committed_lsn");
-
-  // Node 3 is fed only by a proposer, and a run ends once the other two hold its WAL: if node 3
-  // lagged when the run ended, it has not reached its third segment yet. Short sessions carry
-  // its log on (each new proposer first sends a lagging acceptor what it misses) until the
-  // third segment does not fit.
-  const auto node3_failed = [&] {
-    auto s = timeline(2);
-    return s.has_value() && s->at("status").as_string() == "failed";
-  };
-  for (int session = 0; session < 20 && !node3_failed(); ++session) {
-    const std::string log_name = "top-up-" + std::to_string(session) + ".log";
-    ChildProcess top_up =
-        start_loadgen({"--bytes", std::to_string(kMiB)}, log_name, std::to_string(1001 + session));
-    ASSERT_EQ(top_up.wait_exit(60s), std::optional<int>(0))
-        << file_text(dir_.path() / log_name) << cluster_->logs();
-  }
+  Lsn start;
+  Lsn committed;
+  ASSERT_NO_FATAL_FAILURE(load_until_node3_stops(start, committed));
 
   // Node 3 stopped short, says why, and still serves what it holds.
   auto state = timeline(2);
@@ -259,7 +267,7 @@ double metric_value(const std::string& text, const std::string& name) {
   return at == std::string::npos ? -1 : std::stod(text.substr(at + prefix.size()));
 }
 
-TEST_F(ClusterTest, DiskReserveOnOneNode_RefusesBeforeTheDiskIsFullAndResumesWhenSpaceReturns) {
+TEST_F(SmallDiskTest, DiskReserveOnOneNode_RefusesBeforeTheDiskIsFullAndResumesWhenSpaceReturns) {
   if (::geteuid() != 0) {
     GTEST_SKIP() << "mounting a tmpfs needs root";
   }
@@ -281,29 +289,9 @@ TEST_F(ClusterTest, DiskReserveOnOneNode_RefusesBeforeTheDiskIsFullAndResumesWhe
   cluster_->node(2).extra_flags = {"--disk-reserve", "28MiB"};
   ASSERT_TRUE(cluster_->start(2)) << cluster_->logs();
 
-  ChildProcess first = start_loadgen(
-      {"--bytes", std::to_string(64 * kMiB), "--rate-mbps", "32", "--timeout-s", "120"},
-      "first.log");
-  ASSERT_EQ(first.wait_exit(150s), std::optional<int>(0))
-      << file_text(dir_.path() / "first.log") << cluster_->logs();
-  auto first_run = expect_run_held_by("first.log", {0, 1});
-  ASSERT_TRUE(first_run.has_value());
-  const Lsn start = lsn_field(*first_run, "start_lsn");
-  const Lsn committed = lsn_field(*first_run, "committed_lsn");
-
-  // If node 3 lagged when the run ended, short sessions carry its log on (see the test above).
-  // Each greets node 3 again: a reopen attempt while it is below the reserve.
-  const auto node3_failed = [&] {
-    auto s = timeline(2);
-    return s.has_value() && s->at("status").as_string() == "failed";
-  };
-  for (int session = 0; session < 20 && !node3_failed(); ++session) {
-    const std::string log_name = "top-up-" + std::to_string(session) + ".log";
-    ChildProcess top_up =
-        start_loadgen({"--bytes", std::to_string(kMiB)}, log_name, std::to_string(1001 + session));
-    ASSERT_EQ(top_up.wait_exit(60s), std::optional<int>(0))
-        << file_text(dir_.path() / log_name) << cluster_->logs();
-  }
+  Lsn start;
+  Lsn committed;
+  ASSERT_NO_FATAL_FAILURE(load_until_node3_stops(start, committed));
 
   // Node 3 refused for the reserve, with space still free; it says so and serves what it holds.
   auto state = timeline(2);
