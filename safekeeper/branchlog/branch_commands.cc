@@ -256,6 +256,29 @@ Result<BranchDecision> BranchCommands::delete_snapshot(const consensus::TenantId
 
 // ----- What this node knows of a branch's WAL ---------------------------------------------
 
+std::optional<branchmgr::RemovalInputs> BranchCommands::removal_inputs(
+    const storage::TimelineKey& key) const {
+  Timeline* timeline = node_.timeline(key);
+  if (timeline == nullptr) {
+    return std::nullopt;
+  }
+  const Lsn start = timeline->acceptor().state().identity.timeline_start_lsn;
+  branchmgr::RemovalInputs inputs{
+      timeline->acceptor().state().commit_lsn, std::nullopt, {}, std::nullopt, std::nullopt};
+  const Branch* branch = view().branch_with_timeline(key.tenant_id, key.timeline_id);
+  if (branch == nullptr) {
+    return inputs;  // No branch: the branch log, or a timeline made through the timelines API.
+  }
+  // The retention floor lies on this timeline or below its start (then all of it is kept).
+  const std::string window = "retention " + branchmgr::format_duration(retention_of(*branch));
+  auto floor = retention_floor(*branch);
+  inputs.retention =
+      branchmgr::HeldFrom{floor && *floor && **floor > start ? **floor : start, window};
+  inputs.branches = branchmgr::needed_by_branches(view(), key.tenant_id, key.timeline_id,
+                                                  history_start_of(*branch).value_or(start));
+  return inputs;
+}
+
 std::optional<Lsn> BranchCommands::head_of(const Branch& branch) const {
   std::optional<Lsn> head;
   if (branch.parent_timeline_id) {

@@ -18,6 +18,7 @@
 
 #include "branchmgr/branch_view.h"
 #include "branchmgr/commit_times.h"
+#include "branchmgr/removal_horizon.h"
 #include "consensus/result.h"
 #include "consensus/types.h"
 #include "proto/branch_log_codec.h"
@@ -123,6 +124,11 @@ class BranchCommands {
   // point. kUnavailable while an index has not caught up with the WAL it must cover.
   Result<branchmgr::LsnForTimestamp> as_of_timestamp(const branchmgr::Branch& branch,
                                                      std::int64_t t_us) const;
+  // The removal rule's inputs for a hosted timeline as this node knows them (branchmgr/
+  // removal_horizon.h), but for the slots, which the replication port holds, and lagging peers,
+  // which no safekeeper knows of: this node's commit LSN, the tenant's retention window and what
+  // the live branches need. nullopt when the timeline is not hosted.
+  std::optional<branchmgr::RemovalInputs> removal_inputs(const storage::TimelineKey& key) const;
   // kInvalidArgument, naming the tenant's history retention window, when `t_us` is older than it.
   Status check_within_retention(const branchmgr::Branch& branch, std::int64_t t_us) const;
 

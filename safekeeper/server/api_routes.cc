@@ -489,8 +489,21 @@ void ApiRoutes::get_timeline(const ApiRequest& request, const std::string& tenan
           return;
         }
         json::object object = timeline_json(*found, node_.wal_bytes_on_disk(key));
-        run_on_io_([this, key, object = std::move(object), respond = std::move(respond)]() mutable {
+        std::optional<branchmgr::RemovalInputs> removal = branch_log_.commands.removal_inputs(key);
+        run_on_io_([this, key, object = std::move(object), removal = std::move(removal),
+                    respond = std::move(respond)]() mutable {
           add_connected_proposer(object, key, proposers_.connections());
+          if (removal) {
+            // The slots are the replication port's, on this thread.
+            for (const walsender::ReplicationSlot& slot : readers_.slots(key)) {
+              if (slot.restart_lsn != Lsn()) {  // A slot reserves WAL once it has a position.
+                removal->slots.push_back({slot.restart_lsn, "slot " + slot.name});
+              }
+            }
+            const branchmgr::HeldFrom horizon = branchmgr::removal_horizon(*removal);
+            object["removal_horizon"] =
+                json::object{{"lsn", horizon.lsn.to_string()}, {"held_by", horizon.holder}};
+          }
           respond(json_response(200, object));
         });
       });

@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "safekeeper/branchlog/branch_commands.h"
 #include "safekeeper/branchlog/composed_wal.h"
 #include "safekeeper/node/node.h"
 #include "safekeeper/server/pg_server.h"
@@ -75,6 +76,7 @@ class ApiRoutes {
     BranchRoutes& routes;
     const BranchLogApplier& applier;
     const BranchLogWriter* writer;
+    const BranchCommands& commands;  // Worker thread only.
   };
 
   // `node` is only touched on the worker's thread; `proposers` only on the I/O thread.

@@ -239,6 +239,13 @@ TEST_F(BranchApiErrorsTest, DeletingABranch_FreesItsTimelineOnEveryNode) {
   EXPECT_EQ(call(0, "DELETE", timelines + "/" + stray).status, 404);
   EXPECT_EQ(call(1, "GET", timelines + "/" + stray).status, 200);
   EXPECT_EQ(call(0, "DELETE", timeline_path()).status, 412) << "main's timeline";
+  // Main's WAL is all held: every byte is inside the 7-day window (sk-loadgen writes no commit
+  // records), and no snapshot would spare a start any of it.
+  const Reply main_timeline = call(0, "GET", timeline_path());
+  ASSERT_EQ(main_timeline.status, 200);
+  EXPECT_EQ(text(main_timeline.body.at("removal_horizon"), "lsn"), "0/1000000")
+      << json::serialize(main_timeline.body);
+  EXPECT_EQ(text(main_timeline.body.at("removal_horizon"), "held_by"), "retention 7d");
   EXPECT_EQ(call(0, "GET", timeline_path()).status, 200);
 }
 

@@ -249,6 +249,18 @@ TEST_F(ReplicationPortTest, Slots_SurviveARestart_AndADropIsKept) {
   EXPECT_GT(*before, Lsn(0));
   EXPECT_LE(*before, end);
 
+  // What holds node 0's WAL now: the slot, below the commit LSN (tenant and branches: none here).
+  const auto horizon = [&]() -> std::pair<std::string, std::string> {
+    auto reply =
+        cluster_->http(0, "GET", std::string("/v1/tenants/") + kTenant + "/timelines/" + kTimeline);
+    if (!reply || reply->status != 200 || !reply->body.as_object().contains("removal_horizon")) {
+      return {};
+    }
+    const json::value& h = reply->body.at("removal_horizon");
+    return {json::value_to<std::string>(h.at("held_by")), json::value_to<std::string>(h.at("lsn"))};
+  };
+  EXPECT_EQ(horizon(), std::pair(std::string("slot keeper"), before->to_string()));
+
   ASSERT_EQ(cluster_->terminate(0), std::optional<int>(0)) << cluster_->logs();
   ASSERT_TRUE(cluster_->start(0)) << cluster_->logs();
   const json::array after = slots_on_node0();
