@@ -102,6 +102,7 @@ int run(const Config& config) {
     log_info(std::to_string(kept_slots->size()) + " replication slots kept from before");
   }
   pg_options.slot_journal = &slot_journal;
+  pg_options.slot_inactive_limit = std::chrono::seconds(config.slot_inactive_limit_s);
   pg_options.restored_slots = std::move(*kept_slots);
 
   const bool branch_log = !config.peers.empty();

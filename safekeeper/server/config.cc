@@ -89,6 +89,13 @@ Status apply(Config& config, const std::string& key, const std::string& value,
                  "' must be a positive duration (90s, 15m, 24h, 7d)");
     }
     config.min_history_retention_s = *seconds;
+  } else if (key == "slot-inactive-limit") {
+    auto seconds = branchmgr::parse_duration(value);
+    if (!seconds) {
+      return bad(where + ": slot-inactive-limit '" + value +
+                 "' must be a duration (90s, 15m, 24h, 7d; 0s: never)");
+    }
+    config.slot_inactive_limit_s = *seconds;
   } else if (key == "lmdb-map-size-mib") {
     auto mib = parse_unsigned(value);
     if (!mib || *mib < 1 || *mib > (std::uint64_t{1} << 20)) {
@@ -205,6 +212,9 @@ std::span<const Setting> settings() {
        "hold the branch log (tenants, branches, snapshots); without it the branch API is off"},
       {"log-level", "LEVEL", "debug, info, warn or error (default info)"},
       {"lmdb-map-size-mib", "N", "largest size of the control database (default 1024)"},
+      {"slot-inactive-limit", "DURATION",
+       "a replication slot no reader has used for this long is dropped, so that a forgotten "
+       "standby cannot hold WAL for ever (default 7d; 0s: never)"},
       {"min-history-retention", "DURATION",
        "the shortest history retention window a tenant may be given (default 1h; the longest "
        "is 30d)"},

@@ -41,7 +41,8 @@ struct PgServer::Impl : std::enable_shared_from_this<PgServer::Impl> {
         worker(storage_worker),
         wal_reader(wal),
         options(std::move(opts)),
-        slots(options.slot_journal),
+        slots(options.slot_journal, [] { return now().unix_micros; }),
+        sweep_timer(io_context),
         listeners(io_context) {
     for (auto& [timeline, slot] : options.restored_slots) {
       slots.restore(timeline, std::move(slot));
@@ -49,12 +50,14 @@ struct PgServer::Impl : std::enable_shared_from_this<PgServer::Impl> {
     options.restored_slots.clear();
   }
   void accepted(tcp::socket socket);
+  void sweep_slots();
 
   asio::io_context& io;
   StorageWorker& worker;
   CommittedWalReader& wal_reader;  // Worker thread only.
   PgServerOptions options;
   walsender::ReplicationSlots slots;  // io thread only.
+  asio::steady_timer sweep_timer;     // Drops slots idle beyond the limit.
   Listeners listeners;
   std::mt19937 random{std::random_device{}()};
   PgServerStats stats;
@@ -269,9 +272,30 @@ void PgServer::Impl::accepted(tcp::socket socket) {
 void PgServer::serve(BoundPort port) {
   impl_->listeners.serve(std::move(port),
                          [impl = impl_](tcp::socket socket) { impl->accepted(std::move(socket)); });
+  impl_->sweep_slots();
+}
+
+void PgServer::Impl::sweep_slots() {
+  const auto limit = options.slot_inactive_limit;
+  if (limit.count() <= 0) {
+    return;
+  }
+  for (const auto& [timeline, name] :
+       slots.drop_inactive(std::chrono::duration_cast<std::chrono::microseconds>(limit).count())) {
+    log_warn("replication slot \"" + name + "\" of timeline " + storage::timeline_name(timeline) +
+             " dropped: unused for more than " + std::to_string(limit.count()) + " s");
+  }
+  sweep_timer.expires_after(std::min<std::chrono::steady_clock::duration>(
+      limit / 10 + std::chrono::milliseconds(100), std::chrono::seconds(10)));
+  sweep_timer.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (!ec) {
+      self->sweep_slots();
+    }
+  });
 }
 
 void PgServer::stop() {
+  impl_->sweep_timer.cancel();
   impl_->listeners.close();
   impl_->connections.close_all();
 }

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -34,6 +35,9 @@ struct PgServerOptions {
   // User name -> password for cleartext authentication; empty: trust.
   std::map<std::string, std::string> passwords;
   std::size_t max_unsent_bytes = std::size_t{4} << 20;
+  // A slot no reader has used for this long is dropped (0: never), so that one forgotten standby
+  // cannot hold WAL for ever.
+  std::chrono::seconds slot_inactive_limit{0};
   // Where slots are kept across restarts (null: in memory only), and those kept before.
   walsender::SlotJournal* slot_journal = nullptr;
   std::vector<std::pair<storage::TimelineKey, walsender::ReplicationSlot>> restored_slots;

@@ -5,7 +5,8 @@ namespace sk::safekeeper {
 
 Status NodeSlotJournal::saved(const proto::TimelineKey& timeline,
                               const walsender::ReplicationSlot& slot) {
-  return store_.save({timeline, slot.name, slot.restart_lsn, now_unix_us_()});
+  return store_.save({timeline, slot.name, slot.restart_lsn,
+                      slot.last_active_us != 0 ? slot.last_active_us : now_unix_us_()});
 }
 
 Status NodeSlotJournal::erased(const proto::TimelineKey& timeline, const std::string& name) {
@@ -23,6 +24,7 @@ NodeSlotJournal::load() const {
     walsender::ReplicationSlot slot;
     slot.name = s.name;
     slot.restart_lsn = s.restart_lsn;
+    slot.last_active_us = s.last_active_us;
     slots.emplace_back(s.timeline, std::move(slot));
   }
   return slots;

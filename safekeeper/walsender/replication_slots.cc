@@ -29,6 +29,7 @@ Status ReplicationSlots::create(const Key& timeline, ReplicationSlot slot) {
                  "replication slot name \"" + slot.name +
                      "\" is invalid: use at most 63 lower case letters, numbers and underscores");
   }
+  touch(slot);
   if (slots_.contains({timeline, slot.name})) {
     return Error(ErrorCode::kAlreadyExists,
                  "replication slot \"" + slot.name + "\" already exists");
@@ -107,6 +108,7 @@ Status ReplicationSlots::acquire(const Key& timeline, const std::string& name,
     return in_use(name);
   }
   it->second.slot.active = session;
+  touch(it->second.slot);
   return {};
 }
 
@@ -115,6 +117,7 @@ void ReplicationSlots::release(const Key& timeline, const std::string& name,
   const auto it = slots_.find({timeline, name});
   if (it != slots_.end() && it->second.slot.active == session) {
     it->second.slot.active = 0;
+    touch(it->second.slot);
     journal_progress(timeline, it->second, true);
   }
 }
@@ -124,6 +127,7 @@ void ReplicationSlots::advance(const Key& timeline, const std::string& name,
   const auto it = slots_.find({timeline, name});
   if (it != slots_.end()) {
     it->second.slot.restart_lsn = std::max(it->second.slot.restart_lsn, flushed);
+    touch(it->second.slot);
     journal_progress(timeline, it->second, false);
   }
 }
@@ -135,9 +139,36 @@ void ReplicationSlots::session_ended(std::uint64_t session) {
   for (auto& [key, kept] : slots_) {
     if (kept.slot.active == session) {
       kept.slot.active = 0;
+      touch(kept.slot);
       journal_progress(key.first, kept, true);
     }
   }
+}
+
+void ReplicationSlots::touch(ReplicationSlot& slot) const {
+  if (clock_) {
+    slot.last_active_us = clock_();
+  }
+}
+
+std::vector<std::pair<ReplicationSlots::Key, std::string>> ReplicationSlots::drop_inactive(
+    std::int64_t limit_us) {
+  std::vector<std::pair<Key, std::string>> dropped;
+  if (!clock_) {
+    return dropped;
+  }
+  const std::int64_t now = clock_();
+  for (auto it = slots_.begin(); it != slots_.end();) {
+    const ReplicationSlot& slot = it->second.slot;
+    const bool idle = !slot.temporary && slot.active == 0 && now - slot.last_active_us > limit_us;
+    if (idle && (journal_ == nullptr || journal_->erased(it->first.first, slot.name))) {
+      dropped.push_back(it->first);
+      it = slots_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return dropped;
 }
 
 }  // namespace sk::walsender

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -28,8 +29,9 @@ struct ReplicationSlot {
   std::string name;
   consensus::Lsn restart_lsn;  // 0/0 until WAL is reserved.
   bool temporary = false;
-  std::uint64_t owner = 0;   // The session that created a temporary slot.
-  std::uint64_t active = 0;  // The session streaming with it; 0 when none.
+  std::uint64_t owner = 0;          // The session that created a temporary slot.
+  std::uint64_t active = 0;         // The session streaming with it; 0 when none.
+  std::int64_t last_active_us = 0;  // Made, acquired, advanced or let go (Unix microseconds).
 };
 
 // Where slots are kept across restarts. Called on the slots' thread.
@@ -45,8 +47,12 @@ class ReplicationSlots {
   using Key = proto::TimelineKey;
   static constexpr std::uint64_t kJournalEveryBytes = std::uint64_t{16} << 20;
 
-  // `journal` (may be null: nothing outlives the process) must outlive the slots.
-  explicit ReplicationSlots(SlotJournal* journal = nullptr) : journal_(journal) {}
+  using Clock = std::function<std::int64_t()>;  // Unix microseconds.
+
+  // `journal` (may be null: nothing outlives the process) must outlive the slots. `clock`
+  // stamps each use of a slot (none: uses are not stamped).
+  explicit ReplicationSlots(SlotJournal* journal = nullptr, Clock clock = {})
+      : journal_(journal), clock_(std::move(clock)) {}
 
   // A slot the journal kept, at start-up (not written back).
   void restore(const Key& timeline, ReplicationSlot slot);
@@ -66,6 +72,11 @@ class ReplicationSlots {
   void advance(const Key& timeline, const std::string& name, consensus::Lsn flushed);
   // The session ended: releases what it held and drops its temporary slots.
   void session_ended(std::uint64_t session);
+  // Drops every slot no session has used for longer than `limit_us` (PostgreSQL's
+  // max_slot_wal_keep_size, by time: one forgotten standby must not hold WAL for ever), temporary
+  // and active ones aside. The dropped ones, by timeline and name; one the journal cannot drop
+  // stays.
+  std::vector<std::pair<Key, std::string>> drop_inactive(std::int64_t limit_us);
 
  private:
   struct Kept {
@@ -76,7 +87,10 @@ class ReplicationSlots {
   // kJournalEveryBytes; a failure leaves it to the next time.
   void journal_progress(const Key& timeline, Kept& kept, bool always);
 
+  void touch(ReplicationSlot& slot) const;
+
   SlotJournal* journal_;
+  Clock clock_;
   std::map<std::pair<Key, std::string>, Kept> slots_;
 };
 

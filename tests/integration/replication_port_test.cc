@@ -275,6 +275,31 @@ TEST_F(ReplicationPortTest, Slots_SurviveARestart_AndADropIsKept) {
       << file_text(dir_.path() / "rx2.log");
 }
 
+// A slot no reader uses for longer than --slot-inactive-limit is dropped by its safekeeper.
+TEST_F(ReplicationPortTest, ASlotUnusedBeyondTheLimit_IsDropped) {
+  start_streaming();
+  ASSERT_TRUE(wait_committed_on(0)) << states();
+  ASSERT_EQ(cluster_->terminate(0), std::optional<int>(0)) << cluster_->logs();
+  cluster_->node(0).extra_flags = {"--slot-inactive-limit", "2s"};
+  ASSERT_TRUE(cluster_->start(0)) << cluster_->logs();
+  ChildProcess create =
+      pg_receivewal(dir_.path() / "received", {"--create-slot", "--slot", "forgotten"}, "c.log");
+  ASSERT_EQ(create.wait_exit(std::chrono::seconds(30)), std::optional<int>(0))
+      << file_text(dir_.path() / "c.log");
+  const std::string slots_path =
+      std::string("/v1/tenants/") + kTenant + "/timelines/" + kTimeline + "/slots";
+  auto slot_count = [&] {
+    auto reply = cluster_->http(0, "GET", slots_path);
+    return reply && reply->status == 200 ? reply->body.at("slots").as_array().size()
+                                         : std::size_t{99};
+  };
+  ASSERT_EQ(slot_count(), 1U);
+  EXPECT_TRUE(poll_until(
+      cluster_->node(0).process, [&] { return slot_count() == 0; }, std::chrono::seconds(30)))
+      << cluster_->logs();
+  EXPECT_NE(cluster_->logs().find("replication slot \"forgotten\""), std::string::npos);
+}
+
 TEST_F(ReplicationPortTest, BadClients_GetErrorsAndTheSafekeeperServesEveryoneElse) {
   start_streaming();
   ASSERT_TRUE(session_->query("INSERT INTO t VALUES (1, 'x')"));

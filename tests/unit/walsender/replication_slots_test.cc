@@ -79,5 +79,39 @@ TEST(ReplicationSlotsTest, RestoredSlots_AreListedAndNotWrittenBack) {
   EXPECT_TRUE(slots.of_timeline({consensus::TenantId(), consensus::TimelineId({1})}).empty());
 }
 
+TEST(ReplicationSlotsTest, ASlotUnusedBeyondTheLimit_IsDropped_AnActiveOrTemporaryOneIsNot) {
+  RecordingJournal journal;
+  std::int64_t now = 1'000'000;
+  ReplicationSlots slots(&journal, [&now] { return now; });
+  ASSERT_TRUE(slots.create(kKey, {"idle", Lsn(0x1000000), false, 0, 0}));
+  ASSERT_TRUE(slots.create(kKey, {"streaming", Lsn(0x1000000), false, 0, 0}));
+  ASSERT_TRUE(slots.create(kKey, {"temp", Lsn(0x1000000), true, 9, 0}));
+  ASSERT_TRUE(slots.create(kKey, {"used_later", Lsn(0x1000000), false, 0, 0}));
+  ASSERT_TRUE(slots.acquire(kKey, "streaming", 1));
+  EXPECT_EQ(slots.find(kKey, "idle")->last_active_us, 1'000'000);
+
+  now += 4'000'000;
+  slots.advance(kKey, "used_later", Lsn(0x1000100));  // A use: stamped now.
+  EXPECT_TRUE(slots.drop_inactive(5'000'000).empty()) << "none is idle for more than 5 s yet";
+  now += 2'000'000;
+  journal.calls.clear();
+  const auto dropped = slots.drop_inactive(5'000'000);
+  ASSERT_EQ(dropped.size(), 1U);
+  EXPECT_EQ(dropped[0].second, "idle");
+  EXPECT_EQ(journal.calls, (std::vector<std::string>{"erase idle"}));
+  EXPECT_FALSE(slots.find(kKey, "idle"));
+  EXPECT_TRUE(slots.find(kKey, "streaming"));
+  EXPECT_TRUE(slots.find(kKey, "temp"));
+  EXPECT_TRUE(slots.find(kKey, "used_later"));
+
+  // One the journal cannot forget stays, to be dropped another time.
+  now += 60'000'000;
+  slots.release(kKey, "streaming", 1);
+  now += 60'000'000;
+  journal.failing = true;
+  EXPECT_TRUE(slots.drop_inactive(5'000'000).empty());
+  EXPECT_TRUE(slots.find(kKey, "streaming"));
+}
+
 }  // namespace
 }  // namespace sk::walsender
