@@ -188,7 +188,7 @@ skctl (set these first):
   export SKCTL_SAFEKEEPERS=$SKCTL_SAFEKEEPERS SKCTL_HOME=$SKCTL_HOME SKCTL_TENANT=demo
   export SKCTL_SNAPSHOT_STORE=$SKCTL_SNAPSHOT_STORE
   $skctl_bin branch list
-  $skctl_bin branch create mybranch --parent main@2026-01-01T00:00:00Z   # or main@0/1A2B3C8
+  $skctl_bin branch create mybranch --parent main@$(date -u +%Y-%m-%dT%H:%M:%SZ)   # or main@0/1A2B3C8
   $skctl_bin compute start --branch mybranch --pgdata $cow/mybranch --port 55434
 
 Stop everything: deploy/local/down.sh
