@@ -198,7 +198,8 @@ int run(const Config& config) {
     branch_expiry.emplace(io, branch_runner, *branch_writer);
   }
   ApiRoutes routes(node, worker, proposers, readers, composed_wal, wal_reads, run_on_io, SK_VERSION,
-                   std::move(cluster), {branch_routes, branch_applier, writer, branch_commands});
+                   std::move(cluster),
+                   {branch_routes, branch_applier, writer, branch_commands, commit_times});
   HttpApi http(io, routes);
 
   worker.start([&proposers](std::vector<StorageWorker::Completion> completions) {

@@ -631,15 +631,20 @@ void ApiRoutes::get_metrics(Respond respond) {
     std::uint64_t commit_lsn = 0;
     std::uint64_t term_start_lsn = 0;
     std::uint64_t wal_bytes_on_disk = 0;
+    std::uint64_t commit_index_entries = 0;
+    std::uint64_t commit_index_bytes = 0;
   };
   worker_.post([this, respond = std::move(respond)]() mutable {
     std::vector<TimelineGauges> gauges;
     for (const storage::TimelineKey& key : node_.timelines()) {
       const Timeline& t = *node_.timeline(key);
       const auto& state = t.acceptor().state();
+      const CommitTimeIndexer::Indexed* indexed = branch_log_.commit_times.indexed(key);
+      const std::uint64_t entries = indexed != nullptr ? indexed->commits.size() : 0;
       gauges.push_back({key, state.term.value(), t.flush_lsn().value(), state.commit_lsn.value(),
                         state.history.empty() ? 0 : state.history.entries().back().lsn.value(),
-                        node_.wal_bytes_on_disk(key)});
+                        node_.wal_bytes_on_disk(key), entries,
+                        entries * sizeof(branchmgr::CommitTimes::Commit)});
     }
     const std::size_t broken = node_.broken().size();
     storage::DiskReserve& reserve = node_.disk_reserve();
@@ -679,6 +684,12 @@ void ApiRoutes::get_metrics(Respond respond) {
       per_timeline("safekeeper_wal_disk_bytes",
                    "Bytes the timeline's WAL segment files take on disk.",
                    &TimelineGauges::wal_bytes_on_disk);
+      per_timeline("safekeeper_commit_index_entries",
+                   "Commits in the timeline's commit-time index (in memory).",
+                   &TimelineGauges::commit_index_entries);
+      per_timeline("safekeeper_commit_index_bytes",
+                   "Memory the timeline's commit-time index entries take.",
+                   &TimelineGauges::commit_index_bytes);
       text.family("safekeeper_disk_free_bytes", "gauge",
                   "Free space on the data directory's file system.");
       text.sample("safekeeper_disk_free_bytes", {}, disk.free_bytes);

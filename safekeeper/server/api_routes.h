@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "safekeeper/branchlog/branch_commands.h"
+#include "safekeeper/branchlog/commit_time_indexer.h"
 #include "safekeeper/branchlog/composed_wal.h"
 #include "safekeeper/node/node.h"
 #include "safekeeper/server/pg_server.h"
@@ -76,7 +77,8 @@ class ApiRoutes {
     BranchRoutes& routes;
     const BranchLogApplier& applier;
     const BranchLogWriter* writer;
-    const BranchCommands& commands;  // Worker thread only.
+    const BranchCommands& commands;         // Worker thread only.
+    const CommitTimeIndexer& commit_times;  // Worker thread only.
   };
 
   // `node` is only touched on the worker's thread; `proposers` only on the I/O thread.

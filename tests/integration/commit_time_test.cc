@@ -2,6 +2,7 @@
 // earlier one, both through lsn_by_timestamp and when a branch is created at T; before every
 // commit is "nodata", after the last one "present", ahead of the clock "future", and older than
 // the tenant's history retention window a 400 that names the window.
+#include "safekeeper/http/http_client.h"
 #include "tests/integration/branch_api_client.h"
 #include "tests/integration/primary_fixture.h"
 
@@ -97,6 +98,22 @@ TEST_F(CommitTimeTest, AsOfATimeBetweenTwoCommits_IsTheEndOfTheEarlierCommit) {
         << json::serialize(too_old.body);
     EXPECT_EQ(text(as_of(i, "2099-01-01T00:00:00Z").body, "kind"), "future");
   }
+  // The index's size is reported: at least the two inserts' commits, 16 bytes each.
+  auto metrics = http::http_request("127.0.0.1:" + std::to_string(cluster_->node(0).http_port),
+                                    "GET", "/metrics", "", std::chrono::seconds(10));
+  ASSERT_TRUE(metrics.has_value() && metrics->status == 200);
+  const std::string labels =
+      std::string(R"({tenant_id=")") + kTenant + R"(",timeline_id=")" + kTimeline + R"("} )";
+  const auto sample = [&](const std::string& name) -> long {
+    const auto at = metrics->body.find(name + labels);
+    return at == std::string::npos
+               ? -1
+               : std::stol(metrics->body.substr(at + name.size() + labels.size()));
+  };
+  EXPECT_GE(sample("safekeeper_commit_index_entries"), 2) << metrics->body;
+  EXPECT_EQ(sample("safekeeper_commit_index_bytes"),
+            16 * sample("safekeeper_commit_index_entries"));
+
   const Reply branch = call(2, "POST", std::string("/v1/tenants/") + kTenant + "/branches",
                             R"({"name":"as-of-t","parent":"main","timestamp":")" + t + R"("})");
   ASSERT_EQ(branch.status, 201) << json::serialize(branch.body);
