@@ -56,6 +56,12 @@ const std::vector<CommandSpec>& commands() {
        "protect a branch (true|false) or set when it expires"},
       {"branch", "list", "", {}, {"--limit"}, "list branches"},
       {"branch", "get", "NAME", {}, {}, "show a branch"},
+      {"branch",
+       "schema-diff",
+       "A B",
+       {},
+       {},
+       "diff the schemas (pg_dump --schema-only) of two branches' servers on this machine"},
       {"branch", "delete", "NAME", {}, {}, "delete a branch without children"},
       {"branch", "reset", "NAME", {}, {}, "restart a branch at its parent's head"},
       {"snapshot",
@@ -235,12 +241,19 @@ Result<ParsedCommandLine> parse_command_line(const std::vector<std::string>& arg
   }
   const std::size_t consumed = spec->verb.empty() ? 1 : 2;
   const std::size_t operands = words.size() - consumed;
-  if (operands != (spec->operand.empty() ? 0U : 1U)) {
+  // The usage names each operand: "NAME", or "A B" for two.
+  const std::size_t wanted =
+      spec->operand.empty()
+          ? 0U
+          : static_cast<std::size_t>(std::count(spec->operand.begin(), spec->operand.end(), ' ')) +
+                1U;
+  if (operands != wanted) {
     const std::string command = spec->group + (spec->verb.empty() ? "" : " " + spec->verb);
     return Error(ErrorCode::kInvalidArgument,
-                 spec->operand.empty()
-                     ? command + " takes no argument, got \"" + words[consumed] + "\""
-                     : command + " takes one argument, " + spec->operand);
+                 wanted == 0   ? command + " takes no argument, got \"" + words[consumed] + "\""
+                 : wanted == 1 ? command + " takes one argument, " + spec->operand
+                               : command + " takes " + std::to_string(wanted) + " arguments, " +
+                                     spec->operand);
   }
   for (const auto& [name, value] : flags) {
     const bool known =
@@ -261,7 +274,10 @@ Result<ParsedCommandLine> parse_command_line(const std::vector<std::string>& arg
     return Error(ErrorCode::kInvalidArgument,
                  "--output must be table or json, not \"" + flags["--output"] + "\"");
   }
-  parsed.invocation = {spec->group, spec->verb, operands ? words[consumed] : "", std::move(flags)};
+  std::vector<std::string> given(words.begin() + static_cast<std::ptrdiff_t>(consumed),
+                                 words.end());
+  parsed.invocation = {spec->group, spec->verb, operands ? words[consumed] : "", std::move(flags),
+                       std::move(given)};
   return parsed;
 }
 

@@ -16,8 +16,9 @@ namespace sk::skctl {
 struct Invocation {
   std::string group;    // "tenant", "branch", "snapshot", "compute", "replica", "connection-string"
   std::string verb;     // "create", "list", ...; empty for connection-string
-  std::string operand;  // The one positional argument some commands take (a name).
+  std::string operand;  // The (first) positional argument some commands take (a name).
   std::map<std::string, std::string> flags;  // "--parent" -> "main@0/16B3748"
+  std::vector<std::string> operands;         // Every positional argument, `operand` first.
 
   bool has(const std::string& flag) const { return flags.contains(flag); }
   std::string flag(const std::string& name, const std::string& fallback = "") const {

@@ -3,6 +3,7 @@
 //
 // Exit status, as psql's: 0 done; 1 refused or failed, with one line on stderr; 2 no safekeeper
 // could be reached or the cluster has no quorum.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -11,12 +12,15 @@
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <unistd.h>
 
 #include "safekeeper/cli/command_line.h"
 #include "safekeeper/proposer/cluster_setup.h"
 #include "safekeeper/skctl/api_client.h"
 #include "safekeeper/skctl/command_line.h"
 #include "safekeeper/skctl/compute.h"
+#include "safekeeper/skctl/local_process.h"
+#include "safekeeper/skctl/schema_diff.h"
 #include "safekeeper/skctl/snapshot_agent.h"
 #include "safekeeper/skctl/snapshot_store.h"
 #include "safekeeper/skctl/table.h"
@@ -389,6 +393,67 @@ int endpoint_command(const Context& c, const std::string& tenant) {
                             : "branch '" + inv.flag("--branch") + "' has no compute here"));
 }
 
+// `branch schema-diff A B`: both branches need a server skctl started on this machine.
+int schema_diff(const Context& c) {
+  const std::vector<Endpoint> endpoints = Endpoints(c.local.home).all();
+  std::vector<Endpoint> servers;
+  for (const std::string& name : c.invocation.operands) {
+    const auto found = std::find_if(endpoints.begin(), endpoints.end(),
+                                    [&](const Endpoint& e) { return e.branch == name; });
+    if (found == endpoints.end()) {
+      return fail(Error(ErrorCode::kFailedPrecondition,
+                        "branch '" + name +
+                            "' has no server on this machine: skctl compute (or "
+                            "replica) start --branch " +
+                            name + " ... first"));
+    }
+    servers.push_back(*found);
+  }
+  auto bindir = find_pg_bindir(c.local.pg_bindir);
+  if (!bindir) {
+    return fail(bindir.error());
+  }
+  const fs::path scratch = c.local.home / ("schema-diff-" + std::to_string(::getpid()));
+  std::error_code ec;
+  fs::create_directories(scratch, ec);
+  std::vector<std::string> dumps;
+  for (std::size_t i = 0; i < servers.size(); ++i) {
+    auto dump = dump_schema(*bindir, servers[i], scratch / ("dump" + std::to_string(i) + ".sql"));
+    if (!dump) {
+      fs::remove_all(scratch, ec);
+      return fail(dump.error());
+    }
+    dumps.push_back(std::move(*dump));
+  }
+  const std::string a = c.invocation.operands[0];
+  const std::string b = c.invocation.operands[1];
+  auto diff = diff_schemas(a, dumps[0], b, dumps[1], scratch);
+  fs::remove_all(scratch, ec);
+  if (!diff) {
+    return fail(diff.error());
+  }
+  if (c.json_output) {
+    auto list = [](const std::vector<std::string>& keys) {
+      json::array out;
+      for (const std::string& key : keys) {
+        out.emplace_back(key);
+      }
+      return out;
+    };
+    std::printf("%s\n", json::serialize(json::object{{"a", a},
+                                                     {"b", b},
+                                                     {"only_in_a", list(diff->only_in_a)},
+                                                     {"only_in_b", list(diff->only_in_b)},
+                                                     {"changed", list(diff->changed)}})
+                            .c_str());
+  } else if (diff->unified.empty()) {
+    std::printf("the schemas of '%s' and '%s' are the same\n", a.c_str(), b.c_str());
+  } else {
+    std::fputs(diff->unified.c_str(), stdout);
+  }
+  return 0;
+}
+
 int connection_string(const Context& c, const std::string& tenant) {
   for (const Endpoint& e : Endpoints(c.local.home).all()) {
     if (e.kind != "replica" && e.tenant_id == tenant && e.branch == c.invocation.operand) {
@@ -434,6 +499,9 @@ int main(int argc, char** argv) {
   auto tenant = resolve_tenant(c);
   if (!tenant) {
     return fail(tenant.error());
+  }
+  if (inv.group == "branch" && inv.verb == "schema-diff") {
+    return schema_diff(c);
   }
   if (inv.group == "branch") {
     return branch_command(c, *tenant);

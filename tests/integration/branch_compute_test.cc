@@ -159,6 +159,36 @@ TEST_F(BranchComputeTest, AReplicaOnABranchFollowsThatBranchsCompute) {
       << "the replica shows: " << seen;
 }
 
+// `branch schema-diff`: a table and an index added on a branch show up as the branch's only;
+// a branch against itself shows nothing.
+TEST_F(BranchComputeTest, SchemaDiff_ShowsWhatABranchAdded) {
+  PgSession main(start_main());
+  ASSERT_TRUE(main.ok()) << main.error();
+  ASSERT_TRUE(main.query("CREATE TABLE t (v text)")) << main.error();
+  const Lsn end = Lsn::parse(main.query("SELECT pg_current_wal_lsn()").value_or("")).value();
+  ASSERT_TRUE(head_reaches("main", end));
+  ASSERT_EQ(skctl({"branch", "create", "dev", "--parent", "main"}).exit_code, 0);
+  PgSession dev(start("compute", "dev"));
+  ASSERT_TRUE(dev.ok()) << dev.error();
+  ASSERT_TRUE(dev.query("CREATE TABLE extra (i int)")) << dev.error();
+  ASSERT_TRUE(dev.query("CREATE INDEX extra_i ON extra (i)")) << dev.error();
+
+  const boost::json::value diff = skctl_json({"branch", "schema-diff", "main", "dev"});
+  ASSERT_TRUE(diff.is_object()) << boost::json::serialize(diff);
+  EXPECT_EQ(boost::json::serialize(diff.at("only_in_b")),
+            R"(["INDEX public.extra_i","TABLE public.extra"])");
+  EXPECT_TRUE(diff.at("only_in_a").as_array().empty());
+  EXPECT_TRUE(diff.at("changed").as_array().empty()) << boost::json::serialize(diff);
+  const SkctlResult unified = skctl({"branch", "schema-diff", "main", "dev"});
+  EXPECT_EQ(unified.exit_code, std::optional<int>(0)) << unified.output;
+  EXPECT_NE(unified.output.find("+CREATE TABLE public.extra"), std::string::npos) << unified.output;
+  const SkctlResult same = skctl({"branch", "schema-diff", "main", "main"});
+  EXPECT_NE(same.output.find("are the same"), std::string::npos) << same.output;
+  const SkctlResult none = skctl({"branch", "schema-diff", "main", "nowhere"});
+  EXPECT_EQ(none.exit_code, std::optional<int>(1)) << none.output;
+  EXPECT_NE(none.output.find("has no server on this machine"), std::string::npos) << none.output;
+}
+
 TEST_F(BranchComputeTest, RefusalsAreOneClearLine) {
   PgSession main(start_main());
   ASSERT_TRUE(main.ok()) << main.error();
