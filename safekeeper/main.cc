@@ -186,9 +186,10 @@ int run(const Config& config) {
                           BranchLogWriterOptions{.self = node.node_id(), .peers = config.peers});
   }
   BranchLogWriter* writer = branch_writer ? &*branch_writer : nullptr;
-  BranchCommands branch_commands(
-      node, branch_applier, composed_wal, commit_times, BranchCommands::system_sources(),
-      RetentionLimits{.min_s = config.min_history_retention_s, .max_s = RetentionLimits{}.max_s});
+  RetentionLimits retention_limits;  // The maximum is the project's; the minimum a setting.
+  retention_limits.min_s = config.min_history_retention_s;
+  BranchCommands branch_commands(node, branch_applier, composed_wal, commit_times,
+                                 BranchCommands::system_sources(), retention_limits);
   BranchCommandRunner branch_runner(
       branch_commands, branch_applier, writer,
       [&worker](std::function<void()> f) { worker.post(std::move(f)); }, run_on_io);

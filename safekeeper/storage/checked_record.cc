@@ -5,22 +5,19 @@
 #include <span>
 
 #include "safekeeper/pgwal/crc32c.h"
+#include "safekeeper/pgwal/wal_format.h"
 
 namespace sk::storage {
 namespace {
 
 void put_u32(std::string& out, std::uint32_t value) {
-  for (int shift = 0; shift < 32; shift += 8) {
-    out.push_back(static_cast<char>((value >> shift) & 0xffu));
-  }
+  std::uint8_t bytes[4];
+  pgwal::store_u32(bytes, value);
+  out.append(reinterpret_cast<const char*>(bytes), sizeof bytes);
 }
 
 std::uint32_t get_u32(std::string_view bytes, std::size_t offset) {
-  std::uint32_t value = 0;
-  for (std::size_t i = 0; i < 4; ++i) {
-    value |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[offset + i])) << (8 * i);
-  }
-  return value;
+  return pgwal::load_u32(reinterpret_cast<const std::uint8_t*>(bytes.data()) + offset);
 }
 
 std::span<const std::uint8_t> as_bytes(std::string_view text) {

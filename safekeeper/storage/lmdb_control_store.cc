@@ -1,43 +1,22 @@
 // LmdbControlStore; see lmdb_control_store.h.
 #include "safekeeper/storage/lmdb_control_store.h"
 
-#include <algorithm>
+#include "safekeeper/storage/timeline_key_bytes.h"
 
 namespace sk::storage {
-namespace {
-
-constexpr std::size_t kKeyBytes = 32;
-
-std::string encode_key(const TimelineKey& key) {
-  std::string out;
-  out.reserve(kKeyBytes);
-  out.append(key.tenant_id.bytes().begin(), key.tenant_id.bytes().end());
-  out.append(key.timeline_id.bytes().begin(), key.timeline_id.bytes().end());
-  return out;
-}
-
-TimelineKey decode_key(std::string_view bytes) {
-  consensus::TenantId::Bytes tenant{};
-  consensus::TimelineId::Bytes timeline{};
-  std::copy_n(bytes.begin(), tenant.size(), tenant.begin());
-  std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(tenant.size()), timeline.size(),
-              timeline.begin());
-  return TimelineKey{consensus::TenantId(tenant), consensus::TimelineId(timeline)};
-}
-
-}  // namespace
 
 Status LmdbControlStore::save(const consensus::AcceptorState& state) {
-  return env_.put(LmdbEnv::Database::kControl, encode_key(key_of(state)),
+  return env_.put(LmdbEnv::Database::kControl, timeline_key_bytes(key_of(state)),
                   encode_control_record(state));
 }
 
 Status LmdbControlStore::erase(const TimelineKey& key) {
-  return env_.erase(LmdbEnv::Database::kControl, encode_key(key));
+  return env_.erase(LmdbEnv::Database::kControl, timeline_key_bytes(key));
 }
 
 Result<std::optional<consensus::AcceptorState>> LmdbControlStore::load(const TimelineKey& key) {
-  Result<std::optional<std::string>> bytes = env_.get(LmdbEnv::Database::kControl, encode_key(key));
+  Result<std::optional<std::string>> bytes =
+      env_.get(LmdbEnv::Database::kControl, timeline_key_bytes(key));
   if (!bytes) {
     return bytes.error();
   }
@@ -59,13 +38,13 @@ Result<std::vector<TimelineKey>> LmdbControlStore::list() {
   std::vector<TimelineKey> keys;
   keys.reserve(entries->size());
   for (const auto& [key, value] : *entries) {
-    if (key.size() != kKeyBytes) {
+    if (key.size() != kTimelineKeyBytes) {
       return Error(ErrorCode::kCorruption, "LMDB environment " + env_.dir().string() +
                                                ": a control key of " + std::to_string(key.size()) +
-                                               " bytes (expected " + std::to_string(kKeyBytes) +
-                                               ")");
+                                               " bytes (expected " +
+                                               std::to_string(kTimelineKeyBytes) + ")");
     }
-    keys.push_back(decode_key(key));
+    keys.push_back(timeline_key_from_bytes(key));
   }
   return keys;
 }

@@ -1,52 +1,34 @@
 // SlotStore; see slot_store.h.
 #include "safekeeper/storage/slot_store.h"
 
+#include <array>
+
+#include "safekeeper/pgwal/wal_format.h"
 #include "safekeeper/storage/checked_record.h"
+#include "safekeeper/storage/timeline_key_bytes.h"
 
 namespace sk::storage {
 namespace {
 
 constexpr RecordMagic kMagic = {'S', 'K', 'S', 'L'};
 constexpr std::uint32_t kVersion = 1;
-constexpr std::size_t kIdBytes = 16;
+constexpr std::size_t kPayloadBytes = 16;
 
 std::string key_of(const TimelineKey& timeline, const std::string& name) {
-  const auto tenant = timeline.tenant_id.bytes();
-  const auto id = timeline.timeline_id.bytes();
-  std::string key(tenant.begin(), tenant.end());
-  key.append(id.begin(), id.end());
-  return key + name;
+  return timeline_key_bytes(timeline) + name;
 }
 
-void put_u64(std::string& out, std::uint64_t value) {
-  for (int shift = 0; shift < 64; shift += 8) {
-    out.push_back(static_cast<char>((value >> shift) & 0xffu));
-  }
-}
-
-std::uint64_t get_u64(std::string_view bytes, std::size_t offset) {
-  std::uint64_t value = 0;
-  for (std::size_t i = 0; i < 8; ++i) {
-    value |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[offset + i])) << (8 * i);
-  }
-  return value;
-}
-
-template <class Id>
-Id id_at(std::string_view key, std::size_t offset) {
-  typename Id::Bytes bytes{};
-  for (std::size_t i = 0; i < kIdBytes; ++i) {
-    bytes[i] = static_cast<std::uint8_t>(key[offset + i]);
-  }
-  return Id(bytes);
+const std::uint8_t* as_bytes(std::string_view text) {
+  return reinterpret_cast<const std::uint8_t*>(text.data());
 }
 
 }  // namespace
 
 Status SlotStore::save(const StoredSlot& slot) {
-  std::string payload;
-  put_u64(payload, slot.restart_lsn.value());
-  put_u64(payload, static_cast<std::uint64_t>(slot.last_active_us));
+  std::array<std::uint8_t, kPayloadBytes> bytes{};
+  pgwal::store_u64(bytes.data(), slot.restart_lsn.value());
+  pgwal::store_u64(bytes.data() + 8, static_cast<std::uint64_t>(slot.last_active_us));
+  const std::string payload(bytes.begin(), bytes.end());
   return env_.put(LmdbEnv::Database::kSlots, key_of(slot.timeline, slot.name),
                   frame_record(kMagic, kVersion, payload));
 }
@@ -62,27 +44,26 @@ Result<std::vector<StoredSlot>> SlotStore::load_all() const {
   }
   std::vector<StoredSlot> slots;
   for (const auto& [key, value] : *entries) {
-    if (key.size() <= 2 * kIdBytes) {
+    if (key.size() <= kTimelineKeyBytes) {
       return Error(ErrorCode::kCorruption,
                    "slot record under a " + std::to_string(key.size()) + "-byte key");
     }
     StoredSlot slot;
-    slot.timeline = {id_at<consensus::TenantId>(key, 0),
-                     id_at<consensus::TimelineId>(key, kIdBytes)};
-    slot.name = key.substr(2 * kIdBytes);
+    slot.timeline = timeline_key_from_bytes(key);
+    slot.name = key.substr(kTimelineKeyBytes);
     auto payload =
         unframe_record(kMagic, kVersion, value,
                        "slot '" + slot.name + "' of timeline " + timeline_name(slot.timeline));
     if (!payload) {
       return payload.error();
     }
-    if (payload->size() != 16) {
+    if (payload->size() != kPayloadBytes) {
       return Error(ErrorCode::kCorruption, "slot '" + slot.name + "': payload of " +
                                                std::to_string(payload->size()) +
                                                " bytes, expected 16");
     }
-    slot.restart_lsn = consensus::Lsn(get_u64(*payload, 0));
-    slot.last_active_us = static_cast<std::int64_t>(get_u64(*payload, 8));
+    slot.restart_lsn = consensus::Lsn(pgwal::load_u64(as_bytes(*payload)));
+    slot.last_active_us = static_cast<std::int64_t>(pgwal::load_u64(as_bytes(*payload) + 8));
     slots.push_back(std::move(slot));
   }
   return slots;

@@ -172,12 +172,29 @@ class SmallTmpfs {
   bool mounted_ = false;
 };
 
-// Nodes 1 and 2 commit 64 MiB at 32 MB/s; then short sessions carry node 3's log on until it
-// stops: it is fed only by a proposer, and a run ends once the other two hold its WAL, so node 3
-// may lag when the run ends (each new proposer first sends a lagging acceptor what it misses,
-// and greets node 3 again: a reopen attempt). The run's start and committed LSN.
+// Node 3 on a small tmpfs, run out of space by the load.
 class SmallDiskTest : public ClusterTest {
  protected:
+  // Node 3 started again, empty, on a tmpfs of `mib` MiB, with `flags`.
+  void node3_on_tmpfs(int mib, std::vector<std::string> flags = {}) {
+    cluster_->kill(2);
+    tmpfs_ = std::make_unique<SmallTmpfs>(cluster_->node(2).data_dir, mib);
+    ASSERT_TRUE(tmpfs_->mounted());
+    cluster_->node(2).extra_flags = std::move(flags);
+    ASSERT_TRUE(cluster_->start(2)) << cluster_->logs();
+  }
+  // The mount goes only after node 3 is stopped.
+  void TearDown() override {
+    if (tmpfs_) {
+      cluster_->kill(2);
+      tmpfs_.reset();
+    }
+  }
+
+  // Nodes 1 and 2 commit 64 MiB at 32 MB/s; then short sessions carry node 3's log on until it
+  // stops: it is fed only by a proposer, and a run ends once the other two hold its WAL, so
+  // node 3 may lag when the run ends (each new proposer first sends a lagging acceptor what it
+  // misses, and greets node 3 again: a reopen attempt). The run's start and committed LSN.
   void load_until_node3_stops(Lsn& start, Lsn& committed) {
     ChildProcess first = start_loadgen(
         {"--bytes", std::to_string(64 * kMiB), "--rate-mbps", "32", "--timeout-s", "120"},
@@ -200,6 +217,8 @@ class SmallDiskTest : public ClusterTest {
           << file_text(dir_.path() / log_name) << cluster_->logs();
     }
   }
+
+  std::unique_ptr<SmallTmpfs> tmpfs_;
 };
 
 TEST_F(SmallDiskTest, NoSpaceOnOneNode_ItRefusesAppendsServesReadsAndRecoversWhenSpaceReturns) {
@@ -207,18 +226,7 @@ TEST_F(SmallDiskTest, NoSpaceOnOneNode_ItRefusesAppendsServesReadsAndRecoversWhe
     GTEST_SKIP() << "mounting a tmpfs needs root";
   }
   // Node 3 starts again, empty, on 40 MiB: two 16 MiB segments fit, the third does not.
-  cluster_->kill(2);
-  auto tmpfs = std::make_unique<SmallTmpfs>(cluster_->node(2).data_dir, 40);
-  ASSERT_TRUE(tmpfs->mounted());
-  struct StopNode3First {  // The mount goes only after node 3 is stopped.
-    SafekeeperCluster& cluster;
-    std::unique_ptr<SmallTmpfs>& tmpfs;
-    ~StopNode3First() {
-      cluster.kill(2);
-      tmpfs.reset();
-    }
-  } stop_first{*cluster_, tmpfs};
-  ASSERT_TRUE(cluster_->start(2)) << cluster_->logs();
+  ASSERT_NO_FATAL_FAILURE(node3_on_tmpfs(40));
 
   Lsn start;
   Lsn committed;
@@ -238,7 +246,7 @@ TEST_F(SmallDiskTest, NoSpaceOnOneNode_ItRefusesAppendsServesReadsAndRecoversWhe
 
   // Space returns: the next proposer session reopens node 3's timeline from disk and brings it
   // up to date; nothing on it is corrupt.
-  ASSERT_TRUE(tmpfs->resize(256));
+  ASSERT_TRUE(tmpfs_->resize(256));
   ChildProcess second =
       start_loadgen({"--bytes", std::to_string(4 * kMiB), "--wait-all", "1"}, "second.log", "2000");
   ASSERT_EQ(second.wait_exit(120s), std::optional<int>(0))
@@ -275,19 +283,7 @@ TEST_F(SmallDiskTest, DiskReserveOnOneNode_RefusesBeforeTheDiskIsFullAndResumesW
   // segments leave about 31 MiB free, the third leaves about 15 MiB, below the reserve, so its
   // appends stop there with the disk far from full.
   constexpr std::uint64_t kReserve = 28 * kMiB;
-  cluster_->kill(2);
-  auto tmpfs = std::make_unique<SmallTmpfs>(cluster_->node(2).data_dir, 64);
-  ASSERT_TRUE(tmpfs->mounted());
-  struct StopNode3First {  // The mount goes only after node 3 is stopped.
-    SafekeeperCluster& cluster;
-    std::unique_ptr<SmallTmpfs>& tmpfs;
-    ~StopNode3First() {
-      cluster.kill(2);
-      tmpfs.reset();
-    }
-  } stop_first{*cluster_, tmpfs};
-  cluster_->node(2).extra_flags = {"--disk-reserve", "28MiB"};
-  ASSERT_TRUE(cluster_->start(2)) << cluster_->logs();
+  ASSERT_NO_FATAL_FAILURE(node3_on_tmpfs(64, {"--disk-reserve", "28MiB"}));
 
   Lsn start;
   Lsn committed;
@@ -332,7 +328,7 @@ TEST_F(SmallDiskTest, DiskReserveOnOneNode_RefusesBeforeTheDiskIsFullAndResumesW
 
   // Space returns: the next proposer session reopens node 3's timeline and brings it up to
   // date, nothing lost.
-  ASSERT_TRUE(tmpfs->resize(256));
+  ASSERT_TRUE(tmpfs_->resize(256));
   ChildProcess second =
       start_loadgen({"--bytes", std::to_string(4 * kMiB), "--wait-all", "1"}, "second.log", "2000");
   ASSERT_EQ(second.wait_exit(120s), std::optional<int>(0))
