@@ -167,6 +167,30 @@ Outcome BranchView::apply_change(const proto::BranchReset& c, std::int64_t at_us
   return done(branch, true);
 }
 
+Outcome BranchView::apply_change(const proto::BranchRestored& c, std::int64_t at_us) {
+  if (std::optional<Error> refusal = check(c)) {
+    return refused(refusal->code(), refusal->message());
+  }
+  const Branch before = *branch_with_timeline(c.tenant_id, c.timeline_id);
+  Branch& branch = branches_.at(BranchKey{c.tenant_id, before.name});
+  branch.timeline_id = c.new_timeline_id;
+  branch.parent_timeline_id = c.source_timeline_id;
+  branch.branch_lsn = c.branch_lsn;
+  branch.updated_at_us = at_us;
+  used_timelines_.insert(c.new_timeline_id);
+  if (!c.preserve_under_name.empty()) {
+    // The old state, under the new name: its timeline, parent, branch point and children.
+    Branch preserved = before;
+    preserved.name = c.preserve_under_name;
+    preserved.created_at_us = at_us;
+    preserved.updated_at_us = at_us;
+    preserved.is_protected = false;
+    preserved.expires_at_us = 0;
+    branches_.emplace(BranchKey{c.tenant_id, preserved.name}, std::move(preserved));
+  }
+  return done(branch, true);
+}
+
 const Branch* BranchView::repeats(const proto::BranchCreated& c) const {
   const Branch* existing = branch_named(c.tenant_id, c.name);
   const bool same = existing != nullptr && existing->parent_timeline_id == c.parent_timeline_id &&
@@ -234,6 +258,45 @@ std::optional<Error> BranchView::check(const proto::BranchReset& c) const {
     return Error(ErrorCode::kFailedPrecondition,
                  "branch '" + found->name + "' has " + std::to_string(kids.size()) +
                      " child branch(es), e.g. '" + kids.front().name + "'; delete them first");
+  }
+  if (used_timelines_.contains(c.new_timeline_id)) {
+    return Error(ErrorCode::kAlreadyExists,
+                 "timeline " + c.new_timeline_id.to_hex() + " is taken by another branch");
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> BranchView::check(const proto::BranchRestored& c) const {
+  const Branch* found = branch_with_timeline(c.tenant_id, c.timeline_id);
+  if (found == nullptr) {
+    return Error(ErrorCode::kNotFound, "no branch of " + tenant_text(c.tenant_id) +
+                                           " has timeline " + c.timeline_id.to_hex() +
+                                           " (deleted, or reset or restored meanwhile)");
+  }
+  if (found->is_protected) {
+    return protected_error(*found, "restored");
+  }
+  if (branch_with_timeline(c.tenant_id, c.source_timeline_id) == nullptr) {
+    return Error(ErrorCode::kNotFound, "source timeline " + c.source_timeline_id.to_hex() +
+                                           " is not a branch of " + tenant_text(c.tenant_id) +
+                                           " (deleted or never created)");
+  }
+  if (c.preserve_under_name.empty()) {
+    if (c.source_timeline_id == c.timeline_id) {
+      return Error(ErrorCode::kFailedPrecondition,
+                   "restoring branch '" + found->name +
+                       "' to its own history needs preserve_under_name: the restored branch "
+                       "starts from its old timeline, which must stay a branch");
+    }
+    if (std::vector<Branch> kids = children(c.tenant_id, c.timeline_id); !kids.empty()) {
+      return Error(ErrorCode::kFailedPrecondition,
+                   "branch '" + found->name + "' has " + std::to_string(kids.size()) +
+                       " child branch(es), e.g. '" + kids.front().name +
+                       "': give preserve_under_name to keep them under the old state");
+    }
+  } else if (branch_named(c.tenant_id, c.preserve_under_name) != nullptr) {
+    return Error(ErrorCode::kAlreadyExists, "branch '" + c.preserve_under_name +
+                                                "' exists: choose another preserve_under_name");
   }
   if (used_timelines_.contains(c.new_timeline_id)) {
     return Error(ErrorCode::kAlreadyExists,

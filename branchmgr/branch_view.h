@@ -42,7 +42,7 @@ struct Branch {
   std::optional<consensus::TimelineId> parent_timeline_id;  // nullopt: a root branch.
   consensus::Lsn branch_lsn;  // Where its own WAL begins (its parent's up to there).
   std::int64_t created_at_us = 0;
-  std::int64_t updated_at_us = 0;  // Creation or the last reset.
+  std::int64_t updated_at_us = 0;  // Creation or the last reset or restore.
   // As the creating request fixed them (see proto::BranchCreated).
   bool timeline_id_chosen = false;
   bool lsn_chosen = false;
@@ -131,9 +131,13 @@ class BranchView {
   //            children).
   //   reset:   kNotFound, kFailedPrecondition (protected; a root branch; children),
   //            kAlreadyExists (the new timeline id taken).
+  //   restored: kNotFound (the branch or the source), kFailedPrecondition (protected; its old
+  //            timeline would be left to no branch while its own restore or its children need
+  //            it), kAlreadyExists (the preserve name or the new timeline id taken).
   std::optional<Error> check(const proto::BranchCreated& c) const;
   std::optional<Error> check(const proto::BranchDeleted& c) const;
   std::optional<Error> check(const proto::BranchReset& c) const;
+  std::optional<Error> check(const proto::BranchRestored& c) const;
   // The live branch `c` asks for again (same name and parent, and the LSN and timeline id where
   // the request fixed them), or nullptr.
   const Branch* repeats(const proto::BranchCreated& c) const;
@@ -146,6 +150,7 @@ class BranchView {
   Outcome apply_change(const proto::BranchCreated& c, std::int64_t at_us);
   Outcome apply_change(const proto::BranchDeleted& c, std::int64_t at_us);
   Outcome apply_change(const proto::BranchReset& c, std::int64_t at_us);
+  Outcome apply_change(const proto::BranchRestored& c, std::int64_t at_us);
   Outcome apply_change(const proto::SnapshotRegistered& c, std::int64_t at_us);
   Outcome apply_change(const proto::SnapshotDeleted& c, std::int64_t at_us);
   Outcome apply_change(const proto::TenantSettingsChanged& c, std::int64_t at_us);

@@ -11,6 +11,15 @@ void CommitTimes::add(std::int64_t unix_us, consensus::Lsn end_lsn) {
                                                     : std::max(running_max_us_.back(), unix_us));
 }
 
+void CommitTimes::forget_below(consensus::Lsn lsn) {
+  const auto keep = std::lower_bound(
+      commits_.begin(), commits_.end(), lsn,
+      [](const Commit& commit, consensus::Lsn limit) { return commit.end_lsn < limit; });
+  const auto n = keep - commits_.begin();
+  commits_.erase(commits_.begin(), keep);
+  running_max_us_.erase(running_max_us_.begin(), running_max_us_.begin() + n);
+}
+
 std::size_t CommitTimes::count_until(consensus::Lsn limit) const {
   const auto it = std::upper_bound(
       commits_.begin(), commits_.end(), limit,

@@ -27,6 +27,9 @@ class CommitTimes {
 
   // The next commit in WAL order.
   void add(std::int64_t unix_us, consensus::Lsn end_lsn);
+  // Forgets the commits ending below `lsn` (their WAL was removed). The running maximum of the
+  // times goes on counting them: a later commit is still "later" than one forgotten.
+  void forget_below(consensus::Lsn lsn);
   std::size_t size() const { return commits_.size(); }
   const Commit& at(std::size_t i) const { return commits_[i]; }
   // How many commits end at or before `limit`.

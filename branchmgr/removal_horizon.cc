@@ -78,9 +78,8 @@ std::optional<HeldFrom> needed_by_branches(const BranchView& view,
 
 HeldFrom removal_horizon(const RemovalInputs& inputs) {
   std::optional<HeldFrom> horizon = HeldFrom{inputs.commit_lsn, "not yet committed"};
-  if (inputs.retention) {
-    lower(horizon, *inputs.retention);
-  }
+  lower(horizon, inputs.retention ? *inputs.retention
+                                  : HeldFrom{inputs.timeline_start, "no branch uses the timeline"});
   for (const HeldFrom& slot : inputs.slots) {
     lower(horizon, slot);
   }

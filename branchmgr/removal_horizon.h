@@ -9,8 +9,10 @@
 //     start LSN of the snapshot it restores from when that snapshot is on this timeline, from
 //     the timeline's beginning when it is an ancestor's or there is none, nothing when it is a
 //     descendant's (needed_by_branches);
-//   * a lagging peer: from the lowest commit LSN a peer is known to hold, so that it catches up
-//     from us.
+//   * a lagging peer: from the peer horizon, the LSN below which the proposer saw every acceptor
+//     hold the WAL (the truncate LSN of its messages), so that a peer that fell behind (or was
+//     down) catches up from us; while a peer is away the horizon stays put and so does the WAL;
+//   * a timeline no branch uses keeps all of its WAL: no retention window applies to it.
 // The rule is written once, here; the node gathers the inputs.
 #pragma once
 
@@ -40,11 +42,14 @@ std::optional<HeldFrom> needed_by_branches(const BranchView& view,
                                            consensus::Lsn root_start);
 
 struct RemovalInputs {
-  consensus::Lsn commit_lsn;          // This node's.
-  std::optional<HeldFrom> retention;  // nullopt: the timeline has no tenant (the branch log).
+  consensus::Lsn timeline_start;
+  consensus::Lsn commit_lsn;  // This node's.
+  // The tenant's window; nullopt when no branch uses the timeline (the branch log, or one made
+  // through the timelines API): no window applies, and all of it is kept.
+  std::optional<HeldFrom> retention;
   std::vector<HeldFrom> slots;
   std::optional<HeldFrom> branches;      // needed_by_branches.
-  std::optional<HeldFrom> lagging_peer;  // The lowest commit LSN among the peers.
+  std::optional<HeldFrom> lagging_peer;  // The peer horizon: every peer holds the WAL below it.
 };
 
 // The lowest of the holders' LSNs, and who holds it (the first such in the order above on a

@@ -74,6 +74,16 @@ void write_change(const BranchReset& c, pb::BranchLogEntry& out) {
   m->set_branch_lsn(c.branch_lsn.value());
 }
 
+void write_change(const BranchRestored& c, pb::BranchLogEntry& out) {
+  auto* m = out.mutable_branch_restored();
+  write_id(c.tenant_id, m->mutable_tenant_id());
+  write_id(c.timeline_id, m->mutable_timeline_id());
+  write_id(c.new_timeline_id, m->mutable_new_timeline_id());
+  write_id(c.source_timeline_id, m->mutable_source_timeline_id());
+  m->set_branch_lsn(c.branch_lsn.value());
+  m->set_preserve_under_name(c.preserve_under_name);
+}
+
 void write_change(const SnapshotRegistered& c, pb::BranchLogEntry& out) {
   auto* m = out.mutable_snapshot_registered();
   write_id(c.tenant_id, m->mutable_tenant_id());
@@ -162,6 +172,15 @@ Result<BranchLogChange> read_change(const pb::BranchReset& m) {
   return BranchLogChange(BranchReset{*tenant, *timeline, *new_timeline, Lsn(m.branch_lsn())});
 }
 
+Result<BranchLogChange> read_change(const pb::BranchRestored& m) {
+  SK_READ_ID(tenant, consensus::TenantId, m.tenant_id(), "tenant id");
+  SK_READ_ID(timeline, consensus::TimelineId, m.timeline_id(), "timeline id");
+  SK_READ_ID(new_timeline, consensus::TimelineId, m.new_timeline_id(), "new timeline id");
+  SK_READ_ID(source, consensus::TimelineId, m.source_timeline_id(), "source timeline id");
+  return BranchLogChange(BranchRestored{*tenant, *timeline, *new_timeline, *source,
+                                        Lsn(m.branch_lsn()), m.preserve_under_name()});
+}
+
 Result<BranchLogChange> read_change(const pb::SnapshotRegistered& m) {
   SK_READ_ID(tenant, consensus::TenantId, m.tenant_id(), "tenant id");
   SK_READ_ID(snapshot, consensus::SnapshotId, m.snapshot_id(), "snapshot id");
@@ -234,6 +253,9 @@ Result<BranchLogEntry> decode_branch_log_entry(std::string_view bytes) {
       break;
     case pb::BranchLogEntry::kBranchSettingsChanged:
       change = read_change(in.branch_settings_changed());
+      break;
+    case pb::BranchLogEntry::kBranchRestored:
+      change = read_change(in.branch_restored());
       break;
     case pb::BranchLogEntry::CHANGE_NOT_SET:
       break;

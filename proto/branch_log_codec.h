@@ -71,6 +71,16 @@ struct BranchReset {
   friend bool operator==(const BranchReset&, const BranchReset&) = default;
 };
 
+struct BranchRestored {
+  consensus::TenantId tenant_id;
+  consensus::TimelineId timeline_id;
+  consensus::TimelineId new_timeline_id;
+  consensus::TimelineId source_timeline_id;
+  consensus::Lsn branch_lsn;
+  std::string preserve_under_name;  // Empty: the old timeline is not kept.
+  friend bool operator==(const BranchRestored&, const BranchRestored&) = default;
+};
+
 struct SnapshotRegistered {
   consensus::TenantId tenant_id;
   consensus::SnapshotId snapshot_id;
@@ -91,7 +101,7 @@ struct SnapshotDeleted {
 
 using BranchLogChange =
     std::variant<TenantCreated, BranchCreated, BranchDeleted, BranchReset, SnapshotRegistered,
-                 SnapshotDeleted, TenantSettingsChanged, BranchSettingsChanged>;
+                 SnapshotDeleted, TenantSettingsChanged, BranchSettingsChanged, BranchRestored>;
 
 struct BranchLogEntry {
   consensus::ProposalId proposal_id;

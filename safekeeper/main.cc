@@ -21,6 +21,7 @@
 #include "safekeeper/branchlog/branch_log_applier.h"
 #include "safekeeper/branchlog/branch_log_writer.h"
 #include "safekeeper/branchlog/commit_time_indexer.h"
+#include "safekeeper/branchlog/wal_remover.h"
 #include "safekeeper/cli/command_line.h"
 #include "safekeeper/log/log.h"
 #include "safekeeper/node/node.h"
@@ -194,6 +195,10 @@ int run(const Config& config) {
       branch_commands, branch_applier, writer,
       [&worker](std::function<void()> f) { worker.post(std::move(f)); }, run_on_io);
   BranchRoutes branch_routes(branch_runner, run_on_io);
+  WalRemover wal_remover(
+      io, node, branch_commands, commit_times,
+      [&worker](std::function<void()> f) { worker.post(std::move(f)); },
+      std::chrono::seconds(config.wal_removal_interval_s));
   std::optional<BranchExpiry> branch_expiry;
   if (branch_writer) {
     branch_expiry.emplace(io, branch_runner, *branch_writer);
@@ -224,6 +229,7 @@ int run(const Config& config) {
       branch_writer->stop();
       branch_expiry->stop();
     }
+    wal_remover.stop();
     proposers.stop();
     readers.stop();
     http.stop();
@@ -236,6 +242,7 @@ int run(const Config& config) {
     branch_writer->start();  // Once our own proposer port listens: we are one of its acceptors.
     branch_expiry->start();
   }
+  wal_remover.start();
   if (sk::Status s = notify_service_manager("READY=1"); !s) {
     log_warn(s.error().to_string());
   }

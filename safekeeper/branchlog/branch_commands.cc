@@ -145,7 +145,7 @@ Result<BranchDecision> BranchCommands::create_branch(const consensus::TenantId& 
     }
   }
   if (parent != nullptr) {
-    auto lsn = resolve_branch_point(*parent, request);
+    auto lsn = resolve_branch_point(*parent, request.lsn, request.timestamp_us);
     if (!lsn) {
       return lsn.error();
     }
@@ -231,6 +231,36 @@ Result<BranchDecision> BranchCommands::reset_branch(const consensus::TenantId& t
   return BranchDecision(new_entry(reset));
 }
 
+Result<BranchDecision> BranchCommands::restore_branch(const consensus::TenantId& tenant,
+                                                      const std::string& name_or_id,
+                                                      const RestoreBranchRequest& request) {
+  auto found = view().find_branch(tenant, name_or_id);
+  if (!found) {
+    return found.error();
+  }
+  const Branch& branch = **found;
+  const Branch* source = &branch;
+  if (request.source) {
+    auto named = view().find_branch(tenant, *request.source);
+    if (!named) {
+      return Error(named.error().code(), "source " + named.error().message());
+    }
+    source = *named;
+  }
+  proto::BranchRestored restored{
+      tenant, branch.timeline_id,         unused_timeline_id(), source->timeline_id,
+      Lsn(),  request.preserve_under_name};
+  if (std::optional<Error> refusal = view().check(restored)) {
+    return *refusal;
+  }
+  auto lsn = resolve_branch_point(*source, request.lsn, request.timestamp_us);
+  if (!lsn) {
+    return lsn.error();
+  }
+  restored.branch_lsn = *lsn;
+  return BranchDecision(new_entry(std::move(restored)));
+}
+
 Result<BranchDecision> BranchCommands::register_snapshot(const consensus::TenantId& tenant,
                                                          const RegisterSnapshotRequest& request) {
   if (auto found = view().find_tenant(tenant); !found) {
@@ -262,9 +292,21 @@ std::optional<branchmgr::RemovalInputs> BranchCommands::removal_inputs(
   if (timeline == nullptr) {
     return std::nullopt;
   }
-  const Lsn start = timeline->acceptor().state().identity.timeline_start_lsn;
-  branchmgr::RemovalInputs inputs{
-      timeline->acceptor().state().commit_lsn, std::nullopt, {}, std::nullopt, std::nullopt};
+  const consensus::AcceptorState& state = timeline->acceptor().state();
+  const Lsn start = state.identity.timeline_start_lsn;
+  branchmgr::RemovalInputs inputs;
+  inputs.timeline_start = start;
+  inputs.commit_lsn = state.commit_lsn;
+  inputs.lagging_peer = branchmgr::HeldFrom{std::max(state.truncate_lsn, start), "peer horizon"};
+  if (auto slots = node_.slot_store().load_all(); slots) {
+    for (const storage::StoredSlot& slot : *slots) {
+      if (slot.timeline == key && slot.restart_lsn != Lsn()) {
+        inputs.slots.push_back({slot.restart_lsn, "slot " + slot.name});
+      }
+    }
+  } else {
+    inputs.slots.push_back({start, "slots unreadable: " + slots.error().message()});
+  }
   const Branch* branch = view().branch_with_timeline(key.tenant_id, key.timeline_id);
   if (branch == nullptr) {
     return inputs;  // No branch: the branch log, or a timeline made through the timelines API.
@@ -305,8 +347,8 @@ std::optional<Lsn> BranchCommands::history_start_of(const Branch& branch) const 
 
 // The LSN a new child of `parent` starts at: the one asked for, checked against the parent's
 // history on this node, or the parent's head.
-Result<Lsn> BranchCommands::resolve_branch_point(const Branch& parent,
-                                                 const CreateBranchRequest& request) const {
+Result<Lsn> BranchCommands::resolve_branch_point(const Branch& parent, std::optional<Lsn> asked,
+                                                 std::optional<std::int64_t> timestamp_us) const {
   const std::optional<Lsn> head = head_of(parent);
   const std::optional<Lsn> start = history_start_of(parent);
   if (!head || !start) {
@@ -314,13 +356,13 @@ Result<Lsn> BranchCommands::resolve_branch_point(const Branch& parent,
                  "branch '" + parent.name +
                      "' has no WAL on this safekeeper yet: start a compute on it first");
   }
-  if (request.timestamp_us) {
-    return timestamp_point(parent, *request.timestamp_us);
+  if (timestamp_us) {
+    return timestamp_point(parent, *timestamp_us);
   }
-  if (!request.lsn) {
+  if (!asked) {
     return *head;
   }
-  const Lsn lsn = *request.lsn;
+  const Lsn lsn = *asked;
   if (lsn < *start || lsn > *head) {
     return Error(ErrorCode::kInvalidArgument,
                  "LSN " + lsn.to_string() + " is not in the retained history of branch '" +

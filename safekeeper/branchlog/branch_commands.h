@@ -66,6 +66,14 @@ struct CreateBranchRequest {
   BranchLifecycle lifecycle;
 };
 
+// Restore in place (POST .../branches/{b}/restore).
+struct RestoreBranchRequest {
+  std::optional<std::string> source;  // A branch name or timeline id; nullopt: the branch itself.
+  std::optional<consensus::Lsn> lsn;  // Neither this nor timestamp_us: the source's head.
+  std::optional<std::int64_t> timestamp_us;
+  std::string preserve_under_name;  // Empty: the old state is not kept.
+};
+
 struct RegisterSnapshotRequest {
   std::string branch;  // A branch name or timeline id.
   std::optional<consensus::SnapshotId> snapshot_id;
@@ -109,6 +117,9 @@ class BranchCommands {
   // empty object when none is due.
   Result<BranchDecision> delete_expired();
   // Same name, a new timeline starting at the parent's head.
+  Result<BranchDecision> restore_branch(const consensus::TenantId& tenant,
+                                        const std::string& name_or_id,
+                                        const RestoreBranchRequest& request);
   Result<BranchDecision> reset_branch(const consensus::TenantId& tenant,
                                       const std::string& name_or_id);
   Result<BranchDecision> register_snapshot(const consensus::TenantId& tenant,
@@ -125,9 +136,11 @@ class BranchCommands {
   Result<branchmgr::LsnForTimestamp> as_of_timestamp(const branchmgr::Branch& branch,
                                                      std::int64_t t_us) const;
   // The removal rule's inputs for a hosted timeline as this node knows them (branchmgr/
-  // removal_horizon.h), but for the slots, which the replication port holds, and lagging peers,
-  // which no safekeeper knows of: this node's commit LSN, the tenant's retention window and what
-  // the live branches need. nullopt when the timeline is not hosted.
+  // removal_horizon.h): its commit LSN, the tenant's retention window, the slots as persisted
+  // (a live slot's position is at or past its persisted one), what the live branches need, and
+  // the peer horizon, below which the proposer saw every acceptor hold the WAL (the acceptor's
+  // truncate LSN). nullopt when the timeline is not hosted. The retention window and the branches
+  // are left out for a timeline no branch uses: nothing is removed from it (removable()).
   std::optional<branchmgr::RemovalInputs> removal_inputs(const storage::TimelineKey& key) const;
   // kInvalidArgument, naming the tenant's history retention window, when `t_us` is older than it.
   Status check_within_retention(const branchmgr::Branch& branch, std::int64_t t_us) const;
@@ -139,7 +152,8 @@ class BranchCommands {
   consensus::TimelineId unused_timeline_id() const;
   std::optional<consensus::Lsn> history_start_of(const branchmgr::Branch& branch) const;
   Result<consensus::Lsn> resolve_branch_point(const branchmgr::Branch& parent,
-                                              const CreateBranchRequest& request) const;
+                                              std::optional<consensus::Lsn> lsn,
+                                              std::optional<std::int64_t> timestamp_us) const;
   Result<consensus::Lsn> timestamp_point(const branchmgr::Branch& parent, std::int64_t t_us) const;
   Result<bool> record_boundary(const branchmgr::Branch& branch, consensus::Lsn lsn) const;
   Status check_retention(std::uint64_t seconds) const;

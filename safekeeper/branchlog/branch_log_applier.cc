@@ -92,6 +92,9 @@ void BranchLogApplier::released_by(const proto::BranchLogChange& change,
     release_({deleted->tenant_id, deleted->timeline_id});
   } else if (const auto* reset = std::get_if<proto::BranchReset>(&change)) {
     release_({reset->tenant_id, reset->timeline_id});
+  } else if (const auto* restored = std::get_if<proto::BranchRestored>(&change);
+             restored != nullptr && restored->preserve_under_name.empty()) {
+    release_({restored->tenant_id, restored->timeline_id});
   }
 }
 

@@ -40,7 +40,9 @@ bool CommitTimeIndexer::catch_up() {
     }
     Indexed& entry = indexed_[key];
     if (!entry.failure) {
-      more = index(*timeline, entry) || more;
+      const Lsn first_held = node_.first_held_lsn(key).value_or(
+          timeline->acceptor().state().identity.timeline_start_lsn);
+      more = index(*timeline, first_held, entry) || more;
       if (entry.failure) {
         log_error("commit-time index of timeline " + storage::timeline_name(key) +
                   " stopped: " + entry.failure->to_string());
@@ -50,9 +52,9 @@ bool CommitTimeIndexer::catch_up() {
   return more;
 }
 
-bool CommitTimeIndexer::start_decoder(const Timeline& timeline, Indexed& indexed, Lsn committed) {
+bool CommitTimeIndexer::start_decoder(const Timeline& timeline, Lsn first, Indexed& indexed,
+                                      Lsn committed) {
   const consensus::TimelineIdentity& identity = timeline.acceptor().state().identity;
-  Lsn first = identity.timeline_start_lsn;
   if (first.value() % pgwal::kWalPageSizeBytes == 0) {
     const Lsn until = std::min(committed, first.plus_bytes(kMaxLeadingContinuationBytes));
     auto bytes = timeline.read_wal(first, until);
@@ -89,9 +91,9 @@ bool CommitTimeIndexer::start_decoder(const Timeline& timeline, Indexed& indexed
   return true;
 }
 
-bool CommitTimeIndexer::index(const Timeline& timeline, Indexed& indexed) {
+bool CommitTimeIndexer::index(const Timeline& timeline, Lsn first_held, Indexed& indexed) {
   const Lsn committed = committed_end(timeline);
-  if (!indexed.decoder && !start_decoder(timeline, indexed, committed)) {
+  if (!indexed.decoder && !start_decoder(timeline, first_held, indexed, committed)) {
     return false;
   }
   pgwal::WalDecoder& decoder = *indexed.decoder;
@@ -123,6 +125,12 @@ const CommitTimeIndexer::Indexed* CommitTimeIndexer::indexed(
     const storage::TimelineKey& key) const {
   auto it = indexed_.find(key);
   return it == indexed_.end() ? nullptr : &it->second;
+}
+
+void CommitTimeIndexer::forget_below(const storage::TimelineKey& key, Lsn lsn) {
+  if (auto it = indexed_.find(key); it != indexed_.end()) {
+    it->second.commits.forget_below(lsn);
+  }
 }
 
 Lsn CommitTimeIndexer::indexed_lsn(const storage::TimelineKey& key) const {

@@ -38,13 +38,17 @@ class CommitTimeIndexer {
   const Indexed* indexed(const storage::TimelineKey& key) const;
   // How far the timeline's committed WAL has been indexed (0/0 before anything).
   consensus::Lsn indexed_lsn(const storage::TimelineKey& key) const;
+  // Forgets the timeline's commits below `lsn`, where its WAL now starts (WalRemover).
+  void forget_below(const storage::TimelineKey& key, consensus::Lsn lsn);
 
   static constexpr std::uint64_t kBytesPerCall = std::uint64_t{16} << 20;
 
  private:
   // True if more committed WAL is left to index.
-  bool index(const Timeline& timeline, Indexed& indexed);
-  bool start_decoder(const Timeline& timeline, Indexed& indexed, consensus::Lsn committed);
+  bool index(const Timeline& timeline, consensus::Lsn first_held, Indexed& indexed);
+  // From `first`, the first LSN of the timeline's WAL on disk.
+  bool start_decoder(const Timeline& timeline, consensus::Lsn first, Indexed& indexed,
+                     consensus::Lsn committed);
 
   Node& node_;
   std::map<storage::TimelineKey, Indexed> indexed_;

@@ -173,6 +173,36 @@ std::uint64_t Node::wal_bytes_on_disk(const TimelineKey& key) const {
   return it == hosted_.end() ? 0 : it->second.wal->bytes_on_disk();
 }
 
+std::optional<consensus::Lsn> Node::first_held_lsn(const TimelineKey& key) const {
+  auto it = hosted_.find(key);
+  if (it == hosted_.end()) {
+    return std::nullopt;
+  }
+  return it->second.wal->first_held_lsn();
+}
+
+Result<std::size_t> Node::remove_wal_below(const TimelineKey& key, consensus::Lsn horizon) {
+  auto it = hosted_.find(key);
+  if (it == hosted_.end() || it->second.timeline->failure()) {
+    return Error(ErrorCode::kNotFound, "timeline " + storage::timeline_name(key) +
+                                           " is not serving here: no WAL is removed");
+  }
+  const consensus::Lsn committed = it->second.timeline->acceptor().state().commit_lsn;
+  if (horizon > committed) {
+    return Error(ErrorCode::kInvalidArgument, "removal of WAL below " + horizon.to_string() +
+                                                  " of timeline " + storage::timeline_name(key) +
+                                                  ", above its commit LSN " +
+                                                  committed.to_string());
+  }
+  Result<std::size_t> removed = it->second.wal->remove_below(horizon);
+  if (removed) {
+    io_metrics_->wal_segments_removed += *removed;
+  } else {
+    ++io_metrics_->io_errors;
+  }
+  return removed;
+}
+
 Status Node::remove_timeline(const TimelineKey& key) {
   if (Status erased = control_->erase(key); !erased) {
     return erased;

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,12 @@ class Node {
   const storage::DiskReserve& disk_reserve() const { return *reserve_; }
   // What a hosted timeline's WAL segment files take on disk; 0 if it is not hosted.
   std::uint64_t wal_bytes_on_disk(const storage::TimelineKey& key) const;
+  // The first LSN of a hosted timeline's WAL still on disk (its start until WAL was removed).
+  std::optional<consensus::Lsn> first_held_lsn(const storage::TimelineKey& key) const;
+  // Removes the hosted timeline's whole WAL segments below `horizon`, which must not exceed its
+  // commit LSN (storage::FileWalStore::remove_below). How many segments went; kNotFound if the
+  // timeline is not hosted or stopped.
+  Result<std::size_t> remove_wal_below(const storage::TimelineKey& key, consensus::Lsn horizon);
 
  private:
   // Members in the order they are built; the timeline (destroyed first) uses the metered store.

@@ -489,21 +489,16 @@ void ApiRoutes::get_timeline(const ApiRequest& request, const std::string& tenan
           return;
         }
         json::object object = timeline_json(*found, node_.wal_bytes_on_disk(key));
-        std::optional<branchmgr::RemovalInputs> removal = branch_log_.commands.removal_inputs(key);
-        run_on_io_([this, key, object = std::move(object), removal = std::move(removal),
-                    respond = std::move(respond)]() mutable {
+        if (auto removal = branch_log_.commands.removal_inputs(key)) {
+          const branchmgr::HeldFrom horizon = branchmgr::removal_horizon(*removal);
+          object["removal_horizon"] =
+              json::object{{"lsn", horizon.lsn.to_string()}, {"held_by", horizon.holder}};
+        }
+        if (auto first_held = node_.first_held_lsn(key)) {
+          object["wal_kept_from"] = first_held->to_string();
+        }
+        run_on_io_([this, key, object = std::move(object), respond = std::move(respond)]() mutable {
           add_connected_proposer(object, key, proposers_.connections());
-          if (removal) {
-            // The slots are the replication port's, on this thread.
-            for (const walsender::ReplicationSlot& slot : readers_.slots(key)) {
-              if (slot.restart_lsn != Lsn()) {  // A slot reserves WAL once it has a position.
-                removal->slots.push_back({slot.restart_lsn, "slot " + slot.name});
-              }
-            }
-            const branchmgr::HeldFrom horizon = branchmgr::removal_horizon(*removal);
-            object["removal_horizon"] =
-                json::object{{"lsn", horizon.lsn.to_string()}, {"held_by", horizon.holder}};
-          }
           respond(json_response(200, object));
         });
       });
@@ -633,6 +628,8 @@ void ApiRoutes::get_metrics(Respond respond) {
     std::uint64_t wal_bytes_on_disk = 0;
     std::uint64_t commit_index_entries = 0;
     std::uint64_t commit_index_bytes = 0;
+    std::uint64_t wal_kept_from_lsn = 0;
+    std::optional<branchmgr::HeldFrom> removal_horizon;
   };
   worker_.post([this, respond = std::move(respond)]() mutable {
     std::vector<TimelineGauges> gauges;
@@ -644,7 +641,11 @@ void ApiRoutes::get_metrics(Respond respond) {
       gauges.push_back({key, state.term.value(), t.flush_lsn().value(), state.commit_lsn.value(),
                         state.history.empty() ? 0 : state.history.entries().back().lsn.value(),
                         node_.wal_bytes_on_disk(key), entries,
-                        entries * sizeof(branchmgr::CommitTimes::Commit)});
+                        entries * sizeof(branchmgr::CommitTimes::Commit),
+                        node_.first_held_lsn(key).value_or(Lsn()).value(), std::nullopt});
+      if (auto removal = branch_log_.commands.removal_inputs(key)) {
+        gauges.back().removal_horizon = branchmgr::removal_horizon(*removal);
+      }
     }
     const std::size_t broken = node_.broken().size();
     storage::DiskReserve& reserve = node_.disk_reserve();
@@ -690,6 +691,21 @@ void ApiRoutes::get_metrics(Respond respond) {
       per_timeline("safekeeper_commit_index_bytes",
                    "Memory the timeline's commit-time index entries take.",
                    &TimelineGauges::commit_index_bytes);
+      per_timeline("safekeeper_wal_kept_from_lsn",
+                   "First LSN of the timeline's WAL still on disk (WAL below was removed).",
+                   &TimelineGauges::wal_kept_from_lsn);
+      text.family("safekeeper_wal_removal_horizon_lsn", "gauge",
+                  "Below this LSN (rounded down to a segment) the timeline's WAL may be removed; "
+                  "held_by names what holds it there.");
+      for (const TimelineGauges& g : gauges) {
+        if (g.removal_horizon) {
+          text.sample("safekeeper_wal_removal_horizon_lsn",
+                      {{"tenant_id", g.key.tenant_id.to_hex()},
+                       {"timeline_id", g.key.timeline_id.to_hex()},
+                       {"held_by", g.removal_horizon->holder}},
+                      static_cast<double>(g.removal_horizon->lsn.value()));
+        }
+      }
       text.family("safekeeper_disk_free_bytes", "gauge",
                   "Free space on the data directory's file system.");
       text.sample("safekeeper_disk_free_bytes", {}, disk.free_bytes);
@@ -707,6 +723,9 @@ void ApiRoutes::get_metrics(Respond respond) {
       text.family("safekeeper_wal_disk_io_errors_total", "counter",
                   "Storage errors (ENOSPC, EIO, ...) returned by the WAL or control store.");
       text.sample("safekeeper_wal_disk_io_errors_total", {}, io.io_errors.load());
+      text.family("safekeeper_wal_removed_segments_total", "counter",
+                  "WAL segment files removed below a removal horizon.");
+      text.sample("safekeeper_wal_removed_segments_total", {}, io.wal_segments_removed.load());
       text.family("safekeeper_write_wal_seconds", "histogram", "Time to write WAL (no sync).");
       text.histogram("safekeeper_write_wal_seconds", {}, io.wal_write_seconds.snapshot());
       text.family("safekeeper_flush_wal_seconds", "histogram", "Time of one WAL fdatasync.");

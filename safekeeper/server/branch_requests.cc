@@ -388,4 +388,40 @@ Result<PageRequest> parse_page(std::string_view target) {
   return page;
 }
 
+Result<RestoreBranchRequest> parse_restore_branch(std::string_view body) {
+  auto object = parse_object(body, {{"source", FieldType::kString},
+                                    {"lsn", FieldType::kString},
+                                    {"timestamp", FieldType::kString},
+                                    {"preserve_under_name", FieldType::kString}});
+  if (!object) {
+    return object.error();
+  }
+  RestoreBranchRequest request;
+  request.source = string_field(*object, "source");
+  auto lsn = lsn_field(*object, "lsn");
+  if (!lsn) {
+    return lsn.error();
+  }
+  request.lsn = *lsn;
+  if (auto text = string_field(*object, "timestamp")) {
+    request.timestamp_us = branchmgr::parse_rfc3339(*text);
+    if (!request.timestamp_us) {
+      return bad("field 'timestamp': '" + *text +
+                 "' is not an RFC 3339 time (e.g. 2026-11-24T10:15:30Z)");
+    }
+  }
+  if (request.lsn && request.timestamp_us) {
+    return bad(
+        "fields 'lsn' and 'timestamp' exclude each other: give one, or neither for the "
+        "source's head");
+  }
+  if (auto preserve = string_field(*object, "preserve_under_name")) {
+    if (Status s = check_branch_name(*preserve); !s) {
+      return bad("field 'preserve_under_name': " + s.error().message());
+    }
+    request.preserve_under_name = *preserve;
+  }
+  return request;
+}
+
 }  // namespace sk::safekeeper

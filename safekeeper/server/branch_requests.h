@@ -25,6 +25,7 @@ Result<TenantSettingsRequest> parse_tenant_settings(std::string_view body);
 // PATCH of a branch: {"protected"?, "expires_at"? (RFC 3339, or null: never), "ttl"?}.
 Result<BranchLifecycle> parse_branch_settings(std::string_view body);
 Result<CreateBranchRequest> parse_create_branch(std::string_view body);
+Result<RestoreBranchRequest> parse_restore_branch(std::string_view body);
 Result<RegisterSnapshotRequest> parse_register_snapshot(std::string_view body);
 // The query parameters limit (1 to 1000, default 100) and cursor (one page_cursor() gave).
 Result<PageRequest> parse_page(std::string_view target);

@@ -159,6 +159,18 @@ bool BranchRoutes::branches(const ApiRequest& request, const consensus::TenantId
     }
     return true;
   }
+  if (path[5] == "restore") {
+    if (only(method == "POST", "POST")) {
+      auto parsed = parse_restore_branch(request.body);
+      if (!parsed) {
+        respond(error_response(parsed.error(), request.request_id));
+        return true;
+      }
+      change(request, respond, 200,
+             [t, name, r = *parsed](BranchCommands& c) { return c.restore_branch(t, name, r); });
+    }
+    return true;
+  }
   if (path[5] == "reset") {
     if (only(method == "POST", "POST")) {
       change(request, respond, 200,

@@ -96,6 +96,13 @@ Status apply(Config& config, const std::string& key, const std::string& value,
                  "' must be a duration (90s, 15m, 24h, 7d; 0s: never)");
     }
     config.slot_inactive_limit_s = *seconds;
+  } else if (key == "wal-removal-interval") {
+    auto seconds = branchmgr::parse_duration(value);
+    if (!seconds) {
+      return bad(where + ": wal-removal-interval '" + value +
+                 "' must be a duration (10s, 1m; 0s: never remove WAL)");
+    }
+    config.wal_removal_interval_s = *seconds;
   } else if (key == "lmdb-map-size-mib") {
     auto mib = parse_unsigned(value);
     if (!mib || *mib < 1 || *mib > (std::uint64_t{1} << 20)) {
@@ -215,6 +222,9 @@ std::span<const Setting> settings() {
       {"slot-inactive-limit", "DURATION",
        "a replication slot no reader has used for this long is dropped, so that a forgotten "
        "standby cannot hold WAL for ever (default 7d; 0s: never)"},
+      {"wal-removal-interval", "DURATION",
+       "how often each timeline's WAL segments below its removal horizon are removed (default "
+       "10s; 0s: never)"},
       {"min-history-retention", "DURATION",
        "the shortest history retention window a tenant may be given (default 1h; the longest "
        "is 30d)"},

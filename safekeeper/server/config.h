@@ -44,6 +44,7 @@ struct Config {
   std::uint64_t min_history_retention_s = 3600;
   // A replication slot unused for this long is dropped; 0: never.
   std::uint64_t slot_inactive_limit_s = 7 * 86400;
+  std::uint64_t wal_removal_interval_s = 10;  // 0: WAL is never removed.
   std::uint64_t lmdb_map_size_bytes = std::uint64_t{1} << 30;
   // Free space kept on the data directory's file system; below it WAL appends are refused.
   storage::ReserveSize disk_reserve{};

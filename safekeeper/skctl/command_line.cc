@@ -64,6 +64,12 @@ const std::vector<CommandSpec>& commands() {
        "diff the schemas (pg_dump --schema-only) of two branches' servers on this machine"},
       {"branch", "delete", "NAME", {}, {}, "delete a branch without children"},
       {"branch", "reset", "NAME", {}, {}, "restart a branch at its parent's head"},
+      {"branch",
+       "restore",
+       "NAME",
+       {"--to"},
+       {"--preserve-as"},
+       "restore a branch in place to a point of its own or another branch's history"},
       {"snapshot",
        "create",
        "",
@@ -129,6 +135,8 @@ std::string usage() {
       "\n"
       "  --parent NAME[@LSN|@TIMESTAMP]  branch from NAME at an LSN (X/X), as of an RFC 3339\n"
       "                                  time, or at its head\n"
+      "  --to NAME[@LSN|@TIMESTAMP]   branch restore: where the branch starts from now on; it\n"
+      "                               keeps its name (--preserve-as KEPT keeps the old state)\n"
       "  --protected true|false       branch create/set: refuse delete and reset while true\n"
       "  --ttl DURATION               branch create/set: deleted that long from now (once it\n"
       "                               has no children); --expires-at RFC3339|never instead\n"
@@ -281,12 +289,12 @@ Result<ParsedCommandLine> parse_command_line(const std::vector<std::string>& arg
   return parsed;
 }
 
-Result<ParentSpec> parse_parent(const std::string& text) {
+Result<ParentSpec> parse_parent(const std::string& text, const std::string& flag) {
   ParentSpec spec;
   const auto at = text.find('@');
   spec.branch = text.substr(0, at);
   if (spec.branch.empty()) {
-    return Error(ErrorCode::kInvalidArgument, "--parent \"" + text + "\" names no branch");
+    return Error(ErrorCode::kInvalidArgument, flag + " \"" + text + "\" names no branch");
   }
   if (at == std::string::npos) {
     return spec;
@@ -295,10 +303,10 @@ Result<ParentSpec> parse_parent(const std::string& text) {
   if (point.find('/') != std::string::npos) {
     spec.lsn = consensus::Lsn::parse(point);
     if (!spec.lsn) {
-      return Error(ErrorCode::kInvalidArgument, "--parent: \"" + point + "\" is not an LSN (X/X)");
+      return Error(ErrorCode::kInvalidArgument, flag + ": \"" + point + "\" is not an LSN (X/X)");
     }
   } else if (point.empty()) {
-    return Error(ErrorCode::kInvalidArgument, "--parent \"" + text + "\": nothing after '@'");
+    return Error(ErrorCode::kInvalidArgument, flag + " \"" + text + "\": nothing after '@'");
   } else {
     spec.timestamp = point;
   }

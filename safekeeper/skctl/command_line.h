@@ -38,13 +38,13 @@ struct ParsedCommandLine {
 Result<ParsedCommandLine> parse_command_line(const std::vector<std::string>& args);
 std::string usage();
 
-// `--parent NAME[@LSN|@TIMESTAMP]`: an LSN has a '/', anything else after '@' is an RFC 3339
-// timestamp (checked by the server).
+// `--parent NAME[@LSN|@TIMESTAMP]` (and restore's `--to`; `flag` names it in errors): an LSN has a
+// '/', anything else after '@' is an RFC 3339 timestamp (checked by the server).
 struct ParentSpec {
   std::string branch;
   std::optional<consensus::Lsn> lsn;
   std::optional<std::string> timestamp;
 };
-Result<ParentSpec> parse_parent(const std::string& text);
+Result<ParentSpec> parse_parent(const std::string& text, const std::string& flag = "--parent");
 
 }  // namespace sk::skctl

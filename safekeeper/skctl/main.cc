@@ -221,6 +221,23 @@ int branch_command(const Context& c, const std::string& tenant) {
       return fail(lifecycle.error());
     }
     reply = c.api.call("PATCH", branches + "/" + url_encode(inv.operand), json::value(*lifecycle));
+  } else if (inv.verb == "restore") {
+    auto to = parse_parent(inv.flag("--to"), "--to");
+    if (!to) {
+      return fail(to.error());
+    }
+    json::object body{{"source", to->branch}};
+    if (to->lsn) {
+      body["lsn"] = to->lsn->to_string();
+    }
+    if (to->timestamp) {
+      body["timestamp"] = *to->timestamp;
+    }
+    if (inv.has("--preserve-as")) {
+      body["preserve_under_name"] = inv.flag("--preserve-as");
+    }
+    reply = c.api.call("POST", branches + "/" + url_encode(inv.operand) + "/restore",
+                       json::value(body));
   } else {
     reply = c.api.call("POST", branches + "/" + url_encode(inv.operand) + "/reset");
   }

@@ -2,6 +2,7 @@
 #include "safekeeper/storage/file_wal_store.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <span>
 #include <utility>
@@ -12,6 +13,8 @@
 
 #include "consensus/check.h"
 #include "safekeeper/pgwal/segment_name.h"
+#include "safekeeper/pgwal/wal_format.h"
+#include "safekeeper/storage/checked_record.h"
 #include "safekeeper/storage/file_io.h"
 #include "safekeeper/storage/wal_frame.h"
 
@@ -22,6 +25,9 @@ namespace fs = std::filesystem;
 using consensus::Lsn;
 
 constexpr const char* kCreatingSuffix = ".frames.creating";
+constexpr const char* kRetainedFromFile = "retained.from";
+constexpr RecordMagic kRetainedFromMagic = {'S', 'K', 'R', 'F'};
+constexpr std::uint32_t kRetainedFromVersion = 1;
 constexpr std::size_t kZeroChunk = std::size_t{1} << 20;
 constexpr std::size_t kWritebackChunk = std::size_t{256} << 10;
 
@@ -114,6 +120,7 @@ FileWalStore::FileWalStore(fs::path dir, Lsn start_lsn, std::uint64_t seg_size_b
                            DiskReserve* reserve)
     : dir_(std::move(dir)),
       start_lsn_(start_lsn),
+      first_held_lsn_(start_lsn),
       seg_size_bytes_(seg_size_bytes),
       reserve_(reserve),
       end_lsn_(start_lsn),
@@ -161,8 +168,15 @@ Result<FileWalStore::Opened> FileWalStore::open(const fs::path& dir, Lsn start_l
 }
 
 Status FileWalStore::recover(WalRecoveryReport& report) {
-  // The segment files present, by number; unfinished creations go.
+  if (Status loaded = load_retained_from(); !loaded) {
+    return loaded;
+  }
+  end_lsn_ = first_held_lsn_;
+  const std::uint64_t first_segno = pgwal::segment_number(first_held_lsn_, seg_size_bytes_);
+  // The segment files present, by number; unfinished creations go, and so do files a removal
+  // recorded but had not yet unlinked when it stopped.
   std::map<std::uint64_t, fs::path> files;
+  bool removed = false;
   std::error_code ec;
   for (const fs::directory_entry& entry : fs::directory_iterator(dir_, ec)) {
     const std::string name = entry.path().filename().string();
@@ -177,14 +191,19 @@ Status FileWalStore::recover(WalRecoveryReport& report) {
     auto parsed = pgwal::parse_segment_file_name(
         std::string_view(name).substr(0, name.size() - kSegmentFileSuffix.size()), seg_size_bytes_);
     if (parsed && parsed->pg_timeline_id == kWalPgTimeline) {
-      files.emplace(parsed->segno, entry.path());
+      if (parsed->segno < first_segno) {
+        fs::remove(entry.path(), ec);
+        removed = true;
+      } else {
+        files.emplace(parsed->segno, entry.path());
+      }
     }
   }
   if (ec) {
     return io_error("listing", dir_, ec.value());
   }
   // Replay consecutive segments from the first; the log ends in the first one not filled.
-  std::uint64_t segno = pgwal::segment_number(start_lsn_, seg_size_bytes_);
+  std::uint64_t segno = first_segno;
   while (files.contains(segno)) {
     if (Status s = recover_segment(segno, report); !s) {
       return s;
@@ -202,7 +221,6 @@ Status FileWalStore::recover(WalRecoveryReport& report) {
   while (segments_.contains(spare)) {
     ++spare;
   }
-  bool removed = false;
   for (const auto& [number, path] : files) {
     Result<std::vector<std::uint8_t>> bytes = read_file(path);
     if (!bytes) {
@@ -244,7 +262,7 @@ Status FileWalStore::recover_segment(std::uint64_t segno, WalRecoveryReport& rep
   if (!bytes) {
     return bytes.error();
   }
-  const Lsn seg_begin = std::max(pgwal::segment_start(segno, seg_size_bytes_), start_lsn_);
+  const Lsn seg_begin = std::max(pgwal::segment_start(segno, seg_size_bytes_), first_held_lsn_);
   const Lsn seg_end = pgwal::segment_start(segno + 1, seg_size_bytes_);
   Segment segment;
   std::uint64_t offset = 0;
@@ -457,8 +475,8 @@ Status FileWalStore::append(Lsn begin, std::span<const std::uint8_t> bytes) {
 
 Status FileWalStore::write_positions(WalPositions positions) {
   const std::uint64_t segno =
-      end_lsn_ > start_lsn_ ? pgwal::segment_number(Lsn(end_lsn_.value() - 1), seg_size_bytes_)
-                            : pgwal::segment_number(start_lsn_, seg_size_bytes_);
+      end_lsn_ > first_held_lsn_ ? pgwal::segment_number(Lsn(end_lsn_.value() - 1), seg_size_bytes_)
+                                 : pgwal::segment_number(first_held_lsn_, seg_size_bytes_);
   Result<Segment*> segment = writable_segment(segno);
   if (!segment) {
     return segment.error();
@@ -517,10 +535,10 @@ Status FileWalStore::truncate(Lsn at) {
   if (Status s = refuse_if_failed(); !s) {
     return s;
   }
-  if (at < start_lsn_ || at > end_lsn_) {
-    return Error(ErrorCode::kInvalidArgument, "truncate at " + at.to_string() +
-                                                  ", outside the WAL [" + start_lsn_.to_string() +
-                                                  ", " + end_lsn_.to_string() + ")");
+  if (at < first_held_lsn_ || at > end_lsn_) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "truncate at " + at.to_string() + ", outside the WAL [" +
+                     first_held_lsn_.to_string() + ", " + end_lsn_.to_string() + ")");
   }
   if (Status s = sync(); !s) {
     return s;
@@ -533,7 +551,7 @@ Status FileWalStore::truncate(Lsn at) {
   // log; then mark the cut inside the segment that keeps bytes (if any).
   const std::uint64_t keep_segno = pgwal::segment_number(at, seg_size_bytes_);
   const bool keeps_bytes =
-      at > std::max(pgwal::segment_start(keep_segno, seg_size_bytes_), start_lsn_);
+      at > std::max(pgwal::segment_start(keep_segno, seg_size_bytes_), first_held_lsn_);
   bool removed = false;
   for (auto it = segments_.rbegin(); it != segments_.rend();) {
     const std::uint64_t segno = it->first;
@@ -568,7 +586,7 @@ Status FileWalStore::truncate(Lsn at) {
   files_->cut(at);
   end_lsn_ = at;
   // The latest positions may have been in a removed segment: record them again below the cut.
-  if (positions_ && positions_->commit_lsn <= at && at > start_lsn_) {
+  if (positions_ && positions_->commit_lsn <= at && at > first_held_lsn_) {
     if (Status s = write_positions(*positions_); !s) {
       return s;
     }
@@ -582,6 +600,12 @@ Status FileWalStore::truncate(Lsn at) {
 }
 
 Result<std::vector<std::uint8_t>> FileWalStore::read(Lsn begin, Lsn end) const {
+  if (begin >= start_lsn_ && begin < first_held_lsn_) {
+    return Error(ErrorCode::kNotFound, "WAL at " + begin.to_string() +
+                                           " has been removed from this safekeeper (it keeps WAL "
+                                           "from " +
+                                           first_held_lsn_.to_string() + " on)");
+  }
   if (begin < start_lsn_ || end < begin || end > end_lsn_) {
     return Error(ErrorCode::kInvalidArgument,
                  "read of [" + begin.to_string() + ", " + end.to_string() + "), outside the WAL [" +
@@ -592,6 +616,105 @@ Result<std::vector<std::uint8_t>> FileWalStore::read(Lsn begin, Lsn end) const {
     return s.error();
   }
   return out;
+}
+
+fs::path FileWalStore::retained_from_path() const {
+  return dir_ / kRetainedFromFile;
+}
+
+Status FileWalStore::load_retained_from() {
+  const fs::path path = retained_from_path();
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    return ec ? io_error("examining", path, ec.value()) : Status{};
+  }
+  Result<std::vector<std::uint8_t>> bytes = read_file(path);
+  if (!bytes) {
+    return bytes.error();
+  }
+  auto payload = unframe_record(
+      kRetainedFromMagic, kRetainedFromVersion,
+      std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()), path.string());
+  if (!payload) {
+    return payload.error();
+  }
+  if (payload->size() != 8) {
+    return Error(
+        ErrorCode::kCorruption,
+        path.string() + ": a payload of " + std::to_string(payload->size()) + " bytes, expected 8");
+  }
+  const Lsn recorded(pgwal::load_u64(reinterpret_cast<const std::uint8_t*>(payload->data())));
+  if (recorded < start_lsn_ || recorded.value() % seg_size_bytes_ != 0) {
+    return Error(ErrorCode::kCorruption, path.string() + ": WAL kept from " + recorded.to_string() +
+                                             ", not a segment start within the timeline");
+  }
+  first_held_lsn_ = recorded;
+  return {};
+}
+
+// Written under a temporary name, synced and renamed: a crash leaves the old record or the new.
+Status FileWalStore::save_retained_from(Lsn first_held) {
+  std::array<std::uint8_t, 8> value{};
+  pgwal::store_u64(value.data(), first_held.value());
+  const std::string record = frame_record(kRetainedFromMagic, kRetainedFromVersion,
+                                          std::string(value.begin(), value.end()));
+  const fs::path path = retained_from_path();
+  const fs::path writing = dir_ / (std::string(kRetainedFromFile) + ".writing");
+  const int fd = ::open(writing.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return io_error("creating", writing, errno);
+  }
+  Status status = write_all(fd, reinterpret_cast<const std::uint8_t*>(record.data()), record.size(),
+                            0, writing);
+  if (status && ::fdatasync(fd) != 0) {
+    status = io_error("syncing", writing, errno);
+  }
+  ::close(fd);
+  if (status && ::rename(writing.c_str(), path.c_str()) != 0) {
+    status = io_error("renaming", writing, errno);
+  }
+  return status ? sync_directory() : status;
+}
+
+Result<std::size_t> FileWalStore::remove_below(Lsn horizon) {
+  if (Status s = refuse_if_failed(); !s) {
+    return s.error();
+  }
+  if (horizon > flush_lsn_) {
+    return Error(ErrorCode::kInvalidArgument, "removal below " + horizon.to_string() +
+                                                  ", beyond the durable WAL's end " +
+                                                  flush_lsn_.to_string());
+  }
+  if (end_lsn_ == first_held_lsn_) {
+    return std::size_t{0};
+  }
+  const std::uint64_t last_byte_segno =
+      pgwal::segment_number(Lsn(end_lsn_.value() - 1), seg_size_bytes_);
+  const std::uint64_t keep =
+      std::min(pgwal::segment_number(horizon, seg_size_bytes_), last_byte_segno);
+  const Lsn new_first = pgwal::segment_start(keep, seg_size_bytes_);
+  if (new_first <= first_held_lsn_) {
+    return std::size_t{0};
+  }
+  if (Status s = save_retained_from(new_first); !s) {
+    return s.error();
+  }
+  first_held_lsn_ = new_first;
+  files_->forget_below(keep);
+  std::size_t removed = 0;
+  for (auto it = segments_.begin(); it != segments_.end() && it->first < keep;) {
+    close_segment(it->second);
+    const fs::path path = segment_path(it->first);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return io_error("removing", path, errno);  // The next start removes it.
+    }
+    it = segments_.erase(it);
+    ++removed;
+  }
+  if (Status s = sync_directory(); !s) {
+    return s.error();
+  }
+  return removed;
 }
 
 }  // namespace sk::storage

@@ -13,6 +13,10 @@
 // the end of the last frame that checks out. Whatever follows it (a frame torn by a crash, or
 // damaged) is reported, zeroed and never used; files beyond the end (left by an interrupted
 // truncation) are removed and reported. docs/FORMATS.md lists what each crash point leaves.
+//
+// Whole segments below a removal horizon are removed on request (remove_below): the store's first
+// held LSN is recorded durably in `retained.from` first, then the files go, oldest first. Start-up
+// replays from that record and removes what a crash left below it.
 #pragma once
 
 #include <filesystem>
@@ -63,6 +67,8 @@ class FileWalStore final : public WalStore {
   FileWalStore& operator=(const FileWalStore&) = delete;
 
   consensus::Lsn start_lsn() const override { return start_lsn_; }
+  // The first LSN still held: start_lsn() until remove_below() took segments.
+  consensus::Lsn first_held_lsn() const { return first_held_lsn_; }
   consensus::Lsn end_lsn() const override { return end_lsn_; }
   consensus::Lsn flush_lsn() const override { return flush_lsn_; }
   Status append(consensus::Lsn begin, std::span<const std::uint8_t> bytes) override;
@@ -72,6 +78,11 @@ class FileWalStore final : public WalStore {
   Status truncate(consensus::Lsn at) override;
   Result<std::vector<std::uint8_t>> read(consensus::Lsn begin, consensus::Lsn end) const override;
   std::shared_ptr<const DurableWalReader> durable_reader() const override { return files_; }
+
+  // Removes every segment wholly below `horizon` (at most the flush LSN), except the one holding
+  // the log's last byte, where the latest positions are recorded. Readers of a removed range get
+  // kNotFound (wal_file_map.h). Returns how many segments went.
+  Result<std::size_t> remove_below(consensus::Lsn horizon);
 
   // What the segment files take on disk: each is written to its full size when made (the one
   // being made in the background included).
@@ -111,10 +122,15 @@ class FileWalStore final : public WalStore {
   Status write_positions(WalPositions positions);
   Status sync_directory();
   Status refuse_if_failed() const;
+  std::filesystem::path retained_from_path() const;
+  // Reads `retained.from` into first_held_lsn_ (absent: nothing was ever removed).
+  Status load_retained_from();
+  Status save_retained_from(consensus::Lsn first_held);
   void close_segment(Segment& segment);
 
   std::filesystem::path dir_;
   consensus::Lsn start_lsn_;
+  consensus::Lsn first_held_lsn_;  // See first_held_lsn().
   std::uint64_t seg_size_bytes_;
   DiskReserve* reserve_;  // Not owned; may be null (no reserve kept).
   consensus::Lsn end_lsn_;

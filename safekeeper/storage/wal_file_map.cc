@@ -50,6 +50,19 @@ void WalFileMap::cut(Lsn at) {
   }
 }
 
+void WalFileMap::forget_below(std::uint64_t segno) {
+  std::lock_guard lock(mutex_);
+  segments_.erase(segments_.begin(), segments_.lower_bound(segno));
+  removed_below_ = std::max(removed_below_, segno);
+}
+
+Error WalFileMap::removed_error(Lsn at) const {
+  return Error(ErrorCode::kNotFound,
+               "WAL at " + at.to_string() +
+                   " has been removed from this safekeeper (it keeps WAL from " +
+                   pgwal::segment_start(removed_below_, seg_size_bytes_).to_string() + " on)");
+}
+
 Result<std::vector<WalFileMap::FileRange>> WalFileMap::locate(Lsn begin, Lsn end) const {
   std::vector<FileRange> ranges;
   std::lock_guard lock(mutex_);
@@ -57,6 +70,9 @@ Result<std::vector<WalFileMap::FileRange>> WalFileMap::locate(Lsn begin, Lsn end
   while (at < end) {
     const std::uint64_t segno = pgwal::segment_number(at, seg_size_bytes_);
     const auto segment = segments_.find(segno);
+    if (segno < removed_below_) {
+      return removed_error(at);
+    }
     if (segment == segments_.end()) {
       return Error(ErrorCode::kNotFound, "WAL at " + at.to_string() + " is not held here");
     }
@@ -93,7 +109,12 @@ Status WalFileMap::read(Lsn begin, std::span<std::uint8_t> out) const {
     const std::filesystem::path path = segment_path(segno);
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-      return io_error("opening", path, errno);
+      const int err = errno;
+      std::lock_guard lock(mutex_);
+      if (err == ENOENT && segno < removed_below_) {
+        return removed_error(pgwal::segment_start(segno, seg_size_bytes_));  // Removed meanwhile.
+      }
+      return io_error("opening", path, err);
     }
     Status status;
     for (; status && i < ranges->size() && (*ranges)[i].segno == segno; ++i) {

@@ -7,8 +7,10 @@
 // Why a segment's bytes at a recorded offset stay valid while a reader uses them: a file is
 // written at increasing offsets only (new frames follow the old ones; a truncation appends a
 // truncate frame instead of rewriting), and a file is removed only by a truncation, which never
-// cuts below the commit LSN (durable_wal_reader.h). Start-up after a failure zeroes only what
-// follows the last valid frame, above the flush LSN.
+// cuts below the commit LSN (durable_wal_reader.h), or by WAL removal, which takes whole segments
+// below the removal horizon: a read that already opened such a file finishes from it (an unlinked
+// file lives on while open), and one that had not yet is told the WAL was removed. Start-up after
+// a failure zeroes only what follows the last valid frame, above the flush LSN.
 #pragma once
 
 #include <cstdint>
@@ -46,6 +48,9 @@ class WalFileMap final : public DurableWalReader {
   void add(std::uint64_t segno, Extent extent);
   // Forgets every byte at and after `at`.
   void cut(consensus::Lsn at);
+  // Forgets the segments below `segno`, whose files are about to be removed; reads of them are
+  // then refused with kNotFound, saying so.
+  void forget_below(std::uint64_t segno);
 
   // Any thread; see DurableWalReader. Opens each segment file it needs read-only for this call.
   Status read(consensus::Lsn begin, std::span<std::uint8_t> out) const override;
@@ -59,12 +64,15 @@ class WalFileMap final : public DurableWalReader {
   };
   // Where [begin, end) lies, or kNotFound for the first byte not held. Takes the mutex.
   Result<std::vector<FileRange>> locate(consensus::Lsn begin, consensus::Lsn end) const;
+  // kNotFound for WAL at `at` in a removed segment. Under the mutex.
+  Error removed_error(consensus::Lsn at) const;
 
   const std::filesystem::path dir_;
   const std::uint64_t seg_size_bytes_;
   mutable std::mutex mutex_;
   // Segment number -> its extents in LSN order, contiguous across segments. Guarded by mutex_.
   std::map<std::uint64_t, std::vector<Extent>> segments_;
+  std::uint64_t removed_below_ = 0;  // Segments below this were removed. Guarded by mutex_.
 };
 
 }  // namespace sk::storage

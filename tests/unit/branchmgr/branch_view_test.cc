@@ -209,6 +209,72 @@ TEST_F(BranchViewTest, Reset_MovesTheNameToANewTimeline_RootAndParentsAreRefused
       ErrorCode::kFailedPrecondition);
 }
 
+TEST_F(BranchViewTest, RestoreInPlace_KeepsTheNameAndId_AndPreservesTheOldStateUnderANewName) {
+  proto::BranchCreated dev = branch(1, "dev", 2, 1, 0x100);
+  dev.expires_at_us = 9'000'000;
+  ASSERT_FALSE(apply(dev).error);
+  ASSERT_FALSE(apply(branch(1, "dev-child", 3, 2, 0x300)).error);
+  // To its own past, preserving the old state: dev leaves its old timeline at 0x200.
+  const Outcome restored =
+      apply(proto::BranchRestored{tenant_id(1), timeline_id(2), timeline_id(4), timeline_id(2),
+                                  Lsn(0x200), "dev-before-restore"},
+            7000);
+  ASSERT_FALSE(restored.error) << restored.error->to_string();
+  const Branch* now = view_.branch_named(tenant_id(1), "dev");
+  ASSERT_NE(now, nullptr);
+  EXPECT_EQ(now->timeline_id, timeline_id(4));
+  EXPECT_EQ(now->parent_timeline_id, timeline_id(2));
+  EXPECT_EQ(now->branch_lsn, Lsn(0x200));
+  EXPECT_EQ(now->updated_at_us, 7000);
+  EXPECT_EQ(now->expires_at_us, 9'000'000);  // Kept, as a reset keeps it.
+  const Branch* kept = view_.branch_named(tenant_id(1), "dev-before-restore");
+  ASSERT_NE(kept, nullptr);
+  EXPECT_EQ(kept->timeline_id, timeline_id(2));
+  EXPECT_EQ(kept->parent_timeline_id, timeline_id(1));
+  EXPECT_EQ(kept->branch_lsn, Lsn(0x100));
+  EXPECT_EQ(kept->expires_at_us, 0);
+  // The old children hang on the preserved state.
+  ASSERT_EQ(view_.children(tenant_id(1), timeline_id(2)).size(), 2U);  // dev-child and dev.
+
+  // From another branch's history without preserving: the old timeline goes to no branch.
+  const Outcome from_main = apply(proto::BranchRestored{
+      tenant_id(1), timeline_id(4), timeline_id(5), timeline_id(1), Lsn(0x180), ""});
+  ASSERT_FALSE(from_main.error) << from_main.error->to_string();
+  EXPECT_EQ(view_.branch_named(tenant_id(1), "dev")->parent_timeline_id, timeline_id(1));
+  EXPECT_EQ(view_.branch_with_timeline(tenant_id(1), timeline_id(4)), nullptr);
+}
+
+TEST_F(BranchViewTest, RestoreInPlace_Refusals) {
+  ASSERT_FALSE(apply(branch(1, "dev", 2, 1, 0x100)).error);
+  // Its own history without preserving: the new timeline's parent would be left to no branch.
+  EXPECT_EQ(code_of(apply(proto::BranchRestored{tenant_id(1), timeline_id(2), timeline_id(4),
+                                                timeline_id(2), Lsn(0x200), ""})),
+            ErrorCode::kFailedPrecondition);
+  // Children need the old state kept.
+  ASSERT_FALSE(apply(branch(1, "dev-child", 3, 2, 0x300)).error);
+  EXPECT_EQ(code_of(apply(proto::BranchRestored{tenant_id(1), timeline_id(2), timeline_id(4),
+                                                timeline_id(1), Lsn(0x200), ""})),
+            ErrorCode::kFailedPrecondition);
+  // A preserve name taken, an unknown source, a timeline id taken.
+  EXPECT_EQ(code_of(apply(proto::BranchRestored{tenant_id(1), timeline_id(2), timeline_id(4),
+                                                timeline_id(1), Lsn(0x200), "main"})),
+            ErrorCode::kAlreadyExists);
+  EXPECT_EQ(code_of(apply(proto::BranchRestored{tenant_id(1), timeline_id(2), timeline_id(4),
+                                                timeline_id(9), Lsn(0x200), "old"})),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(code_of(apply(proto::BranchRestored{tenant_id(1), timeline_id(2), timeline_id(3),
+                                                timeline_id(1), Lsn(0x200), "old"})),
+            ErrorCode::kAlreadyExists);
+  // Protected.
+  ASSERT_FALSE(
+      apply(proto::BranchSettingsChanged{tenant_id(1), timeline_id(2), true, std::nullopt}).error);
+  const Outcome refused = apply(proto::BranchRestored{tenant_id(1), timeline_id(2), timeline_id(4),
+                                                      timeline_id(1), Lsn(0x200), "old"});
+  EXPECT_EQ(code_of(refused), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(refused.error->message().find("protected"), std::string::npos);
+  EXPECT_EQ(view_.branch_named(tenant_id(1), "dev")->timeline_id, timeline_id(2));
+}
+
 TEST_F(BranchViewTest, IdempotencyKey_SameRequestGetsFirstResult_OtherRequestIsRefused) {
   proto::BranchCreated first = branch(1, "dev", 2, 1, 0x100);
   first.idempotency_key = "k1";

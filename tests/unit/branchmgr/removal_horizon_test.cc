@@ -18,8 +18,17 @@ using testing::timeline_id;
 
 constexpr Lsn kRootStart(0x1000000);
 
+// A timeline from kRootStart committed up to `commit`, with no holder yet.
+RemovalInputs inputs_at(Lsn commit) {
+  RemovalInputs inputs;
+  inputs.timeline_start = kRootStart;
+  inputs.commit_lsn = commit;
+  return inputs;
+}
+
 TEST(RemovalHorizonTest, EachHolderAloneDecides_WithItsName) {
-  const RemovalInputs none{Lsn(0x9000000), std::nullopt, {}, std::nullopt, std::nullopt};
+  RemovalInputs none = inputs_at(Lsn(0x9000000));
+  none.retention = HeldFrom{Lsn(0xA000000), "retention 7d"};
   EXPECT_EQ(removal_horizon(none), (HeldFrom{Lsn(0x9000000), "not yet committed"}));
 
   RemovalInputs retention = none;
@@ -35,16 +44,20 @@ TEST(RemovalHorizonTest, EachHolderAloneDecides_WithItsName) {
   EXPECT_EQ(removal_horizon(branches), *branches.branches);
 
   RemovalInputs peer = branches;
-  peer.lagging_peer = HeldFrom{Lsn(0x2000000), "peer 3"};
+  peer.lagging_peer = HeldFrom{Lsn(0x2000000), "peer horizon"};
   EXPECT_EQ(removal_horizon(peer), *peer.lagging_peer);
 }
 
+TEST(RemovalHorizonTest, ATimelineNoBranchUses_KeepsAllItsWal) {
+  RemovalInputs inputs = inputs_at(Lsn(0x9000000));
+  inputs.lagging_peer = HeldFrom{Lsn(0x8000000), "peer horizon"};
+  EXPECT_EQ(removal_horizon(inputs), (HeldFrom{kRootStart, "no branch uses the timeline"}));
+}
+
 TEST(RemovalHorizonTest, NothingAtOrAboveTheCommitLsnGoes_AndATieKeepsTheFirstHolder) {
-  RemovalInputs inputs{Lsn(0x2000000),
-                       HeldFrom{Lsn(0x7000000), "retention 1h"},
-                       {},
-                       HeldFrom{Lsn(0x8000000), "branch 'main'"},
-                       std::nullopt};
+  RemovalInputs inputs = inputs_at(Lsn(0x2000000));
+  inputs.retention = HeldFrom{Lsn(0x7000000), "retention 1h"};
+  inputs.branches = HeldFrom{Lsn(0x8000000), "branch 'main'"};
   EXPECT_EQ(removal_horizon(inputs).holder, "not yet committed");
   inputs.retention->lsn = Lsn(0x2000000);
   EXPECT_EQ(removal_horizon(inputs).holder, "not yet committed");

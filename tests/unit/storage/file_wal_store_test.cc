@@ -405,5 +405,115 @@ TEST_F(FileWalStoreTest, FrameOutsideItsSegment_IsCorruption) {
       << opened.error().message();
 }
 
+TEST_F(FileWalStoreTest, RemoveBelow_TakesWholeSegmentsUnderTheHorizon_AndAReopenKeepsTheRest) {
+  const std::vector<std::uint8_t> wal = pattern(3 * kSeg + kSeg / 2, 5);  // Segments 48..51.
+  const fs::path seg48 = dir_.path() / "wal" / "000000010000000000000030.frames";
+  const fs::path seg49 = dir_.path() / "wal" / "000000010000000000000031.frames";
+  const fs::path seg50 = dir_.path() / "wal" / "000000010000000000000032.frames";
+  const Lsn kept = kStart.plus_bytes(2 * kSeg);  // Segment 50's start.
+  {
+    FileWalStore::Opened opened = open();
+    ASSERT_NE(opened.store, nullptr);
+    append_ok(*opened.store, wal);
+    const std::uint64_t before = opened.store->bytes_on_disk();
+    // A horizon inside segment 50: 48 and 49 go, 50 stays.
+    auto removed = opened.store->remove_below(kept.plus_bytes(kSeg / 3));
+    ASSERT_TRUE(removed.has_value()) << removed.error().to_string();
+    EXPECT_EQ(*removed, 2u);
+    EXPECT_EQ(opened.store->first_held_lsn(), kept);
+    EXPECT_EQ(opened.store->start_lsn(), kStart);
+    EXPECT_EQ(opened.store->bytes_on_disk(), before - 2 * kSeg);
+    EXPECT_FALSE(fs::exists(seg48));
+    EXPECT_FALSE(fs::exists(seg49));
+    EXPECT_TRUE(fs::exists(seg50));
+    // Below the kept WAL: refused, saying why; from it on: as before.
+    auto below = opened.store->read(kStart.plus_bytes(kSeg), kStart.plus_bytes(kSeg + 10));
+    ASSERT_FALSE(below.has_value());
+    EXPECT_EQ(below.error().code(), ErrorCode::kNotFound);
+    EXPECT_NE(below.error().message().find("has been removed"), std::string::npos)
+        << below.error().message();
+    EXPECT_EQ(read_ok(*opened.store, kept, opened.store->end_lsn()),
+              std::vector<std::uint8_t>(wal.begin() + 2 * kSeg, wal.end()));
+    // The durable reader, as readers on other threads use it, says the same.
+    std::vector<std::uint8_t> out(10);
+    Status read = opened.store->durable_reader()->read(kStart, out);
+    ASSERT_FALSE(read.has_value());
+    EXPECT_EQ(read.error().code(), ErrorCode::kNotFound);
+    // The same horizon again removes nothing.
+    auto again = opened.store->remove_below(kept);
+    ASSERT_TRUE(again.has_value()) << again.error().to_string();
+    EXPECT_EQ(*again, 0u);
+    // Appends go on after it.
+    append_ok(*opened.store, pattern(100, 6));
+  }
+  FileWalStore::Opened reopened = open();
+  ASSERT_NE(reopened.store, nullptr);
+  EXPECT_EQ(reopened.store->first_held_lsn(), kept);
+  EXPECT_EQ(reopened.store->end_lsn(), kStart.plus_bytes(wal.size() + 100));
+  EXPECT_FALSE(reopened.report.cut.has_value());
+  EXPECT_TRUE(reopened.report.removed_files.empty());
+  std::vector<std::uint8_t> tail(wal.begin() + 2 * kSeg, wal.end());
+  const std::vector<std::uint8_t> more = pattern(100, 6);
+  tail.insert(tail.end(), more.begin(), more.end());
+  EXPECT_EQ(read_ok(*reopened.store, kept, reopened.store->end_lsn()), tail);
+}
+
+TEST_F(FileWalStoreTest, RemoveBelow_KeepsTheSegmentOfTheLastByte_AndRefusesAHorizonPastTheFlush) {
+  FileWalStore::Opened opened = open();
+  ASSERT_NE(opened.store, nullptr);
+  append_ok(*opened.store, pattern(2 * kSeg, 7));  // Ends exactly at segment 50's start.
+  const Lsn end = opened.store->end_lsn();
+  auto removed = opened.store->remove_below(end);
+  ASSERT_TRUE(removed.has_value()) << removed.error().to_string();
+  EXPECT_EQ(*removed, 1u);  // Segment 49 holds the last byte (and the positions): it stays.
+  EXPECT_EQ(opened.store->first_held_lsn(), kStart.plus_bytes(kSeg));
+  ASSERT_TRUE(opened.store->append(end, pattern(10, 1)).has_value());  // Not synced.
+  auto past = opened.store->remove_below(end.plus_bytes(10));
+  ASSERT_FALSE(past.has_value());
+  EXPECT_EQ(past.error().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(FileWalStoreTest, FilesLeftBelowTheRecordedStart_AreRemovedAtOpen) {
+  const fs::path seg48 = dir_.path() / "wal" / "000000010000000000000030.frames";
+  std::vector<std::uint8_t> old_file;
+  {
+    FileWalStore::Opened opened = open();
+    ASSERT_NE(opened.store, nullptr);
+    append_ok(*opened.store, pattern(kSeg + 100, 8));
+    old_file = file_bytes(seg48);
+    auto removed = opened.store->remove_below(kStart.plus_bytes(kSeg));
+    ASSERT_TRUE(removed.has_value()) << removed.error().to_string();
+    ASSERT_EQ(*removed, 1u);
+  }
+  // As a crash between recording the new start and unlinking the file leaves it.
+  {
+    std::ofstream out(seg48, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(old_file.data()),
+              static_cast<std::streamsize>(old_file.size()));
+  }
+  FileWalStore::Opened reopened = open();
+  ASSERT_NE(reopened.store, nullptr);
+  EXPECT_FALSE(fs::exists(seg48));
+  EXPECT_EQ(reopened.store->first_held_lsn(), kStart.plus_bytes(kSeg));
+  EXPECT_EQ(reopened.store->end_lsn(), kStart.plus_bytes(kSeg + 100));
+}
+
+TEST_F(FileWalStoreTest, DamagedRetainedFromRecord_IsCorruption) {
+  {
+    FileWalStore::Opened opened = open();
+    ASSERT_NE(opened.store, nullptr);
+    append_ok(*opened.store, pattern(kSeg + 100, 8));
+    auto removed = opened.store->remove_below(kStart.plus_bytes(kSeg));
+    ASSERT_TRUE(removed.has_value()) << removed.error().to_string();
+    ASSERT_EQ(*removed, 1u);
+  }
+  overwrite(dir_.path() / "wal" / "retained.from", 17, {0xFF});
+  auto opened = FileWalStore::open(dir_.path() / "wal", kStart, kSeg);
+  ASSERT_FALSE(opened.has_value());
+  EXPECT_EQ(opened.error().code(), ErrorCode::kCorruption);
+  EXPECT_NE(opened.error().message().find("retained.from"), std::string::npos)
+      << opened.error().message();
+}
+
 }  // namespace
 }  // namespace sk::storage
