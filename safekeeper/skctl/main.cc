@@ -158,6 +158,64 @@ Result<json::object> lifecycle_body(const Invocation& inv) {
   return body;
 }
 
+// `branch restore NAME --to SOURCE[@POINT] [--preserve-as KEPT]`. A compute of the branch on this
+// machine is stopped first (its last commits reach the quorum), then started again on the
+// restored branch with the same data directory and port: its connection string stays. If the
+// safekeepers refuse the restore, it is started again as it was.
+int restore_branch(const Context& c, const std::string& tenant) {
+  const Invocation& inv = c.invocation;
+  auto to = parse_parent(inv.flag("--to"), "--to");
+  if (!to) {
+    return fail(to.error());
+  }
+  json::object body{{"source", to->branch}};
+  if (to->lsn) {
+    body["lsn"] = to->lsn->to_string();
+  }
+  if (to->timestamp) {
+    body["timestamp"] = *to->timestamp;
+  }
+  if (inv.has("--preserve-as")) {
+    body["preserve_under_name"] = inv.flag("--preserve-as");
+  }
+  std::optional<Endpoint> compute;
+  for (const Endpoint& e : Endpoints(c.local.home).all()) {
+    if (e.kind == "compute" && e.tenant_id == tenant && e.branch == inv.operand) {
+      compute = e;
+    }
+  }
+  if (compute) {
+    if (Status s = stop_endpoint(c.local, *compute); !s) {
+      return fail(s.error());
+    }
+  }
+  auto reply = c.api.call(
+      "POST", "/v1/tenants/" + tenant + "/branches/" + url_encode(inv.operand) + "/restore",
+      json::value(body));
+  if (compute) {
+    StartRequest again;
+    again.tenant_id = tenant;
+    again.branch = inv.operand;
+    again.pgdata = compute->pgdata;
+    again.port = compute->port;
+    auto started = start_endpoint(c.api, c.local, again);
+    if (!started) {
+      return fail(Error(started.error().code(),
+                        std::string(reply ? "branch restored, but its compute did not start again: "
+                                          : "restore refused, and the branch's compute did not "
+                                            "start again: ") +
+                            started.error().message()));
+    }
+    std::fprintf(stderr, "skctl: the compute of branch %s was restarted: %s\n", inv.operand.c_str(),
+                 started->connection_uri().c_str());
+  }
+  if (!reply) {
+    return fail(reply.error());
+  }
+  c.print(reply->body, "", kBranchFields);
+  return 0;
+}
+
 int branch_command(const Context& c, const std::string& tenant) {
   const Invocation& inv = c.invocation;
   const std::string branches = "/v1/tenants/" + tenant + "/branches";
@@ -222,22 +280,7 @@ int branch_command(const Context& c, const std::string& tenant) {
     }
     reply = c.api.call("PATCH", branches + "/" + url_encode(inv.operand), json::value(*lifecycle));
   } else if (inv.verb == "restore") {
-    auto to = parse_parent(inv.flag("--to"), "--to");
-    if (!to) {
-      return fail(to.error());
-    }
-    json::object body{{"source", to->branch}};
-    if (to->lsn) {
-      body["lsn"] = to->lsn->to_string();
-    }
-    if (to->timestamp) {
-      body["timestamp"] = *to->timestamp;
-    }
-    if (inv.has("--preserve-as")) {
-      body["preserve_under_name"] = inv.flag("--preserve-as");
-    }
-    reply = c.api.call("POST", branches + "/" + url_encode(inv.operand) + "/restore",
-                       json::value(body));
+    return restore_branch(c, tenant);
   } else {
     reply = c.api.call("POST", branches + "/" + url_encode(inv.operand) + "/reset");
   }

@@ -75,6 +75,56 @@ TEST_F(BranchComputeTest, TimeTravelThreeLevelsDeep_EachComputeSeesExactlyItsHis
   EXPECT_EQ(listed.at("branches").as_array().size(), 4U);
 }
 
+// Restore in place: main goes back to a moment of its own past and keeps its name and its
+// compute's connection string; its old state stays reachable as main-before-restore.
+TEST_F(BranchComputeTest, RestoreInPlace_KeepsTheNameAndConnection_AndTheOldStateUnderItsName) {
+  const std::string conninfo = start_main();
+  {
+    PgSession main(conninfo);
+    ASSERT_TRUE(main.ok()) << main.error();
+    ASSERT_TRUE(main.query("CREATE TABLE t (v text)")) << main.error();
+    ASSERT_TRUE(main.query("INSERT INTO t VALUES ('a')")) << main.error();
+    const std::string t1 = now_rfc3339(main);
+    ASSERT_TRUE(main.query("INSERT INTO t VALUES ('b')")) << main.error();
+    ASSERT_TRUE(head_reaches("main", current_lsn(main)));
+    // Every node's commit-time index has caught up with 'b' before the restore asks for t1.
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(poll_until(
+          cluster_->node(i).process,
+          [&] {
+            return call(i, "GET", branches_path() + "/main/lsn_by_timestamp?timestamp=" + t1)
+                       .status == 200;
+          },
+          std::chrono::seconds(30)));
+    }
+    const SkctlResult restored = skctl({"branch", "restore", "main", "--to", "main@" + t1,
+                                        "--preserve-as", "main-before-restore"});
+    ASSERT_EQ(restored.exit_code, std::optional<int>(0)) << restored.output;
+    EXPECT_NE(restored.output.find("restarted"), std::string::npos) << restored.output;
+  }
+  PgSession main(conninfo);  // The same connection string, now on the restored branch.
+  ASSERT_TRUE(main.ok()) << main.error();
+  EXPECT_EQ(rows(main), "a");
+  PgSession before(start("compute", "main-before-restore"));
+  ASSERT_TRUE(before.ok()) << before.error();
+  EXPECT_EQ(rows(before), "a,b");
+  ASSERT_TRUE(main.query("INSERT INTO t VALUES ('c')")) << main.error();
+  EXPECT_EQ(rows(main), "a,c");
+  EXPECT_EQ(rows(before), "a,b");
+
+  const Reply got = call(1, "GET", branches_path() + "/main");
+  EXPECT_EQ(text(got.body, "parent"), "main-before-restore");
+  // A protected branch refuses a restore, naming the flag.
+  ASSERT_EQ(skctl({"branch", "set", "main", "--protected", "true"}).exit_code,
+            std::optional<int>(0));
+  const SkctlResult refused = skctl({"branch", "restore", "main", "--to", "main-before-restore"});
+  EXPECT_NE(refused.exit_code, std::optional<int>(0));
+  EXPECT_NE(refused.output.find("protected"), std::string::npos) << refused.output;
+  PgSession still(conninfo);  // Restarted as it was.
+  ASSERT_TRUE(still.ok()) << still.error();
+  EXPECT_EQ(rows(still), "a,c");
+}
+
 TEST_F(BranchComputeTest, TimeTravelReadOnly_AtATimestampAndAnLsn_ExactlyTheRowsCommittedByThen) {
   PgSession main(start_main());
   ASSERT_TRUE(main.ok()) << main.error();
