@@ -6,40 +6,98 @@
 // before it. Commit times are not quite monotonic in WAL order (a backend takes its commit time
 // before it inserts the record), which is why the search is for that first later commit, over
 // the running maximum of the times, rather than for the largest time at or before T.
+//
+// The index keeps WAL in pieces, so that its memory grows with the WAL it covers, not with the
+// commit rate: a piece is a run of WAL from a record boundary to the end of a commit record, at
+// least `piece_bytes` long. Of a closed piece only a summary is kept (where it begins and ends,
+// how many commits, the running maximum of their times); the open piece's commits are kept
+// whole. A question that falls inside a closed piece has that piece's commits read back
+// (CommitReader: the caller decodes its WAL again, one piece, never more).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
 
+#include "consensus/result.h"
 #include "consensus/types.h"
 
 namespace sk::branchmgr {
 
+struct Commit {
+  std::int64_t unix_us = 0;
+  consensus::Lsn end_lsn;
+  friend bool operator==(const Commit&, const Commit&) = default;
+};
+
+// A closed piece's summary.
+struct CommitPiece {
+  consensus::Lsn begin;  // A record boundary: decoding may start here.
+  consensus::Lsn end;    // The end of its last commit (where the next piece begins).
+  std::uint32_t commits = 0;
+  std::int64_t max_us = 0;  // The latest commit time up to and including this piece.
+  friend bool operator==(const CommitPiece&, const CommitPiece&) = default;
+};
+
+// The commits of WAL [begin, end), decoded again; `begin` is a piece's.
+using CommitReader =
+    std::function<Result<std::vector<Commit>>(consensus::Lsn begin, consensus::Lsn end)>;
+
 class CommitTimes {
  public:
-  struct Commit {
-    std::int64_t unix_us = 0;
-    consensus::Lsn end_lsn;
-  };
+  static constexpr std::uint64_t kDefaultPieceBytes = std::uint64_t{1} << 20;
 
-  // The next commit in WAL order.
+  // The first piece begins at `begin`, a record boundary.
+  explicit CommitTimes(consensus::Lsn begin, std::uint64_t piece_bytes = kDefaultPieceBytes);
+  // Picks up closed pieces kept from before (in order, contiguous): the open piece then begins
+  // where the last one ends.
+  static CommitTimes resume(std::vector<CommitPiece> closed, std::uint64_t piece_bytes);
+
+  // The next commit in WAL order. Closes the open piece once it spans piece_bytes.
   void add(std::int64_t unix_us, consensus::Lsn end_lsn);
-  // Forgets the commits ending below `lsn` (their WAL was removed). The running maximum of the
-  // times goes on counting them: a later commit is still "later" than one forgotten.
+  // Forgets the closed pieces that begin below `lsn` (their WAL was removed).
   void forget_below(consensus::Lsn lsn);
-  std::size_t size() const { return commits_.size(); }
-  const Commit& at(std::size_t i) const { return commits_[i]; }
-  // How many commits end at or before `limit`.
-  std::size_t count_until(consensus::Lsn limit) const;
-  // The first of the first `n` commits whose time is after `t`.
-  std::optional<std::size_t> first_after(std::int64_t t, std::size_t n) const;
+  // The pieces closed since the last call, for the caller to persist.
+  std::vector<CommitPiece> take_newly_closed();
+
+  const std::vector<CommitPiece>& closed() const { return closed_; }
+  // Where the open piece begins: the first byte not summarised by a closed piece.
+  consensus::Lsn open_begin() const { return open_begin_; }
+  // The first LSN the index covers.
+  consensus::Lsn begin() const { return closed_.empty() ? open_begin_ : closed_.front().begin; }
+  // Where a piece that holds `lsn` begins: decoding from there finds the commit ending at
+  // `lsn`. WAL at and above it must stay for the index to answer there.
+  consensus::Lsn piece_begin_for(consensus::Lsn lsn) const;
+  std::uint64_t commits() const { return closed_commits_ + open_.size(); }
+  // What the index takes in memory.
+  std::uint64_t memory_bytes() const;
+
+  // Among the commits ending at or before `limit`: the first whose time is after `t`, with the
+  // end of the commit before it (nullopt if it is the first indexed), and the end of the last
+  // one. Reads at most two pieces back through `read`.
+  struct Scan {
+    bool later = false;                    // Some commit at or before `limit` is after `t`.
+    std::optional<consensus::Lsn> before;  // With `later`: the end of the commit before it.
+    std::optional<consensus::Lsn> last;    // The end of the last commit at or before `limit`.
+  };
+  Result<Scan> scan(std::int64_t t, consensus::Lsn limit, const CommitReader& read) const;
 
  private:
-  std::vector<Commit> commits_;
-  std::vector<std::int64_t> running_max_us_;  // running_max_us_[i] = max time of commits_[0..i].
+  CommitTimes() = default;
+  // The commits of closed piece `i`, read back and checked against its summary.
+  Result<std::vector<Commit>> read_piece(std::size_t i, const CommitReader& read) const;
+  void close_piece();
+
+  std::uint64_t piece_bytes_ = kDefaultPieceBytes;
+  std::vector<CommitPiece> closed_;
+  std::size_t newly_closed_ = 0;  // How many at the end of closed_ take_newly_closed() returns.
+  std::uint64_t closed_commits_ = 0;
+  consensus::Lsn open_begin_;
+  std::vector<Commit> open_;
+  std::int64_t open_max_us_ = 0;  // Running maximum through the open piece.
 };
 
 enum class TimestampKind : std::uint8_t {
@@ -61,10 +119,11 @@ struct LsnForTimestamp {
 struct AncestryLevel {
   const CommitTimes* commits = nullptr;  // nullptr: no commits indexed for that timeline.
   consensus::Lsn limit;
+  CommitReader read;  // Reads this timeline's pieces back.
 };
 
 // `ancestry` runs from the root down to the branch. `now_us` only tells present from future.
-LsnForTimestamp lsn_for_timestamp(std::span<const AncestryLevel> ancestry, std::int64_t t_us,
-                                  std::int64_t now_us);
+Result<LsnForTimestamp> lsn_for_timestamp(std::span<const AncestryLevel> ancestry,
+                                          std::int64_t t_us, std::int64_t now_us);
 
 }  // namespace sk::branchmgr

@@ -311,11 +311,19 @@ std::optional<branchmgr::RemovalInputs> BranchCommands::removal_inputs(
   if (branch == nullptr) {
     return inputs;  // No branch: the branch log, or a timeline made through the timelines API.
   }
-  // The retention floor lies on this timeline or below its start (then all of it is kept).
+  // The retention floor lies on this timeline or below its start (then all of it is kept). The
+  // WAL is kept from the start of the commit-time index's piece the floor lies in, for the index
+  // to answer there.
   const std::string window = "retention " + branchmgr::format_duration(retention_of(*branch));
   auto floor = retention_floor(*branch);
-  inputs.retention =
-      branchmgr::HeldFrom{floor && *floor && **floor > start ? **floor : start, window};
+  Lsn kept_for_window = start;
+  if (floor && *floor && **floor > start) {
+    const CommitTimeIndexer::Indexed* indexed = commit_times_.indexed(key);
+    kept_for_window = indexed != nullptr && indexed->commits
+                          ? std::max(start, indexed->commits->piece_begin_for(**floor))
+                          : start;
+  }
+  inputs.retention = branchmgr::HeldFrom{kept_for_window, window};
   inputs.branches = branchmgr::needed_by_branches(view(), key.tenant_id, key.timeline_id,
                                                   history_start_of(*branch).value_or(start));
   return inputs;
@@ -494,8 +502,8 @@ Result<branchmgr::LsnForTimestamp> BranchCommands::as_of_indexed(const Branch& b
     const storage::TimelineKey key{level.tenant_id, level.timeline_id};
     const Timeline* timeline = node_.timeline(key);
     const CommitTimeIndexer::Indexed* indexed = commit_times_.indexed(key);
-    if (timeline == nullptr || indexed == nullptr) {
-      levels.push_back({nullptr, limit});
+    if (timeline == nullptr || indexed == nullptr || !indexed->commits) {
+      levels.push_back({nullptr, limit, {}});
       continue;
     }
     if (indexed->failure) {
@@ -510,7 +518,7 @@ Result<branchmgr::LsnForTimestamp> BranchCommands::as_of_indexed(const Branch& b
                        commit_times_.indexed_lsn(key).to_string() + ", catching up to " +
                        needed.to_string() + "; retry shortly");
     }
-    levels.push_back({&indexed->commits, limit});
+    levels.push_back({&*indexed->commits, limit, commit_times_.reader(key)});
   }
   return branchmgr::lsn_for_timestamp(levels, t_us, sources_.now_unix_us());
 }

@@ -80,6 +80,9 @@ class Node {
   // usable from the replication port's thread: it touches nothing but LMDB, whose write
   // transactions serialise themselves.
   storage::SlotStore& slot_store() { return *slot_store_; }
+  // The node's LMDB environment, for the databases kept beside the control states by the layers
+  // above (the commit-time index's pieces). Worker thread.
+  storage::LmdbEnv& lmdb() { return *env_; }
   // The free-space reserve; its probes are for the worker's thread, its numbers for any.
   storage::DiskReserve& disk_reserve() { return *reserve_; }
   const storage::DiskReserve& disk_reserve() const { return *reserve_; }

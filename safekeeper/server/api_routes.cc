@@ -637,11 +637,12 @@ void ApiRoutes::get_metrics(Respond respond) {
       const Timeline& t = *node_.timeline(key);
       const auto& state = t.acceptor().state();
       const CommitTimeIndexer::Indexed* indexed = branch_log_.commit_times.indexed(key);
-      const std::uint64_t entries = indexed != nullptr ? indexed->commits.size() : 0;
+      const bool has_index = indexed != nullptr && indexed->commits;
+      const std::uint64_t entries = has_index ? indexed->commits->commits() : 0;
+      const std::uint64_t index_bytes = has_index ? indexed->commits->memory_bytes() : 0;
       gauges.push_back({key, state.term.value(), t.flush_lsn().value(), state.commit_lsn.value(),
                         state.history.empty() ? 0 : state.history.entries().back().lsn.value(),
-                        node_.wal_bytes_on_disk(key), entries,
-                        entries * sizeof(branchmgr::CommitTimes::Commit),
+                        node_.wal_bytes_on_disk(key), entries, index_bytes,
                         node_.first_held_lsn(key).value_or(Lsn()).value(), std::nullopt});
       if (auto removal = branch_log_.commands.removal_inputs(key)) {
         gauges.back().removal_horizon = branchmgr::removal_horizon(*removal);
@@ -686,10 +687,10 @@ void ApiRoutes::get_metrics(Respond respond) {
                    "Bytes the timeline's WAL segment files take on disk.",
                    &TimelineGauges::wal_bytes_on_disk);
       per_timeline("safekeeper_commit_index_entries",
-                   "Commits in the timeline's commit-time index (in memory).",
+                   "Commits in the timeline's commit-time index (the WAL it covers).",
                    &TimelineGauges::commit_index_entries);
       per_timeline("safekeeper_commit_index_bytes",
-                   "Memory the timeline's commit-time index entries take.",
+                   "Memory the timeline's commit-time index takes (a summary per 1 MiB piece of WAL, the open piece's commits).",
                    &TimelineGauges::commit_index_bytes);
       per_timeline("safekeeper_wal_kept_from_lsn",
                    "First LSN of the timeline's WAL still on disk (WAL below was removed).",

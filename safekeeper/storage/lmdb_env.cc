@@ -44,6 +44,7 @@ struct LmdbEnv::Handles {
   MDB_dbi meta = 0;
   MDB_dbi control = 0;
   MDB_dbi slots = 0;
+  MDB_dbi commit_index = 0;
   MDB_dbi dbi(Database db) const {
     switch (db) {
       case Database::kMeta:
@@ -51,9 +52,11 @@ struct LmdbEnv::Handles {
       case Database::kControl:
         return control;
       case Database::kSlots:
+        return slots;
+      case Database::kCommitIndex:
         break;
     }
-    return slots;
+    return commit_index;
   }
   ~Handles() {
     if (env != nullptr) {
@@ -93,7 +96,7 @@ Result<std::unique_ptr<LmdbEnv>> LmdbEnv::open(const std::filesystem::path& dir,
     handles->env = nullptr;
     return fail(rc, "mdb_env_create");
   }
-  if (int rc = mdb_env_set_maxdbs(handles->env, 3); rc != 0) {
+  if (int rc = mdb_env_set_maxdbs(handles->env, 4); rc != 0) {
     return fail(rc, "mdb_env_set_maxdbs");
   }
   if (int rc = mdb_env_set_mapsize(handles->env, options.map_size_bytes); rc != 0) {
@@ -118,6 +121,10 @@ Result<std::unique_ptr<LmdbEnv>> LmdbEnv::open(const std::filesystem::path& dir,
     // Added after layout version 1 was fixed: created where missing, ignored by older builds.
     if (int rc = mdb_dbi_open(txn.get(), "slots", MDB_CREATE, &handles->slots); rc != 0) {
       return fail(rc, "opening database slots");
+    }
+    if (int rc = mdb_dbi_open(txn.get(), "commit_index", MDB_CREATE, &handles->commit_index);
+        rc != 0) {
+      return fail(rc, "opening database commit_index");
     }
     if (int rc = txn.commit(); rc != 0) {
       return fail(rc, "committing the opened databases");
@@ -175,6 +182,55 @@ Status LmdbEnv::put(Database db, std::string_view key, std::string_view value) {
   MDB_val v = as_val(value);
   if (int rc = mdb_put(txn.get(), handles_->dbi(db), &k, &v, 0); rc != 0) {
     return error(rc, "writing a key");
+  }
+  if (int rc = txn.commit(); rc != 0) {
+    return error(rc, "committing a write");
+  }
+  return {};
+}
+
+Status LmdbEnv::write(Database db, const std::vector<std::pair<std::string, std::string>>& puts,
+                      std::string_view erase_from, std::string_view erase_to) {
+  MDB_txn* raw = nullptr;
+  if (int rc = mdb_txn_begin(handles_->env, nullptr, 0, &raw); rc != 0) {
+    return error(rc, "beginning a write");
+  }
+  TxnGuard txn(raw);
+  if (erase_from < erase_to) {
+    MDB_cursor* cursor = nullptr;
+    if (int rc = mdb_cursor_open(txn.get(), handles_->dbi(db), &cursor); rc != 0) {
+      return error(rc, "opening a cursor");
+    }
+    // The keys first, then each deleted: no reliance on where a delete leaves the cursor.
+    std::vector<std::string> doomed;
+    MDB_val k = as_val(erase_from);
+    MDB_val v{};
+    int rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE);
+    while (rc == 0) {
+      const std::string_view key(static_cast<const char*>(k.mv_data), k.mv_size);
+      if (key >= erase_to) {
+        break;
+      }
+      doomed.emplace_back(key);
+      rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cursor);
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+      return error(rc, "listing a range of keys");
+    }
+    for (const std::string& key : doomed) {
+      MDB_val doomed_key = as_val(key);
+      if (rc = mdb_del(txn.get(), handles_->dbi(db), &doomed_key, nullptr); rc != 0) {
+        return error(rc, "erasing a key");
+      }
+    }
+  }
+  for (const auto& [key, value] : puts) {
+    MDB_val k = as_val(key);
+    MDB_val v = as_val(value);
+    if (int rc = mdb_put(txn.get(), handles_->dbi(db), &k, &v, 0); rc != 0) {
+      return error(rc, "writing a key");
+    }
   }
   if (int rc = txn.commit(); rc != 0) {
     return error(rc, "committing a write");

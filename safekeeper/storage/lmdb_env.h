@@ -34,7 +34,7 @@ class LmdbEnv {
     std::uint64_t map_size_bytes = std::uint64_t{64} << 20;
   };
   // A named database, from database().
-  enum class Database : std::uint8_t { kMeta, kControl, kSlots };
+  enum class Database : std::uint8_t { kMeta, kControl, kSlots, kCommitIndex };
 
   // Opens (creating if needed) the environment in `dir`, which must exist.
   static Result<std::unique_ptr<LmdbEnv>> open(const std::filesystem::path& dir, Options options);
@@ -48,6 +48,10 @@ class LmdbEnv {
   Status put(Database db, std::string_view key, std::string_view value);
   // Removes one key (absent is fine) in its own transaction; durable when OK.
   Status erase(Database db, std::string_view key);
+  // Writes `puts` and removes every key in [erase_from, erase_to) (none when equal) in one
+  // transaction; durable when OK, unchanged otherwise.
+  Status write(Database db, const std::vector<std::pair<std::string, std::string>>& puts,
+               std::string_view erase_from = {}, std::string_view erase_to = {});
   // Every key in order, with its value.
   Result<std::vector<std::pair<std::string, std::string>>> scan(Database db) const;
 

@@ -98,7 +98,8 @@ TEST_F(CommitTimeTest, AsOfATimeBetweenTwoCommits_IsTheEndOfTheEarlierCommit) {
         << json::serialize(too_old.body);
     EXPECT_EQ(text(as_of(i, "2099-01-01T00:00:00Z").body, "kind"), "future");
   }
-  // The index's size is reported: at least the two inserts' commits, 16 bytes each.
+  // The index's size is reported: at least the two inserts' commits, in memory while their
+  // piece of WAL is open (16 bytes each), a 32-byte summary per closed piece.
   auto metrics = http::http_request("127.0.0.1:" + std::to_string(cluster_->node(0).http_port),
                                     "GET", "/metrics", "", std::chrono::seconds(10));
   ASSERT_TRUE(metrics.has_value() && metrics->status == 200);
@@ -111,8 +112,10 @@ TEST_F(CommitTimeTest, AsOfATimeBetweenTwoCommits_IsTheEndOfTheEarlierCommit) {
                : std::stol(metrics->body.substr(at + name.size() + labels.size()));
   };
   EXPECT_GE(sample("safekeeper_commit_index_entries"), 2) << metrics->body;
-  EXPECT_EQ(sample("safekeeper_commit_index_bytes"),
-            16 * sample("safekeeper_commit_index_entries"));
+  EXPECT_GT(sample("safekeeper_commit_index_bytes"), 0) << metrics->body;
+  EXPECT_LE(sample("safekeeper_commit_index_bytes"),
+            16 * sample("safekeeper_commit_index_entries"))
+      << metrics->body;
 
   const Reply branch = call(2, "POST", std::string("/v1/tenants/") + kTenant + "/branches",
                             R"({"name":"as-of-t","parent":"main","timestamp":")" + t + R"("})");
