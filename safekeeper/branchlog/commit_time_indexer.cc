@@ -85,6 +85,12 @@ CommitTimeIndexer::CommitTimeIndexer(Node& node, std::uint64_t piece_bytes)
   saved_ = std::move(*saved);
 }
 
+CommitTimeIndexer::~CommitTimeIndexer() {
+  for (auto& [key, entry] : indexed_) {
+    save(key, entry, true);
+  }
+}
+
 bool CommitTimeIndexer::catch_up() {
   // A removed timeline's index goes with it, saved pieces included (also those saved by an
   // earlier run for a timeline removed since).

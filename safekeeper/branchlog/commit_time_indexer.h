@@ -32,6 +32,10 @@ class CommitTimeIndexer {
   // Loads the pieces saved before; a damaged store is logged and the index rebuilt from WAL.
   explicit CommitTimeIndexer(
       Node& node, std::uint64_t piece_bytes = branchmgr::CommitTimes::kDefaultPieceBytes);
+  // Saves the pieces closed since the last save, so that a clean stop loses none.
+  ~CommitTimeIndexer();
+  CommitTimeIndexer(const CommitTimeIndexer&) = delete;
+  CommitTimeIndexer& operator=(const CommitTimeIndexer&) = delete;
 
   // Indexes what every timeline committed since the last call, at most kBytesPerCall per
   // timeline, and saves the pieces closed meanwhile. True if more is left: call again (the

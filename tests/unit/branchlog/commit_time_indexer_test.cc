@@ -109,8 +109,8 @@ TEST_F(CommitTimeIndexerTest, AnswersInsideAClosedPiece_AndResumesFromSavedPiece
     EXPECT_EQ(answer->kind, branchmgr::TimestampKind::kPast);
     EXPECT_EQ(answer->lsn, commits[1233]);
   }
-  // The last pieces are saved when closed, at most a second apart: a restart finds them all but
-  // those closed in the final second, which it decodes again.
+  // Pieces are saved at most a second apart, and the rest when the indexer stops: a restart
+  // finds them all and decodes on from the last.
   auto node = open_node();
   ASSERT_NE(node, nullptr);
   CommitTimeIndexer indexer(*node, kPieceBytes);
