@@ -7,12 +7,17 @@
 #       full_page_writes = off on the primary (the quorum holds every acknowledged commit);
 #   (b) native quorum: three `pg_receivewal --synchronous` (r1, r2, r3) and
 #       synchronous_standby_names = 'ANY 2 (r1, r2, r3)';
-#   (c) no synchronous standby at all.
+#   (c) no synchronous standby at all;
+#   (r) (a') on a branch of a tenant whose history retention window is 1 minute, the safekeepers
+#       removing WAL below the removal horizon every second;
+#   (r0) the same with WAL removal off (--wal-removal-interval 0s): what removal costs is r/r0.
 # Prints TPS and latency p50/p99 (from pgbench's per-transaction log) per set-up and the ratios
-# a/b, a'/b, a/c and a'/c. Figures are for people: nothing asserts on them.
+# a/b, a'/b, a/c and a'/c (with the default set-ups), r/r0 (with r and r0), and for r the WAL
+# segments removed and each node's WAL on disk at the end. Figures are for people: nothing
+# asserts on them.
 #
 #   bench/pgbench_bench.sh [--seconds S] [--scale N] [--clients C] [--threads T]
-#                          [--setups a,a2,b,c] [--perf] [--no-build]
+#                          [--setups a,a2,b,c,r,r0] [--perf] [--no-build]
 # --perf records every CPU (perf record -a) for 10 s in the middle of each run and prints where
 # the cycles went, process by process: where a commit's CPU time goes in each set-up.
 set -euo pipefail
@@ -31,7 +36,7 @@ perf=0
 base_dir=/var/tmp  # Not /tmp: that may be tmpfs, where fsync costs nothing.
 
 usage() {
-  echo "usage: bench/pgbench_bench.sh [--seconds S] [--scale N] [--clients C] [--threads T] [--setups a,a2,b,c] [--perf] [--no-build]" >&2
+  echo "usage: bench/pgbench_bench.sh [--seconds S] [--scale N] [--clients C] [--threads T] [--setups a,a2,b,c,r,r0] [--perf] [--no-build]" >&2
   exit 2
 }
 number='^[1-9][0-9]*$'
@@ -41,7 +46,7 @@ while [[ $# -gt 0 ]]; do
     --scale) [[ $# -ge 2 && "$2" =~ $number ]] || usage; scale="$2"; shift 2 ;;
     --clients) [[ $# -ge 2 && "$2" =~ $number ]] || usage; clients="$2"; shift 2 ;;
     --threads) [[ $# -ge 2 && "$2" =~ $number ]] || usage; threads="$2"; shift 2 ;;
-    --setups) [[ $# -ge 2 && "$2" =~ ^(a|a2|b|c)(,(a|a2|b|c))*$ ]] || usage; setups="$2"; shift 2 ;;
+    --setups) [[ $# -ge 2 && "$2" =~ ^(a|a2|b|c|r|r0)(,(a|a2|b|c|r|r0))*$ ]] || usage; setups="$2"; shift 2 ;;
     --perf) perf=1; shift ;;
     --no-build) build=0; shift ;;
     *) usage ;;
@@ -156,29 +161,55 @@ run_pgbench() {
   echo "$tps $p50 $p99" >"$work/$name.result"
 }
 
-# (a) The walproposer and three safekeepers; NAME a, or a2 for (a') with EXTRA_SETTINGS.
+# (a) The walproposer and three safekeepers; NAME a, or a2 for (a') with EXTRA_SETTINGS. With
+# REMOVAL_INTERVAL (r and r0), the safekeepers hold the branch log and the timeline is the root
+# branch of a tenant with a 1-minute history retention window.
 setup_walproposer() {
-  local name="$1" extra="${2:-}"
-  local dir="$work/$name" i sks="" https=""
+  local name="$1" extra="${2:-}" removal="${3:-}"
+  local dir="$work/$name" i sks="" https="" tenant timeline
+  tenant="$(printf '%032x' 1)"
+  timeline="$(printf '%032x' 1)"
   start_primary "$dir" walproposer "$extra"
+  local -a proposer_ports http_ports sk_flags=()
   for i in 1 2 3; do
-    local proposer_port http_port
-    proposer_port="$(free_port)"
-    http_port="$(free_port)"
-    mkdir -p "$dir/sk$i"
-    "$safekeeper_bin" --id "$i" --data-dir "$dir/sk$i" --listen-proposer "127.0.0.1:$proposer_port" \
-      --listen-http "127.0.0.1:$http_port" --listen-pg "127.0.0.1:$(free_port)" \
-      >"$dir/sk$i.log" 2>&1 &
-    pids+=($!)
-    sks+="${sks:+,}$i=127.0.0.1:$proposer_port"
-    https+="${https:+,}127.0.0.1:$http_port"
-    wait_for 30 "safekeeper $i" curl -fs "127.0.0.1:$http_port/v1/status"
+    proposer_ports[i]="$(free_port)"
+    http_ports[i]="$(free_port)"
+    sks+="${sks:+,}$i=127.0.0.1:${proposer_ports[i]}"
+    https+="${https:+,}127.0.0.1:${http_ports[i]}"
   done
+  if [[ -n "$removal" ]]; then
+    sk_flags=(--peers "$sks" --min-history-retention 1m --wal-removal-interval "$removal")
+  fi
+  for i in 1 2 3; do
+    mkdir -p "$dir/sk$i"
+    "$safekeeper_bin" --id "$i" --data-dir "$dir/sk$i" \
+      --listen-proposer "127.0.0.1:${proposer_ports[i]}" --listen-http "127.0.0.1:${http_ports[i]}" \
+      --listen-pg "127.0.0.1:$(free_port)" "${sk_flags[@]}" >"$dir/sk$i.log" 2>&1 &
+    pids+=($!)
+    wait_for 30 "safekeeper $i" curl -fs "127.0.0.1:${http_ports[i]}/v1/status"
+  done
+  if [[ -n "$removal" ]]; then
+    wait_for 30 "the tenant" curl -fs -X POST "127.0.0.1:${http_ports[1]}/v1/tenants" \
+      -d "{\"tenant_id\":\"$tenant\",\"history_retention\":\"1m\"}"
+    curl -fs -X POST "127.0.0.1:${http_ports[1]}/v1/tenants/$tenant/branches" \
+      -d "{\"name\":\"main\",\"timeline_id\":\"$timeline\"}" >/dev/null ||
+      fail "creating the branch"
+  fi
   "$walproposer_bin" --pgconn "$(primary_conninfo)" --safekeepers "$sks" --http "$https" \
-    --tenant "$(printf '%032x' 1)" --timeline "$(printf '%032x' 1)" >"$dir/walproposer.log" 2>&1 &
+    --tenant "$tenant" --timeline "$timeline" >"$dir/walproposer.log" 2>&1 &
   pids+=($!)
   check_commit
   run_pgbench "$name"
+  if [[ -n "$removal" ]]; then
+    local removed=0 disk=""
+    for i in 1 2 3; do
+      local metrics
+      metrics="$(curl -fs "127.0.0.1:${http_ports[i]}/metrics")"
+      removed=$((removed + $(awk '/^safekeeper_wal_removed_segments_total/ { print $2 }' <<<"$metrics")))
+      disk+=" $(awk -v t="$timeline" '$0 ~ "^safekeeper_wal_disk_bytes.*" t { printf "%d", $2 / 1048576 }' <<<"$metrics")"
+    done
+    echo "$removed$disk" >"$work/$name.removal"
+  fi
   stop_all
 }
 
@@ -206,22 +237,35 @@ setup_alone() {
 }
 
 wanted() { [[ ",$setups," == *",$1,"* ]]; }
-wanted a && setup_walproposer a
-wanted a2 && setup_walproposer a2 "fsync = off
+quorum_settings="fsync = off
 full_page_writes = off"
+wanted a && setup_walproposer a
+wanted a2 && setup_walproposer a2 "$quorum_settings"
 wanted b && setup_receivewal
 wanted c && setup_alone
+wanted r && setup_walproposer r "$quorum_settings" 1s
+wanted r0 && setup_walproposer r0 "$quorum_settings" 0s
 
 printf '\n%-48s %10s %9s %9s\n' "set-up" "TPS" "p50 ms" "p99 ms"
 declare -A label=([a]="(a) walproposer + 3 safekeepers"
   [a2]="(a') the same, fsync and full_page_writes off" [b]="(b) 3 x pg_receivewal --synchronous, ANY 2"
-  [c]="(c) no synchronous standby")
+  [c]="(c) no synchronous standby" [r]="(r) (a') on a branch, 1m window, removal every 1s"
+  [r0]="(r0) the same, removal off")
 declare -A tps
-for name in a a2 b c; do
+for name in a a2 b c r r0; do
   wanted "$name" || continue
   read -r tps[$name] p50 p99 <"$work/$name.result"
   printf '%-48s %10s %9s %9s\n' "${label[$name]}" "${tps[$name]}" "$p50" "$p99"
 done
+for name in r r0; do
+  wanted "$name" || continue
+  read -r removed d1 d2 d3 <"$work/$name.removal"
+  printf '%s: %s WAL segments removed on the three nodes; WAL on disk at the end %s, %s, %s MiB\n' \
+    "$name" "$removed" "$d1" "$d2" "$d3"
+done
+if wanted r && wanted r0; then
+  awk -v r="${tps[r]}" -v r0="${tps[r0]}" 'BEGIN { printf "r/r0 = %.3f (target at least 0.95)\n", r / r0 }'
+fi
 [[ "$setups" == "a,a2,b,c" ]] || exit 0  # Ratios need every set-up.
 awk -v a="${tps[a]}" -v a2="${tps[a2]}" -v b="${tps[b]}" -v c="${tps[c]}" 'BEGIN {
   printf "\na/b = %.2f (target at least 1.0)\na'"'"'/b = %.2f (target at least 1.2)\n", a / b, a2 / b

@@ -2,7 +2,8 @@
 # Long budgets outside CI (hours, not the 30-minute CI run): many more simulation seeds with 3 and
 # 5 acceptors, over the state machines and over the real nodes (--real-nodes), every protocol
 # mutation in both modes (each must be caught: the simulator must report a violation), and the
-# exhaustive explorer at bounds larger than CI's. Each command is printed,
+# exhaustive explorer at bounds larger than CI's, and the branch lifecycle soak on a real cluster
+# (tests/branch_soak.sh: 30 minutes). Each command is printed,
 # bounded by a timeout, logged to build/soak-logs/, and timed; a summary table ends the run.
 # Exit status is non-zero if any step did not end as expected. Usage: tests/soak.sh
 # Environment: SK_SOAK_STEP_TIMEOUT_S bounds each command (default 14400 s = 4 h).
@@ -140,6 +141,10 @@ main() {
   run_step "explore-2p-3a-3t-2e-latest-catches-donor-by-flush-only" pass "$explore" \
     --proposers 2 --acceptors 3 --terms 3 --entries 2 --channels latest --instant-replies \
     --search dfs --mutation donor-by-flush-only --expect-violation --max-states 2000000000
+
+  # The cluster itself: 30 minutes of branches made, expired and deleted under pgbench, disk
+  # bounded (tests/branch_soak.sh).
+  run_step branch-lifecycle-30min pass tests/branch_soak.sh 30
 
   local total_ms=$(( ($(now_us) - total_start) / 1000 ))
   echo

@@ -7,6 +7,9 @@
 # Idempotent: run again, it reuses the safekeepers, the tenant, `main` and its compute, and makes
 # a fresh demonstration branch. Stop everything with deploy/local/down.sh.
 #
+# $SK_SAFEKEEPER_FLAGS, if set, is added to each safekeeper's command line (tests/branch_soak.sh
+# lowers the minimum history retention window with it).
+#
 # Everything lives under one directory (data, logs, pids): $SK_LOCAL_DIR, else .local/ in the
 # repository, or /var/lib/sk-local when the postgres user cannot reach the repository.
 set -euo pipefail
@@ -62,6 +65,8 @@ build_programs() {
 
 start_safekeepers() {
   local peers="" i
+  local -a extra_flags
+  read -ra extra_flags <<<"${SK_SAFEKEEPER_FLAGS:-}"
   for i in 0 1 2; do
     peers+="${peers:+,}$((i + 1))=127.0.0.1:${proposer_ports[$i]}"
   done
@@ -74,7 +79,7 @@ start_safekeepers() {
     fi
     setsid "$safekeeper_bin" --id "$id" --data-dir "$dir/data" \
       --listen-proposer "127.0.0.1:${proposer_ports[$i]}" --listen-pg "127.0.0.1:${pg_ports[$i]}" \
-      --listen-http "127.0.0.1:${http_ports[$i]}" --peers "$peers" \
+      --listen-http "127.0.0.1:${http_ports[$i]}" --peers "$peers" "${extra_flags[@]}" \
       >>"$dir/safekeeper.log" 2>&1 </dev/null &
     echo $! >"$dir/pid"
     log "safekeeper $id started (pid $!, http 127.0.0.1:${http_ports[$i]}, log $dir/safekeeper.log)"
