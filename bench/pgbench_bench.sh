@@ -9,7 +9,9 @@
 #       synchronous_standby_names = 'ANY 2 (r1, r2, r3)';
 #   (c) no synchronous standby at all;
 #   (r) (a') on a branch of a tenant whose history retention window is 1 minute, the safekeepers
-#       removing WAL below the removal horizon every second;
+#       removing WAL below the removal horizon every second, and a snapshot of the primary taken
+#       every 30 s (`skctl snapshot create`: a branch's start replays from its newest snapshot, so
+#       without one the whole timeline is held);
 #   (r0) the same with WAL removal off (--wal-removal-interval 0s): what removal costs is r/r0.
 # Prints TPS and latency p50/p99 (from pgbench's per-transaction log) per set-up and the ratios
 # a/b, a'/b, a/c and a'/c (with the default set-ups), r/r0 (with r and r0), and for r the WAL
@@ -65,12 +67,13 @@ if [[ $build -eq 1 ]]; then
     cmake -S "$repo_root" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   fi
   log "building"
-  nice cmake --build "$build_dir" -j "$(nproc)" --target safekeeper walproposer >/dev/null ||
+  nice cmake --build "$build_dir" -j "$(nproc)" --target safekeeper walproposer skctl >/dev/null ||
     fail "build (run the cmake command above without >/dev/null to see why)"
 fi
 safekeeper_bin="$build_dir/safekeeper/safekeeper"
 walproposer_bin="$build_dir/safekeeper/walproposer/walproposer"
-for bin in "$safekeeper_bin" "$walproposer_bin"; do
+skctl_bin="$build_dir/safekeeper/skctl/skctl"
+for bin in "$safekeeper_bin" "$walproposer_bin" "$skctl_bin"; do
   [[ -x "$bin" ]] || fail "$bin is missing (build it or drop --no-build)"
 done
 
@@ -199,8 +202,24 @@ setup_walproposer() {
     --tenant "$tenant" --timeline "$timeline" >"$dir/walproposer.log" 2>&1 &
   pids+=($!)
   check_commit
+  local snapshots=""
+  if [[ -n "$removal" ]]; then
+    mkdir -p "$dir/snapshots" "$dir/skctl"
+    [[ $EUID -eq 0 ]] && chown postgres "$dir/snapshots"
+    (
+      while true; do
+        sleep 30
+        "$skctl_bin" --safekeepers "$https" --tenant "$tenant" --home "$dir/skctl" \
+          --snapshot-store "$dir/snapshots" snapshot create --branch main --port "$pg_port" \
+          >>"$dir/snapshots.log" 2>&1 || true
+      done
+    ) &
+    snapshots=$!
+    pids+=("$snapshots")
+  fi
   run_pgbench "$name"
   if [[ -n "$removal" ]]; then
+    kill "$snapshots" 2>/dev/null || true
     local removed=0 disk=""
     for i in 1 2 3; do
       local metrics

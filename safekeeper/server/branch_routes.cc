@@ -200,7 +200,10 @@ bool BranchRoutes::snapshots(const ApiRequest& request, const consensus::TenantI
         }
         json::array list;
         for (const branchmgr::Snapshot& s : c.view().snapshots(t)) {
-          list.push_back(snapshot_json(c.view(), s));
+          json::object snapshot = snapshot_json(c.view(), s);
+          // Removable: no start of any branch would restore from it (the delete rule).
+          snapshot["removable"] = c.view().snapshot_to_delete(t, s.id).has_value();
+          list.push_back(std::move(snapshot));
         }
         return json::object{{"snapshots", std::move(list)}};
       });

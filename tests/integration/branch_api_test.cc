@@ -373,6 +373,14 @@ TEST_F(BranchApiErrorsTest, SnapshotDelete_TheOlderGoesEverywhere_TheNewestIsNee
   ASSERT_EQ(newer.status, 201) << json::serialize(newer.body);
   const std::string older_id = text(older.body, "snapshot_id");
   const std::string newer_id = text(newer.body, "snapshot_id");
+  // The listing says which a delete would take: the older, which no start uses.
+  const Reply listed = call(1, "GET", snapshots);
+  ASSERT_EQ(listed.status, 200);
+  ASSERT_EQ(listed.body.at("snapshots").as_array().size(), 2u);
+  for (const json::value& s : listed.body.at("snapshots").as_array()) {
+    EXPECT_EQ(s.at("removable").as_bool(), text(s, "snapshot_id") == older_id)
+        << json::serialize(s);
+  }
 
   const Reply deleted = call(2, "DELETE", snapshots + "/" + older_id);
   ASSERT_EQ(deleted.status, 200) << json::serialize(deleted.body);
