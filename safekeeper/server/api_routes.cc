@@ -690,7 +690,8 @@ void ApiRoutes::get_metrics(Respond respond) {
                    "Commits in the timeline's commit-time index (the WAL it covers).",
                    &TimelineGauges::commit_index_entries);
       per_timeline("safekeeper_commit_index_bytes",
-                   "Memory the timeline's commit-time index takes (a summary per 1 MiB piece of WAL, the open piece's commits).",
+                   "Memory the timeline's commit-time index takes (a summary per 1 MiB piece of "
+                   "WAL, the open piece's commits).",
                    &TimelineGauges::commit_index_bytes);
       per_timeline("safekeeper_wal_kept_from_lsn",
                    "First LSN of the timeline's WAL still on disk (WAL below was removed).",

@@ -42,9 +42,9 @@ const std::vector<std::string> kBranchFields = {
     "head_lsn", "protected", "expires_at",  "created_at", "updated_at"};
 const std::vector<std::string> kTenantColumns = {"name", "tenant_id", "branches",
                                                  "history_retention", "created_at"};
-const std::vector<std::string> kSnapshotColumns = {
-    "snapshot_id", "branch", "start_lsn", "end_lsn", "size_bytes", "clone", "removable",
-    "created_at"};
+const std::vector<std::string> kSnapshotColumns = {"snapshot_id", "branch",     "start_lsn",
+                                                   "end_lsn",     "size_bytes", "clone",
+                                                   "removable",   "created_at"};
 
 int fail(const Error& error) {
   std::fprintf(stderr, "skctl: error: %s\n", error.message().c_str());

@@ -113,8 +113,7 @@ TEST_F(CommitTimeTest, AsOfATimeBetweenTwoCommits_IsTheEndOfTheEarlierCommit) {
   };
   EXPECT_GE(sample("safekeeper_commit_index_entries"), 2) << metrics->body;
   EXPECT_GT(sample("safekeeper_commit_index_bytes"), 0) << metrics->body;
-  EXPECT_LE(sample("safekeeper_commit_index_bytes"),
-            16 * sample("safekeeper_commit_index_entries"))
+  EXPECT_LE(sample("safekeeper_commit_index_bytes"), 16 * sample("safekeeper_commit_index_entries"))
       << metrics->body;
 
   const Reply branch = call(2, "POST", std::string("/v1/tenants/") + kTenant + "/branches",
