@@ -39,6 +39,10 @@ struct WalRemover::Impl : std::enable_shared_from_this<Impl> {
 
   void remove_once() {
     for (const storage::TimelineKey& key : node.timelines()) {
+      const Timeline* timeline = node.timeline(key);
+      if (timeline == nullptr || timeline->failure()) {
+        continue;  // Stopped by a storage error: nothing is removed until it is reopened.
+      }
       const std::optional<branchmgr::RemovalInputs> inputs = commands.removal_inputs(key);
       if (!inputs) {
         continue;

@@ -107,6 +107,31 @@ Result<std::optional<consensus::Lsn>> lsn_field(const json::object& object, std:
   return lsn;
 }
 
+// A point of a history: fields "lsn" or "timestamp" (RFC 3339), or neither for `head`.
+struct PointFields {
+  std::optional<consensus::Lsn> lsn;
+  std::optional<std::int64_t> timestamp_us;
+};
+Result<PointFields> point_fields(const json::object& object, const std::string& head) {
+  PointFields point;
+  auto lsn = lsn_field(object, "lsn");
+  if (!lsn) {
+    return lsn.error();
+  }
+  point.lsn = *lsn;
+  if (auto text = string_field(object, "timestamp")) {
+    point.timestamp_us = branchmgr::parse_rfc3339(*text);
+    if (!point.timestamp_us) {
+      return bad("field 'timestamp': '" + *text +
+                 "' is not an RFC 3339 time (e.g. 2026-11-24T10:15:30Z)");
+    }
+  }
+  if (point.lsn && point.timestamp_us) {
+    return bad("fields 'lsn' and 'timestamp' exclude each other: give one, or neither for " + head);
+  }
+  return point;
+}
+
 bool is_hex32(std::string_view text) {
   return consensus::TimelineId::parse_hex(text).has_value();
 }
@@ -250,23 +275,12 @@ Result<CreateBranchRequest> parse_create_branch(std::string_view body) {
   }
   request.name = *name;
   request.parent = string_field(*object, "parent");
-  auto lsn = lsn_field(*object, "lsn");
-  if (!lsn) {
-    return lsn.error();
+  auto point = point_fields(*object, "the parent's head");
+  if (!point) {
+    return point.error();
   }
-  request.lsn = *lsn;
-  if (auto text = string_field(*object, "timestamp")) {
-    request.timestamp_us = branchmgr::parse_rfc3339(*text);
-    if (!request.timestamp_us) {
-      return bad("field 'timestamp': '" + *text +
-                 "' is not an RFC 3339 time (e.g. 2026-11-24T10:15:30Z)");
-    }
-  }
-  if (request.lsn && request.timestamp_us) {
-    return bad(
-        "fields 'lsn' and 'timestamp' exclude each other: give one, or neither for the "
-        "parent's head");
-  }
+  request.lsn = point->lsn;
+  request.timestamp_us = point->timestamp_us;
   if (!request.parent && (request.lsn || request.timestamp_us)) {
     return bad("field 'lsn' or 'timestamp' needs a 'parent': a root branch starts a new database");
   }
@@ -398,23 +412,12 @@ Result<RestoreBranchRequest> parse_restore_branch(std::string_view body) {
   }
   RestoreBranchRequest request;
   request.source = string_field(*object, "source");
-  auto lsn = lsn_field(*object, "lsn");
-  if (!lsn) {
-    return lsn.error();
+  auto point = point_fields(*object, "the source's head");
+  if (!point) {
+    return point.error();
   }
-  request.lsn = *lsn;
-  if (auto text = string_field(*object, "timestamp")) {
-    request.timestamp_us = branchmgr::parse_rfc3339(*text);
-    if (!request.timestamp_us) {
-      return bad("field 'timestamp': '" + *text +
-                 "' is not an RFC 3339 time (e.g. 2026-11-24T10:15:30Z)");
-    }
-  }
-  if (request.lsn && request.timestamp_us) {
-    return bad(
-        "fields 'lsn' and 'timestamp' exclude each other: give one, or neither for the "
-        "source's head");
-  }
+  request.lsn = point->lsn;
+  request.timestamp_us = point->timestamp_us;
   if (auto preserve = string_field(*object, "preserve_under_name")) {
     if (Status s = check_branch_name(*preserve); !s) {
       return bad("field 'preserve_under_name': " + s.error().message());

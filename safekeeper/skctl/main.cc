@@ -159,6 +159,16 @@ Result<json::object> lifecycle_body(const Invocation& inv) {
   return body;
 }
 
+// The point of NAME@POINT as the API's "lsn" or "timestamp" field (none: the head).
+void add_point(json::object& body, const ParentSpec& spec) {
+  if (spec.lsn) {
+    body["lsn"] = spec.lsn->to_string();
+  }
+  if (spec.timestamp) {
+    body["timestamp"] = *spec.timestamp;
+  }
+}
+
 // `branch restore NAME --to SOURCE[@POINT] [--preserve-as KEPT]`. A compute of the branch on this
 // machine is stopped first (its last commits reach the quorum), then started again on the
 // restored branch with the same data directory and port: its connection string stays. If the
@@ -170,12 +180,7 @@ int restore_branch(const Context& c, const std::string& tenant) {
     return fail(to.error());
   }
   json::object body{{"source", to->branch}};
-  if (to->lsn) {
-    body["lsn"] = to->lsn->to_string();
-  }
-  if (to->timestamp) {
-    body["timestamp"] = *to->timestamp;
-  }
+  add_point(body, *to);
   if (inv.has("--preserve-as")) {
     body["preserve_under_name"] = inv.flag("--preserve-as");
   }
@@ -229,12 +234,7 @@ int branch_command(const Context& c, const std::string& tenant) {
         return fail(parent.error());
       }
       body["parent"] = parent->branch;
-      if (parent->lsn) {
-        body["lsn"] = parent->lsn->to_string();
-      }
-      if (parent->timestamp) {
-        body["timestamp"] = *parent->timestamp;
-      }
+      add_point(body, *parent);
     }
     if (inv.has("--timeline-id")) {
       body["timeline_id"] = inv.flag("--timeline-id");

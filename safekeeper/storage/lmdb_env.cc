@@ -173,20 +173,7 @@ Result<std::optional<std::string>> LmdbEnv::get(Database db, std::string_view ke
 }
 
 Status LmdbEnv::put(Database db, std::string_view key, std::string_view value) {
-  MDB_txn* raw = nullptr;
-  if (int rc = mdb_txn_begin(handles_->env, nullptr, 0, &raw); rc != 0) {
-    return error(rc, "beginning a write");
-  }
-  TxnGuard txn(raw);
-  MDB_val k = as_val(key);
-  MDB_val v = as_val(value);
-  if (int rc = mdb_put(txn.get(), handles_->dbi(db), &k, &v, 0); rc != 0) {
-    return error(rc, "writing a key");
-  }
-  if (int rc = txn.commit(); rc != 0) {
-    return error(rc, "committing a write");
-  }
-  return {};
+  return write(db, {{std::string(key), std::string(value)}});
 }
 
 Status LmdbEnv::write(Database db, const std::vector<std::pair<std::string, std::string>>& puts,
