@@ -211,9 +211,8 @@ std::optional<Error> BranchView::check(const proto::BranchCreated& c) const {
                                                 "' exists with other parameters (parent, LSN or "
                                                 "timeline id)");
   }
-  if (used_timelines_.contains(c.timeline_id)) {
-    return Error(ErrorCode::kAlreadyExists,
-                 "timeline " + c.timeline_id.to_hex() + " is taken by another branch");
+  if (std::optional<Error> taken = timeline_taken(c.timeline_id)) {
+    return taken;
   }
   if (c.parent_timeline_id && branch_with_timeline(c.tenant_id, *c.parent_timeline_id) == nullptr) {
     return Error(ErrorCode::kNotFound, "parent timeline " + c.parent_timeline_id->to_hex() +
@@ -232,10 +231,8 @@ std::optional<Error> BranchView::check(const proto::BranchDeleted& c) const {
   if (branch->is_protected) {
     return protected_error(*branch, "deleted");
   }
-  if (std::vector<Branch> kids = children(c.tenant_id, c.timeline_id); !kids.empty()) {
-    return Error(ErrorCode::kFailedPrecondition,
-                 "branch '" + branch->name + "' has " + std::to_string(kids.size()) +
-                     " child branch(es), e.g. '" + kids.front().name + "'; delete them first");
+  if (std::optional<Error> kids = has_children(*branch, "; delete them first")) {
+    return kids;
   }
   return std::nullopt;
 }
@@ -254,14 +251,11 @@ std::optional<Error> BranchView::check(const proto::BranchReset& c) const {
     return Error(ErrorCode::kFailedPrecondition,
                  "branch '" + found->name + "' is a root branch: it has no parent to reset to");
   }
-  if (std::vector<Branch> kids = children(c.tenant_id, c.timeline_id); !kids.empty()) {
-    return Error(ErrorCode::kFailedPrecondition,
-                 "branch '" + found->name + "' has " + std::to_string(kids.size()) +
-                     " child branch(es), e.g. '" + kids.front().name + "'; delete them first");
+  if (std::optional<Error> kids = has_children(*found, "; delete them first")) {
+    return kids;
   }
-  if (used_timelines_.contains(c.new_timeline_id)) {
-    return Error(ErrorCode::kAlreadyExists,
-                 "timeline " + c.new_timeline_id.to_hex() + " is taken by another branch");
+  if (std::optional<Error> taken = timeline_taken(c.new_timeline_id)) {
+    return taken;
   }
   return std::nullopt;
 }
@@ -288,19 +282,16 @@ std::optional<Error> BranchView::check(const proto::BranchRestored& c) const {
                        "' to its own history needs preserve_under_name: the restored branch "
                        "starts from its old timeline, which must stay a branch");
     }
-    if (std::vector<Branch> kids = children(c.tenant_id, c.timeline_id); !kids.empty()) {
-      return Error(ErrorCode::kFailedPrecondition,
-                   "branch '" + found->name + "' has " + std::to_string(kids.size()) +
-                       " child branch(es), e.g. '" + kids.front().name +
-                       "': give preserve_under_name to keep them under the old state");
+    if (std::optional<Error> kids =
+            has_children(*found, ": give preserve_under_name to keep them under the old state")) {
+      return kids;
     }
   } else if (branch_named(c.tenant_id, c.preserve_under_name) != nullptr) {
     return Error(ErrorCode::kAlreadyExists, "branch '" + c.preserve_under_name +
                                                 "' exists: choose another preserve_under_name");
   }
-  if (used_timelines_.contains(c.new_timeline_id)) {
-    return Error(ErrorCode::kAlreadyExists,
-                 "timeline " + c.new_timeline_id.to_hex() + " is taken by another branch");
+  if (std::optional<Error> taken = timeline_taken(c.new_timeline_id)) {
+    return taken;
   }
   return std::nullopt;
 }
@@ -514,6 +505,24 @@ const Snapshot* BranchView::snapshot(const consensus::TenantId& tenant,
 
 bool BranchView::timeline_used(const consensus::TimelineId& timeline) const {
   return used_timelines_.contains(timeline);
+}
+
+std::optional<Error> BranchView::has_children(const Branch& branch, const std::string& then) const {
+  const std::vector<Branch> kids = children(branch.tenant_id, branch.timeline_id);
+  if (kids.empty()) {
+    return std::nullopt;
+  }
+  return Error(ErrorCode::kFailedPrecondition,
+               "branch '" + branch.name + "' has " + std::to_string(kids.size()) +
+                   " child branch(es), e.g. '" + kids.front().name + "'" + then);
+}
+
+std::optional<Error> BranchView::timeline_taken(const consensus::TimelineId& timeline) const {
+  if (!used_timelines_.contains(timeline)) {
+    return std::nullopt;
+  }
+  return Error(ErrorCode::kAlreadyExists,
+               "timeline " + timeline.to_hex() + " is taken by another branch");
 }
 
 }  // namespace sk::branchmgr

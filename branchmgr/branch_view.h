@@ -158,6 +158,10 @@ class BranchView {
   // Why a start of `branch` would restore from `snapshot` ("a start of branch 'dev' at ..."),
   // nullopt if no start of it would.
   std::optional<std::string> start_using(const Branch& branch, const Snapshot& snapshot) const;
+  // The refusals several changes share: a branch with children (`then` says what to do), and a
+  // timeline id some branch has had.
+  std::optional<Error> has_children(const Branch& branch, const std::string& then) const;
+  std::optional<Error> timeline_taken(const consensus::TimelineId& timeline) const;
   void keep_outcome(const consensus::ProposalId& proposal, Outcome outcome);
 
   using BranchKey = std::pair<consensus::TenantId, std::string>;
