@@ -3,8 +3,9 @@
 # (tests/soak.sh runs it as one of its steps). Usage: tests/branch_soak.sh [MINUTES] (default 30).
 #
 # The local cluster of deploy/local/up.sh, in a state directory of its own (its fixed ports must
-# be free), with a 2-minute history retention window (the safekeepers run with
-# --min-history-retention 1m and remove WAL every 2 s), and on it for MINUTES:
+# be free), without up.sh's demonstration branch, with a 2-minute history retention window (the
+# safekeepers run with --min-history-retention 1m and remove WAL every 2 s), and on it for
+# MINUTES:
 #   * pgbench on main at 300 transactions a second;
 #   * every 3 s a branch of main made with --ttl 20s, which the cluster deletes once expired;
 #   * every 10 s the oldest live branch deleted by hand (refused while it has children: none);
@@ -50,6 +51,11 @@ log "starting the local cluster in $state"
   exit 1
 }
 "$skctl" tenant set --history-retention 2m >/dev/null
+# up.sh's demonstration branch would hold main's WAL from its first snapshot on for the whole
+# run (a start of it replays from there): it goes, with its compute.
+demo="$(cat "$state/demo_branch")"
+"$skctl" compute stop --branch "$demo" >/dev/null
+"$skctl" branch delete "$demo" >/dev/null
 main="postgresql://postgres@127.0.0.1:55432/postgres"
 pg_bin="$(pg_config --bindir)"
 "$pg_bin/pgbench" -i -s 5 -q "$main" >"$state/pgbench-init.log" 2>&1
