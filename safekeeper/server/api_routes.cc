@@ -322,9 +322,24 @@ void ApiRoutes::get_status(const ApiRequest& request, Respond respond) {
                                     {"timeline_id", key.timeline_id.to_hex()},
                                     {"error", error.to_string()}});
     }
+    // Each timeline's WAL on disk and what keeps it there (the removal rule's holder).
+    json::array timeline_wal;
+    for (const storage::TimelineKey& key : node_.timelines()) {
+      json::object wal{{"tenant_id", key.tenant_id.to_hex()},
+                       {"timeline_id", key.timeline_id.to_hex()},
+                       {"wal_bytes_on_disk", node_.wal_bytes_on_disk(key)},
+                       {"wal_kept_from", node_.first_held_lsn(key).value_or(Lsn()).to_string()}};
+      if (auto removal = branch_log_.commands.removal_inputs(key)) {
+        const branchmgr::HeldFrom horizon = branchmgr::removal_horizon(*removal);
+        wal["removal_horizon"] =
+            json::object{{"lsn", horizon.lsn.to_string()}, {"held_by", horizon.holder}};
+      }
+      timeline_wal.push_back(std::move(wal));
+    }
     json::object body{{"node_id", node_.node_id().value()},
                       {"version", version_},
                       {"timelines", node_.timelines().size()},
+                      {"timeline_wal", std::move(timeline_wal)},
                       {"broken_timelines", std::move(broken)}};
     storage::DiskReserve& reserve = node_.disk_reserve();
     reserve.refresh_if_stale();

@@ -262,6 +262,18 @@ TEST_F(ReplicationPortTest, Slots_SurviveARestart_AndADropIsKept) {
   };
   const auto held = horizon();
   EXPECT_EQ(held.first, "no branch uses the timeline");
+  // /v1/status says the same, with the WAL on disk.
+  auto status = cluster_->http(0, "GET", "/v1/status");
+  ASSERT_TRUE(status && status->status == 200);
+  bool listed = false;
+  for (const json::value& wal : status->body.at("timeline_wal").as_array()) {
+    if (wal.at("timeline_id").as_string() == kTimeline) {
+      listed = true;
+      EXPECT_EQ(json::value_to<std::string>(wal.at("removal_horizon").at("held_by")), held.first);
+      EXPECT_GT(json::value_to<std::uint64_t>(wal.at("wal_bytes_on_disk")), 0U);
+    }
+  }
+  EXPECT_TRUE(listed) << json::serialize(status->body);
   ASSERT_TRUE(Lsn::parse(held.second).has_value()) << held.second;
   EXPECT_LT(*Lsn::parse(held.second), *before);
 
