@@ -105,10 +105,9 @@ while ((SECONDS - start < minutes * 60)); do
       "$(live_branches)" >>"$samples"
     next_sample=$((elapsed + 30))
   fi
-  # Paced by the clock: a branch every 3 s.
-  while ((SECONDS - start < elapsed + 3)); do
-    sleep 0.5
-  done
+  # A branch every 3 s: wait for pgbench to end, 3 s at most (it ends the run when it does).
+  timeout 3 tail --pid="$bench_pid" -f /dev/null || true
+  kill -0 "$bench_pid" 2>/dev/null || break
 done
 wait "$bench_pid" || log "pgbench ended with an error: see $state/pgbench.log"
 bench_pid=""
