@@ -61,11 +61,14 @@ std::vector<CommitPiece> CommitTimes::take_newly_closed() {
   return pieces;
 }
 
-Lsn CommitTimes::keep_from_for(std::int64_t t) const {
-  const auto later =
-      std::upper_bound(closed_.begin(), closed_.end(), t,
-                       [](std::int64_t at, const CommitPiece& piece) { return at < piece.max_us; });
-  return later != closed_.end() ? later->begin : open_begin_;
+Lsn CommitTimes::piece_begin_for(Lsn lsn) const {
+  if (lsn < begin()) {
+    return lsn;
+  }
+  const auto holding =
+      std::lower_bound(closed_.begin(), closed_.end(), lsn,
+                       [](const CommitPiece& piece, Lsn at) { return piece.end < at; });
+  return holding != closed_.end() ? holding->begin : open_begin_;
 }
 
 std::uint64_t CommitTimes::memory_bytes() const {
@@ -95,38 +98,27 @@ Result<CommitTimes::Scan> CommitTimes::scan(std::int64_t t, Lsn limit,
   auto end_of = [&](std::size_t piece) {
     return piece > 0 ? std::optional(closed_[piece - 1].end) : std::nullopt;
   };
-  // The commits of piece `p`: the open piece's, or a closed one's read back (each at most once).
-  std::vector<Commit> read_back;
-  std::optional<std::size_t> read_back_piece;
-  auto commits_of = [&](std::size_t p) -> Result<std::span<const Commit>> {
-    if (p == k) {
-      return std::span<const Commit>(open_);
-    }
-    if (read_back_piece != p) {
-      auto commits = read_piece(p, read);
-      if (!commits) {
-        return commits.error();
-      }
-      read_back = std::move(*commits);
-      read_back_piece = p;
-    }
-    return std::span<const Commit>(read_back);
-  };
   // The last commit at or before the limit: in the first piece that ends past it, or before.
   const auto past =
       std::upper_bound(closed_.begin(), closed_.end(), limit,
                        [](Lsn at, const CommitPiece& piece) { return at < piece.end; });
   const auto i = static_cast<std::size_t>(past - closed_.begin());
-  scan.last = end_of(i);
-  if (i == k || closed_[i].begin < limit) {
-    auto straddling = commits_of(i);
-    if (!straddling) {
-      return straddling.error();
+  std::span<const Commit> straddling;
+  std::vector<Commit> read_back;
+  if (i == k) {
+    straddling = open_;
+  } else if (closed_[i].begin < limit) {
+    auto commits = read_piece(i, read);
+    if (!commits) {
+      return commits.error();
     }
-    for (const Commit& c : *straddling) {
-      if (c.end_lsn <= limit) {
-        scan.last = c.end_lsn;
-      }
+    read_back = std::move(*commits);
+    straddling = read_back;
+  }
+  scan.last = end_of(i);
+  for (const Commit& c : straddling) {
+    if (c.end_lsn <= limit) {
+      scan.last = c.end_lsn;
     }
   }
   // The first commit after `t`: in the first piece whose running maximum passes it.
@@ -135,12 +127,20 @@ Result<CommitTimes::Scan> CommitTimes::scan(std::int64_t t, Lsn limit,
                        [](std::int64_t at, const CommitPiece& piece) { return at < piece.max_us; });
   const auto j = static_cast<std::size_t>(later - closed_.begin());
   std::span<const Commit> holding;
-  if (j == k || closed_[j].begin < limit) {
-    auto commits = commits_of(j);
-    if (!commits) {
-      return commits.error();
+  std::vector<Commit> read_again;
+  if (j == k) {
+    holding = open_;
+  } else if (closed_[j].begin < limit) {
+    if (j == i && !read_back.empty()) {
+      holding = read_back;
+    } else {
+      auto commits = read_piece(j, read);
+      if (!commits) {
+        return commits.error();
+      }
+      read_again = std::move(*commits);
+      holding = read_again;
     }
-    holding = *commits;
   }
   std::optional<Lsn> before = end_of(j);
   for (const Commit& c : holding) {

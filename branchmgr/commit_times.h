@@ -68,11 +68,9 @@ class CommitTimes {
   consensus::Lsn open_begin() const { return open_begin_; }
   // The first LSN the index covers.
   consensus::Lsn begin() const { return closed_.empty() ? open_begin_ : closed_.front().begin; }
-  // Where WAL must stay for the index to answer "as of" `t` and any later time: the start of
-  // the first piece whose running maximum passes `t` (the open piece's, if none does). The
-  // commit before that piece's later one ends it or its predecessor, whose end the summary
-  // holds. Reads no WAL.
-  consensus::Lsn keep_from_for(std::int64_t t) const;
+  // Where a piece that holds `lsn` begins: decoding from there finds the commit ending at
+  // `lsn`. WAL at and above it must stay for the index to answer there.
+  consensus::Lsn piece_begin_for(consensus::Lsn lsn) const;
   std::uint64_t commits() const { return closed_commits_ + open_.size(); }
   // What the index takes in memory.
   std::uint64_t memory_bytes() const;

@@ -311,15 +311,18 @@ std::optional<branchmgr::RemovalInputs> BranchCommands::removal_inputs(
   if (branch == nullptr) {
     return inputs;  // No branch: the branch log, or a timeline made through the timelines API.
   }
-  // The window keeps what this timeline's commit-time index needs to answer inside it, from its
-  // piece summaries alone (no WAL is decoded: this runs every removal pass and every scrape);
-  // all of it while the index is not there or has stopped.
+  // The retention floor lies on this timeline or below its start (then all of it is kept). The
+  // WAL is kept from the start of the commit-time index's piece the floor lies in, for the index
+  // to answer there.
   const std::string window = "retention " + branchmgr::format_duration(retention_of(*branch));
-  const CommitTimeIndexer::Indexed* indexed = commit_times_.indexed(key);
-  const Lsn kept_for_window =
-      indexed != nullptr && indexed->commits && !indexed->failure
-          ? std::max(start, indexed->commits->keep_from_for(retained_since_us(*branch)))
-          : start;
+  auto floor = retention_floor(*branch);
+  Lsn kept_for_window = start;
+  if (floor && *floor && **floor > start) {
+    const CommitTimeIndexer::Indexed* indexed = commit_times_.indexed(key);
+    kept_for_window = indexed != nullptr && indexed->commits
+                          ? std::max(start, indexed->commits->piece_begin_for(**floor))
+                          : start;
+  }
   inputs.retention = branchmgr::HeldFrom{kept_for_window, window};
   inputs.branches = branchmgr::needed_by_branches(view(), key.tenant_id, key.timeline_id,
                                                   history_start_of(*branch).value_or(start));

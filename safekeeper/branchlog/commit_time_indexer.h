@@ -9,8 +9,7 @@
 // the first WAL kept; a bounded piece of WAL per worker task, so that appends are not held up
 // behind it. A question about a closed piece decodes that piece's WAL again (reader()). WAL
 // removal forgets the pieces below the WAL kept (forget_below); the retention window holds the
-// WAL from the start of the first piece holding a commit later than the window's start, so that
-// the index can still answer inside the window.
+// WAL from the start of the piece its floor lies in, so that the index can still answer there.
 // A timeline whose WAL does not decode is left out, with the reason kept for the API to report.
 //
 // Worker thread only, every member.

@@ -134,7 +134,7 @@ TEST(CommitTimesPiecesTest, ClosedPieces_KeepASummaryOnly_AndAQuestionReadsOnePi
 
   // Forgotten pieces are gone from the answers: before them is "no data" now.
   const Lsn fourth = commits.times.closed()[3].begin;
-  EXPECT_EQ(commits.times.keep_from_for(245), fourth);  // 25th commit (250): 4th piece.
+  EXPECT_EQ(commits.times.piece_begin_for(fourth.plus_bytes(0x200)), fourth);
   commits.times.forget_below(fourth);
   EXPECT_EQ(commits.times.begin(), fourth);
   EXPECT_EQ(commits.times.commits(), 40U);
