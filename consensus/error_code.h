@@ -13,6 +13,8 @@ namespace sk {
   X(kInvalidArgument, "INVALID_ARGUMENT", 400)                 \
   X(kMalformedMessage, "MALFORMED_MESSAGE", 400)               \
   X(kWrongTimeline, "WRONG_TIMELINE", 409)                     \
+  X(kUnauthenticated, "UNAUTHENTICATED", 401)                  \
+  X(kPermissionDenied, "PERMISSION_DENIED", 403)               \
   X(kNotFound, "NOT_FOUND", 404)                               \
   X(kMethodNotAllowed, "METHOD_NOT_ALLOWED", 405)              \
   X(kAlreadyExists, "ALREADY_EXISTS", 409)                     \
