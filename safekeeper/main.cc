@@ -5,6 +5,7 @@
 // each with one line on stderr.
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -15,6 +16,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "safekeeper/auth/authenticator.h"
 #include "safekeeper/branchlog/branch_command_runner.h"
 #include "safekeeper/branchlog/branch_commands.h"
 #include "safekeeper/branchlog/branch_expiry.h"
@@ -61,6 +63,19 @@ int run(const Config& config) {
   if (!opened) {
     std::fprintf(stderr, "safekeeper: cannot start: %s\n", opened.error().to_string().c_str());
     return 1;
+  }
+  std::shared_ptr<sk::auth::Authenticator> authenticator =
+      std::make_shared<sk::auth::Authenticator>();
+  if (!config.auth_public_keys.empty()) {
+    auto opened_auth = sk::auth::Authenticator::open(config.auth_public_keys);
+    if (!opened_auth) {
+      std::fprintf(stderr, "safekeeper: cannot start: %s\n",
+                   opened_auth.error().to_string().c_str());
+      return 1;
+    }
+    authenticator = std::move(*opened_auth);
+  } else {
+    log_warn("no --auth-public-keys: every port serves anyone who reaches it, without a token");
   }
   PgServerOptions pg_options;
   if (!config.pg_auth_file.empty()) {
@@ -203,8 +218,8 @@ int run(const Config& config) {
   if (branch_writer) {
     branch_expiry.emplace(io, branch_runner, *branch_writer);
   }
-  ApiRoutes routes(node, worker, proposers, readers, composed_wal, wal_reads, run_on_io, SK_VERSION,
-                   std::move(cluster),
+  ApiRoutes routes(node, worker, proposers, readers, composed_wal, wal_reads, *authenticator,
+                   run_on_io, SK_VERSION, std::move(cluster),
                    {branch_routes, branch_applier, writer, branch_commands, commit_times});
   HttpApi http(io, routes);
 
@@ -215,6 +230,7 @@ int run(const Config& config) {
   readers.serve(std::move(*pg_port));
   http.serve(std::move(*http_port));
 
+  boost::asio::signal_set hangups(io, SIGHUP);
   boost::asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) {
@@ -233,8 +249,25 @@ int run(const Config& config) {
     proposers.stop();
     readers.stop();
     http.stop();
+    hangups.cancel();
     io.stop();
   });
+  // SIGHUP: read the trusted public keys again (key rotation without a restart).
+  std::function<void()> on_hangup = [&] {
+    hangups.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) {
+        return;
+      }
+      if (auto keys = authenticator->reload(); !keys) {
+        log_error("SIGHUP: keeping the keys in use: " + keys.error().to_string());
+      } else if (authenticator->enabled()) {
+        log_info("SIGHUP: " + std::to_string(*keys) + " trusted public keys from " +
+                 config.auth_public_keys.string());
+      }
+      on_hangup();
+    });
+  };
+  on_hangup();
   log_info("safekeeper " + std::to_string(node.node_id().value()) +
            " (" SK_VERSION ") listening: " + listening + "; " +
            std::to_string(node.timelines().size()) + " timelines");
@@ -262,6 +295,8 @@ int main(int argc, char** argv) {
   for (const Setting& setting : settings()) {
     command_line.value(setting.name, setting.value_name, setting.help);
   }
+  command_line.toggle("insecure",
+                      "listen on other than loopback addresses without --auth-public-keys");
   command_line.value("config", "FILE", "'key = value' lines with the names above; flags win");
   command_line.parse(argc, argv);
   std::map<std::string, std::string> flags;
@@ -269,6 +304,9 @@ int main(int argc, char** argv) {
     if (auto value = command_line.get(setting.name)) {
       flags.emplace(setting.name, *value);
     }
+  }
+  if (command_line.has("insecure")) {
+    flags.emplace("insecure", "true");
   }
   auto config = make_config(flags, command_line.get("config"));
   if (!config) {

@@ -12,6 +12,7 @@
 #include "safekeeper/pgwal/segment_name.h"
 #include "safekeeper/server/api_json.h"
 #include "safekeeper/server/branch_routes.h"
+#include "safekeeper/server/route_access.h"
 #include "safekeeper/storage/wal_digest.h"
 
 namespace sk::safekeeper {
@@ -230,13 +231,15 @@ Result<storage::WalDigest> digest_of(const storage::DurableWalReader& wal, Lsn f
 
 ApiRoutes::ApiRoutes(Node& node, StorageWorker& worker, const ProposerServer& proposers,
                      const PgServer& readers, const ComposedWal& wal, WalReadPool& reads,
-                     RunOnIo run_on_io, std::string version, Cluster cluster, BranchLog branch_log)
+                     const auth::Authenticator& auth, RunOnIo run_on_io, std::string version,
+                     Cluster cluster, BranchLog branch_log)
     : node_(node),
       worker_(worker),
       proposers_(proposers),
       readers_(readers),
       wal_(wal),
       reads_(reads),
+      auth_(auth),
       cluster_(std::move(cluster)),
       run_on_io_(std::move(run_on_io)),
       version_(std::move(version)),
@@ -244,6 +247,15 @@ ApiRoutes::ApiRoutes(Node& node, StorageWorker& worker, const ProposerServer& pr
 
 void ApiRoutes::handle(ApiRequest request, Respond respond) {
   const std::vector<std::string> path = path_segments(request.target);
+  auto grant = authenticate(request, route_need(request.method, path));
+  if (!grant) {
+    ApiResponse refusal = error_response(grant.error(), request.request_id);
+    if (grant.error().code() == ErrorCode::kUnauthenticated) {
+      refusal.headers.emplace_back("WWW-Authenticate", R"(Bearer realm="safekeeper")");
+    }
+    respond(std::move(refusal));
+    return;
+  }
   if (branch_log_.routes.handle(request, path, respond)) {
     return;
   }
@@ -265,7 +277,7 @@ void ApiRoutes::handle(ApiRequest request, Respond respond) {
   }
   if (path == std::vector<std::string>{"v1", "status"}) {
     if (only_get()) {
-      get_status(request, std::move(respond));
+      get_status(request, *grant, std::move(respond));
     }
     return;
   }
@@ -314,10 +326,28 @@ void ApiRoutes::handle(ApiRequest request, Respond respond) {
                          request.request_id));
 }
 
-void ApiRoutes::get_status(const ApiRequest& request, Respond respond) {
-  worker_.post([this, request_id = request.request_id, respond = std::move(respond)]() mutable {
+Result<auth::Grant> ApiRoutes::authenticate(const ApiRequest& request,
+                                            const auth::Need& need) const {
+  std::string_view token;
+  if (auth_.enabled() && !request.authorization.empty()) {
+    auto bearer = auth::bearer_token(request.authorization);
+    if (!bearer) {
+      return Error(ErrorCode::kUnauthenticated,
+                   "the Authorization header must be \"Bearer <token>\"");
+    }
+    token = *bearer;
+  }
+  return auth_.check(token, need);
+}
+
+void ApiRoutes::get_status(const ApiRequest& request, const auth::Grant& grant, Respond respond) {
+  worker_.post([this, request_id = request.request_id, grant,
+                respond = std::move(respond)]() mutable {
     json::array broken;
     for (const auto& [key, error] : node_.broken()) {
+      if (!auth::sees_tenant(grant, key.tenant_id)) {
+        continue;
+      }
       broken.push_back(json::object{{"tenant_id", key.tenant_id.to_hex()},
                                     {"timeline_id", key.timeline_id.to_hex()},
                                     {"error", error.to_string()}});
@@ -325,6 +355,9 @@ void ApiRoutes::get_status(const ApiRequest& request, Respond respond) {
     // Each timeline's WAL on disk and what keeps it there (the removal rule's holder).
     json::array timeline_wal;
     for (const storage::TimelineKey& key : node_.timelines()) {
+      if (!auth::sees_tenant(grant, key.tenant_id)) {
+        continue;
+      }
       json::object wal{{"tenant_id", key.tenant_id.to_hex()},
                        {"timeline_id", key.timeline_id.to_hex()},
                        {"wal_bytes_on_disk", node_.wal_bytes_on_disk(key)},
@@ -336,9 +369,10 @@ void ApiRoutes::get_status(const ApiRequest& request, Respond respond) {
       }
       timeline_wal.push_back(std::move(wal));
     }
+    const std::size_t shown = timeline_wal.size();
     json::object body{{"node_id", node_.node_id().value()},
                       {"version", version_},
-                      {"timelines", node_.timelines().size()},
+                      {"timelines", shown},
                       {"timeline_wal", std::move(timeline_wal)},
                       {"broken_timelines", std::move(broken)}};
     storage::DiskReserve& reserve = node_.disk_reserve();

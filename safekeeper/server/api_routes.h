@@ -19,6 +19,8 @@
 //   GET  /metrics                                Prometheus text format
 //   /v1/tenants/... (other than timelines)      the branch log's routes: branch_routes.h
 // Errors: {"error": {"code", "message", "request_id"}} with the code's status (error_code.h).
+// Every request is checked against the Authenticator first, by route_access.h's rule: 401
+// (with WWW-Authenticate: Bearer) without a valid token, 403 when its scope does not reach.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "safekeeper/auth/authenticator.h"
 #include "safekeeper/branchlog/branch_commands.h"
 #include "safekeeper/branchlog/commit_time_indexer.h"
 #include "safekeeper/branchlog/composed_wal.h"
@@ -49,6 +52,7 @@ struct ApiRequest {
   std::string body;
   std::string request_id;       // X-Request-ID, or one we made up.
   std::string idempotency_key;  // The Idempotency-Key header; empty without one.
+  std::string authorization;    // The Authorization header; empty without one.
 };
 
 struct ApiResponse {
@@ -83,16 +87,20 @@ class ApiRoutes {
 
   // `node` is only touched on the worker's thread; `proposers` only on the I/O thread.
   // `wal` composes branches' logs for /wal/{segment}; worker thread only, like `node`. `reads`
-  // reads WAL bytes off the worker.
+  // reads WAL bytes off the worker. `auth` checks each request's token.
   ApiRoutes(Node& node, StorageWorker& worker, const ProposerServer& proposers,
-            const PgServer& readers, const ComposedWal& wal, WalReadPool& reads, RunOnIo run_on_io,
-            std::string version, Cluster cluster, BranchLog branch_log);
+            const PgServer& readers, const ComposedWal& wal, WalReadPool& reads,
+            const auth::Authenticator& auth, RunOnIo run_on_io, std::string version,
+            Cluster cluster, BranchLog branch_log);
 
   // Called on the I/O thread; `respond` is called there exactly once.
   void handle(ApiRequest request, Respond respond);
 
  private:
-  void get_status(const ApiRequest& request, Respond respond);
+  // The grant of the request's bearer token if it gives `need`.
+  Result<auth::Grant> authenticate(const ApiRequest& request, const auth::Need& need) const;
+  // `grant` limits what is shown: a tenant token sees only its tenant's timelines.
+  void get_status(const ApiRequest& request, const auth::Grant& grant, Respond respond);
   void list_timelines(const ApiRequest& request, const std::string& tenant, Respond respond);
   void create_timeline(const ApiRequest& request, const std::string& tenant, Respond respond);
   void get_timeline(const ApiRequest& request, const std::string& tenant,
@@ -119,6 +127,7 @@ class ApiRoutes {
   const PgServer& readers_;  // I/O thread only.
   const ComposedWal& wal_;
   WalReadPool& reads_;
+  const auth::Authenticator& auth_;
   Cluster cluster_;
   RunOnIo run_on_io_;
   std::string version_;

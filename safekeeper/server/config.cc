@@ -8,6 +8,8 @@
 #include <optional>
 #include <set>
 
+#include <arpa/inet.h>
+
 #include "branchmgr/duration.h"
 #include "safekeeper/proposer/cluster_setup.h"
 
@@ -64,6 +66,16 @@ Status apply(Config& config, const std::string& key, const std::string& value,
       return bad(where + ": pg-auth-file must not be empty");
     }
     config.pg_auth_file = value;
+  } else if (key == "auth-public-keys" || key == "auth-token-file") {
+    if (value.empty()) {
+      return bad(where + ": " + key + " must not be empty");
+    }
+    (key == "auth-public-keys" ? config.auth_public_keys : config.auth_token_file) = value;
+  } else if (key == "insecure") {
+    if (value != "true" && value != "false") {
+      return bad(where + ": insecure must be true or false");
+    }
+    config.insecure = value == "true";
   } else if (key == "peers") {
     auto peers = proposer::parse_acceptor_list(value);
     if (!peers) {
@@ -162,6 +174,14 @@ Result<ListenAddress> parse_listen_address(const std::string& text) {
   return ListenAddress{text.substr(0, colon), static_cast<std::uint16_t>(*port)};
 }
 
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost" || host == "::1" || host == "[::1]") {
+    return true;
+  }
+  in_addr address{};
+  return inet_pton(AF_INET, host.c_str(), &address) == 1 && (ntohl(address.s_addr) >> 24) == 127;
+}
+
 Result<LogLevel> parse_log_level(const std::string& text) {
   static const std::map<std::string, LogLevel> kLevels = {{"debug", LogLevel::kDebug},
                                                           {"info", LogLevel::kInfo},
@@ -214,6 +234,11 @@ std::span<const Setting> settings() {
        "'user:password' lines: the replication port asks for a password (cleartext); without "
        "it every user is trusted"},
       {"listen-http", "HOST:PORT", "HTTP API and /metrics (default 127.0.0.1:7676)"},
+      {"auth-public-keys", "PATH",
+       "a PEM file or a directory of *.pem Ed25519 public keys: every port then requires a "
+       "token signed by one of them (skctl token issue); reloaded on SIGHUP"},
+      {"auth-token-file", "FILE",
+       "this node's token (scope safekeeper), presented to the other nodes' proposer ports"},
       {"peers", "ID=HOST:PORT,...",
        "every safekeeper of the cluster, this one included, by id and proposer address: they "
        "hold the branch log (tenants, branches, snapshots); without it the branch API is off"},
@@ -255,7 +280,22 @@ Result<Config> make_config(const std::map<std::string, std::string>& flags,
   if (config.data_dir.empty()) {
     return bad("--data-dir is required (this node's data directory)");
   }
+  if (config.auth_public_keys.empty() && !config.insecure) {
+    for (const ListenAddress* address :
+         {&config.listen_proposer, &config.listen_pg, &config.listen_http}) {
+      if (!is_loopback_host(address->host)) {
+        return bad("refusing to listen on " + address->to_string() +
+                   " without authentication: give --auth-public-keys (docs/SECURITY.md), or "
+                   "--insecure to let anyone who reaches this address own the node");
+      }
+    }
+  }
   const auto& peers = config.peers;
+  if (!config.auth_public_keys.empty() && !peers.empty() && config.auth_token_file.empty()) {
+    return bad(
+        "--auth-token-file is required with --auth-public-keys and --peers: this node "
+        "presents it to the other nodes' proposer ports");
+  }
   if (!peers.empty() && std::none_of(peers.begin(), peers.end(),
                                      [&](const auto& peer) { return peer.id == config.node_id; })) {
     return bad("--peers must list this node (id " + std::to_string(config.node_id.value()) +

@@ -36,6 +36,14 @@ struct Config {
   // "user:password" lines for the replication port's cleartext password authentication; none:
   // every user is trusted.
   std::filesystem::path pg_auth_file;
+  // Tokens on every port are checked against the Ed25519 public keys here (a PEM file or a
+  // directory of them, auth/keys.h); empty: no authentication, and only loopback addresses
+  // may be listened on unless `insecure`.
+  std::filesystem::path auth_public_keys;
+  // This node's own token (scope safekeeper), which its branch-log writer presents to the
+  // other nodes' proposer ports; required with auth_public_keys and peers.
+  std::filesystem::path auth_token_file;
+  bool insecure = false;
   // Every safekeeper of the cluster (this one included) by id and proposer address: the
   // members of the branch log. Empty: no branch log, and the branch API answers 503.
   std::vector<proposer::AcceptorAddress> peers;
@@ -65,6 +73,8 @@ Result<Config> make_config(const std::map<std::string, std::string>& flags,
                            const std::optional<std::string>& config_file);
 
 Result<ListenAddress> parse_listen_address(const std::string& text);
+// True for "localhost", 127.0.0.0/8 and ::1: addresses no other machine reaches.
+bool is_loopback_host(const std::string& host);
 Result<LogLevel> parse_log_level(const std::string& text);
 
 // The users of a pg-auth-file: "user:password" per line, '#' comments and blank lines skipped.

@@ -83,6 +83,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (auto it = request.find("Idempotency-Key"); it != request.end()) {
       api_request.idempotency_key = std::string(it->value());
     }
+    if (auto it = request.find(http::field::authorization); it != request.end()) {
+      api_request.authorization = std::string(it->value());
+    }
     const bool keep_alive = request.keep_alive();
     const bool head = request.method() == http::verb::head;
     stream_.expires_never();  // The route may wait for an fdatasync round; no deadline on us.

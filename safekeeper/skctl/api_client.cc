@@ -62,9 +62,10 @@ Result<ApiReply> ApiClient::request(const std::string& address, const std::strin
                                     const std::string& target,
                                     const std::optional<boost::json::value>& body,
                                     const std::vector<std::pair<std::string, std::string>>& headers,
-                                    std::chrono::milliseconds timeout, bool& reached) {
-  auto reply = http::http_request(address, method, target,
-                                  body ? boost::json::serialize(*body) : "", timeout, headers);
+                                    std::chrono::milliseconds timeout, bool& reached) const {
+  auto reply =
+      http::http_request(address, method, target, body ? boost::json::serialize(*body) : "",
+                         timeout, with_token(headers));
   if (!reply) {
     return Error(ErrorCode::kUnavailable,
                  "cannot reach safekeeper " + address + ": " + reply.error().message());
@@ -84,7 +85,8 @@ Result<ApiReply> ApiClient::request(const std::string& address, const std::strin
 
 Result<std::string> ApiClient::fetch_at(const std::string& address,
                                         const std::string& target) const {
-  auto reply = http::http_request(address, "GET", target, "", std::chrono::seconds(60));
+  auto reply =
+      http::http_request(address, "GET", target, "", std::chrono::seconds(60), with_token({}));
   if (!reply) {
     return Error(ErrorCode::kUnavailable,
                  "cannot reach safekeeper " + address + ": " + reply.error().message());
@@ -93,6 +95,14 @@ Result<std::string> ApiClient::fetch_at(const std::string& address,
     return server_error(reply->status, reply->body);
   }
   return std::move(reply->body);
+}
+
+std::vector<std::pair<std::string, std::string>> ApiClient::with_token(
+    std::vector<std::pair<std::string, std::string>> headers) const {
+  if (!token_.empty()) {
+    headers.emplace_back("Authorization", "Bearer " + token_);
+  }
+  return headers;
 }
 
 std::string url_encode(const std::string& text) {

@@ -22,7 +22,9 @@ struct ApiReply {
 
 class ApiClient {
  public:
-  explicit ApiClient(std::vector<std::string> addresses) : addresses_(std::move(addresses)) {}
+  // `token` (auth/token.h) goes with every request as "Authorization: Bearer"; empty: none.
+  explicit ApiClient(std::vector<std::string> addresses, std::string token = {})
+      : addresses_(std::move(addresses)), token_(std::move(token)) {}
 
   // The first 2xx answer. kUnavailable when no safekeeper could be reached (the message names
   // each address and why); a 4xx or 5xx answer as an Error with the server's code and message.
@@ -39,16 +41,20 @@ class ApiClient {
   Result<std::string> fetch_at(const std::string& address, const std::string& target) const;
 
   const std::vector<std::string>& addresses() const { return addresses_; }
+  const std::string& token() const { return token_; }
 
  private:
   // `reached`: whether the safekeeper answered at all (a refusal is an answer).
-  static Result<ApiReply> request(const std::string& address, const std::string& method,
-                                  const std::string& target,
-                                  const std::optional<boost::json::value>& body,
-                                  const std::vector<std::pair<std::string, std::string>>& headers,
-                                  std::chrono::milliseconds timeout, bool& reached);
+  Result<ApiReply> request(const std::string& address, const std::string& method,
+                           const std::string& target, const std::optional<boost::json::value>& body,
+                           const std::vector<std::pair<std::string, std::string>>& headers,
+                           std::chrono::milliseconds timeout, bool& reached) const;
+  // `headers` with the Authorization header added when there is a token.
+  std::vector<std::pair<std::string, std::string>> with_token(
+      std::vector<std::pair<std::string, std::string>> headers) const;
 
   std::vector<std::string> addresses_;
+  std::string token_;
 };
 
 // Percent-encodes a path segment or query value (an RFC 3339 offset's '+', a '/' in a name).

@@ -25,7 +25,7 @@ const std::set<std::string> kSwitches = {"--read-only"};
 // Accepted by every command.
 const std::set<std::string> kGlobalFlags = {"--safekeepers", "--tenant",         "--output",
                                             "--home",        "--snapshot-store", "--pg-bindir",
-                                            "--walproposer"};
+                                            "--walproposer", "--token-file"};
 
 const std::vector<CommandSpec>& commands() {
   static const std::vector<CommandSpec> table = {
@@ -104,6 +104,20 @@ const std::vector<CommandSpec>& commands() {
        "start a read replica of a branch"},
       {"replica", "stop", "", {"--pgdata"}, {}, "stop a replica"},
       {"connection-string", "", "BRANCH", {}, {}, "print the libpq URI of a branch's compute"},
+      {"token",
+       "keygen",
+       "",
+       {"--out"},
+       {},
+       "make an Ed25519 key pair: DIR/private.pem (0600) signs, DIR/public.pem is what "
+       "safekeepers trust"},
+      {"token",
+       "issue",
+       "",
+       {"--scope", "--key"},
+       {"--ttl", "--subject"},
+       "print a token for tenant:ID, tenant:ID:read, admin or safekeeper (ttl 24h unless "
+       "given)"},
   };
   return table;
 }
@@ -120,10 +134,12 @@ std::string usage() {
                        (c.operand.empty() ? "" : " " + c.operand);
     for (const std::string& f : c.required) {
       line += " " + f + " " +
-              (f == "--port"                ? "P"
-               : f == "--pgdata"            ? "DIR"
-               : f == "--history-retention" ? "DURATION"
-                                            : "NAME");
+              (f == "--port"                     ? "P"
+               : f == "--pgdata" || f == "--out" ? "DIR"
+               : f == "--key"                    ? "FILE"
+               : f == "--scope"                  ? "SCOPE"
+               : f == "--history-retention"      ? "DURATION"
+                                                 : "NAME");
     }
     for (const std::string& f : c.optional) {
       line += " [" + f + (kSwitches.contains(f) ? "]" : " X]");
@@ -161,6 +177,9 @@ std::string usage() {
       "                               default HOME/snapshots)\n"
       "  --pg-bindir DIR              PostgreSQL 15's programs (default: pg_config --bindir)\n"
       "  --walproposer PATH           (default: next to skctl, then PATH)\n"
+      "  --token-file FILE            the token sent to the safekeepers and given to the\n"
+      "                               computes' walproposers (env SKCTL_TOKEN_FILE, or the\n"
+      "                               token itself in SKCTL_TOKEN)\n"
       "  --version, --help\n"
       "\n"
       "exit status: 0 done; 1 refused or failed (one line on stderr says why); 2 bad usage;\n"

@@ -4,6 +4,7 @@
 // Exit status, as psql's: 0 done; 1 refused or failed, with one line on stderr; 2 no safekeeper
 // could be reached or the cluster has no quorum.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -24,6 +25,7 @@
 #include "safekeeper/skctl/snapshot_agent.h"
 #include "safekeeper/skctl/snapshot_store.h"
 #include "safekeeper/skctl/table.h"
+#include "safekeeper/skctl/tokens.h"
 
 namespace {
 
@@ -528,6 +530,34 @@ int connection_string(const Context& c, const std::string& tenant) {
                                               c.invocation.operand + " --pgdata DIR --port P"));
 }
 
+// token keygen | issue: local only, no safekeeper is asked.
+int token_command(const Invocation& inv) {
+  Result<std::string> text =
+      inv.verb == "keygen" ? make_key_pair(inv.flag("--out"))
+                           : issue_token(inv.flag("--scope"), inv.flag("--key"),
+                                         inv.flag("--ttl", "24h"), inv.flag("--subject"),
+                                         std::chrono::duration_cast<std::chrono::seconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count());
+  if (!text) {
+    return fail(text.error());
+  }
+  std::fputs(text->c_str(), stdout);
+  if (inv.verb == "issue") {
+    std::fputc('\n', stdout);
+  }
+  return 0;
+}
+
+// The token to send: --token-file, else SKCTL_TOKEN_FILE, else SKCTL_TOKEN; empty: none.
+Result<std::string> token_to_send(const Invocation& inv) {
+  const std::string file = inv.flag("--token-file", env_or("SKCTL_TOKEN_FILE", ""));
+  if (!file.empty()) {
+    return read_token_file(file);
+  }
+  return env_or("SKCTL_TOKEN", "");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -545,10 +575,18 @@ int main(int argc, char** argv) {
     return 0;
   }
   const Invocation& inv = parsed->invocation;
+  if (inv.group == "token") {
+    return token_command(inv);
+  }
+  auto token = token_to_send(inv);
+  if (!token) {
+    return fail(token.error());
+  }
   const fs::path home = inv.flag("--home", env_or("SKCTL_HOME", env_or("HOME", ".") + "/.skctl"));
   Context c{inv,
             ApiClient(proposer::split_list(
-                inv.flag("--safekeepers", env_or("SKCTL_SAFEKEEPERS", "127.0.0.1:7676")))),
+                          inv.flag("--safekeepers", env_or("SKCTL_SAFEKEEPERS", "127.0.0.1:7676"))),
+                      std::move(*token)),
             LocalSettings{home,
                           inv.flag("--snapshot-store",
                                    env_or("SKCTL_SNAPSHOT_STORE", (home / "snapshots").string())),

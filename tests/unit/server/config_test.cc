@@ -34,6 +34,39 @@ TEST(ConfigTest, Peers_MustListThisNodeOnceEach) {
   EXPECT_NE(malformed.error().message().find("--peers"), std::string::npos);
 }
 
+TEST(ConfigTest, WithoutKeys_OnlyLoopbackAddressesUnlessInsecure) {
+  auto open = parse({{"listen-http", "0.0.0.0:7676"}});
+  ASSERT_FALSE(open.has_value());
+  EXPECT_NE(open.error().message().find("refusing to listen on 0.0.0.0:7676 without "
+                                        "authentication"),
+            std::string::npos);
+  EXPECT_TRUE(parse({{"listen-http", "0.0.0.0:7676"}, {"insecure", "true"}}));
+  EXPECT_TRUE(parse({{"listen-http", "0.0.0.0:7676"}, {"auth-public-keys", "/etc/sk/keys"}}));
+  EXPECT_TRUE(parse({{"listen-pg", "localhost:5455"}, {"listen-proposer", "127.0.0.2:5454"}}));
+  EXPECT_FALSE(parse({{"insecure", "yes"}}));
+}
+
+TEST(ConfigTest, KeysWithPeers_NeedThisNodesOwnToken) {
+  const std::map<std::string, std::string> with_peers{{"auth-public-keys", "/etc/sk/keys"},
+                                                      {"peers", "2=127.0.0.1:5454"}};
+  auto missing = parse(with_peers);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().message().find("--auth-token-file is required"), std::string::npos);
+  auto with_token = with_peers;
+  with_token["auth-token-file"] = "/etc/sk/token";
+  ASSERT_TRUE(parse(with_token));
+  EXPECT_EQ(parse(with_token)->auth_token_file, "/etc/sk/token");
+}
+
+TEST(ConfigTest, LoopbackHosts) {
+  for (const char* host : {"localhost", "127.0.0.1", "127.255.0.9", "::1", "[::1]"}) {
+    EXPECT_TRUE(is_loopback_host(host)) << host;
+  }
+  for (const char* host : {"0.0.0.0", "10.0.0.1", "::", "sk-1.example", "128.0.0.1", ""}) {
+    EXPECT_FALSE(is_loopback_host(host)) << host;
+  }
+}
+
 TEST(ConfigTest, DiskReserve_SizeOrPercentDefaultingToFivePercentCappedAtTwoGiB) {
   constexpr std::uint64_t kGiB = std::uint64_t{1} << 30;
   EXPECT_EQ(parse({})->disk_reserve.bytes_on(10 * kGiB), kGiB / 2);

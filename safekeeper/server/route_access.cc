@@ -1,0 +1,26 @@
+// route_need; see route_access.h.
+#include "safekeeper/server/route_access.h"
+
+namespace sk::safekeeper {
+
+auth::Need route_need(std::string_view method, const std::vector<std::string>& path) {
+  if (path == std::vector<std::string>{"metrics"}) {
+    return auth::Need::admin();
+  }
+  if (path.size() < 2 || path[0] != "v1" || path[1] != "tenants") {
+    return auth::Need::any_token();
+  }
+  if (path.size() == 2) {
+    return auth::Need::admin();
+  }
+  const auto tenant = consensus::TenantId::parse_hex(path[2]);
+  if (!tenant) {
+    // Not a tenant id: the route answers 400 or 404, after an admin token, which could read
+    // or change any tenant anyway; nothing of a tenant is named, so nothing leaks to others.
+    return auth::Need::admin();
+  }
+  const bool reads = method == "GET" || method == "HEAD";
+  return reads ? auth::Need::read(*tenant) : auth::Need::write(*tenant);
+}
+
+}  // namespace sk::safekeeper

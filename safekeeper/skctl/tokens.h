@@ -1,0 +1,29 @@
+// skctl's tokens: `token keygen` (an Ed25519 key pair on disk), `token issue` (a signed token,
+// auth/token.h) and reading the token skctl sends (--token-file, SKCTL_TOKEN_FILE, SKCTL_TOKEN).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "consensus/result.h"
+
+namespace sk::skctl {
+
+// Writes `dir`/private.pem (mode 0600) and `dir`/public.pem (0644), creating `dir` (0700) if
+// needed; refuses to overwrite either file. Returns the two paths, one per line.
+Result<std::string> make_key_pair(const std::filesystem::path& dir);
+
+// A token for `scope` (auth::parse_scope), valid for `ttl` (a duration: 90s, 24h, 30d) from
+// `now_unix`, signed with the private key at `key_file`.
+Result<std::string> issue_token(const std::string& scope, const std::filesystem::path& key_file,
+                                const std::string& ttl, const std::string& subject,
+                                std::int64_t now_unix);
+
+// The token in `file`, surrounding white space removed; kInvalidArgument if unreadable or empty.
+Result<std::string> read_token_file(const std::filesystem::path& file);
+
+// Writes `text` to a new file `path` with `mode`, synced; kAlreadyExists if it exists.
+Status write_secret_file(const std::filesystem::path& path, const std::string& text, unsigned mode);
+
+}  // namespace sk::skctl
