@@ -445,9 +445,9 @@ std::string encode_frame(const TimelineKey& key, const consensus::Message& messa
   return bytes;
 }
 
-std::string encode_length_prefixed_frame(const TimelineKey& key,
-                                         const consensus::Message& message) {
-  const proto::Frame frame = frame_of(key, message);
+namespace {
+
+std::string length_prefixed(const proto::Frame& frame, const consensus::Message& message) {
   const std::size_t size = frame.ByteSizeLong();
   check_frame_size(size, message);
   std::string out(kFrameLengthBytes + size, '\0');
@@ -459,6 +459,22 @@ std::string encode_length_prefixed_frame(const TimelineKey& key,
   const std::uint8_t* end = frame.SerializeWithCachedSizesToArray(body);
   SK_CHECK(end == body + size);
   return out;
+}
+
+}  // namespace
+
+std::string encode_length_prefixed_frame(const TimelineKey& key,
+                                         const consensus::Message& message) {
+  return length_prefixed(frame_of(key, message), message);
+}
+
+std::string encode_length_prefixed_greeting(const TimelineKey& key,
+                                            const consensus::ProposerGreeting& greeting,
+                                            std::string_view auth_token) {
+  const consensus::Message message = greeting;
+  proto::Frame frame = frame_of(key, message);
+  frame.mutable_proposer_greeting()->set_auth_token(std::string(auth_token));
+  return length_prefixed(frame, message);
 }
 
 std::string encode_error_frame(const TimelineKey& key, const Error& error) {
@@ -505,7 +521,11 @@ Result<DecodedFrame> decode_frame_for_any_timeline(std::string_view bytes) {
   if (!message) {
     return message.error();
   }
-  return DecodedFrame{key, std::move(*message)};
+  std::string auth_token;
+  if (frame.body_case() == proto::Frame::kProposerGreeting) {
+    auth_token = frame.proposer_greeting().auth_token();
+  }
+  return DecodedFrame{key, std::move(*message), std::move(auth_token)};
 }
 
 Result<consensus::Message> decode_frame(std::string_view bytes, const TimelineKey& expected) {

@@ -61,7 +61,15 @@ std::string encode_length_prefixed_frame(const TimelineKey& key, const consensus
 struct DecodedFrame {
   TimelineKey key;
   consensus::Message message;
+  std::string auth_token;  // A ProposerGreeting's token; empty for other frames or none.
 };
+
+// A ProposerGreeting frame carrying `auth_token`, length-prefixed as
+// encode_length_prefixed_frame's. Tokens are not a consensus matter: the proposer's I/O adds one
+// to the greeting its core sends.
+std::string encode_length_prefixed_greeting(const TimelineKey& key,
+                                            const consensus::ProposerGreeting& greeting,
+                                            std::string_view auth_token);
 
 // The frame that tells the peer why a connection is being closed. Decoding it (either decode
 // function) gives back `error` as an Error with the same code, its message prefixed with

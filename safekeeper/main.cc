@@ -17,6 +17,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "safekeeper/auth/authenticator.h"
+#include "safekeeper/auth/token.h"
 #include "safekeeper/branchlog/branch_command_runner.h"
 #include "safekeeper/branchlog/branch_commands.h"
 #include "safekeeper/branchlog/branch_expiry.h"
@@ -77,6 +78,15 @@ int run(const Config& config) {
   } else {
     log_warn("no --auth-public-keys: every port serves anyone who reaches it, without a token");
   }
+  std::string own_token;  // Presented to the peers' proposer ports by the branch-log writer.
+  if (!config.auth_token_file.empty()) {
+    auto token = sk::auth::read_token_file(config.auth_token_file);
+    if (!token) {
+      std::fprintf(stderr, "safekeeper: cannot start: %s\n", token.error().to_string().c_str());
+      return 1;
+    }
+    own_token = std::move(*token);
+  }
   PgServerOptions pg_options;
   if (!config.pg_auth_file.empty()) {
     auto passwords = load_pg_passwords(config.pg_auth_file);
@@ -118,6 +128,7 @@ int run(const Config& config) {
     log_info(std::to_string(kept_slots->size()) + " replication slots kept from before");
   }
   pg_options.slot_journal = &slot_journal;
+  pg_options.auth = authenticator.get();
   pg_options.slot_inactive_limit = std::chrono::seconds(config.slot_inactive_limit_s);
   pg_options.restored_slots = std::move(*kept_slots);
 
@@ -194,12 +205,13 @@ int run(const Config& config) {
         branch_applier.catch_up();
         return commit_times.catch_up();  // More to index: called again before the worker waits.
       });
-  ProposerServer proposers(io, worker);
+  ProposerServer proposers(io, worker, {.auth = authenticator.get()});
   PgServer readers(io, worker, wal_reader, std::move(pg_options));
   std::optional<BranchLogWriter> branch_writer;
   if (branch_log) {
-    branch_writer.emplace(io,
-                          BranchLogWriterOptions{.self = node.node_id(), .peers = config.peers});
+    branch_writer.emplace(
+        io, BranchLogWriterOptions{
+                .self = node.node_id(), .peers = config.peers, .auth_token = own_token});
   }
   BranchLogWriter* writer = branch_writer ? &*branch_writer : nullptr;
   RetentionLimits retention_limits;  // The maximum is the project's; the minimum a setting.

@@ -54,6 +54,8 @@ std::string Need::describe() const {
       return "write access to tenant " + tenant.to_hex();
     case Kind::kAdmin:
       return "the admin scope";
+    case Kind::kWalWrite:
+      return "writing the WAL of tenant " + tenant.to_hex();
     case Kind::kSafekeeper:
       return "the safekeeper scope";
   }
@@ -74,6 +76,10 @@ Status permits(const Grant& grant, const Need& need) {
       break;
     case Need::Kind::kAdmin:
       allowed = grant.scope == Scope::kAdmin;
+      break;
+    case Need::Kind::kWalWrite:
+      allowed = grant.scope == Scope::kSafekeeper ||
+                (grant.scope == Scope::kTenant && grant.write && grant.tenant == need.tenant);
       break;
     case Need::Kind::kSafekeeper:
       allowed = grant.scope == Scope::kSafekeeper;

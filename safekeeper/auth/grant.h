@@ -1,10 +1,12 @@
 // What a token grants and what an operation needs. A Grant is one of:
-//   tenant:ID        read and change everything of tenant ID (branches, snapshots, timelines, WAL)
+//   tenant:ID        read and change everything of tenant ID (branches, snapshots, timelines),
+//                    and write its WAL on the proposer port (a compute's walproposer)
 //   tenant:ID:read   read them only (branches, WAL downloads, replication without slots)
 //   admin            every HTTP route, the tenants list and /metrics included; not the proposer
 //                    port (an operator reads and manages the cluster, it does not write WAL)
-//   safekeeper       the cluster's own identity: the proposer port (walproposers and nodes'
-//                    branch-log writers), and every tenant's routes, as a node needs from another
+//   safekeeper       the cluster's own identity: the proposer port for every timeline, the
+//                    branch log's included (nodes' branch-log writers, walproposers), and every
+//                    tenant's routes, as a node needs from another
 // docs/SECURITY.md has the table per port and route. The rule is written once, in permits().
 #pragma once
 
@@ -42,7 +44,8 @@ struct Need {
     kTenantRead,   // Reading `tenant`.
     kTenantWrite,  // Changing `tenant`.
     kAdmin,        // The whole node: tenants list and creation, /metrics.
-    kSafekeeper,   // Writing WAL: the proposer port.
+    kWalWrite,     // Proposing `tenant`'s WAL on the proposer port.
+    kSafekeeper,   // Proposing the branch log's entries (the cluster's own timeline).
   };
   Kind kind = Kind::kAnyToken;
   consensus::TenantId tenant;
@@ -51,6 +54,7 @@ struct Need {
   static Need read(consensus::TenantId t) { return {Kind::kTenantRead, t}; }
   static Need write(consensus::TenantId t) { return {Kind::kTenantWrite, t}; }
   static Need admin() { return {Kind::kAdmin, {}}; }
+  static Need wal_write(consensus::TenantId t) { return {Kind::kWalWrite, t}; }
   static Need safekeeper() { return {Kind::kSafekeeper, {}}; }
   // "read tenant ID", "write tenant ID", "admin", ... for error messages.
   std::string describe() const;

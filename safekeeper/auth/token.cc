@@ -2,6 +2,8 @@
 #include "safekeeper/auth/token.h"
 
 #include <ctime>
+#include <fstream>
+#include <sstream>
 
 #include <boost/json.hpp>
 
@@ -129,6 +131,22 @@ Result<Grant> verify_token(std::string_view token, const PublicKeys& keys, std::
   }
   grant->expires_at = **expires;
   return grant;
+}
+
+Result<std::string> read_token_file(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) {
+    return Error(ErrorCode::kInvalidArgument, "cannot read token file " + file.string());
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string token = text.str();
+  const auto begin = token.find_first_not_of(" \t\r\n");
+  const auto end = token.find_last_not_of(" \t\r\n");
+  if (begin == std::string::npos) {
+    return Error(ErrorCode::kInvalidArgument, "token file " + file.string() + " is empty");
+  }
+  return token.substr(begin, end - begin + 1);
 }
 
 }  // namespace sk::auth

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -24,5 +25,9 @@ std::string issue_token(const Grant& grant, const PrivateKey& key, std::int64_t 
 // the reason otherwise: not a JWT, another algorithm, a bad signature, expired, not yet valid,
 // or claims that are missing or malformed.
 Result<Grant> verify_token(std::string_view token, const PublicKeys& keys, std::int64_t now);
+
+// The token in `file`, surrounding white space removed (how --token-file and --auth-token-file
+// are read); kInvalidArgument if it cannot be read or is empty.
+Result<std::string> read_token_file(const std::filesystem::path& file);
 
 }  // namespace sk::auth

@@ -110,7 +110,8 @@ struct BranchLogWriter::Impl final : proposer::ProposerIo, std::enable_shared_fr
                                                self->driver->on_disconnected(id);
                                                self->settle();
                                              }
-                                           }});
+                                           }},
+        std::chrono::milliseconds(100), options.auth_token);
     for (Pending& p : pending) {
       p.end.reset();  // Not committed in the old term as far as we know: proposed again.
       p.committed_at.reset();

@@ -40,6 +40,7 @@ constexpr auto kTick = proposer::kProposerTick;
 struct Options {
   std::vector<proposer::AcceptorAddress> safekeepers;  // Proposer ports.
   std::vector<std::string> http;                       // HTTP ports, to create the timeline.
+  std::string token;                                   // --token-file's.
   consensus::TenantId tenant;
   consensus::TimelineId timeline;
   Lsn start_lsn = Lsn(0x1000000);
@@ -79,6 +80,7 @@ Options parse(int argc, char** argv) {
   }
   o.safekeepers = std::move(cluster.safekeepers);
   o.http = std::move(cluster.http);
+  o.token = std::move(cluster.token);
   o.tenant = *cluster.tenant;
   o.timeline = *cluster.timeline;
   if (auto v = flags.get("start-lsn")) {
@@ -208,7 +210,7 @@ int main(int argc, char** argv) {
                      .timeline_start_lsn = options.start_lsn};
   if (!options.http.empty()) {
     std::vector<std::string> errors;
-    proposer::create_timeline(options.http, config.identity, errors);
+    proposer::create_timeline(options.http, config.identity, options.token, errors);
     for (const std::string& error : errors) {
       std::fprintf(stderr, "sk-loadgen: create timeline: %s\n", error.c_str());
     }
@@ -228,7 +230,8 @@ int main(int argc, char** argv) {
       io, {options.tenant, options.timeline}, options.safekeepers,
       {.on_connected = [&](NodeId id) { driver->on_connected(id); },
        .on_message = [&](NodeId id, const consensus::Message& m) { driver->on_message(id, m); },
-       .on_disconnected = [&](NodeId id, const Error&) { driver->on_disconnected(id); }});
+       .on_disconnected = [&](NodeId id, const Error&) { driver->on_disconnected(id); }},
+      std::chrono::milliseconds(100), options.token);
   LoadgenIo proposer_io(io, links, wal);
   driver.emplace(config, proposer_io);
 

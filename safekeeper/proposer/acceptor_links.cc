@@ -36,8 +36,12 @@ struct AcceptorLinks::Impl : std::enable_shared_from_this<AcceptorLinks::Impl> {
   };
 
   Impl(asio::io_context& io_context, proto::TimelineKey timeline, AcceptorLinkHandlers h,
-       std::chrono::milliseconds delay)
-      : io(io_context), key(timeline), handlers(std::move(h)), reconnect_delay(delay) {}
+       std::chrono::milliseconds delay, std::string token)
+      : io(io_context),
+        key(timeline),
+        handlers(std::move(h)),
+        reconnect_delay(delay),
+        auth_token(std::move(token)) {}
 
   // `message` as a length-prefixed frame. The proposer sends the same AppendRequest to every
   // acceptor in turn: it is encoded once and the frame shared (an append is up to 128 KiB).
@@ -52,6 +56,7 @@ struct AcceptorLinks::Impl : std::enable_shared_from_this<AcceptorLinks::Impl> {
   proto::TimelineKey key;
   AcceptorLinkHandlers handlers;
   std::chrono::milliseconds reconnect_delay;
+  std::string auth_token;
   std::map<consensus::NodeId, Link> links;
   std::optional<consensus::Message> last_message;  // What last_frame encodes.
   std::shared_ptr<const std::string> last_frame;
@@ -63,8 +68,10 @@ std::shared_ptr<const std::string> AcceptorLinks::Impl::encoded(const consensus:
   if (last_message && *last_message == message) {
     return last_frame;
   }
-  last_frame =
-      std::make_shared<const std::string>(proto::encode_length_prefixed_frame(key, message));
+  const auto* greeting = std::get_if<consensus::ProposerGreeting>(&message);
+  last_frame = std::make_shared<const std::string>(
+      greeting != nullptr ? proto::encode_length_prefixed_greeting(key, *greeting, auth_token)
+                          : proto::encode_length_prefixed_frame(key, message));
   last_message = message;
   return last_frame;
 }
@@ -198,8 +205,9 @@ void AcceptorLinks::Impl::fail(Link& link, const Error& why, bool was_connected,
 
 AcceptorLinks::AcceptorLinks(asio::io_context& io, proto::TimelineKey key,
                              std::vector<AcceptorAddress> acceptors, AcceptorLinkHandlers handlers,
-                             std::chrono::milliseconds reconnect_delay)
-    : impl_(std::make_shared<Impl>(io, key, std::move(handlers), reconnect_delay)) {
+                             std::chrono::milliseconds reconnect_delay, std::string auth_token)
+    : impl_(std::make_shared<Impl>(io, key, std::move(handlers), reconnect_delay,
+                                   std::move(auth_token))) {
   for (AcceptorAddress& address : acceptors) {
     const consensus::NodeId id = address.id;
     impl_->links[id].address = std::move(address);

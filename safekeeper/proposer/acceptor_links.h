@@ -38,9 +38,11 @@ struct AcceptorLinkHandlers {
 
 class AcceptorLinks {
  public:
+  // `auth_token` goes in every ProposerGreeting sent (auth/token.h); empty: none.
   AcceptorLinks(boost::asio::io_context& io, proto::TimelineKey key,
                 std::vector<AcceptorAddress> acceptors, AcceptorLinkHandlers handlers,
-                std::chrono::milliseconds reconnect_delay = std::chrono::milliseconds(100));
+                std::chrono::milliseconds reconnect_delay = std::chrono::milliseconds(100),
+                std::string auth_token = {});
   ~AcceptorLinks();
   AcceptorLinks(const AcceptorLinks&) = delete;
   AcceptorLinks& operator=(const AcceptorLinks&) = delete;

@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include "safekeeper/auth/token.h"
 #include "safekeeper/http/http_client.h"
 
 namespace sk::proposer {
@@ -75,6 +76,13 @@ Result<TimelineIdentity> parse_identity(const std::string& body, const consensus
                           .timeline_start_lsn = *start};
 }
 
+http::HttpHeaders bearer(const std::string& token) {
+  if (token.empty()) {
+    return {};
+  }
+  return {{"Authorization", "Bearer " + token}};
+}
+
 }  // namespace
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -113,12 +121,13 @@ Result<std::vector<AcceptorAddress>> parse_acceptor_list(const std::string& text
 
 Result<std::optional<TimelineIdentity>> find_timeline(
     const std::vector<std::string>& http_addresses, const consensus::TenantId& tenant,
-    const consensus::TimelineId& timeline) {
+    const consensus::TimelineId& timeline, const std::string& token) {
   bool answered = false;
   std::string last_error = "no HTTP address given";
   for (const std::string& address : http_addresses) {
-    auto reply = http::http_request(
-        address, "GET", timeline_target(tenant) + "/" + timeline.to_hex(), "", kSetupTimeout);
+    auto reply =
+        http::http_request(address, "GET", timeline_target(tenant) + "/" + timeline.to_hex(), "",
+                           kSetupTimeout, bearer(token));
     if (!reply) {
       last_error = address + ": " + reply.error().to_string();
       continue;
@@ -144,7 +153,8 @@ Result<std::optional<TimelineIdentity>> find_timeline(
 }
 
 std::size_t create_timeline(const std::vector<std::string>& http_addresses,
-                            const TimelineIdentity& identity, std::vector<std::string>& errors) {
+                            const TimelineIdentity& identity, const std::string& token,
+                            std::vector<std::string>& errors) {
   const std::string body = "{\"timeline_id\":\"" + identity.timeline_id.to_hex() +
                            "\",\"start_lsn\":\"" + identity.timeline_start_lsn.to_string() +
                            "\",\"system_id\":\"" + std::to_string(identity.system_id) +
@@ -153,7 +163,7 @@ std::size_t create_timeline(const std::vector<std::string>& http_addresses,
   std::size_t holding = 0;
   for (const std::string& address : http_addresses) {
     auto reply = http::http_request(address, "POST", timeline_target(identity.tenant_id), body,
-                                    kSetupTimeout);
+                                    kSetupTimeout, bearer(token));
     if (!reply) {
       errors.push_back(address + ": " + reply.error().to_string());
     } else if (reply->status != 200 && reply->status != 201) {
@@ -170,7 +180,9 @@ void add_cluster_flags(cli::CommandLine& flags) {
   flags.value("safekeepers", "LIST", "the safekeepers' proposer ports, id=host:port,...")
       .value("http", "LIST", "their HTTP ports, host:port,... (to create the timeline)")
       .value("tenant", "HEX", "32 hex digits")
-      .value("timeline", "HEX", "32 hex digits");
+      .value("timeline", "HEX", "32 hex digits")
+      .value("token-file", "FILE",
+             "a token (skctl token issue) for the safekeepers: tenant:ID or safekeeper scope");
 }
 
 ClusterFlags read_cluster_flags(const cli::CommandLine& flags) {
@@ -196,6 +208,13 @@ ClusterFlags read_cluster_flags(const cli::CommandLine& flags) {
     if (!cluster.timeline) {
       flags.usage_error("--timeline: '" + *v + "' is not 32 hex digits");
     }
+  }
+  if (auto v = flags.get("token-file")) {
+    auto token = auth::read_token_file(*v);
+    if (!token) {
+      flags.usage_error("--token-file: " + token.error().message());
+    }
+    cluster.token = std::move(*token);
   }
   return cluster;
 }

@@ -20,11 +20,15 @@ Result<std::vector<AcceptorAddress>> parse_acceptor_list(const std::string& text
 // The items of a comma-separated list, empty items included.
 std::vector<std::string> split_list(const std::string& text);
 
-// --safekeepers ID=HOST:PORT,..., --http HOST:PORT,..., --tenant HEX and --timeline HEX, as
-// read by read_cluster_flags(): each absent one is empty; a malformed one is a usage error.
+// --safekeepers ID=HOST:PORT,..., --http HOST:PORT,..., --tenant HEX, --timeline HEX and
+// --token-file FILE, as read by read_cluster_flags(): each absent one is empty; a malformed one
+// (or an unreadable token file) is a usage error.
 struct ClusterFlags {
   std::vector<AcceptorAddress> safekeepers;  // Proposer ports.
   std::vector<std::string> http;             // HTTP ports, to create the timeline.
+  // Sent in every greeting and HTTP request (auth/token.h): the tenant's write scope or the
+  // safekeeper scope.
+  std::string token;
   std::optional<consensus::TenantId> tenant;
   std::optional<consensus::TimelineId> timeline;
 };
@@ -35,13 +39,13 @@ ClusterFlags read_cluster_flags(const cli::CommandLine& flags);
 // none of those that answered does. kUnavailable when none answered.
 Result<std::optional<consensus::TimelineIdentity>> find_timeline(
     const std::vector<std::string>& http_addresses, const consensus::TenantId& tenant,
-    const consensus::TimelineId& timeline);
+    const consensus::TimelineId& timeline, const std::string& token);
 
 // Creates the timeline on every address (idempotent: the same identity again is fine). Returns
-// how many hold it now; one line per failure goes to `errors` (a safekeeper that is down, or one
-// holding the timeline with another identity).
+// how many hold it now (`token`, if any, goes as a bearer token); one line per failure goes to
+// `errors` (a safekeeper that is down, or one holding the timeline with another identity).
 std::size_t create_timeline(const std::vector<std::string>& http_addresses,
-                            const consensus::TimelineIdentity& identity,
+                            const consensus::TimelineIdentity& identity, const std::string& token,
                             std::vector<std::string>& errors);
 
 }  // namespace sk::proposer

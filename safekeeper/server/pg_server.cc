@@ -73,7 +73,8 @@ class PgServer::Impl::Connection : public std::enable_shared_from_this<Connectio
         timer_(server.io),
         session_(
             id,
-            walsender::SessionOptions{.passwords = server.options.passwords,
+            walsender::SessionOptions{.auth = server.options.auth,
+                                      .passwords = server.options.passwords,
                                       .backend_pid = static_cast<std::uint32_t>(id),
                                       .cancel_secret = static_cast<std::uint32_t>(server.random())},
             server.slots, now()) {

@@ -32,6 +32,8 @@ class io_context;
 namespace sk::safekeeper {
 
 struct PgServerOptions {
+  // Checks tokens given as the password (when enabled); nullptr: passwords decide.
+  const auth::Authenticator* auth = nullptr;
   // User name -> password for cleartext authentication; empty: trust.
   std::map<std::string, std::string> passwords;
   std::size_t max_unsent_bytes = std::size_t{4} << 20;

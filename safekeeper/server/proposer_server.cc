@@ -11,6 +11,7 @@
 
 #include "proto/codec.h"
 #include "proto/framing.h"
+#include "safekeeper/branchlog/branch_log_applier.h"
 #include "safekeeper/log/log.h"
 #include "safekeeper/server/connection_registry.h"
 #include "safekeeper/server/output_queue.h"
@@ -163,6 +164,9 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
         return Error(ErrorCode::kMalformedMessage,
                      "the first frame on a proposer connection must be a ProposerGreeting");
       }
+      if (Status allowed = check_token(decoded->key, decoded->auth_token); !allowed) {
+        return allowed.error();
+      }
       key_ = decoded->key;
       proposer_id_ = greeting->proposer_id;
       message = std::move(decoded->message);
@@ -176,6 +180,20 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
     inflight_sizes_.push_back(bytes.size());
     inflight_bytes_ += bytes.size();
     server_.worker.enqueue({id_, *key_, proposer_id_, std::move(message)});
+    return {};
+  }
+
+  Status check_token(const storage::TimelineKey& key, const std::string& token) const {
+    const auth::Authenticator* auth = server_.options.auth;
+    if (auth == nullptr) {
+      return {};
+    }
+    const auth::Need need =
+        key == branch_log_key() ? auth::Need::safekeeper() : auth::Need::wal_write(key.tenant_id);
+    auto grant = auth->check(token, need);
+    if (!grant) {
+      return grant.error();
+    }
     return {};
   }
 

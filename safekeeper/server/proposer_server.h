@@ -2,7 +2,10 @@
 // (proto/framing.h), decodes them (the first must be a ProposerGreeting, which names the
 // connection's timeline), hands the messages to the StorageWorker and writes the replies back
 // in order. It holds no consensus state: one connection's bad frame, unknown timeline or wrong
-// system id sends that connection an error frame and closes it, and nothing else changes.
+// system id sends that connection an error frame and closes it, and nothing else changes. With
+// tokens on, the greeting's token is checked before its timeline is looked at: a proposer
+// without the right to write that timeline gets UNAUTHENTICATED or PERMISSION_DENIED and never
+// reaches a vote.
 //
 // Back-pressure: a connection stops reading while its submitted-but-unanswered bytes or its
 // unsent reply bytes exceed their bounds, so a fast proposer waits for the disk (TCP's window
@@ -21,6 +24,7 @@
 
 #include "consensus/result.h"
 #include "consensus/types.h"
+#include "safekeeper/auth/authenticator.h"
 #include "safekeeper/server/bound_port.h"
 #include "safekeeper/server/storage_worker.h"
 
@@ -31,6 +35,9 @@ class io_context;
 namespace sk::safekeeper {
 
 struct ProposerServerOptions {
+  // Checks the greeting's token: writing a tenant's WAL needs that tenant's write scope or the
+  // safekeeper scope, the branch log's the safekeeper scope (auth/grant.h). nullptr: no check.
+  const auth::Authenticator* auth = nullptr;
   // Submitted to the worker and not answered yet, per connection.
   std::size_t max_inflight_bytes = std::size_t{8} << 20;
   // Replies waiting for the socket, per connection.

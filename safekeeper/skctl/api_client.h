@@ -23,8 +23,12 @@ struct ApiReply {
 class ApiClient {
  public:
   // `token` (auth/token.h) goes with every request as "Authorization: Bearer"; empty: none.
-  explicit ApiClient(std::vector<std::string> addresses, std::string token = {})
-      : addresses_(std::move(addresses)), token_(std::move(token)) {}
+  // `token_file` holds the same token, for the programs skctl starts (walproposers).
+  explicit ApiClient(std::vector<std::string> addresses, std::string token = {},
+                     std::string token_file = {})
+      : addresses_(std::move(addresses)),
+        token_(std::move(token)),
+        token_file_(std::move(token_file)) {}
 
   // The first 2xx answer. kUnavailable when no safekeeper could be reached (the message names
   // each address and why); a 4xx or 5xx answer as an Error with the server's code and message.
@@ -42,6 +46,7 @@ class ApiClient {
 
   const std::vector<std::string>& addresses() const { return addresses_; }
   const std::string& token() const { return token_; }
+  const std::string& token_file() const { return token_file_; }
 
  private:
   // `reached`: whether the safekeeper answered at all (a refusal is an answer).
@@ -55,6 +60,7 @@ class ApiClient {
 
   std::vector<std::string> addresses_;
   std::string token_;
+  std::string token_file_;
 };
 
 // Percent-encodes a path segment or query value (an RFC 3339 offset's '+', a '/' in a name).

@@ -72,6 +72,7 @@ Result<bool> timeline_exists(const ApiClient& api, const std::string& tenant,
 
 Result<Cluster> discover(const ApiClient& api) {
   Cluster cluster;
+  cluster.token_file = api.token_file();
   std::string unreachable;
   for (const std::string& address : api.addresses()) {
     auto status =

@@ -85,6 +85,9 @@ std::vector<std::string> walproposer_argv(const fs::path& walproposer, const Clu
   if (branch.branch_lsn) {
     argv.insert(argv.end(), {"--start-lsn", branch.branch_lsn->to_string()});
   }
+  if (!cluster.token_file.empty()) {
+    argv.insert(argv.end(), {"--token-file", cluster.token_file});
+  }
   return argv;
 }
 
@@ -147,6 +150,9 @@ Result<pid_t> start_snapshot_agent(const ApiClient& api, const LocalSettings& lo
                                 std::to_string(request.snapshot_every_bytes)};
   if (!local.pg_bindir.empty()) {
     argv.insert(argv.begin() + 1, {"--pg-bindir", local.pg_bindir});
+  }
+  if (!api.token_file().empty()) {
+    argv.insert(argv.begin() + 1, {"--token-file", api.token_file()});
   }
   return spawn_detached(argv, log);
 }

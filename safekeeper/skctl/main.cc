@@ -15,6 +15,7 @@
 #include <boost/json/value.hpp>
 #include <unistd.h>
 
+#include "safekeeper/auth/token.h"
 #include "safekeeper/cli/command_line.h"
 #include "safekeeper/proposer/cluster_setup.h"
 #include "safekeeper/skctl/api_client.h"
@@ -553,7 +554,7 @@ int token_command(const Invocation& inv) {
 Result<std::string> token_to_send(const Invocation& inv) {
   const std::string file = inv.flag("--token-file", env_or("SKCTL_TOKEN_FILE", ""));
   if (!file.empty()) {
-    return read_token_file(file);
+    return auth::read_token_file(file);
   }
   return env_or("SKCTL_TOKEN", "");
 }
@@ -583,10 +584,15 @@ int main(int argc, char** argv) {
     return fail(token.error());
   }
   const fs::path home = inv.flag("--home", env_or("SKCTL_HOME", env_or("HOME", ".") + "/.skctl"));
+  auto token_file = token_file_for_children(
+      inv.flag("--token-file", env_or("SKCTL_TOKEN_FILE", "")), home, *token);
+  if (!token_file) {
+    return fail(token_file.error());
+  }
   Context c{inv,
             ApiClient(proposer::split_list(
                           inv.flag("--safekeepers", env_or("SKCTL_SAFEKEEPERS", "127.0.0.1:7676"))),
-                      std::move(*token)),
+                      std::move(*token), std::move(*token_file)),
             LocalSettings{home,
                           inv.flag("--snapshot-store",
                                    env_or("SKCTL_SNAPSHOT_STORE", (home / "snapshots").string())),

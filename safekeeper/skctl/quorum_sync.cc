@@ -24,10 +24,20 @@ std::optional<Lsn> printed_lsn(const std::string& output) {
 Result<Lsn> sync_safekeepers(const fs::path& walproposer, const Cluster& cluster,
                              const std::string& tenant_id, const std::string& timeline_id,
                              const fs::path& log, std::chrono::milliseconds timeout) {
-  auto result = run_program(
-      {walproposer.string(), "--sync-safekeepers", "--safekeepers", cluster.safekeepers_flag,
-       "--http", cluster.http_flag(), "--tenant", tenant_id, "--timeline", timeline_id},
-      timeout);
+  std::vector<std::string> argv{walproposer.string(),
+                                "--sync-safekeepers",
+                                "--safekeepers",
+                                cluster.safekeepers_flag,
+                                "--http",
+                                cluster.http_flag(),
+                                "--tenant",
+                                tenant_id,
+                                "--timeline",
+                                timeline_id};
+  if (!cluster.token_file.empty()) {
+    argv.insert(argv.end(), {"--token-file", cluster.token_file});
+  }
+  auto result = run_program(argv, timeout);
   if (!result) {
     return result.error();
   }

@@ -3,8 +3,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -94,20 +92,27 @@ Result<std::string> issue_token(const std::string& scope, const fs::path& key_fi
   return auth::issue_token(*grant, *key, now_unix);
 }
 
-Result<std::string> read_token_file(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in) {
-    return Error(ErrorCode::kInvalidArgument, "cannot read token file " + file.string());
+Result<std::string> token_file_for_children(const std::string& given, const fs::path& home,
+                                            const std::string& token) {
+  if (token.empty()) {
+    return std::string();
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::string token = text.str();
-  const auto begin = token.find_first_not_of(" \t\r\n");
-  const auto end = token.find_last_not_of(" \t\r\n");
-  if (begin == std::string::npos) {
-    return Error(ErrorCode::kInvalidArgument, "token file " + file.string() + " is empty");
+  std::error_code ec;
+  if (!given.empty()) {
+    return fs::absolute(given, ec).string();
   }
-  return token.substr(begin, end - begin + 1);
+  fs::create_directories(home, ec);
+  const fs::path file = home / "token";
+  const fs::path temporary = home / "token.tmp";
+  fs::remove(temporary, ec);
+  if (Status s = write_secret_file(temporary, token, 0600); !s) {
+    return s.error();
+  }
+  fs::rename(temporary, file, ec);
+  if (ec) {
+    return Error(ErrorCode::kIoError, "cannot write " + file.string() + ": " + ec.message());
+  }
+  return file.string();
 }
 
 }  // namespace sk::skctl

@@ -1,5 +1,5 @@
 // skctl's tokens: `token keygen` (an Ed25519 key pair on disk), `token issue` (a signed token,
-// auth/token.h) and reading the token skctl sends (--token-file, SKCTL_TOKEN_FILE, SKCTL_TOKEN).
+// auth/token.h).
 #pragma once
 
 #include <cstdint>
@@ -20,8 +20,11 @@ Result<std::string> issue_token(const std::string& scope, const std::filesystem:
                                 const std::string& ttl, const std::string& subject,
                                 std::int64_t now_unix);
 
-// The token in `file`, surrounding white space removed; kInvalidArgument if unreadable or empty.
-Result<std::string> read_token_file(const std::filesystem::path& file);
+// Where the programs skctl starts find `token`: `given` (--token-file, made absolute) if any,
+// else `home`/token, written (0600) with the token of SKCTL_TOKEN. Empty for no token.
+Result<std::string> token_file_for_children(const std::string& given,
+                                            const std::filesystem::path& home,
+                                            const std::string& token);
 
 // Writes `text` to a new file `path` with `mode`, synced; kAlreadyExists if it exists.
 Status write_secret_file(const std::filesystem::path& path, const std::string& text, unsigned mode);

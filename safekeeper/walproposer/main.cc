@@ -59,6 +59,7 @@ struct Options {
   std::string pgconn;
   std::vector<proposer::AcceptorAddress> safekeepers;
   std::vector<std::string> http;
+  std::string token;  // --token-file's: in each greeting and HTTP request.
   consensus::TenantId tenant;
   consensus::TimelineId timeline;
   std::string slot = "walproposer";
@@ -97,6 +98,7 @@ Options parse(int argc, char** argv) {
   proposer::ClusterFlags cluster = proposer::read_cluster_flags(flags);
   o.safekeepers = std::move(cluster.safekeepers);
   o.http = std::move(cluster.http);
+  o.token = std::move(cluster.token);
   const bool tenant = cluster.tenant.has_value();
   const bool timeline = cluster.timeline.has_value();
   o.tenant = cluster.tenant.value_or(consensus::TenantId());
@@ -217,7 +219,7 @@ Primary learn_primary(PgReplication& conn, const Options& o) {
 // The timeline's identity: as the safekeepers already hold it, or new, starting at the segment
 // of the slot's restart LSN (whole segments, so that readers can be served from segment starts).
 consensus::TimelineIdentity ensure_timeline(const Options& o, const Primary& primary) {
-  auto found = proposer::find_timeline(o.http, o.tenant, o.timeline);
+  auto found = proposer::find_timeline(o.http, o.tenant, o.timeline, o.token);
   if (!found) {
     fatal("looking for the timeline: " + found.error().message());
   }
@@ -242,7 +244,7 @@ consensus::TimelineIdentity ensure_timeline(const Options& o, const Primary& pri
                     primary.seg_size_bytes))};
   }
   std::vector<std::string> errors;
-  const std::size_t holding = proposer::create_timeline(o.http, identity, errors);
+  const std::size_t holding = proposer::create_timeline(o.http, identity, o.token, errors);
   for (const std::string& error : errors) {
     log_warn("creating the timeline: " + error);
   }
@@ -271,7 +273,8 @@ class Walproposer final : public proposer::ProposerIo {
             {.on_connected = [this](NodeId id) { driver_->on_connected(id); },
              .on_message = [this](NodeId id,
                                   const consensus::Message& m) { driver_->on_message(id, m); },
-             .on_disconnected = [this](NodeId id, const Error&) { driver_->on_disconnected(id); }}),
+             .on_disconnected = [this](NodeId id, const Error&) { driver_->on_disconnected(id); }},
+            std::chrono::milliseconds(100), options.token),
         socket_(io_),
         tick_timer_(io_),
         reconnect_timer_(io_),
@@ -540,7 +543,8 @@ class Walproposer final : public proposer::ProposerIo {
 int main(int argc, char** argv) {
   const Options options = parse(argc, argv);
   if (options.sync_safekeepers) {
-    auto found = proposer::find_timeline(options.http, options.tenant, options.timeline);
+    auto found =
+        proposer::find_timeline(options.http, options.tenant, options.timeline, options.token);
     if (!found) {
       fatal("looking for the timeline: " + found.error().message());
     }

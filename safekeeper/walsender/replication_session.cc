@@ -38,7 +38,7 @@ std::string segment_size_text(std::uint64_t bytes) {
   return std::to_string(bytes / kMiB) + "MB";
 }
 
-std::string quoted(const std::string& name) {
+std::string in_quotes(const std::string& name) {
   return "\"" + name + "\"";
 }
 
@@ -167,7 +167,7 @@ bool ReplicationSession::on_startup(const pgproto::StartupPacket& packet) {
     return false;
   }
   key_ = proto::TimelineKey{*tenant, *timeline};
-  if (!options_.passwords.empty()) {
+  if (tokens_checked() || !options_.passwords.empty()) {
     pgproto::authentication_cleartext_password(effects_.output);
     state_ = State::kPassword;
     return true;
@@ -184,10 +184,26 @@ void ReplicationSession::on_password(const pgproto::FrontendMessage& message) {
     return;
   }
   auto password = pgproto::payload_cstring(message.payload);
+  if (tokens_checked()) {
+    auto grant = options_.auth->check(password ? *password : std::string(),
+                                      auth::Need::read(key_->tenant_id));
+    if (!grant) {
+      const bool denied = grant.error().code() == ErrorCode::kPermissionDenied;
+      effects_.log.push_back("token refused for user " + in_quotes(user_) + ": " +
+                             grant.error().message());
+      fatal(denied ? "28000" : "28P01", grant.error().message(),
+            "The password is a token: skctl token issue --scope tenant:ID");
+      return;
+    }
+    grant_ = *grant;
+    state_ = State::kOpening;
+    effects_.describe = key_;
+    return;
+  }
   const auto it = options_.passwords.find(user_);
   if (!password || it == options_.passwords.end() || it->second != *password) {
-    effects_.log.push_back("password authentication failed for user " + quoted(user_));
-    fatal("28P01", "password authentication failed for user " + quoted(user_));
+    effects_.log.push_back("password authentication failed for user " + in_quotes(user_));
+    fatal("28P01", "password authentication failed for user " + in_quotes(user_));
     return;
   }
   state_ = State::kOpening;
@@ -223,7 +239,7 @@ ReplicationSession::Effects ReplicationSession::on_timeline_info(Result<Timeline
     pgproto::backend_key_data(effects_.output, options_.backend_pid, options_.cancel_secret);
     pgproto::ready_for_query(effects_.output);
     state_ = State::kIdle;
-    effects_.log.push_back("reader " + quoted(application_name_) + " (user " + quoted(user_) +
+    effects_.log.push_back("reader " + in_quotes(application_name_) + " (user " + in_quotes(user_) +
                            ") connected to timeline " + key_->tenant_id.to_hex() + "/" +
                            key_->timeline_id.to_hex());
   } else if (state_ == State::kQuerying) {
@@ -342,7 +358,7 @@ void ReplicationSession::show(const pgproto::Show& command, const TimelineInfo& 
     value = "UTC";
   }
   if (!value) {
-    error("42704", "unrecognized configuration parameter " + quoted(name));
+    error("42704", "unrecognized configuration parameter " + in_quotes(name));
     return;
   }
   pgproto::single_row_result(effects_.output, {{name, kTextOid}}, {*value}, "SHOW");
@@ -367,6 +383,9 @@ void ReplicationSession::read_slot(const pgproto::ReadReplicationSlot& command) 
 
 void ReplicationSession::create_slot(const pgproto::CreateReplicationSlot& command,
                                      const TimelineInfo& info) {
+  if (!may_write()) {
+    return;
+  }
   ReplicationSlot slot;
   slot.name = command.slot;
   slot.temporary = command.temporary;
@@ -389,7 +408,22 @@ void ReplicationSession::create_slot(const pgproto::CreateReplicationSlot& comma
       "CREATE_REPLICATION_SLOT");
 }
 
+bool ReplicationSession::may_write() {
+  if (!grant_) {
+    return true;
+  }
+  if (Status allowed = auth::permits(*grant_, auth::Need::write(key_->tenant_id)); !allowed) {
+    error("42501", allowed.error().message(),
+          "Replication slots keep WAL on the safekeepers: they need the tenant's write scope.");
+    return false;
+  }
+  return true;
+}
+
 void ReplicationSession::drop_slot(const pgproto::DropReplicationSlot& command) {
+  if (!may_write()) {
+    return;
+  }
   if (Status dropped = slots_.drop(*key_, command.slot); !dropped) {
     error(dropped.error().code() == ErrorCode::kNotFound ? "42704" : "55006",
           dropped.error().message());
@@ -436,9 +470,9 @@ void ReplicationSession::start_replication(const pgproto::StartReplication& comm
   sent_up_to_ = command.start;
   committed_ = info.committed;
   last_output_ = now.steady;
-  effects_.log.push_back("reader " + quoted(application_name_) + " streams from " +
+  effects_.log.push_back("reader " + in_quotes(application_name_) + " streams from " +
                          command.start.to_string() +
-                         (command.slot ? " with slot " + quoted(*command.slot) : ""));
+                         (command.slot ? " with slot " + in_quotes(*command.slot) : ""));
   request_wal();
 }
 

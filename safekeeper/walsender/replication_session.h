@@ -2,7 +2,9 @@
 // state machine: bytes and storage answers in, bytes and requests out. It answers what
 // pg_receivewal and a standby's walreceiver send (../../docs/PG_PROTOCOL.md):
 //
-//   startup packet -> SSL/GSS requests refused with 'N' -> trust or cleartext password ->
+//   startup packet -> SSL/GSS requests refused with 'N' -> trust, a token or a cleartext
+//   password (a token is asked for as the password when tokens are checked: it must read the
+//   timeline's tenant, and write it for CREATE/DROP_REPLICATION_SLOT) ->
 //   the timeline named by options='-c tenant_id=... -c timeline_id=...' -> ParameterStatus,
 //   BackendKeyData, ReadyForQuery -> simple queries: IDENTIFY_SYSTEM, SHOW,
 //   READ/CREATE/DROP_REPLICATION_SLOT, TIMELINE_HISTORY, START_REPLICATION -> CopyBoth: XLogData
@@ -26,6 +28,7 @@
 #include "consensus/result.h"
 #include "consensus/types.h"
 #include "proto/codec.h"
+#include "safekeeper/auth/authenticator.h"
 #include "safekeeper/pgproto/replication_command.h"
 #include "safekeeper/pgproto/wire.h"
 #include "safekeeper/walsender/replication_slots.h"
@@ -52,6 +55,9 @@ struct WalChunk {
 };
 
 struct SessionOptions {
+  // Checks the password as a token (auth/authenticator.h) when it is enabled; then `passwords`
+  // is not used. nullptr or disabled: `passwords` decide.
+  const auth::Authenticator* auth = nullptr;
   // User name -> password. Empty: every user is trusted. Otherwise a cleartext password is asked.
   std::map<std::string, std::string> passwords;
   std::uint32_t backend_pid = 0;  // BackendKeyData; we do not serve cancel requests.
@@ -125,6 +131,9 @@ class ReplicationSession {
   void send_keepalive(bool reply_requested, Now now);
   // ERROR: the command fails and the session goes on (ReadyForQuery follows).
   void error(std::string sqlstate, std::string message, std::string detail = {});
+  bool tokens_checked() const { return options_.auth != nullptr && options_.auth->enabled(); }
+  // True if the session may change slots; otherwise an ERROR 42501 says why.
+  bool may_write();
   // FATAL: the message, then the connection closes.
   void fatal(std::string sqlstate, std::string message, std::string detail = {});
   Effects take();
@@ -141,6 +150,7 @@ class ReplicationSession {
   bool reply_asked_ = false;  // A keepalive asked for a reply since the last input.
 
   std::string user_;
+  std::optional<auth::Grant> grant_;  // The token's, when tokens are checked.
   std::string application_name_;
   std::optional<proto::TimelineKey> key_;
   std::optional<pgproto::ReplicationCommand> pending_query_;

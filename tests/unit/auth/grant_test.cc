@@ -49,6 +49,8 @@ TEST(GrantTest, PermitsOnlyWhatTheScopeGives) {
       {Need::read(kOther), true, true, false, false},
       {Need::write(kOther), true, true, false, false},
       {Need::admin(), true, false, false, false},
+      {Need::wal_write(kTenant), false, true, true, false},
+      {Need::wal_write(kOther), false, true, false, false},
       {Need::safekeeper(), false, true, false, false},
   };
   for (const Row& row : rows) {

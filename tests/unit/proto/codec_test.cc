@@ -272,6 +272,19 @@ TEST(FrameCodecTest, DecodeFrameForAnyTimeline_ReturnsTheHeaderKey) {
   EXPECT_EQ(decoded->message, Message(consensus::VoteRequest{Term(3)}));
 }
 
+TEST(FrameCodecTest, GreetingToken_IsReadBackWithTheGreetingOnly) {
+  const consensus::ProposerGreeting greeting{NodeId(7), make_identity(kKey)};
+  const std::string framed = encode_length_prefixed_greeting(kKey, greeting, "a.b.c");
+  auto decoded = decode_frame_for_any_timeline(std::string_view(framed).substr(4));
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().to_string();
+  EXPECT_EQ(decoded->message, Message(greeting));
+  EXPECT_EQ(decoded->auth_token, "a.b.c");
+  // Without a token, the greeting encodes exactly as encode_frame writes it.
+  EXPECT_EQ(encode_length_prefixed_greeting(kKey, greeting, ""),
+            encode_length_prefixed_frame(kKey, greeting));
+  EXPECT_EQ(decode_frame_for_any_timeline(encode_frame(kKey, greeting))->auth_token, "");
+}
+
 TEST(FrameCodecTest, DecodeFrame_Empty_IsMalformed) {
   expect_error(decode_frame("", kKey), ErrorCode::kMalformedMessage,
                {"empty frame", "got 0 bytes"});
