@@ -78,6 +78,18 @@ int run(const Config& config) {
   } else {
     log_warn("no --auth-public-keys: every port serves anyone who reaches it, without a token");
   }
+  std::shared_ptr<sk::tls::ServerContext> server_tls;
+  if (!config.tls_certificate.empty()) {
+    auto opened_tls = sk::tls::ServerContext::open({.certificate = config.tls_certificate,
+                                                    .private_key = config.tls_private_key,
+                                                    .client_ca = {}});
+    if (!opened_tls) {
+      std::fprintf(stderr, "safekeeper: cannot start: %s\n",
+                   opened_tls.error().to_string().c_str());
+      return 1;
+    }
+    server_tls = std::move(*opened_tls);
+  }
   std::string own_token;  // Presented to the peers' proposer ports by the branch-log writer.
   if (!config.auth_token_file.empty()) {
     auto token = sk::auth::read_token_file(config.auth_token_file);
@@ -129,6 +141,7 @@ int run(const Config& config) {
   }
   pg_options.slot_journal = &slot_journal;
   pg_options.auth = authenticator.get();
+  pg_options.tls = server_tls.get();
   pg_options.slot_inactive_limit = std::chrono::seconds(config.slot_inactive_limit_s);
   pg_options.restored_slots = std::move(*kept_slots);
 
@@ -233,7 +246,7 @@ int run(const Config& config) {
   ApiRoutes routes(node, worker, proposers, readers, composed_wal, wal_reads, *authenticator,
                    run_on_io, SK_VERSION, std::move(cluster),
                    {branch_routes, branch_applier, writer, branch_commands, commit_times});
-  HttpApi http(io, routes);
+  HttpApi http(io, routes, server_tls.get());
 
   worker.start([&proposers](std::vector<StorageWorker::Completion> completions) {
     proposers.deliver(std::move(completions));
@@ -264,7 +277,8 @@ int run(const Config& config) {
     hangups.cancel();
     io.stop();
   });
-  // SIGHUP: read the trusted public keys again (key rotation without a restart).
+  // SIGHUP: read the trusted public keys and the TLS certificate again (rotation without a
+  // restart).
   std::function<void()> on_hangup = [&] {
     hangups.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) {
@@ -275,6 +289,13 @@ int run(const Config& config) {
       } else if (authenticator->enabled()) {
         log_info("SIGHUP: " + std::to_string(*keys) + " trusted public keys from " +
                  config.auth_public_keys.string());
+      }
+      if (server_tls) {
+        if (sk::Status reloaded = server_tls->reload(); !reloaded) {
+          log_error("SIGHUP: keeping the TLS certificate in use: " + reloaded.error().to_string());
+        } else {
+          log_info("SIGHUP: TLS certificate reloaded from " + config.tls_certificate.string());
+        }
       }
       on_hangup();
     });

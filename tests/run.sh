@@ -14,7 +14,7 @@ packages=(
   build-essential cmake ccache pkg-config
   libprotobuf-dev protobuf-compiler liblmdb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libpq-dev postgresql-15 clang-format
+  libpq-dev postgresql-15 clang-format libssl-dev openssl
   libtcmalloc-minimal4 xfsprogs libboost1.81-dev libboost-program-options1.81-dev
   prometheus jq
 )

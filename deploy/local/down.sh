@@ -6,9 +6,15 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # shellcheck source=state_dir.sh
 source "$repo_root/deploy/local/state_dir.sh"
+# shellcheck source=credentials.sh
+source "$repo_root/deploy/local/credentials.sh"
 state="$(local_state_dir "$repo_root")"
 skctl_bin="$repo_root/build/safekeeper/skctl/skctl"
-export SKCTL_SAFEKEEPERS="127.0.0.1:7676,127.0.0.1:7677,127.0.0.1:7678"
+use_local_client_settings
+if [[ -f "$(auth_dir)/tenant.token" ]]; then
+  SKCTL_TOKEN_FILE="$(auth_dir)/tenant.token"
+  export SKCTL_TOKEN_FILE
+fi
 export SKCTL_HOME="$state/skctl"
 export SKCTL_TENANT=demo
 export SKCTL_SNAPSHOT_STORE="$state/cow/snapshots"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The local cluster on this machine, in one command: installs what is missing (Debian 12, as
-# root), builds, mounts a file system that clones (XFS, reflink=1), starts three safekeepers, a
+# root), builds, makes the cluster's credentials (a token signing key and tokens, a local CA and
+# a certificate: credentials.sh), mounts a file system that clones (XFS, reflink=1), starts three
+# safekeepers that require tokens and speak TLS on their HTTP and replication ports, a
 # PostgreSQL 15 compute on branch `main` with its walproposer (quorum durability: fsync and
 # full-page writes off; skctl takes its first snapshot), and shows a branch as of a moment
 # between two writes.
@@ -19,6 +21,8 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source "$repo_root/tests/run.sh" # install_missing_packages, configure, log, fail
 # shellcheck source=state_dir.sh
 source "$repo_root/deploy/local/state_dir.sh"
+# shellcheck source=credentials.sh
+source "$repo_root/deploy/local/credentials.sh"
 build_dir="$repo_root/build"
 state="" # Known once the postgres user exists (install_missing_packages).
 cow=""   # $state/cow: the file system that clones (mount_clone_fs).
@@ -31,7 +35,6 @@ readonly demo_port=55433
 
 safekeeper_bin="$build_dir/safekeeper/safekeeper"
 skctl_bin="$build_dir/safekeeper/skctl/skctl"
-export SKCTL_SAFEKEEPERS="127.0.0.1:${http_ports[0]},127.0.0.1:${http_ports[1]},127.0.0.1:${http_ports[2]}"
 export SKCTL_TENANT=demo
 
 skctl() { "$skctl_bin" "$@"; }
@@ -67,6 +70,8 @@ start_safekeepers() {
   local peers="" i
   local -a extra_flags
   read -ra extra_flags <<<"${SK_SAFEKEEPER_FLAGS:-}"
+  local auth
+  auth="$(auth_dir)"
   for i in 0 1 2; do
     peers+="${peers:+,}$((i + 1))=127.0.0.1:${proposer_ports[$i]}"
   done
@@ -79,10 +84,12 @@ start_safekeepers() {
     fi
     setsid "$safekeeper_bin" --id "$id" --data-dir "$dir/data" \
       --listen-proposer "127.0.0.1:${proposer_ports[$i]}" --listen-pg "127.0.0.1:${pg_ports[$i]}" \
-      --listen-http "127.0.0.1:${http_ports[$i]}" --peers "$peers" "${extra_flags[@]}" \
+      --listen-http "127.0.0.1:${http_ports[$i]}" --peers "$peers" \
+      --auth-public-keys "$auth/signing/public.pem" --auth-token-file "$auth/node.token" \
+      --tls-cert "$auth/server.pem" --tls-key "$auth/server.key" "${extra_flags[@]}" \
       >>"$dir/safekeeper.log" 2>&1 </dev/null &
     echo $! >"$dir/pid"
-    log "safekeeper $id started (pid $!, http 127.0.0.1:${http_ports[$i]}, log $dir/safekeeper.log)"
+    log "safekeeper $id started (pid $!, https://127.0.0.1:${http_ports[$i]}, log $dir/safekeeper.log)"
   done
 }
 
@@ -122,6 +129,12 @@ ensure_main() {
     retry_for 30 skctl tenant create demo >/dev/null
     log "tenant demo created"
   fi
+  # From here on skctl (and the walproposers it starts) acts for the tenant only.
+  local tenant_id
+  tenant_id="$(skctl tenant list --output json | jq -r '.tenants[] | select(.name == "demo") | .tenant_id')"
+  ensure_token tenant "tenant:$tenant_id" 30d
+  SKCTL_TOKEN_FILE="$(auth_dir)/tenant.token"
+  export SKCTL_TOKEN_FILE
   if ! skctl branch list --output json | lists_name branches main; then
     retry_for 30 skctl branch create main >/dev/null
     log "branch main created"
@@ -175,23 +188,29 @@ main() {
   build_programs
   mkdir -p "$state"
   chmod 755 "$state" # PostgreSQL runs as the postgres user and must reach its data directory.
+  ensure_credentials
+  use_local_client_settings
   mount_clone_fs
   start_safekeepers
-  retry_for 30 skctl tenant list >/dev/null
+  retry_for 30 skctl tenant list >/dev/null ||
+    fail "the safekeepers do not answer over HTTPS with the local token (started by an older up.sh? deploy/local/down.sh, then up.sh again)"
   ensure_main
   demonstrate
   cat <<EOT
 
 The local cluster is up (state in $state):
-  safekeepers  HTTP $SKCTL_SAFEKEEPERS
-               replication 127.0.0.1:${pg_ports[0]},${pg_ports[1]},${pg_ports[2]}
+  safekeepers  HTTPS $SKCTL_SAFEKEEPERS (CA $SKCTL_TLS_CA)
+               replication 127.0.0.1:${pg_ports[0]},${pg_ports[1]},${pg_ports[2]} (TLS only; the token is the password)
+               tokens required on every port: $(auth_dir)/admin.token (admin), $(auth_dir)/tenant.token (tenant demo)
   main         psql postgresql://postgres@127.0.0.1:$main_port/postgres
                (a disposable compute: fsync off, every commit on a majority of safekeepers)
   $(cat "$state/demo_branch")  psql postgresql://postgres@127.0.0.1:$demo_port/postgres
 
 skctl (set these first):
   export SKCTL_SAFEKEEPERS=$SKCTL_SAFEKEEPERS SKCTL_HOME=$SKCTL_HOME SKCTL_TENANT=demo
-  export SKCTL_SNAPSHOT_STORE=$SKCTL_SNAPSHOT_STORE
+  export SKCTL_SNAPSHOT_STORE=$SKCTL_SNAPSHOT_STORE SKCTL_TLS_CA=$SKCTL_TLS_CA
+  export SKCTL_TOKEN_FILE=$SKCTL_TOKEN_FILE
+  curl --cacert $SKCTL_TLS_CA -H "Authorization: Bearer \$(cat $SKCTL_TOKEN_FILE)" ${SKCTL_SAFEKEEPERS%%,*}/v1/status
   $skctl_bin branch list
   $skctl_bin branch create mybranch --parent main@$(date -u +%Y-%m-%dT%H:%M:%SZ)   # or main@0/1A2B3C8
   $skctl_bin compute start --branch mybranch --pgdata $cow/mybranch --port 55434

@@ -181,6 +181,7 @@ void add_cluster_flags(cli::CommandLine& flags) {
       .value("http", "LIST", "their HTTP ports, host:port,... (to create the timeline)")
       .value("tenant", "HEX", "32 hex digits")
       .value("timeline", "HEX", "32 hex digits")
+      .value("tls-ca", "FILE", "the CA that signed the safekeepers' certificates (https:// --http)")
       .value("token-file", "FILE",
              "a token (skctl token issue) for the safekeepers: tenant:ID or safekeeper scope");
 }
@@ -208,6 +209,9 @@ ClusterFlags read_cluster_flags(const cli::CommandLine& flags) {
     if (!cluster.timeline) {
       flags.usage_error("--timeline: '" + *v + "' is not 32 hex digits");
     }
+  }
+  if (auto v = flags.get("tls-ca")) {
+    http::set_trusted_ca(*v);
   }
   if (auto v = flags.get("token-file")) {
     auto token = auth::read_token_file(*v);

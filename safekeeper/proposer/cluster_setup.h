@@ -20,9 +20,10 @@ Result<std::vector<AcceptorAddress>> parse_acceptor_list(const std::string& text
 // The items of a comma-separated list, empty items included.
 std::vector<std::string> split_list(const std::string& text);
 
-// --safekeepers ID=HOST:PORT,..., --http HOST:PORT,..., --tenant HEX, --timeline HEX and
-// --token-file FILE, as read by read_cluster_flags(): each absent one is empty; a malformed one
-// (or an unreadable token file) is a usage error.
+// --safekeepers ID=HOST:PORT,..., --http [https://]HOST:PORT,..., --tenant HEX, --timeline HEX,
+// --token-file FILE and --tls-ca FILE (the CA https:// addresses are checked against; set for
+// the whole process), as read by read_cluster_flags(): each absent one is empty; a malformed
+// one (or an unreadable token file) is a usage error.
 struct ClusterFlags {
   std::vector<AcceptorAddress> safekeepers;  // Proposer ports.
   std::vector<std::string> http;             // HTTP ports, to create the timeline.

@@ -71,6 +71,11 @@ Status apply(Config& config, const std::string& key, const std::string& value,
       return bad(where + ": " + key + " must not be empty");
     }
     (key == "auth-public-keys" ? config.auth_public_keys : config.auth_token_file) = value;
+  } else if (key == "tls-cert" || key == "tls-key") {
+    if (value.empty()) {
+      return bad(where + ": " + key + " must not be empty");
+    }
+    (key == "tls-cert" ? config.tls_certificate : config.tls_private_key) = value;
   } else if (key == "insecure") {
     if (value != "true" && value != "false") {
       return bad(where + ": insecure must be true or false");
@@ -237,6 +242,10 @@ std::span<const Setting> settings() {
       {"auth-public-keys", "PATH",
        "a PEM file or a directory of *.pem Ed25519 public keys: every port then requires a "
        "token signed by one of them (skctl token issue); reloaded on SIGHUP"},
+      {"tls-cert", "FILE",
+       "PEM certificate chain: the HTTP and replication ports then speak TLS only (reloaded "
+       "on SIGHUP, with --tls-key)"},
+      {"tls-key", "FILE", "the PEM private key of --tls-cert"},
       {"auth-token-file", "FILE",
        "this node's token (scope safekeeper), presented to the other nodes' proposer ports"},
       {"peers", "ID=HOST:PORT,...",
@@ -289,6 +298,9 @@ Result<Config> make_config(const std::map<std::string, std::string>& flags,
                    "--insecure to let anyone who reaches this address own the node");
       }
     }
+  }
+  if (config.tls_certificate.empty() != config.tls_private_key.empty()) {
+    return bad("--tls-cert and --tls-key go together");
   }
   const auto& peers = config.peers;
   if (!config.auth_public_keys.empty() && !peers.empty() && config.auth_token_file.empty()) {

@@ -44,6 +44,10 @@ struct Config {
   // other nodes' proposer ports; required with auth_public_keys and peers.
   std::filesystem::path auth_token_file;
   bool insecure = false;
+  // The HTTP and replication ports speak TLS only with this certificate chain and key (PEM,
+  // reloaded on SIGHUP); both empty: plain TCP.
+  std::filesystem::path tls_certificate;
+  std::filesystem::path tls_private_key;
   // Every safekeeper of the cluster (this one included) by id and proposer address: the
   // members of the branch log. Empty: no branch log, and the branch API answers 503.
   std::vector<proposer::AcceptorAddress> peers;

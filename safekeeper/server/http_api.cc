@@ -2,11 +2,14 @@
 #include "safekeeper/server/http_api.h"
 
 #include <chrono>
+#include <concepts>
 #include <utility>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "safekeeper/server/tcp_listen.h"
 
@@ -25,32 +28,62 @@ constexpr auto kRequestTimeout = std::chrono::seconds(30);
 }  // namespace
 
 struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
-  Impl(asio::io_context& io_context, ApiRoutes& api_routes)
-      : io(io_context), routes(api_routes), listeners(io_context) {}
+  Impl(asio::io_context& io_context, ApiRoutes& api_routes, const tls::ServerContext* server_tls)
+      : io(io_context), routes(api_routes), tls(server_tls), listeners(io_context) {}
 
   asio::io_context& io;
   ApiRoutes& routes;
+  const tls::ServerContext* tls;
   Listeners listeners;
   std::uint64_t next_request_id = 1;
 };
 
 namespace {
 
-class Session : public std::enable_shared_from_this<Session> {
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// One connection: Stream is beast::tcp_stream, or TlsStream when the port speaks TLS.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(std::shared_ptr<HttpApi::Impl> api, tcp::socket socket)
+  Session(std::shared_ptr<HttpApi::Impl> api,
+          tcp::socket socket) requires std::same_as<Stream, beast::tcp_stream>
       : api_(std::move(api)), stream_(std::move(socket)) {}
+  Session(std::shared_ptr<HttpApi::Impl> api, tcp::socket socket,
+          asio::ssl::context& context) requires std::same_as<Stream, TlsStream>
+      : api_(std::move(api)), stream_(std::move(socket), context) {}
+
+  void keep(std::shared_ptr<asio::ssl::context> context) { context_ = std::move(context); }
+
+  void start() {
+    if constexpr (std::same_as<Stream, TlsStream>) {
+      lowest().expires_after(kRequestTimeout);  // The handshake counts against the request.
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) {
+                                  self->close();  // Not TLS, or a client that does not trust us.
+                                  return;
+                                }
+                                self->read_request();
+                              });
+    } else {
+      read_request();
+    }
+  }
+
+ private:
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
 
   void read_request() {
     parser_.emplace();
     parser_->body_limit(kMaxBodyBytes);
-    stream_.expires_after(kRequestTimeout);
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    lowest().expires_after(kRequestTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_read(ec);
+                     });
   }
 
- private:
   void on_read(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted) {
@@ -88,10 +121,10 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     const bool keep_alive = request.keep_alive();
     const bool head = request.method() == http::verb::head;
-    stream_.expires_never();  // The route may wait for an fdatasync round; no deadline on us.
+    lowest().expires_never();  // The route may wait for an fdatasync round; no deadline on us.
     request_id_ = api_request.request_id;
     api_->routes.handle(std::move(api_request),
-                        [self = shared_from_this(), keep_alive, head](ApiResponse response) {
+                        [self = this->shared_from_this(), keep_alive, head](ApiResponse response) {
                           if (head) {
                             response.body.clear();
                           }
@@ -114,39 +147,50 @@ class Session : public std::enable_shared_from_this<Session> {
     response->body() = std::move(api_response.body);
     response->keep_alive(keep_alive);
     response->prepare_payload();
-    http::async_write(stream_, *response,
-                      [self = shared_from_this(), response](beast::error_code ec, std::size_t) {
-                        if (ec || !response->keep_alive()) {
-                          self->close();
-                          return;
-                        }
-                        self->read_request();
-                      });
+    http::async_write(
+        stream_, *response,
+        [self = this->shared_from_this(), response](beast::error_code ec, std::size_t) {
+          if (ec || !response->keep_alive()) {
+            self->close();
+            return;
+          }
+          self->read_request();
+        });
   }
 
   void close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.socket().close(ignored);
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().socket().close(ignored);
   }
 
   std::shared_ptr<HttpApi::Impl> api_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string request_id_;
+  std::shared_ptr<asio::ssl::context> context_;  // The TLS context the stream was made with.
 };
 
 }  // namespace
 
-HttpApi::HttpApi(asio::io_context& io, ApiRoutes& routes)
-    : impl_(std::make_shared<Impl>(io, routes)) {}
+HttpApi::HttpApi(asio::io_context& io, ApiRoutes& routes, const tls::ServerContext* tls)
+    : impl_(std::make_shared<Impl>(io, routes, tls)) {}
 
 HttpApi::~HttpApi() = default;
 
 void HttpApi::serve(BoundPort port) {
   impl_->listeners.serve(std::move(port), [impl = impl_](tcp::socket socket) {
-    std::make_shared<Session>(impl, std::move(socket))->read_request();
+    if (impl->tls != nullptr) {
+      // The context is taken per connection, so a reload (SIGHUP) applies to the next one; the
+      // session keeps its context alive.
+      auto context = impl->tls->current();
+      auto session = std::make_shared<Session<TlsStream>>(impl, std::move(socket), *context);
+      session->keep(std::move(context));
+      session->start();
+    } else {
+      std::make_shared<Session<beast::tcp_stream>>(impl, std::move(socket))->start();
+    }
   });
 }
 

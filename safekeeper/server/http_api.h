@@ -10,6 +10,7 @@
 #include "consensus/result.h"
 #include "safekeeper/server/api_routes.h"
 #include "safekeeper/server/bound_port.h"
+#include "safekeeper/tls/tls_context.h"
 
 namespace boost::asio {
 class io_context;
@@ -19,7 +20,8 @@ namespace sk::safekeeper {
 
 class HttpApi {
  public:
-  HttpApi(boost::asio::io_context& io, ApiRoutes& routes);
+  // With `tls`, the port speaks HTTPS only (tls::ServerContext's current certificate).
+  HttpApi(boost::asio::io_context& io, ApiRoutes& routes, const tls::ServerContext* tls = nullptr);
   ~HttpApi();
   HttpApi(const HttpApi&) = delete;
   HttpApi& operator=(const HttpApi&) = delete;

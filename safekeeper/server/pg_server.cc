@@ -8,6 +8,7 @@
 #include <utility>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 
 #include "safekeeper/log/log.h"
 #include "safekeeper/server/connection_registry.h"
@@ -75,6 +76,7 @@ class PgServer::Impl::Connection : public std::enable_shared_from_this<Connectio
             id,
             walsender::SessionOptions{.auth = server.options.auth,
                                       .passwords = server.options.passwords,
+                                      .tls = server.options.tls != nullptr,
                                       .backend_pid = static_cast<std::uint32_t>(id),
                                       .cancel_secret = static_cast<std::uint32_t>(server.random())},
             server.slots, now()) {
@@ -113,22 +115,55 @@ class PgServer::Impl::Connection : public std::enable_shared_from_this<Connectio
 
  private:
   void read_more() {
-    if (reading_ || closed_ || closing_after_write_ ||
+    if (reading_ || closed_ || closing_after_write_ || tls_pending_ ||
         output_.unsent_bytes() > server_.options.max_unsent_bytes) {
       return;  // Back-pressure: the writes call us again as they drain.
     }
     reading_ = true;
-    socket_.async_read_some(
-        asio::buffer(read_buffer_),
-        [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-          self->reading_ = false;
-          if (ec) {
-            self->forget();
-            return;
-          }
-          self->apply(self->session_.on_bytes(std::span(self->read_buffer_).first(n), now()));
-          self->read_more();
-        });
+    on_stream([&](auto& stream) {
+      stream.async_read_some(
+          asio::buffer(read_buffer_),
+          [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+            self->reading_ = false;
+            if (ec) {
+              self->forget();
+              return;
+            }
+            self->apply(self->session_.on_bytes(std::span(self->read_buffer_).first(n), now()));
+            self->read_more();
+          });
+    });
+  }
+
+  // Calls `f` with the stream bytes go through: the TLS stream once the handshake began,
+  // the socket before.
+  template <class F>
+  void on_stream(F&& f) {
+    if (tls_) {
+      f(*tls_);
+    } else {
+      f(socket_);
+    }
+  }
+
+  // The session answered an SSLRequest with 'S': once that byte is out, shake hands. A client
+  // that stalls in the handshake is closed by the session's start-up deadline (on_tick).
+  void start_tls() {
+    auto context = server_.options.tls->current();
+    tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *context);
+    tls_context_ = std::move(context);
+    tls_->async_handshake(asio::ssl::stream_base::server,
+                          [self = shared_from_this()](boost::system::error_code ec) {
+                            self->tls_pending_ = false;
+                            if (ec) {
+                              log_info("replication connection " + self->peer_ +
+                                       ": TLS handshake failed: " + ec.message());
+                              self->forget();
+                              return;
+                            }
+                            self->apply(self->session_.on_tls_started(now()));
+                            self->read_more();
+                          });
   }
 
   void tick() {
@@ -146,6 +181,9 @@ class PgServer::Impl::Connection : public std::enable_shared_from_this<Connectio
   void apply(walsender::ReplicationSession::Effects effects) {
     for (const std::string& line : effects.log) {
       log_info("replication connection " + peer_ + ": " + line);
+    }
+    if (effects.start_tls) {
+      tls_pending_ = true;  // Reads wait for the handshake, which waits for the 'S' to go out.
     }
     if (!effects.output.empty()) {
       queue_output(std::move(effects.output));
@@ -220,17 +258,21 @@ class PgServer::Impl::Connection : public std::enable_shared_from_this<Connectio
     if (output_.empty()) {
       if (closing_after_write_) {
         forget();
+      } else if (tls_pending_ && !tls_) {
+        start_tls();
       }
       return;
     }
-    output_.write(socket_, [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-      if (ec) {
-        self->forget();
-        return;
-      }
-      self->write_more();
-      self->issue_read_if_room();
-      self->read_more();
+    on_stream([&](auto& stream) {
+      output_.write(stream, [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+        if (ec) {
+          self->forget();
+          return;
+        }
+        self->write_more();
+        self->issue_read_if_room();
+        self->read_more();
+      });
     });
   }
 
@@ -245,6 +287,9 @@ class PgServer::Impl::Connection : public std::enable_shared_from_this<Connectio
 
   Impl& server_;
   tcp::socket socket_;
+  std::shared_ptr<asio::ssl::context> tls_context_;  // What tls_ was made with.
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
+  bool tls_pending_ = false;  // 'S' sent or queued, handshake not finished.
   asio::steady_timer timer_;
   walsender::ReplicationSession session_;
   std::string peer_;

@@ -23,6 +23,7 @@
 #include "safekeeper/server/bound_port.h"
 #include "safekeeper/server/committed_wal_reader.h"
 #include "safekeeper/server/storage_worker.h"
+#include "safekeeper/tls/tls_context.h"
 #include "safekeeper/walsender/replication_slots.h"
 
 namespace boost::asio {
@@ -32,6 +33,8 @@ class io_context;
 namespace sk::safekeeper {
 
 struct PgServerOptions {
+  // With a certificate, connections must ask for TLS (SSLRequest) and get it; nullptr: plain.
+  const tls::ServerContext* tls = nullptr;
   // Checks tokens given as the password (when enabled); nullptr: passwords decide.
   const auth::Authenticator* auth = nullptr;
   // User name -> password for cleartext authentication; empty: trust.

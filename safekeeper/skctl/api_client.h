@@ -24,11 +24,14 @@ class ApiClient {
  public:
   // `token` (auth/token.h) goes with every request as "Authorization: Bearer"; empty: none.
   // `token_file` holds the same token, for the programs skctl starts (walproposers).
+  // `tls_ca`: the CA https:// addresses are verified against (http::set_trusted_ca), passed on
+  // to the programs skctl starts.
   explicit ApiClient(std::vector<std::string> addresses, std::string token = {},
-                     std::string token_file = {})
+                     std::string token_file = {}, std::string tls_ca = {})
       : addresses_(std::move(addresses)),
         token_(std::move(token)),
-        token_file_(std::move(token_file)) {}
+        token_file_(std::move(token_file)),
+        tls_ca_(std::move(tls_ca)) {}
 
   // The first 2xx answer. kUnavailable when no safekeeper could be reached (the message names
   // each address and why); a 4xx or 5xx answer as an Error with the server's code and message.
@@ -47,6 +50,7 @@ class ApiClient {
   const std::vector<std::string>& addresses() const { return addresses_; }
   const std::string& token() const { return token_; }
   const std::string& token_file() const { return token_file_; }
+  const std::string& tls_ca() const { return tls_ca_; }
 
  private:
   // `reached`: whether the safekeeper answered at all (a refusal is an answer).
@@ -61,6 +65,7 @@ class ApiClient {
   std::vector<std::string> addresses_;
   std::string token_;
   std::string token_file_;
+  std::string tls_ca_;
 };
 
 // Percent-encodes a path segment or query value (an RFC 3339 offset's '+', a '/' in a name).

@@ -31,7 +31,11 @@ std::pair<std::string, std::string> split_address(const std::string& address,
   const auto colon = address.rfind(':');
   std::string host = address.substr(0, colon);
   if (host == "0.0.0.0" || host == "::" || host.empty()) {
-    host = reached_at.substr(0, reached_at.rfind(':'));
+    std::string reached = reached_at;
+    if (const auto scheme = reached.find("://"); scheme != std::string::npos) {
+      reached.erase(0, scheme + 3);
+    }
+    host = reached.substr(0, reached.rfind(':'));
   }
   return {host, colon == std::string::npos ? "" : address.substr(colon + 1)};
 }
@@ -73,6 +77,7 @@ Result<bool> timeline_exists(const ApiClient& api, const std::string& tenant,
 Result<Cluster> discover(const ApiClient& api) {
   Cluster cluster;
   cluster.token_file = api.token_file();
+  cluster.tls_ca = api.tls_ca();
   std::string unreachable;
   for (const std::string& address : api.addresses()) {
     auto status =

@@ -23,6 +23,7 @@ struct Cluster {
   std::vector<std::string> pg_hosts;  // Their replication ports.
   std::vector<std::string> pg_ports;
   std::string token_file;  // For the walproposers' --token-file (the API client's); empty: none.
+  std::string tls_ca;      // The CA of the safekeepers' certificates; empty: no TLS.
 
   std::string http_flag() const;  // host:port,... as the walproposer's --http takes it.
 };

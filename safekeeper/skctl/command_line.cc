@@ -25,7 +25,7 @@ const std::set<std::string> kSwitches = {"--read-only"};
 // Accepted by every command.
 const std::set<std::string> kGlobalFlags = {"--safekeepers", "--tenant",         "--output",
                                             "--home",        "--snapshot-store", "--pg-bindir",
-                                            "--walproposer", "--token-file"};
+                                            "--walproposer", "--token-file",     "--tls-ca"};
 
 const std::vector<CommandSpec>& commands() {
   static const std::vector<CommandSpec> table = {
@@ -180,6 +180,8 @@ std::string usage() {
       "  --token-file FILE            the token sent to the safekeepers and given to the\n"
       "                               computes' walproposers (env SKCTL_TOKEN_FILE, or the\n"
       "                               token itself in SKCTL_TOKEN)\n"
+      "  --tls-ca FILE                the CA of the safekeepers' certificates, for https://\n"
+      "                               addresses in --safekeepers (env SKCTL_TLS_CA)\n"
       "  --version, --help\n"
       "\n"
       "exit status: 0 done; 1 refused or failed (one line on stderr says why); 2 bad usage;\n"

@@ -88,6 +88,9 @@ std::vector<std::string> walproposer_argv(const fs::path& walproposer, const Clu
   if (!cluster.token_file.empty()) {
     argv.insert(argv.end(), {"--token-file", cluster.token_file});
   }
+  if (!cluster.tls_ca.empty()) {
+    argv.insert(argv.end(), {"--tls-ca", cluster.tls_ca});
+  }
   return argv;
 }
 
@@ -153,6 +156,9 @@ Result<pid_t> start_snapshot_agent(const ApiClient& api, const LocalSettings& lo
   }
   if (!api.token_file().empty()) {
     argv.insert(argv.begin() + 1, {"--token-file", api.token_file()});
+  }
+  if (!api.tls_ca().empty()) {
+    argv.insert(argv.begin() + 1, {"--tls-ca", api.tls_ca()});
   }
   return spawn_detached(argv, log);
 }
@@ -264,9 +270,10 @@ Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local
   if (request.replica) {
     std::ofstream(request.pgdata / "standby.signal").flush();
   }
-  const ServerSettings settings{request.replica,     branch->name,     request.tenant_id,
-                                branch->timeline_id, request.port,     request.durability,
-                                cluster->pg_hosts,   cluster->pg_ports};
+  const ServerSettings settings{request.replica,     branch->name,      request.tenant_id,
+                                branch->timeline_id, request.port,      request.durability,
+                                cluster->pg_hosts,   cluster->pg_ports, api.token(),
+                                cluster->tls_ca};
   if (Status s = write_config(request.pgdata, server_config(settings)); !s) {
     return s.error();
   }

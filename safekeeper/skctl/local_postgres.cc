@@ -75,10 +75,16 @@ std::string server_config(const ServerSettings& s) {
   if (s.pg_hosts.empty()) {
     return lines + "synchronous_standby_names = ''\nprimary_conninfo = ''\n";
   }
-  const std::string conninfo = "host=" + joined(s.pg_hosts) + " port=" + joined(s.pg_ports) +
-                               " user=postgres application_name=replica-" + std::to_string(s.port) +
-                               " options='-c tenant_id=" + s.tenant_id +
-                               " -c timeline_id=" + s.timeline_id + "'";
+  std::string conninfo = "host=" + joined(s.pg_hosts) + " port=" + joined(s.pg_ports) +
+                         " user=postgres application_name=replica-" + std::to_string(s.port) +
+                         " options='-c tenant_id=" + s.tenant_id +
+                         " -c timeline_id=" + s.timeline_id + "'";
+  if (!s.replication_token.empty()) {
+    conninfo += " password=" + s.replication_token;
+  }
+  if (!s.tls_ca.empty()) {
+    conninfo += " sslmode=verify-full sslrootcert=" + s.tls_ca;
+  }
   return lines + "synchronous_standby_names = ''\n" + "primary_conninfo = " + conf_quote(conninfo) +
          "\n";
 }

@@ -32,6 +32,10 @@ struct ServerSettings {
   // streams from nowhere.
   std::vector<std::string> pg_hosts;
   std::vector<std::string> pg_ports;
+  // The token a replica logs in to the replication ports with; empty: none.
+  std::string replication_token;
+  // The CA of the safekeepers' certificates: a replica then connects with sslmode=verify-full.
+  std::string tls_ca;
 };
 
 // The lines of the settings file (pure).

@@ -17,6 +17,7 @@
 
 #include "safekeeper/auth/token.h"
 #include "safekeeper/cli/command_line.h"
+#include "safekeeper/http/http_client.h"
 #include "safekeeper/proposer/cluster_setup.h"
 #include "safekeeper/skctl/api_client.h"
 #include "safekeeper/skctl/command_line.h"
@@ -584,6 +585,12 @@ int main(int argc, char** argv) {
     return fail(token.error());
   }
   const fs::path home = inv.flag("--home", env_or("SKCTL_HOME", env_or("HOME", ".") + "/.skctl"));
+  std::string tls_ca = inv.flag("--tls-ca", env_or("SKCTL_TLS_CA", ""));
+  if (!tls_ca.empty()) {
+    std::error_code ec;
+    tls_ca = fs::absolute(tls_ca, ec).string();
+    http::set_trusted_ca(tls_ca);
+  }
   auto token_file = token_file_for_children(
       inv.flag("--token-file", env_or("SKCTL_TOKEN_FILE", "")), home, *token);
   if (!token_file) {
@@ -592,7 +599,7 @@ int main(int argc, char** argv) {
   Context c{inv,
             ApiClient(proposer::split_list(
                           inv.flag("--safekeepers", env_or("SKCTL_SAFEKEEPERS", "127.0.0.1:7676"))),
-                      std::move(*token), std::move(*token_file)),
+                      std::move(*token), std::move(*token_file), tls_ca),
             LocalSettings{home,
                           inv.flag("--snapshot-store",
                                    env_or("SKCTL_SNAPSHOT_STORE", (home / "snapshots").string())),

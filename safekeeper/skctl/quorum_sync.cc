@@ -37,6 +37,9 @@ Result<Lsn> sync_safekeepers(const fs::path& walproposer, const Cluster& cluster
   if (!cluster.token_file.empty()) {
     argv.insert(argv.end(), {"--token-file", cluster.token_file});
   }
+  if (!cluster.tls_ca.empty()) {
+    argv.insert(argv.end(), {"--tls-ca", cluster.tls_ca});
+  }
   auto result = run_program(argv, timeout);
   if (!result) {
     return result.error();

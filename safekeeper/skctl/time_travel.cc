@@ -90,6 +90,8 @@ Result<Endpoint> start_time_travel(const ApiClient& api, const LocalSettings& lo
                           request.port,
                           request.durability,
                           {},
+                          {},
+                          {},
                           {}};
   if (Status s = write_config(request.pgdata, server_config(settings)); !s) {
     return s.error();

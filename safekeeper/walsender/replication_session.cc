@@ -117,6 +117,18 @@ bool ReplicationSession::on_startup(const pgproto::StartupPacket& packet) {
   using Kind = pgproto::StartupPacket::Kind;
   switch (packet.kind) {
     case Kind::kSslRequest:
+      if (options_.tls && !tls_active_) {
+        if (reader_.buffered() > 0) {
+          // Bytes sent before the handshake would be read as if they had come over TLS.
+          fatal("08P01", "received unencrypted data after SSL request");
+          return false;
+        }
+        effects_.output.push_back('S');
+        effects_.start_tls = true;
+        return false;  // The next bytes come through TLS: on_tls_started() first.
+      }
+      effects_.output.push_back('N');  // No TLS here: the client goes on in plain text.
+      return true;
     case Kind::kGssEncRequest:
       effects_.output.push_back('N');  // Not supported: the client goes on in plain text.
       return true;
@@ -135,6 +147,11 @@ bool ReplicationSession::on_startup(const pgproto::StartupPacket& packet) {
     const auto it = packet.parameters.find(name);
     return it == packet.parameters.end() ? std::string() : it->second;
   };
+  if (options_.tls && !tls_active_) {
+    fatal("28000", "this safekeeper accepts replication connections over TLS only",
+          "Connect with sslmode=require (or verify-full with the cluster's CA).");
+    return false;
+  }
   user_ = parameter("user");
   application_name_ = parameter("application_name");
   if (user_.empty()) {
@@ -208,6 +225,12 @@ void ReplicationSession::on_password(const pgproto::FrontendMessage& message) {
   }
   state_ = State::kOpening;
   effects_.describe = key_;
+}
+
+ReplicationSession::Effects ReplicationSession::on_tls_started(Now now) {
+  tls_active_ = true;
+  process_input(now);
+  return take();
 }
 
 ReplicationSession::Effects ReplicationSession::on_timeline_info(Result<TimelineInfo> info,

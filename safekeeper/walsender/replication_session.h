@@ -2,7 +2,8 @@
 // state machine: bytes and storage answers in, bytes and requests out. It answers what
 // pg_receivewal and a standby's walreceiver send (../../docs/PG_PROTOCOL.md):
 //
-//   startup packet -> SSL/GSS requests refused with 'N' -> trust, a token or a cleartext
+//   startup packet -> SSLRequest answered 'S' and TLS when the port has a certificate (then
+//   required), 'N' otherwise; GSSENCRequest 'N' -> trust, a token or a cleartext
 //   password (a token is asked for as the password when tokens are checked: it must read the
 //   timeline's tenant, and write it for CREATE/DROP_REPLICATION_SLOT) ->
 //   the timeline named by options='-c tenant_id=... -c timeline_id=...' -> ParameterStatus,
@@ -60,6 +61,9 @@ struct SessionOptions {
   const auth::Authenticator* auth = nullptr;
   // User name -> password. Empty: every user is trusted. Otherwise a cleartext password is asked.
   std::map<std::string, std::string> passwords;
+  // The port has a certificate: SSLRequest is answered 'S', and a connection that does not
+  // ask for TLS is refused.
+  bool tls = false;
   std::uint32_t backend_pid = 0;  // BackendKeyData; we do not serve cancel requests.
   std::uint32_t cancel_secret = 0;
   // A keepalive goes out when nothing was sent for this long while streaming.
@@ -82,6 +86,9 @@ class ReplicationSession {
   struct Effects {
     pgproto::Bytes output;
     bool close = false;  // After `output` is sent.
+    // After `output` ('S') is sent, shake hands as TLS server, then call on_tls_started();
+    // read nothing before.
+    bool start_tls = false;
     // Call on_timeline_info() with the timeline's current state.
     std::optional<proto::TimelineKey> describe;
     // Call on_wal() once committed WAL at or after `from` exists (or with an error).
@@ -95,6 +102,7 @@ class ReplicationSession {
   ReplicationSession& operator=(const ReplicationSession&) = delete;
 
   Effects on_bytes(std::span<const std::uint8_t> bytes, Now now);
+  Effects on_tls_started(Now now);
   Effects on_timeline_info(Result<TimelineInfo> info, Now now);
   Effects on_wal(std::uint64_t request_id, Result<WalChunk> chunk, Now now);
   // Timers; call about once a second.
@@ -150,7 +158,8 @@ class ReplicationSession {
   bool reply_asked_ = false;  // A keepalive asked for a reply since the last input.
 
   std::string user_;
-  std::optional<auth::Grant> grant_;  // The token's, when tokens are checked.
+  std::optional<auth::Grant> grant_;
+  bool tls_active_ = false;  // The token's, when tokens are checked.
   std::string application_name_;
   std::optional<proto::TimelineKey> key_;
   std::optional<pgproto::ReplicationCommand> pending_query_;

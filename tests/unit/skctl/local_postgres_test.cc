@@ -7,7 +7,7 @@ namespace sk::skctl {
 namespace {
 
 ServerSettings compute(Durability durability) {
-  return {false, "main", "t0", "tl0", 55432, durability, {}, {}};
+  return {false, "main", "t0", "tl0", 55432, durability, {}, {}, {}, {}};
 }
 
 TEST(ServerConfig, QuorumDurabilityTurnsLocalFsyncAndFullPageWritesOff) {
