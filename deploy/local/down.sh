@@ -11,10 +11,6 @@ source "$repo_root/deploy/local/credentials.sh"
 state="$(local_state_dir "$repo_root")"
 skctl_bin="$repo_root/build/safekeeper/skctl/skctl"
 use_local_client_settings
-if [[ -f "$(auth_dir)/tenant.token" ]]; then
-  SKCTL_TOKEN_FILE="$(auth_dir)/tenant.token"
-  export SKCTL_TOKEN_FILE
-fi
 export SKCTL_HOME="$state/skctl"
 export SKCTL_TENANT=demo
 export SKCTL_SNAPSHOT_STORE="$state/cow/snapshots"

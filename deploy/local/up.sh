@@ -129,10 +129,12 @@ ensure_main() {
     retry_for 30 skctl tenant create demo >/dev/null
     log "tenant demo created"
   fi
-  # From here on skctl (and the walproposers it starts) acts for the tenant only.
+  # From here on skctl (and the walproposers it starts) acts for the tenant only; a tenant
+  # token cannot list tenants, so the tenant is named by its id.
   local tenant_id
   tenant_id="$(skctl tenant list --output json | jq -r '.tenants[] | select(.name == "demo") | .tenant_id')"
   ensure_token tenant "tenant:$tenant_id" 30d
+  export SKCTL_TENANT="$tenant_id"
   SKCTL_TOKEN_FILE="$(auth_dir)/tenant.token"
   export SKCTL_TOKEN_FILE
   if ! skctl branch list --output json | lists_name branches main; then
@@ -207,7 +209,7 @@ The local cluster is up (state in $state):
   $(cat "$state/demo_branch")  psql postgresql://postgres@127.0.0.1:$demo_port/postgres
 
 skctl (set these first):
-  export SKCTL_SAFEKEEPERS=$SKCTL_SAFEKEEPERS SKCTL_HOME=$SKCTL_HOME SKCTL_TENANT=demo
+  export SKCTL_SAFEKEEPERS=$SKCTL_SAFEKEEPERS SKCTL_HOME=$SKCTL_HOME SKCTL_TENANT=$SKCTL_TENANT
   export SKCTL_SNAPSHOT_STORE=$SKCTL_SNAPSHOT_STORE SKCTL_TLS_CA=$SKCTL_TLS_CA
   export SKCTL_TOKEN_FILE=$SKCTL_TOKEN_FILE
   curl --cacert $SKCTL_TLS_CA -H "Authorization: Bearer \$(cat $SKCTL_TOKEN_FILE)" ${SKCTL_SAFEKEEPERS%%,*}/v1/status
