@@ -15,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <sys/resource.h>
 
 #include "safekeeper/auth/authenticator.h"
 #include "safekeeper/auth/token.h"
@@ -49,8 +50,32 @@ namespace {
 
 using namespace sk::safekeeper;
 
+// Raises the soft limit on open descriptors to the hard one, as a server that holds thousands
+// of connections must (etcd and PostgreSQL's postmaster do the same); returns it.
+rlim_t raise_descriptor_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    return 0;
+  }
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+      return raised.rlim_cur;
+    }
+  }
+  return limit.rlim_cur;
+}
+
 int run(const Config& config) {
   set_log_level(config.log_level);
+  const rlim_t descriptors = raise_descriptor_limit();
+  const std::size_t wanted = 3 * config.connection_limits.per_port + 1024;
+  if (descriptors != 0 && descriptors < wanted) {
+    log_warn("only " + std::to_string(descriptors) + " open descriptors allowed (ulimit -n), " +
+             "fewer than the 3 ports' --max-connections need: accepts will pause when they "
+             "run out");
+  }
   Node::Report report;
   auto opened = Node::open({.node_id = config.node_id,
                             .data_dir = config.data_dir,
@@ -101,12 +126,12 @@ int run(const Config& config) {
   }
   PgServerOptions pg_options;
   if (!config.pg_auth_file.empty()) {
-    auto passwords = load_pg_passwords(config.pg_auth_file);
-    if (!passwords) {
-      std::fprintf(stderr, "safekeeper: cannot start: %s\n", passwords.error().to_string().c_str());
+    auto users = load_pg_users(config.pg_auth_file);
+    if (!users) {
+      std::fprintf(stderr, "safekeeper: cannot start: %s\n", users.error().to_string().c_str());
       return 1;
     }
-    pg_options.passwords = std::move(*passwords);
+    pg_options.users = std::move(*users);
   }
   Node& node = **opened;
   {
@@ -142,6 +167,7 @@ int run(const Config& config) {
   pg_options.slot_journal = &slot_journal;
   pg_options.auth = authenticator.get();
   pg_options.tls = server_tls.get();
+  pg_options.limits = config.connection_limits;
   pg_options.slot_inactive_limit = std::chrono::seconds(config.slot_inactive_limit_s);
   pg_options.restored_slots = std::move(*kept_slots);
 
@@ -218,7 +244,11 @@ int run(const Config& config) {
         branch_applier.catch_up();
         return commit_times.catch_up();  // More to index: called again before the worker waits.
       });
-  ProposerServer proposers(io, worker, {.auth = authenticator.get()});
+  ProposerServer proposers(
+      io, worker,
+      {.auth = authenticator.get(),
+       .limits = config.connection_limits,
+       .greeting_timeout = std::chrono::milliseconds(config.greeting_timeout_ms)});
   PgServer readers(io, worker, wal_reader, std::move(pg_options));
   std::optional<BranchLogWriter> branch_writer;
   if (branch_log) {
@@ -246,7 +276,7 @@ int run(const Config& config) {
   ApiRoutes routes(node, worker, proposers, readers, composed_wal, wal_reads, *authenticator,
                    run_on_io, SK_VERSION, std::move(cluster),
                    {branch_routes, branch_applier, writer, branch_commands, commit_times});
-  HttpApi http(io, routes, server_tls.get());
+  HttpApi http(io, routes, server_tls.get(), config.connection_limits);
 
   worker.start([&proposers](std::vector<StorageWorker::Completion> completions) {
     proposers.deliver(std::move(completions));

@@ -148,8 +148,9 @@ bool Node::reopen_if_stopped(const TimelineKey& key, std::chrono::steady_clock::
   }
   Hosted& hosted = it->second;
   const std::optional<Error>& failure = hosted.timeline->failure();
-  if (!failure || failure->code() != ErrorCode::kNoSpace || hosted.wal->sync_failed() ||
-      now < hosted.next_reopen) {
+  const bool passing = failure && (failure->code() == ErrorCode::kNoSpace ||
+                                   failure->code() == ErrorCode::kUnavailable);
+  if (!passing || hosted.wal->sync_failed() || now < hosted.next_reopen) {
     return false;
   }
   if (reserve_->below_reserve_now()) {

@@ -54,8 +54,9 @@ class Node {
   // A timeline new to this node. kAlreadyExists if it is hosted (or kept aside) already.
   Result<Timeline*> create_timeline(const consensus::TimelineIdentity& identity);
   // A timeline stopped by a storage error that left its files as they were (NO_SPACE from a
-  // write or a segment's creation; no failed fdatasync) is opened again from disk, as after a
-  // crash, so that it serves again once space is back. At most one attempt per second per
+  // write or a segment's creation, or UNAVAILABLE: the process was out of descriptors or memory;
+  // no failed fdatasync) is opened again from disk, as after a crash, so that it serves again
+  // once space or descriptors are back. At most one attempt per second per
   // timeline, and none while free space is still below the reserve (the attempt would replay
   // the WAL only to be refused again). True if it was reopened. After a failed fdatasync the
   // page cache can no longer be trusted, and only a restart recovers.

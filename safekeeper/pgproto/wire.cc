@@ -78,6 +78,20 @@ void authentication_cleartext_password(Bytes& out) {
   append_message(out, 'R', Payload().int32(3));
 }
 
+void authentication_sasl(Bytes& out, std::string_view mechanism) {
+  append_message(out, 'R', Payload().int32(10).cstring(mechanism).cstring(""));
+}
+
+void authentication_sasl_continue(Bytes& out, std::string_view data) {
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(data.data());
+  append_message(out, 'R', Payload().int32(11).bytes({bytes, data.size()}));
+}
+
+void authentication_sasl_final(Bytes& out, std::string_view data) {
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(data.data());
+  append_message(out, 'R', Payload().int32(12).bytes({bytes, data.size()}));
+}
+
 void parameter_status(Bytes& out, std::string_view name, std::string_view value) {
   append_message(out, 'S', Payload().cstring(name).cstring(value));
 }
@@ -282,6 +296,29 @@ Result<std::string> payload_cstring(const Bytes& payload) {
     return Error(ErrorCode::kMalformedMessage, "a string without its terminating NUL");
   }
   return std::string(payload.begin(), end);
+}
+
+Result<SaslInitialResponse> parse_sasl_initial_response(const Bytes& payload) {
+  auto mechanism = payload_cstring(payload);
+  if (!mechanism) {
+    return mechanism.error();
+  }
+  const std::size_t at = mechanism->size() + 1;
+  if (payload.size() < at + 4) {
+    return Error(ErrorCode::kMalformedMessage, "SASLInitialResponse without its data length");
+  }
+  const std::int32_t length = static_cast<std::int32_t>(
+      std::uint32_t{payload[at]} << 24 | std::uint32_t{payload[at + 1]} << 16 |
+      std::uint32_t{payload[at + 2]} << 8 | std::uint32_t{payload[at + 3]});
+  const std::size_t rest = payload.size() - at - 4;
+  if (length < 0 ? rest != 0 : static_cast<std::size_t>(length) != rest) {
+    return Error(ErrorCode::kMalformedMessage, "SASLInitialResponse data length " +
+                                                   std::to_string(length) + " but " +
+                                                   std::to_string(rest) + " bytes follow");
+  }
+  return SaslInitialResponse{
+      *mechanism,
+      std::string(payload.begin() + static_cast<std::ptrdiff_t>(at + 4), payload.end())};
 }
 
 Result<StandbyMessage> parse_standby_message(const Bytes& copy_data) {

@@ -41,6 +41,11 @@ void append_message(Bytes& out, char type, const Payload& payload);
 
 void authentication_ok(Bytes& out);
 void authentication_cleartext_password(Bytes& out);
+// SASL authentication (PostgreSQL 10 and later): the mechanisms offered, then the server's
+// challenge and its final message.
+void authentication_sasl(Bytes& out, std::string_view mechanism);
+void authentication_sasl_continue(Bytes& out, std::string_view data);
+void authentication_sasl_final(Bytes& out, std::string_view data);
 void parameter_status(Bytes& out, std::string_view name, std::string_view value);
 void backend_key_data(Bytes& out, std::uint32_t pid, std::uint32_t secret);
 void ready_for_query(Bytes& out);  // Idle: no transaction on a replication connection.
@@ -125,6 +130,13 @@ class FrontendReader {
 
 // A NUL-terminated string at the start of `payload` ('Q', 'p'): kMalformedMessage without one.
 Result<std::string> payload_cstring(const Bytes& payload);
+
+// A SASLInitialResponse ('p'): the mechanism chosen and the client's first message.
+struct SaslInitialResponse {
+  std::string mechanism;
+  std::string data;
+};
+Result<SaslInitialResponse> parse_sasl_initial_response(const Bytes& payload);
 
 // What a standby or pg_receivewal sends inside CopyData while streaming.
 struct StandbyStatusUpdate {

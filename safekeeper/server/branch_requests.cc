@@ -1,6 +1,7 @@
 // Branch API request bodies; see branch_requests.h.
 #include "safekeeper/server/branch_requests.h"
 
+#include <filesystem>
 #include <map>
 
 #include <boost/json.hpp>
@@ -330,8 +331,22 @@ Result<RegisterSnapshotRequest> parse_register_snapshot(std::string_view body) {
   if (!id) {
     return id.error();
   }
-  if (!branch || !location || !*start || !*end) {
-    return bad("fields 'branch', 'start_lsn', 'end_lsn' and 'location' are required");
+  auto checksum = string_field(*object, "checksum");
+  if (!branch || !location || !*start || !*end || !checksum) {
+    return bad("fields 'branch', 'start_lsn', 'end_lsn', 'location' and 'checksum' are required");
+  }
+  // ALGORITHM:HEX (skctl writes crc32c:8 hex digits of the backup_manifest): without it a
+  // restore could not tell the snapshot it registered from one put in its place.
+  const auto colon = checksum->find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == checksum->size() ||
+      checksum->find_first_not_of("0123456789abcdef", colon + 1) != std::string::npos) {
+    return bad("field 'checksum' '" + *checksum +
+               "' must be ALGORITHM:lowercase hex digits, as crc32c:1a2b3c4d");
+  }
+  if (location->empty() || (*location)[0] != '/' ||
+      std::filesystem::path(*location).lexically_normal().string() != *location) {
+    return bad("field 'location' '" + *location +
+               "' must be an absolute path without '.', '..' or repeated '/' in it");
   }
   if (**end < **start) {
     return bad("field 'end_lsn' " + (*end)->to_string() + " is below 'start_lsn' " +
@@ -342,7 +357,7 @@ Result<RegisterSnapshotRequest> parse_register_snapshot(std::string_view body) {
   request.start_lsn = **start;
   request.end_lsn = **end;
   request.location = *location;
-  request.checksum = string_field(*object, "checksum").value_or("");
+  request.checksum = *checksum;
   if (const json::value* size = object->if_contains("size_bytes")) {
     request.size_bytes =
         size->is_uint64() ? size->as_uint64() : static_cast<std::uint64_t>(size->as_int64());

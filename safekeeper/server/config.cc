@@ -76,6 +76,19 @@ Status apply(Config& config, const std::string& key, const std::string& value,
       return bad(where + ": " + key + " must not be empty");
     }
     (key == "tls-cert" ? config.tls_certificate : config.tls_private_key) = value;
+  } else if (key == "max-connections" || key == "max-connections-per-address") {
+    auto count = parse_unsigned(value);
+    if (!count || *count == 0 || *count > 1000000) {
+      return bad(where + ": " + key + " '" + value + "' must be from 1 to 1000000");
+    }
+    (key == "max-connections" ? config.connection_limits.per_port
+                              : config.connection_limits.per_address) = *count;
+  } else if (key == "greeting-timeout") {
+    auto seconds = branchmgr::parse_duration(value);
+    if (!seconds || *seconds == 0 || *seconds > 3600) {
+      return bad(where + ": greeting-timeout '" + value + "' must be from 1s to 1h");
+    }
+    config.greeting_timeout_ms = *seconds * 1000;
   } else if (key == "insecure") {
     if (value != "true" && value != "false") {
       return bad(where + ": insecure must be true or false");
@@ -199,12 +212,13 @@ Result<LogLevel> parse_log_level(const std::string& text) {
   return it->second;
 }
 
-Result<std::map<std::string, std::string>> load_pg_passwords(const std::filesystem::path& path) {
+Result<std::map<std::string, auth::ScramVerifier>> load_pg_users(
+    const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) {
     return Error(ErrorCode::kIoError, "cannot read pg-auth-file " + path.string());
   }
-  std::map<std::string, std::string> users;
+  std::map<std::string, auth::ScramVerifier> users;
   std::string line;
   int number = 0;
   while (std::getline(in, line)) {
@@ -219,7 +233,17 @@ Result<std::map<std::string, std::string>> load_pg_passwords(const std::filesyst
     if (colon == std::string::npos || colon == 0) {
       return bad(path.string() + ":" + std::to_string(number) + ": expected 'user:password'");
     }
-    users[line.substr(0, colon)] = line.substr(colon + 1);
+    const std::string secret = line.substr(colon + 1);
+    if (secret.starts_with("SCRAM-SHA-256$")) {
+      auto verifier = auth::parse_scram_verifier(secret);
+      if (!verifier) {
+        return bad(path.string() + ":" + std::to_string(number) + ": " +
+                   verifier.error().message());
+      }
+      users[line.substr(0, colon)] = std::move(*verifier);
+    } else {
+      users[line.substr(0, colon)] = auth::make_scram_verifier(secret);
+    }
   }
   if (users.empty()) {
     return bad(path.string() + ": no 'user:password' line");
@@ -236,8 +260,9 @@ std::span<const Setting> settings() {
        "PostgreSQL replication protocol, for pg_receivewal and standbys (default "
        "127.0.0.1:5455)"},
       {"pg-auth-file", "FILE",
-       "'user:password' lines: the replication port asks for a password (cleartext); without "
-       "it every user is trusted"},
+       "'user:password' or 'user:SCRAM-SHA-256$...' lines: the replication port asks for the "
+       "password with SCRAM-SHA-256; without it every user is trusted (unless tokens are "
+       "checked)"},
       {"listen-http", "HOST:PORT", "HTTP API and /metrics (default 127.0.0.1:7676)"},
       {"auth-public-keys", "PATH",
        "a PEM file or a directory of *.pem Ed25519 public keys: every port then requires a "
@@ -246,6 +271,13 @@ std::span<const Setting> settings() {
        "PEM certificate chain: the HTTP and replication ports then speak TLS only (reloaded "
        "on SIGHUP, with --tls-key)"},
       {"tls-key", "FILE", "the PEM private key of --tls-cert"},
+      {"max-connections", "N",
+       "connections each port keeps open at once; more are closed as they arrive (default "
+       "4096)"},
+      {"max-connections-per-address", "N",
+       "connections each port keeps open from one peer address (default 1024)"},
+      {"greeting-timeout", "DURATION",
+       "a proposer connection that has not greeted within this time is closed (default 10s)"},
       {"auth-token-file", "FILE",
        "this node's token (scope safekeeper), presented to the other nodes' proposer ports"},
       {"peers", "ID=HOST:PORT,...",

@@ -15,8 +15,10 @@
 
 #include "consensus/result.h"
 #include "consensus/types.h"
+#include "safekeeper/auth/scram.h"
 #include "safekeeper/log/log.h"
 #include "safekeeper/proposer/acceptor_links.h"
+#include "safekeeper/server/connection_limits.h"
 #include "safekeeper/storage/disk_reserve.h"
 
 namespace sk::safekeeper {
@@ -33,8 +35,8 @@ struct Config {
   ListenAddress listen_proposer{"127.0.0.1", 5454};
   ListenAddress listen_pg{"127.0.0.1", 5455};
   ListenAddress listen_http{"127.0.0.1", 7676};
-  // "user:password" lines for the replication port's cleartext password authentication; none:
-  // every user is trusted.
+  // The replication port's users for SCRAM-SHA-256 (load_pg_users); none: every user is trusted
+  // (unless tokens are checked).
   std::filesystem::path pg_auth_file;
   // Tokens on every port are checked against the Ed25519 public keys here (a PEM file or a
   // directory of them, auth/keys.h); empty: no authentication, and only loopback addresses
@@ -44,6 +46,10 @@ struct Config {
   // other nodes' proposer ports; required with auth_public_keys and peers.
   std::filesystem::path auth_token_file;
   bool insecure = false;
+  // Per port: connections open at once, and from one peer address.
+  ConnectionLimits connection_limits;
+  // A proposer connection must greet within this time.
+  std::uint64_t greeting_timeout_ms = 10000;
   // The HTTP and replication ports speak TLS only with this certificate chain and key (PEM,
   // reloaded on SIGHUP); both empty: plain TCP.
   std::filesystem::path tls_certificate;
@@ -81,8 +87,10 @@ Result<ListenAddress> parse_listen_address(const std::string& text);
 bool is_loopback_host(const std::string& host);
 Result<LogLevel> parse_log_level(const std::string& text);
 
-// The users of a pg-auth-file: "user:password" per line, '#' comments and blank lines skipped.
+// The users of a pg-auth-file, one per line: "user:password", or "user:SCRAM-SHA-256$..." (a
+// verifier as PostgreSQL keeps it in pg_authid, so that the file need not hold the password);
+// '#' comments and blank lines skipped. A plain password becomes a verifier with a random salt.
 // kInvalidArgument naming the file and line for anything else; kIoError if it cannot be read.
-Result<std::map<std::string, std::string>> load_pg_passwords(const std::filesystem::path& path);
+Result<std::map<std::string, auth::ScramVerifier>> load_pg_users(const std::filesystem::path& path);
 
 }  // namespace sk::safekeeper

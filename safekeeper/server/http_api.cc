@@ -24,12 +24,18 @@ namespace {
 
 constexpr std::size_t kMaxBodyBytes = 1024 * 1024;
 constexpr auto kRequestTimeout = std::chrono::seconds(30);
+// The longest a response may take to be read: a 16 MiB WAL segment at 280 KB/s.
+constexpr auto kWriteTimeout = std::chrono::seconds(60);
 
 }  // namespace
 
 struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
-  Impl(asio::io_context& io_context, ApiRoutes& api_routes, const tls::ServerContext* server_tls)
-      : io(io_context), routes(api_routes), tls(server_tls), listeners(io_context) {}
+  Impl(asio::io_context& io_context, ApiRoutes& api_routes, const tls::ServerContext* server_tls,
+       ConnectionLimits limits)
+      : io(io_context),
+        routes(api_routes),
+        tls(server_tls),
+        listeners(io_context, "HTTP", limits) {}
 
   asio::io_context& io;
   ApiRoutes& routes;
@@ -46,12 +52,14 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(std::shared_ptr<HttpApi::Impl> api,
-          tcp::socket socket) requires std::same_as<Stream, beast::tcp_stream>
-      : api_(std::move(api)), stream_(std::move(socket)) {}
   Session(std::shared_ptr<HttpApi::Impl> api, tcp::socket socket,
+          Admission admission) requires std::same_as<Stream, beast::tcp_stream>
+      : api_(std::move(api)), stream_(std::move(socket)), admission_(std::move(admission)) {}
+  Session(std::shared_ptr<HttpApi::Impl> api, tcp::socket socket, Admission admission,
           asio::ssl::context& context) requires std::same_as<Stream, TlsStream>
-      : api_(std::move(api)), stream_(std::move(socket), context) {}
+      : api_(std::move(api)),
+        stream_(std::move(socket), context),
+        admission_(std::move(admission)) {}
 
   void keep(std::shared_ptr<asio::ssl::context> context) { context_ = std::move(context); }
 
@@ -147,6 +155,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     response->body() = std::move(api_response.body);
     response->keep_alive(keep_alive);
     response->prepare_payload();
+    lowest().expires_after(kWriteTimeout);  // A client that stops reading is dropped.
     http::async_write(
         stream_, *response,
         [self = this->shared_from_this(), response](beast::error_code ec, std::size_t) {
@@ -169,27 +178,31 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string request_id_;
+  Admission admission_;                          // Its place under the port's connection limits.
   std::shared_ptr<asio::ssl::context> context_;  // The TLS context the stream was made with.
 };
 
 }  // namespace
 
-HttpApi::HttpApi(asio::io_context& io, ApiRoutes& routes, const tls::ServerContext* tls)
-    : impl_(std::make_shared<Impl>(io, routes, tls)) {}
+HttpApi::HttpApi(asio::io_context& io, ApiRoutes& routes, const tls::ServerContext* tls,
+                 ConnectionLimits limits)
+    : impl_(std::make_shared<Impl>(io, routes, tls, limits)) {}
 
 HttpApi::~HttpApi() = default;
 
 void HttpApi::serve(BoundPort port) {
-  impl_->listeners.serve(std::move(port), [impl = impl_](tcp::socket socket) {
+  impl_->listeners.serve(std::move(port), [impl = impl_](tcp::socket socket, Admission admission) {
     if (impl->tls != nullptr) {
       // The context is taken per connection, so a reload (SIGHUP) applies to the next one; the
       // session keeps its context alive.
       auto context = impl->tls->current();
-      auto session = std::make_shared<Session<TlsStream>>(impl, std::move(socket), *context);
+      auto session = std::make_shared<Session<TlsStream>>(impl, std::move(socket),
+                                                          std::move(admission), *context);
       session->keep(std::move(context));
       session->start();
     } else {
-      std::make_shared<Session<beast::tcp_stream>>(impl, std::move(socket))->start();
+      std::make_shared<Session<beast::tcp_stream>>(impl, std::move(socket), std::move(admission))
+          ->start();
     }
   });
 }

@@ -1,6 +1,7 @@
 // HttpApi: the HTTP port, Boost.Beast only here (it is the heaviest header we use, and a 2-core
 // CI compiles it once). HTTP/1.1 with keep-alive; request bodies above 1 MiB are refused (413);
-// a request that takes longer than 30 s to arrive is dropped. Routing is ApiRoutes' job.
+// a request that takes longer than 30 s to arrive (an idle keep-alive connection included), or
+// a response not read within 60 s, drops the connection. Routing is ApiRoutes' job.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include "consensus/result.h"
 #include "safekeeper/server/api_routes.h"
 #include "safekeeper/server/bound_port.h"
+#include "safekeeper/server/connection_limits.h"
 #include "safekeeper/tls/tls_context.h"
 
 namespace boost::asio {
@@ -21,7 +23,8 @@ namespace sk::safekeeper {
 class HttpApi {
  public:
   // With `tls`, the port speaks HTTPS only (tls::ServerContext's current certificate).
-  HttpApi(boost::asio::io_context& io, ApiRoutes& routes, const tls::ServerContext* tls = nullptr);
+  HttpApi(boost::asio::io_context& io, ApiRoutes& routes, const tls::ServerContext* tls = nullptr,
+          ConnectionLimits limits = {});
   ~HttpApi();
   HttpApi(const HttpApi&) = delete;
   HttpApi& operator=(const HttpApi&) = delete;

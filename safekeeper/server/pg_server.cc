@@ -44,13 +44,13 @@ struct PgServer::Impl : std::enable_shared_from_this<PgServer::Impl> {
         options(std::move(opts)),
         slots(options.slot_journal, [] { return now().unix_micros; }),
         sweep_timer(io_context),
-        listeners(io_context) {
+        listeners(io_context, "replication", options.limits) {
     for (auto& [timeline, slot] : options.restored_slots) {
       slots.restore(timeline, std::move(slot));
     }
     options.restored_slots.clear();
   }
-  void accepted(tcp::socket socket);
+  void accepted(tcp::socket socket, Admission admission);
   void sweep_slots();
 
   asio::io_context& io;
@@ -68,14 +68,16 @@ struct PgServer::Impl : std::enable_shared_from_this<PgServer::Impl> {
 // One reader's connection. Lives while it is in Impl::connections or has an operation pending.
 class PgServer::Impl::Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(Impl& server, tcp::socket socket, std::uint64_t id)
+  Connection(Impl& server, tcp::socket socket, Admission admission, std::uint64_t id)
       : server_(server),
         socket_(std::move(socket)),
+        admission_(std::move(admission)),
         timer_(server.io),
         session_(
             id,
             walsender::SessionOptions{.auth = server.options.auth,
-                                      .passwords = server.options.passwords,
+                                      .users = server.options.users,
+                                      .sasl_nonce = auth::random_scram_bytes(),
                                       .tls = server.options.tls != nullptr,
                                       .backend_pid = static_cast<std::uint32_t>(id),
                                       .cancel_secret = static_cast<std::uint32_t>(server.random())},
@@ -287,6 +289,7 @@ class PgServer::Impl::Connection : public std::enable_shared_from_this<Connectio
 
   Impl& server_;
   tcp::socket socket_;
+  Admission admission_;  // Its place under the port's connection limits.
   std::shared_ptr<asio::ssl::context> tls_context_;  // What tls_ was made with.
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
   bool tls_pending_ = false;  // 'S' sent or queued, handshake not finished.
@@ -307,17 +310,18 @@ PgServer::PgServer(asio::io_context& io, StorageWorker& worker, CommittedWalRead
 
 PgServer::~PgServer() = default;
 
-void PgServer::Impl::accepted(tcp::socket socket) {
+void PgServer::Impl::accepted(tcp::socket socket, Admission admission) {
   connections
       .add([&](std::uint64_t id) {
-        return std::make_shared<Connection>(*this, std::move(socket), id);
+        return std::make_shared<Connection>(*this, std::move(socket), std::move(admission), id);
       })
       ->start();
 }
 
 void PgServer::serve(BoundPort port) {
-  impl_->listeners.serve(std::move(port),
-                         [impl = impl_](tcp::socket socket) { impl->accepted(std::move(socket)); });
+  impl_->listeners.serve(std::move(port), [impl = impl_](tcp::socket socket, Admission admission) {
+    impl->accepted(std::move(socket), std::move(admission));
+  });
   impl_->sweep_slots();
 }
 
@@ -353,6 +357,10 @@ std::vector<walsender::ReplicationSlot> PgServer::slots(
 
 std::vector<PgReaderInfo> PgServer::readers() const {
   return impl_->connections.infos();
+}
+
+const ListenerStats& PgServer::listener_stats() const {
+  return impl_->listeners.stats();
 }
 
 const PgServerStats& PgServer::stats() const {

@@ -22,6 +22,7 @@
 #include "consensus/result.h"
 #include "safekeeper/server/bound_port.h"
 #include "safekeeper/server/committed_wal_reader.h"
+#include "safekeeper/server/connection_limits.h"
 #include "safekeeper/server/storage_worker.h"
 #include "safekeeper/tls/tls_context.h"
 #include "safekeeper/walsender/replication_slots.h"
@@ -35,10 +36,11 @@ namespace sk::safekeeper {
 struct PgServerOptions {
   // With a certificate, connections must ask for TLS (SSLRequest) and get it; nullptr: plain.
   const tls::ServerContext* tls = nullptr;
-  // Checks tokens given as the password (when enabled); nullptr: passwords decide.
+  ConnectionLimits limits;
+  // Checks tokens given as the password (when enabled); nullptr: `users` decide.
   const auth::Authenticator* auth = nullptr;
-  // User name -> password for cleartext authentication; empty: trust.
-  std::map<std::string, std::string> passwords;
+  // User name -> SCRAM-SHA-256 verifier (--pg-auth-file); empty: trust.
+  std::map<std::string, auth::ScramVerifier> users;
   std::size_t max_unsent_bytes = std::size_t{4} << 20;
   // A slot no reader has used for this long is dropped (0: never), so that one forgotten standby
   // cannot hold WAL for ever.
@@ -82,6 +84,7 @@ class PgServer {
   std::vector<PgReaderInfo> readers() const;
   std::vector<walsender::ReplicationSlot> slots(const storage::TimelineKey& timeline) const;
   const PgServerStats& stats() const;
+  const ListenerStats& listener_stats() const;
 
   // Defined in the .cc; public only so that its file-local helpers can name it.
   struct Impl;

@@ -34,10 +34,13 @@ struct ProposerServer::Impl : std::enable_shared_from_this<ProposerServer::Impl>
   class Connection;
 
   Impl(asio::io_context& io_context, StorageWorker& storage_worker, ProposerServerOptions opts)
-      : io(io_context), worker(storage_worker), options(opts), listeners(io_context) {}
+      : io(io_context),
+        worker(storage_worker),
+        options(opts),
+        listeners(io_context, "proposer", opts.limits) {}
 
   void on_completion(StorageWorker::Completion completion);
-  void accepted(tcp::socket socket);
+  void accepted(tcp::socket socket, Admission admission);
   // Logs why a connection was refused; a proposer that keeps reconnecting into the same error
   // (a full disk) gets one line per 10 s, not one per attempt.
   void log_refusal(const std::string& peer, const Error& error) {
@@ -67,8 +70,13 @@ struct ProposerServer::Impl : std::enable_shared_from_this<ProposerServer::Impl>
 // One proposer connection. Lives while it is in Impl::connections or has an operation pending.
 class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(Impl& server, tcp::socket socket, std::uint64_t id)
-      : server_(server), socket_(std::move(socket)), id_(id) {
+  Connection(Impl& server, tcp::socket socket, Admission admission, std::uint64_t id)
+      : server_(server),
+        socket_(std::move(socket)),
+        admission_(std::move(admission)),
+        id_(id),
+        deadline_(server.io),
+        last_input_(std::chrono::steady_clock::now()) {
     boost::system::error_code ec;
     socket_.set_option(tcp::no_delay(true), ec);  // Replies are small and latency-bound.
     const tcp::endpoint remote = socket_.remote_endpoint(ec);
@@ -76,7 +84,10 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
                : remote.address().to_string() + ":" + std::to_string(remote.port());
   }
 
-  void start() { read_more(); }
+  void start() {
+    read_more();
+    watch(server_.options.greeting_timeout);
+  }
 
   // The worker consumed `completion.messages` of ours: send the replies, then the error if any.
   void complete(StorageWorker::Completion completion) {
@@ -100,6 +111,7 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
 
   void close() {
     closing_ = true;
+    deadline_.cancel();
     boost::system::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
@@ -128,6 +140,7 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
           }
           self->server_.stats.bytes_received.fetch_add(n, std::memory_order_relaxed);
           self->reader_.commit(n);
+          self->last_input_ = std::chrono::steady_clock::now();
           self->process_frames();
           self->read_more();
         });
@@ -181,6 +194,33 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
     inflight_bytes_ += bytes.size();
     server_.worker.enqueue({id_, *key_, proposer_id_, std::move(message)});
     return {};
+  }
+
+  // Closes the connection unless it greets within the greeting timeout and then sends a frame at
+  // least every idle timeout. Wakes once per period, not per frame.
+  void watch(std::chrono::milliseconds wait) {
+    deadline_.expires_after(wait);
+    deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || self->closing_) {
+        return;
+      }
+      const auto now = std::chrono::steady_clock::now();
+      const bool greeted = self->key_.has_value();
+      const auto limit =
+          greeted ? self->server_.options.idle_timeout : self->server_.options.greeting_timeout;
+      const auto quiet = now - (greeted ? self->last_input_ : self->opened_);
+      if (quiet < limit) {
+        self->watch(std::chrono::duration_cast<std::chrono::milliseconds>(limit - quiet) +
+                    std::chrono::milliseconds(1));
+        return;
+      }
+      log_info(
+          "proposer connection from " + self->peer_ +
+          " closed: " + (greeted ? "no frame" : "no greeting") + " for " +
+          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(limit).count()) +
+          " ms");
+      self->forget();
+    });
   }
 
   Status check_token(const storage::TimelineKey& key, const std::string& token) const {
@@ -258,7 +298,11 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
 
   Impl& server_;
   tcp::socket socket_;
+  Admission admission_;  // Its place under the port's connection limits.
   const std::uint64_t id_;
+  asio::steady_timer deadline_;  // The greeting and idle timeouts (watch()).
+  const std::chrono::steady_clock::time_point opened_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_input_;
   std::string peer_;
   proto::FrameReader reader_;
   std::optional<storage::TimelineKey> key_;  // Set by the greeting.
@@ -287,14 +331,15 @@ ProposerServer::ProposerServer(asio::io_context& io, StorageWorker& worker,
 ProposerServer::~ProposerServer() = default;
 
 void ProposerServer::serve(BoundPort port) {
-  impl_->listeners.serve(std::move(port),
-                         [impl = impl_](tcp::socket socket) { impl->accepted(std::move(socket)); });
+  impl_->listeners.serve(std::move(port), [impl = impl_](tcp::socket socket, Admission admission) {
+    impl->accepted(std::move(socket), std::move(admission));
+  });
 }
 
-void ProposerServer::Impl::accepted(tcp::socket socket) {
+void ProposerServer::Impl::accepted(tcp::socket socket, Admission admission) {
   connections
       .add([&](std::uint64_t id) {
-        return std::make_shared<Connection>(*this, std::move(socket), id);
+        return std::make_shared<Connection>(*this, std::move(socket), std::move(admission), id);
       })
       ->start();
 }
@@ -314,6 +359,10 @@ void ProposerServer::stop() {
 
 std::vector<ProposerConnectionInfo> ProposerServer::connections() const {
   return impl_->connections.infos();
+}
+
+const ListenerStats& ProposerServer::listener_stats() const {
+  return impl_->listeners.stats();
 }
 
 const ProposerServerStats& ProposerServer::stats() const {

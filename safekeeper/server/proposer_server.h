@@ -26,6 +26,7 @@
 #include "consensus/types.h"
 #include "safekeeper/auth/authenticator.h"
 #include "safekeeper/server/bound_port.h"
+#include "safekeeper/server/connection_limits.h"
 #include "safekeeper/server/storage_worker.h"
 
 namespace boost::asio {
@@ -42,6 +43,11 @@ struct ProposerServerOptions {
   std::size_t max_inflight_bytes = std::size_t{8} << 20;
   // Replies waiting for the socket, per connection.
   std::size_t max_unsent_bytes = std::size_t{8} << 20;
+  ConnectionLimits limits;
+  // A connection without its greeting this long after it opened, or without any frame for
+  // idle_timeout after it, is closed (proposers send heartbeats every 0.1 s).
+  std::chrono::milliseconds greeting_timeout{std::chrono::seconds(10)};
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};
 };
 
 // A connection as the HTTP API reports it.
@@ -79,6 +85,7 @@ class ProposerServer {
   // io thread only.
   std::vector<ProposerConnectionInfo> connections() const;
   const ProposerServerStats& stats() const;
+  const ListenerStats& listener_stats() const;
 
   // Defined in the .cc; public only so that its file-local helpers can name it.
   struct Impl;

@@ -99,6 +99,17 @@ Status clone_file(const fs::path& source, const fs::path& target, mode_t mode, b
   return copy_bytes(in.fd, out.fd, static_cast<std::uint64_t>(st.st_size), source);
 }
 
+// Whether the symbolic link `link`, placed at `at`, names something inside `root` (both
+// lexically: nothing on the way is resolved, as the link may name what is not copied yet).
+bool stays_inside(const fs::path& link, const fs::path& at, const fs::path& root) {
+  if (link.is_absolute()) {
+    return false;
+  }
+  const fs::path resolved = (at.parent_path() / link).lexically_normal();
+  const fs::path relative = resolved.lexically_relative(root.lexically_normal());
+  return !relative.empty() && *relative.begin() != "..";
+}
+
 }  // namespace
 
 Result<CloneReport> clone_tree(const fs::path& source, const fs::path& target) {
@@ -122,7 +133,14 @@ Result<CloneReport> clone_tree(const fs::path& source, const fs::path& target) {
       break;
     }
     if (fs::is_symlink(status)) {
-      fs::create_symlink(fs::read_symlink(from, ec), to, ec);
+      const fs::path link = fs::read_symlink(from, ec);
+      if (!ec && !stays_inside(link, to, target)) {
+        // The copy is handed to the postgres user: a link out of it would give PostgreSQL (and
+        // whoever made the snapshot) files of this machine that are not the snapshot's.
+        return Error(ErrorCode::kCorruption, from.string() + " is a symbolic link out of the " +
+                                                 "snapshot (to " + link.string() + "): refused");
+      }
+      fs::create_symlink(link, to, ec);
     } else if (fs::is_directory(status)) {
       fs::create_directory(to, ec);
       fs::permissions(to, status.permissions(), ec);

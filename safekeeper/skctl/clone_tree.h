@@ -22,8 +22,10 @@ struct CloneReport {
 
 // Recreates `source` (a directory) at `target` (created; must not exist or be empty): its
 // directories with their permission bits, its regular files cloned (or copied), its symbolic
-// links as links. Anything else (sockets, devices) is kFailedPrecondition, as is a target that
-// is not empty. Files are not fsynced: callers that need the copy durable sync its file system.
+// links as links, which must stay inside the tree (relative, and not out through "..":
+// kCorruption otherwise, since the copy is handed to another user). Anything else (sockets,
+// devices) is kFailedPrecondition, as is a target that is not empty. Files are not fsynced: callers
+// that need the copy durable sync its file system.
 Result<CloneReport> clone_tree(const std::filesystem::path& source,
                                const std::filesystem::path& target);
 

@@ -100,7 +100,7 @@ Result<TakenSnapshot> SnapshotStore::take(const std::string& tenant_id, const fs
                                           const std::string& host, int port) const {
   TakenSnapshot taken;
   taken.snapshot_id = random_hex_id();
-  taken.location = fs::absolute(root_ / tenant_id / taken.snapshot_id);
+  taken.location = fs::absolute(root_ / tenant_id / taken.snapshot_id).lexically_normal();
   const fs::path partial = taken.location.string() + ".partial";
   std::error_code ec;
   fs::create_directories(partial.parent_path(), ec);

@@ -10,8 +10,10 @@
 namespace sk::storage {
 
 Error io_error(const std::string& doing, const std::filesystem::path& path, int err) {
-  return Error(err == ENOSPC || err == EDQUOT ? ErrorCode::kNoSpace : ErrorCode::kIoError,
-               doing + " " + path.string() + ": " + std::strerror(err));
+  const ErrorCode code = err == ENOSPC || err == EDQUOT                    ? ErrorCode::kNoSpace
+                         : err == EMFILE || err == ENFILE || err == ENOMEM ? ErrorCode::kUnavailable
+                                                                           : ErrorCode::kIoError;
+  return Error(code, doing + " " + path.string() + ": " + std::strerror(err));
 }
 
 Status write_all(int fd, const std::uint8_t* data, std::size_t size, std::uint64_t offset,

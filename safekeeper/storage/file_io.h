@@ -11,7 +11,8 @@
 
 namespace sk::storage {
 
-// kNoSpace for ENOSPC and EDQUOT, kIoError otherwise: "<doing> <path>: <strerror>".
+// kNoSpace for ENOSPC and EDQUOT, kUnavailable for EMFILE, ENFILE and ENOMEM (out of
+// descriptors or memory: it passes), kIoError otherwise: "<doing> <path>: <strerror>".
 Error io_error(const std::string& doing, const std::filesystem::path& path, int err);
 
 // pread until `size` bytes are in `data`; kCorruption if the file ends first.

@@ -184,8 +184,17 @@ bool ReplicationSession::on_startup(const pgproto::StartupPacket& packet) {
     return false;
   }
   key_ = proto::TimelineKey{*tenant, *timeline};
-  if (tokens_checked() || !options_.passwords.empty()) {
+  if (tokens_checked()) {
     pgproto::authentication_cleartext_password(effects_.output);
+    state_ = State::kPassword;
+    return true;
+  }
+  if (!options_.users.empty()) {
+    const auto user = options_.users.find(user_);
+    scram_.emplace(user == options_.users.end() ? std::nullopt
+                                                : std::optional<auth::ScramVerifier>(user->second),
+                   options_.sasl_nonce);
+    pgproto::authentication_sasl(effects_.output, "SCRAM-SHA-256");
     state_ = State::kPassword;
     return true;
   }
@@ -198,6 +207,10 @@ void ReplicationSession::on_password(const pgproto::FrontendMessage& message) {
   if (message.type != 'p') {
     fatal("08P01",
           std::string("expected password response, got message type '") + message.type + "'");
+    return;
+  }
+  if (scram_) {
+    on_sasl(message);
     return;
   }
   auto password = pgproto::payload_cstring(message.payload);
@@ -217,12 +230,45 @@ void ReplicationSession::on_password(const pgproto::FrontendMessage& message) {
     effects_.describe = key_;
     return;
   }
-  const auto it = options_.passwords.find(user_);
-  if (!password || it == options_.passwords.end() || it->second != *password) {
-    effects_.log.push_back("password authentication failed for user " + in_quotes(user_));
-    fatal("28P01", "password authentication failed for user " + in_quotes(user_));
+  fatal("08P01", "a password came though none was asked for");
+}
+
+void ReplicationSession::on_sasl(const pgproto::FrontendMessage& message) {
+  const auto refuse = [&](const Error& error) {
+    const bool wrong = error.code() == ErrorCode::kUnauthenticated;
+    effects_.log.push_back("SCRAM authentication failed for user " + in_quotes(user_) + ": " +
+                           error.message());
+    fatal(wrong ? "28P01" : "08P01",
+          wrong ? "password authentication failed for user " + in_quotes(user_) : error.message());
+  };
+  if (!scram_first_done_) {
+    auto initial = pgproto::parse_sasl_initial_response(message.payload);
+    if (!initial) {
+      refuse(initial.error());
+      return;
+    }
+    if (initial->mechanism != "SCRAM-SHA-256") {
+      refuse(Error(ErrorCode::kInvalidArgument,
+                   "SASL mechanism \"" + initial->mechanism + "\" was not offered"));
+      return;
+    }
+    auto challenge = scram_->on_client_first(initial->data);
+    if (!challenge) {
+      refuse(challenge.error());
+      return;
+    }
+    scram_first_done_ = true;
+    pgproto::authentication_sasl_continue(effects_.output, *challenge);
     return;
   }
+  auto last = scram_->on_client_final(std::string_view(
+      reinterpret_cast<const char*>(message.payload.data()), message.payload.size()));
+  if (!last) {
+    refuse(last.error());
+    return;
+  }
+  scram_.reset();
+  pgproto::authentication_sasl_final(effects_.output, *last);
   state_ = State::kOpening;
   effects_.describe = key_;
 }

@@ -3,13 +3,14 @@
 // pg_receivewal and a standby's walreceiver send (../../docs/PG_PROTOCOL.md):
 //
 //   startup packet -> SSLRequest answered 'S' and TLS when the port has a certificate (then
-//   required), 'N' otherwise; GSSENCRequest 'N' -> trust, a token or a cleartext
-//   password (a token is asked for as the password when tokens are checked: it must read the
-//   timeline's tenant, and write it for CREATE/DROP_REPLICATION_SLOT) ->
-//   the timeline named by options='-c tenant_id=... -c timeline_id=...' -> ParameterStatus,
-//   BackendKeyData, ReadyForQuery -> simple queries: IDENTIFY_SYSTEM, SHOW,
-//   READ/CREATE/DROP_REPLICATION_SLOT, TIMELINE_HISTORY, START_REPLICATION -> CopyBoth: XLogData
-//   up to the committed LSN, keepalives, status updates and hot-standby feedback read.
+//   required), 'N' otherwise; GSSENCRequest 'N' -> trust, a token (as a cleartext password) or
+//   SCRAM-SHA-256 against the password file's users (a token is asked for as the password when
+//   tokens are checked: it must read the timeline's tenant, and write it for
+//   CREATE/DROP_REPLICATION_SLOT) -> the timeline named by options='-c tenant_id=... -c
+//   timeline_id=...' -> ParameterStatus, BackendKeyData, ReadyForQuery -> simple queries:
+//   IDENTIFY_SYSTEM, SHOW, READ/CREATE/DROP_REPLICATION_SLOT, TIMELINE_HISTORY, START_REPLICATION
+//   -> CopyBoth: XLogData up to the committed LSN, keepalives, status updates and hot-standby
+//   feedback read.
 //
 // The I/O adapter (server/pg_server.cc) sends `output`, closes when asked, and answers the two
 // requests with what only the storage worker may read: `describe` (the timeline's identity and
@@ -30,6 +31,7 @@
 #include "consensus/types.h"
 #include "proto/codec.h"
 #include "safekeeper/auth/authenticator.h"
+#include "safekeeper/auth/scram.h"
 #include "safekeeper/pgproto/replication_command.h"
 #include "safekeeper/pgproto/wire.h"
 #include "safekeeper/walsender/replication_slots.h"
@@ -56,11 +58,12 @@ struct WalChunk {
 };
 
 struct SessionOptions {
-  // Checks the password as a token (auth/authenticator.h) when it is enabled; then `passwords`
-  // is not used. nullptr or disabled: `passwords` decide.
+  // Checks the password as a token (auth/authenticator.h) when it is enabled; then `users` is
+  // not used. nullptr or disabled: `users` decide.
   const auth::Authenticator* auth = nullptr;
-  // User name -> password. Empty: every user is trusted. Otherwise a cleartext password is asked.
-  std::map<std::string, std::string> passwords;
+  // User name -> SCRAM-SHA-256 verifier. Empty: every user is trusted. Otherwise SCRAM is asked.
+  std::map<std::string, auth::ScramVerifier> users;
+  std::string sasl_nonce;  // This session's server nonce (printable, random; pg_server.cc).
   // The port has a certificate: SSLRequest is answered 'S', and a connection that does not
   // ask for TLS is refused.
   bool tls = false;
@@ -123,6 +126,7 @@ class ReplicationSession {
   void process_input(Now now);
   bool on_startup(const pgproto::StartupPacket& packet);
   void on_password(const pgproto::FrontendMessage& message);
+  void on_sasl(const pgproto::FrontendMessage& message);
   void on_idle_message(const pgproto::FrontendMessage& message);
   void on_copy_message(const pgproto::FrontendMessage& message, Now now);
   void run_query(const TimelineInfo& info, Now now);
@@ -159,6 +163,8 @@ class ReplicationSession {
 
   std::string user_;
   std::optional<auth::Grant> grant_;
+  std::optional<auth::ScramServer> scram_;  // The SCRAM exchange under way.
+  bool scram_first_done_ = false;
   bool tls_active_ = false;  // The token's, when tokens are checked.
   std::string application_name_;
   std::optional<proto::TimelineKey> key_;

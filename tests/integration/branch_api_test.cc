@@ -342,6 +342,18 @@ TEST_F(BranchApiErrorsTest, List_PagesByNameWithACursor) {
 
 TEST_F(BranchApiErrorsTest, Snapshots_AreRegisteredAgainstABranch_AndListed) {
   ASSERT_EQ(create(R"({"name":"main"})").status, 201);
+  // A checksum is required, and a location is an absolute path with nothing to resolve in it.
+  expect_error(call(0, "POST", tenant_path() + "/snapshots",
+                    R"({"branch":"main","start_lsn":"0/1","end_lsn":"0/2","location":"/x"})"),
+               400, "INVALID_ARGUMENT", "'checksum' are required");
+  expect_error(call(0, "POST", tenant_path() + "/snapshots",
+                    R"({"branch":"main","start_lsn":"0/1","end_lsn":"0/2","location":"/x",)"
+                    R"("checksum":"whatever"})"),
+               400, "INVALID_ARGUMENT", "ALGORITHM:");
+  expect_error(call(0, "POST", tenant_path() + "/snapshots",
+                    R"({"branch":"main","start_lsn":"0/1","end_lsn":"0/2",)"
+                    R"("location":"/store/../etc","checksum":"crc32c:00000000"})"),
+               400, "INVALID_ARGUMENT", "absolute path");
   const Reply registered =
       call(0, "POST", tenant_path() + "/snapshots",
            R"({"branch":"main","start_lsn":"0/1000028","end_lsn":"0/1000100",)"
@@ -349,10 +361,12 @@ TEST_F(BranchApiErrorsTest, Snapshots_AreRegisteredAgainstABranch_AndListed) {
   ASSERT_EQ(registered.status, 201) << json::serialize(registered.body);
   EXPECT_EQ(text(registered.body, "branch"), "main");
   expect_error(call(0, "POST", tenant_path() + "/snapshots",
-                    R"({"branch":"nope","start_lsn":"0/1","end_lsn":"0/2","location":"x"})"),
+                    R"({"branch":"nope","start_lsn":"0/1","end_lsn":"0/2","location":"/x",)"
+                    R"("checksum":"crc32c:00000000"})"),
                404, "NOT_FOUND", "'nope'");
   expect_error(call(0, "POST", tenant_path() + "/snapshots",
-                    R"({"branch":"main","start_lsn":"0/2","end_lsn":"0/1","location":"x"})"),
+                    R"({"branch":"main","start_lsn":"0/2","end_lsn":"0/1","location":"/x",)"
+                    R"("checksum":"crc32c:00000000"})"),
                400, "INVALID_ARGUMENT", "end_lsn");
   const Reply list = call(2, "GET", tenant_path() + "/snapshots");
   ASSERT_EQ(list.status, 200);
@@ -404,7 +418,8 @@ TEST_F(BranchApiErrorsTest, SnapshotDelete_TheOlderGoesEverywhere_TheNewestIsNee
   expect_error(call(1, "GET", snapshots + "/" + newer_id), 405, "METHOD_NOT_ALLOWED", "DELETE");
   expect_error(call(0, "POST", snapshots,
                     R"({"branch":"main","snapshot_id":")" + older_id +
-                        R"(","start_lsn":"0/1000028","end_lsn":"0/1000100","location":"x"})"),
+                        R"(","start_lsn":"0/1000028","end_lsn":"0/1000100","location":"/x",)"
+                        R"("checksum":"crc32c:00000000"})"),
                409, "ALREADY_EXISTS", "not reused");
   EXPECT_EQ(call(2, "GET", snapshots).body.at("snapshots").as_array().size(), 1u);
 }

@@ -1,7 +1,9 @@
 // ChildProcess; see child_process.h.
 #include "tests/integration/child_process.h"
 
+#include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <utility>
 
 #include <fcntl.h>
@@ -14,6 +16,21 @@
 extern char** environ;
 
 namespace sk::testing {
+
+std::string find_program(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  const std::string dirs = path == nullptr ? "/usr/bin:/bin" : path;
+  for (std::size_t begin = 0; begin <= dirs.size();) {
+    const std::size_t end = std::min(dirs.find(':', begin), dirs.size());
+    const std::filesystem::path candidate =
+        std::filesystem::path(dirs.substr(begin, end - begin)) / program;
+    if (::access(candidate.c_str(), X_OK) == 0) {
+      return candidate.string();
+    }
+    begin = end + 1;
+  }
+  return "";
+}
 
 ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv,
                                  const std::filesystem::path& log,

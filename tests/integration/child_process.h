@@ -14,6 +14,9 @@
 
 namespace sk::testing {
 
+// The path of `program` on PATH, or "" if it is not there (ChildProcess::spawn takes paths).
+std::string find_program(const std::string& program);
+
 class ChildProcess {
  public:
   ChildProcess() = default;

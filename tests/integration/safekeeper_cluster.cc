@@ -60,6 +60,7 @@ bool SafekeeperCluster::start(int i) {
     args.insert(args.end(), {"--peers", safekeepers_flag()});
   }
   args.insert(args.end(), node.extra_flags.begin(), node.extra_flags.end());
+  args.insert(args.begin(), node.launcher.begin(), node.launcher.end());
   node.process = ChildProcess::spawn(args, node.log, {node.readiness->environment()});
   return node.readiness->wait_for("READY=1", std::chrono::seconds(30));
 }

@@ -35,6 +35,8 @@ class SafekeeperCluster {
     std::unique_ptr<ReadinessSocket> readiness;
     ChildProcess process;
     std::vector<std::string> extra_flags;  // Added to this node's command line at each start.
+    // Put before the safekeeper's own command line (a program that runs it: prlimit ...).
+    std::vector<std::string> launcher;
   };
 
   // With `branch_log`, every node is started with --peers naming all of them.

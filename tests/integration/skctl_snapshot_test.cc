@@ -22,10 +22,11 @@ class SkctlSnapshotDeleteTest : public SkctlTest {
     fs::create_directories(location / "base");
     std::ofstream(location / "base" / "1") << "page";
     std::ofstream(location.string() + ".verified").flush();
-    const Reply reply = call(0, "POST", tenant_path() + "/snapshots",
-                             R"({"branch":"main","snapshot_id":")" + id +
-                                 R"(","start_lsn":"0/1000028","end_lsn":")" + end_lsn +
-                                 R"(","location":")" + location.string() + R"("})");
+    const Reply reply =
+        call(0, "POST", tenant_path() + "/snapshots",
+             R"({"branch":"main","snapshot_id":")" + id +
+                 R"(","start_lsn":"0/1000028","end_lsn":")" + end_lsn + R"(","location":")" +
+                 location.string() + R"(","checksum":"crc32c:00000000"})");
     ASSERT_EQ(reply.status, 201) << json::serialize(reply.body);
   }
 };

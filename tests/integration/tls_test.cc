@@ -22,19 +22,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// The openssl program, found on PATH; empty if there is none.
 std::string openssl_program() {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path == nullptr ? "/usr/bin:/bin" : path;
-  for (std::size_t begin = 0; begin <= dirs.size();) {
-    const std::size_t end = std::min(dirs.find(':', begin), dirs.size());
-    const fs::path candidate = fs::path(dirs.substr(begin, end - begin)) / "openssl";
-    if (::access(candidate.c_str(), X_OK) == 0) {
-      return candidate.string();
-    }
-    begin = end + 1;
-  }
-  return "";
+  return find_program("openssl");
 }
 
 class TlsTest : public ::testing::Test {

@@ -5,6 +5,8 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "tests/support/temp_dir.h"
 #include "tests/unit/consensus/test_timeline.h"
@@ -190,6 +192,75 @@ TEST_F(NodeTest, BelowTheDiskReserve_AppendsStopTheTimelineWhichReopensOnlyOnceS
     ASSERT_TRUE(timeline->commit_batch().has_value());
   }
   EXPECT_EQ(timeline->flush_lsn(), at(1100));
+}
+
+// Lowers the process's descriptor limit below every descriptor but stdin, stdout and stderr, so
+// that any open() fails with EMFILE (descriptors already open stay usable), until destroyed.
+class OutOfDescriptors {
+ public:
+  OutOfDescriptors() {
+    getrlimit(RLIMIT_NOFILE, &saved_);
+    rlimit lowered = saved_;
+    lowered.rlim_cur = 3;
+    setrlimit(RLIMIT_NOFILE, &lowered);
+  }
+  ~OutOfDescriptors() { setrlimit(RLIMIT_NOFILE, &saved_); }
+  OutOfDescriptors(const OutOfDescriptors&) = delete;
+  OutOfDescriptors& operator=(const OutOfDescriptors&) = delete;
+
+ private:
+  rlimit saved_{};
+};
+
+TEST_F(NodeTest, OutOfDescriptors_StopsTheTimelineWhichReopensOnceTheyAreBack) {
+  auto node = open_node();
+  ASSERT_NE(node, nullptr);
+  const TimelineIdentity identity = identity_of(1);
+  auto created = node->create_timeline(identity);
+  ASSERT_TRUE(created.has_value()) << created.error().to_string();
+  write_wal(**created, 1000, 1000);
+  Timeline* timeline = node->timeline(key_of(identity));
+  // Into the spare segment, which makes the next spare: no descriptor is left for it.
+  const std::uint64_t past_segment = (1u << 20) + 100;
+  Status stopped;
+  {
+    OutOfDescriptors limit;
+    stopped = timeline->submit(kProposer,
+                               AppendRequest{Term(1), at(1000), at(past_segment), at(1000), kStart,
+                                             std::vector<std::uint8_t>(past_segment - 1000, 8)});
+    if (stopped.has_value()) {
+      auto committed = timeline->commit_batch();
+      if (!committed) {
+        stopped = committed.error();
+      }
+    }
+  }
+  ASSERT_FALSE(stopped.has_value()) << "an open() should have failed with EMFILE";
+  EXPECT_EQ(stopped.error().code(), ErrorCode::kUnavailable) << stopped.error().to_string();
+  EXPECT_NE(stopped.error().message().find("Too many open files"), std::string::npos)
+      << stopped.error().message();
+  ASSERT_TRUE(node->timeline(key_of(identity))->failure().has_value());
+
+  // Descriptors are back: reopened from disk, and appends go on from what was durable.
+  ASSERT_TRUE(node->reopen_if_stopped(
+      key_of(identity), std::chrono::steady_clock::now() + std::chrono::seconds(1), report_))
+      << ::testing::PrintToString(report_);
+  timeline = node->timeline(key_of(identity));
+  ASSERT_FALSE(timeline->failure().has_value());
+  const Lsn durable = timeline->flush_lsn();
+  EXPECT_GE(durable, at(1000));
+  ASSERT_TRUE(timeline->submit(kProposer, VoteRequest{Term(2)}).has_value());
+  ASSERT_TRUE(timeline->commit_batch().has_value());
+  const TermHistory history({{Term(0), kStart}, {Term(1), kStart}, {Term(2), durable}});
+  for (const Message& message :
+       {Message(ProposerElected{Term(2), durable, history}),
+        Message(AppendRequest{
+            Term(2), durable, at(past_segment + 100), durable, kStart,
+            std::vector<std::uint8_t>(at(past_segment + 100).bytes_since(durable), 9)})}) {
+    ASSERT_TRUE(timeline->submit(kProposer, message).has_value());
+    ASSERT_TRUE(timeline->commit_batch().has_value());
+  }
+  EXPECT_EQ(timeline->flush_lsn(), at(past_segment + 100));
 }
 
 TEST_F(NodeTest, DataDirectoryOfAnotherNode_IsRefused) {

@@ -80,12 +80,22 @@ TEST(BranchRequestsTest, HistoryRetention_IsADurationOnCreateAndPatch) {
 TEST(BranchRequestsTest, RegisterSnapshot_NeedsOrderedLsnsAndALocation) {
   auto ok = parse_register_snapshot(
       R"({"branch":"main","start_lsn":"0/1000028","end_lsn":"0/1000100","location":"/s/1.tar",)"
-      R"("size_bytes":10})");
+      R"("checksum":"crc32c:0a1b2c3d","size_bytes":10})");
   ASSERT_TRUE(ok.has_value()) << ok.error().to_string();
   EXPECT_EQ(ok->size_bytes, 10u);
   EXPECT_FALSE(parse_register_snapshot(
       R"({"branch":"main","start_lsn":"0/2","end_lsn":"0/1","location":"x"})"));
   EXPECT_FALSE(parse_register_snapshot(R"({"branch":"main","start_lsn":"0/1","end_lsn":"0/2"})"));
+  for (const char* bad :
+       {R"("location":"/s/1","checksum":"")", R"("location":"/s/1","checksum":"x")",
+        R"("location":"/s/1","checksum":"crc32c:XYZ")",
+        R"("location":"s/1","checksum":"crc32c:00")",
+        R"("location":"/s/./1","checksum":"crc32c:00")",
+        R"("location":"/s/../1","checksum":"crc32c:00")"}) {
+    EXPECT_FALSE(parse_register_snapshot(
+        std::string(R"({"branch":"main","start_lsn":"0/1","end_lsn":"0/2",)") + bad + "}"))
+        << bad;
+  }
   EXPECT_FALSE(parse_register_snapshot(
       R"({"branch":"main","start_lsn":"0/1","end_lsn":"0/2","location":"x","size_bytes":-1})"));
 }

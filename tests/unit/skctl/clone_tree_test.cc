@@ -43,6 +43,24 @@ TEST(CloneTree, RecreatesFilesDirectoriesModesAndLinks) {
   EXPECT_EQ(fs::read_symlink(dir.path() / "dst" / "link"), "base/1");
 }
 
+TEST(CloneTree, RefusesSymbolicLinksOutOfTheTree) {
+  for (const std::string link : {"/etc/shadow", "../../outside", "base/../../../escape"}) {
+    testing::TempDir dir;
+    const fs::path src = dir.path() / "src";
+    fs::create_directories(src / "base");
+    fs::create_symlink(link, src / "base" / "link");
+    auto report = clone_tree(src, dir.path() / "dst");
+    ASSERT_FALSE(report) << link;
+    EXPECT_EQ(report.error().code(), ErrorCode::kCorruption);
+    EXPECT_NE(report.error().message().find("symbolic link out of the snapshot"),
+              std::string::npos);
+  }
+  testing::TempDir dir;  // Up and down again, still inside: kept.
+  fs::create_directories(dir.path() / "src" / "base");
+  fs::create_symlink("../base", dir.path() / "src" / "base" / "self");
+  EXPECT_TRUE(clone_tree(dir.path() / "src", dir.path() / "dst"));
+}
+
 TEST(CloneTree, WritingTheCopyLeavesTheSourceAlone) {
   testing::TempDir dir;
   fs::create_directories(dir.path() / "src");

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "safekeeper/auth/base64.h"
+
 namespace sk::walsender {
 namespace {
 
@@ -241,20 +243,41 @@ TEST_F(SessionTest, AnUnknownTimelineIsInvalidCatalogName) {
   EXPECT_EQ(decode(effects.output).at(0).field('C'), "3D000");
 }
 
-TEST_F(SessionTest, PasswordAuthentication) {
+// RFC 7677's exchange (password "pencil"), as libpq sends it inside PostgreSQL's messages.
+TEST_F(SessionTest, ScramAuthentication) {
   SessionOptions options;
-  options.passwords["postgres"] = "secret";
-  for (const auto& [password, accepted] :
-       {std::pair<std::string, bool>{"secret", true}, {"wrong", false}}) {
+  options.users["postgres"] =
+      auth::make_scram_verifier("pencil", *auth::base64_decode("W22ZaJ0SNY7soEsUEjb6gQ=="));
+  options.sasl_nonce = "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0";
+  const std::string client_first = "n,,n=user,r=rOprNGfwEbeRWgbNEkqO";
+  const std::string right_proof = "dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+  const std::string wrong_proof = "AHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+  for (const auto& [proof, accepted] :
+       {std::pair<std::string, bool>{right_proof, true}, {wrong_proof, false}}) {
     auto session = make(options);
     auto messages = send(*session, reader_startup());
     ASSERT_EQ(types(messages), "R");
-    EXPECT_EQ(messages[0].int32_at(0), 3u);  // AuthenticationCleartextPassword.
-    Bytes reply;
-    pgproto::append_message(reply, 'p', Payload().cstring(password));
+    EXPECT_EQ(messages[0].int32_at(0), 10u);  // AuthenticationSASL.
+    Bytes initial;
+    const auto* first_bytes = reinterpret_cast<const std::uint8_t*>(client_first.data());
+    pgproto::append_message(initial, 'p',
+                            Payload()
+                                .cstring("SCRAM-SHA-256")
+                                .int32(static_cast<std::uint32_t>(client_first.size()))
+                                .bytes({first_bytes, client_first.size()}));
+    messages = send(*session, initial);
+    ASSERT_EQ(types(messages), "R");
+    EXPECT_EQ(messages[0].int32_at(0), 11u);  // AuthenticationSASLContinue.
+    const std::string client_final =
+        "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=" + proof;
+    Bytes response;
+    const auto* final_bytes = reinterpret_cast<const std::uint8_t*>(client_final.data());
+    pgproto::append_message(response, 'p', Payload().bytes({final_bytes, client_final.size()}));
     ReplicationSession::Effects last;
-    messages = send(*session, reply, &last);
+    messages = send(*session, response, &last);
     if (accepted) {
+      ASSERT_GE(messages.size(), 2u);
+      EXPECT_EQ(messages[0].int32_at(0), 12u);  // AuthenticationSASLFinal, then the start-up.
       EXPECT_EQ(messages.back().type, 'Z');
       EXPECT_FALSE(last.close);
     } else {
