@@ -6,6 +6,7 @@
 
 #include "proto/branch_log.pb.h"
 #include "proto/id_bytes.h"
+#include "proto/parse.h"
 
 namespace sk::proto {
 namespace {
@@ -215,7 +216,7 @@ Result<BranchLogEntry> decode_branch_log_entry(std::string_view bytes) {
                    std::to_string(kMaxBranchLogEntryBytes));
   }
   pb::BranchLogEntry in;
-  if (!in.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  if (!parse_quietly(in, bytes)) {
     return corrupt("unparseable: expected a Protobuf sk.proto.BranchLogEntry");
   }
   if (in.format_version() != kBranchLogFormatVersion) {

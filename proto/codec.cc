@@ -15,6 +15,7 @@
 #include "proto/control.pb.h"
 #include "proto/framing.h"
 #include "proto/id_bytes.h"
+#include "proto/parse.h"
 #include "proto/wire.pb.h"
 
 namespace sk::proto {
@@ -498,7 +499,7 @@ Result<DecodedFrame> decode_frame_for_any_timeline(std::string_view bytes) {
                      " bytes, expected at most " + std::to_string(kMaxFrameBytes));
   }
   proto::Frame frame;
-  if (!frame.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  if (!parse_quietly(frame, bytes)) {
     return malformed("unparseable frame: got " + std::to_string(bytes.size()) +
                      " bytes, expected a Protobuf sk.proto.Frame");
   }
@@ -568,7 +569,7 @@ Result<consensus::AcceptorState> decode_acceptor_state(std::string_view bytes) {
                    " bytes, expected at most " + std::to_string(kMaxControlStateBytes));
   }
   proto::AcceptorControlState in;
-  if (!in.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  if (!parse_quietly(in, bytes)) {
     return corrupt("unparseable control state: got " + std::to_string(bytes.size()) +
                    " bytes, expected a Protobuf sk.proto.AcceptorControlState");
   }

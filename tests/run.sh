@@ -14,7 +14,7 @@ packages=(
   build-essential cmake ccache pkg-config
   libprotobuf-dev protobuf-compiler liblmdb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libpq-dev postgresql-15 clang-format libssl-dev openssl
+  libpq-dev postgresql-15 clang-format libssl-dev openssl clang libclang-rt-14-dev
   libtcmalloc-minimal4 xfsprogs libboost1.81-dev libboost-program-options1.81-dev
   prometheus jq
 )
@@ -60,13 +60,31 @@ install_missing_packages() {
     apt-get install -y --no-install-recommends "${missing[@]}" || fail "apt-get install"
 }
 
+fuzz_build_dir="$repo_root/build-fuzz"
+
 configure() {
   log "configuring $build_dir (RelWithDebInfo, tests and benchmarks on)"
   cmake -S "$repo_root" -B "$build_dir" \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DSK_BUILD_TESTS=ON \
-    -DSK_BUILD_BENCH=ON ||
+    -DSK_BUILD_BENCH=ON \
+    -DSK_FUZZ_BUILD_DIR="$fuzz_build_dir" ||
     fail "CMake configuration (see the messages above)"
+}
+
+# The libFuzzer targets (tests/fuzz), built with clang and the sanitizers in a build of their
+# own; the test build's `fuzz` ctests run them. Without clang they are skipped, saying so.
+build_fuzz_targets() {
+  if ! command -v clang++ >/dev/null; then
+    log "no clang++: the fuzz tests will be skipped"
+    return
+  fi
+  log "building the fuzz targets with clang in $fuzz_build_dir"
+  cmake -S "$repo_root" -B "$fuzz_build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_COMPILER=clang++ -DSK_FUZZ=ON >/dev/null ||
+    fail "CMake configuration of the fuzz build (run it without >/dev/null to see why)"
+  cmake --build "$fuzz_build_dir" --parallel "$jobs" --target fuzz_targets ||
+    fail "fuzz build (see the first error above)"
 }
 
 build() {
@@ -93,6 +111,7 @@ main() {
   install_missing_packages
   configure
   build
+  build_fuzz_targets
   run_tests "$@"
   log "all passed in $((SECONDS - start)) s"
 }

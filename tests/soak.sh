@@ -3,7 +3,8 @@
 # 5 acceptors, over the state machines and over the real nodes (--real-nodes), every protocol
 # mutation in both modes (each must be caught: the simulator must report a violation), and the
 # exhaustive explorer at bounds larger than CI's, and the branch lifecycle soak on a real cluster
-# (tests/branch_soak.sh: 30 minutes). Each command is printed,
+# (tests/branch_soak.sh: 30 minutes), and every fuzz target (tests/fuzz) for 10^7 executions
+# from its seed corpus. Each command is printed,
 # bounded by a timeout, logged to build/soak-logs/, and timed; a summary table ends the run.
 # Exit status is non-zero if any step did not end as expected. Usage: tests/soak.sh
 # Environment: SK_SOAK_STEP_TIMEOUT_S bounds each command (default 14400 s = 4 h).
@@ -141,6 +142,14 @@ main() {
   run_step "explore-2p-3a-3t-2e-latest-catches-donor-by-flush-only" pass "$explore" \
     --proposers 2 --acceptors 3 --terms 3 --entries 2 --channels latest --instant-replies \
     --search dfs --mutation donor-by-flush-only --expect-violation --max-states 2000000000
+
+  # Every parser of network and disk bytes: 10^7 executions of each fuzz target (built with
+  # clang in build-fuzz/ by tests/run.sh; the step fails if a target is missing).
+  local target
+  for target in $(sed -n 's/^  \([a-z_]*\)$/\1/p; s/^  \([a-z_]*\))$/\1/p' tests/fuzz/targets.cmake); do
+    run_step "fuzz-$target" pass tests/fuzz/run_target.sh "build-fuzz/tests/fuzz/fuzz_$target" \
+      "tests/fuzz/corpus/$target" -runs=10000000
+  done
 
   # The cluster itself: 30 minutes of branches made, expired and deleted under pgbench, disk
   # bounded (tests/branch_soak.sh).

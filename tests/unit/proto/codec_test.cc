@@ -285,6 +285,18 @@ TEST(FrameCodecTest, GreetingToken_IsReadBackWithTheGreetingOnly) {
   EXPECT_EQ(decode_frame_for_any_timeline(encode_frame(kKey, greeting))->auth_token, "");
 }
 
+// Found by fuzz_frame: Protobuf wrote a line to stderr for every string field that is not UTF-8,
+// so each bad frame a client sent became a line in the safekeeper's log.
+TEST(FrameCodecTest, InvalidUtf8InAStringField_IsMalformedAndLogsNothing) {
+  const std::string bad_code = std::string("\x08\x01") + "\x82\x01\x04" + "\x0a\x02\xff\xfe";
+  ::testing::internal::CaptureStderr();
+  auto decoded = decode_frame_for_any_timeline(bad_code);
+  const std::string logged = ::testing::internal::GetCapturedStderr();
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(decoded.error().code(), ErrorCode::kMalformedMessage);
+  EXPECT_EQ(logged, "");
+}
+
 TEST(FrameCodecTest, DecodeFrame_Empty_IsMalformed) {
   expect_error(decode_frame("", kKey), ErrorCode::kMalformedMessage,
                {"empty frame", "got 0 bytes"});
