@@ -23,22 +23,32 @@ ssl::context base_context(ssl::context::method method) {
   return context;
 }
 
+// Presents `certificate` (a PEM chain) with its `private_key`, which must match it.
+Status use_certificate(ssl::context& context, const std::filesystem::path& certificate,
+                       const std::filesystem::path& private_key) {
+  boost::system::error_code ec;
+  context.use_certificate_chain_file(certificate.string(), ec);
+  if (ec) {
+    return bad_file("certificate", certificate, ec);
+  }
+  context.use_private_key_file(private_key.string(), ssl::context::pem, ec);
+  if (ec) {
+    return bad_file("private key", private_key, ec);
+  }
+  if (SSL_CTX_check_private_key(context.native_handle()) != 1) {
+    return Error(ErrorCode::kInvalidArgument, "TLS private key " + private_key.string() +
+                                                  " does not match certificate " +
+                                                  certificate.string());
+  }
+  return {};
+}
+
 Result<std::shared_ptr<ssl::context>> make_server_context(const ServerFiles& files) {
   auto context = std::make_shared<ssl::context>(base_context(ssl::context::tls_server));
+  if (Status used = use_certificate(*context, files.certificate, files.private_key); !used) {
+    return used.error();
+  }
   boost::system::error_code ec;
-  context->use_certificate_chain_file(files.certificate.string(), ec);
-  if (ec) {
-    return bad_file("certificate", files.certificate, ec);
-  }
-  context->use_private_key_file(files.private_key.string(), ssl::context::pem, ec);
-  if (ec) {
-    return bad_file("private key", files.private_key, ec);
-  }
-  if (SSL_CTX_check_private_key(context->native_handle()) != 1) {
-    return Error(ErrorCode::kInvalidArgument, "TLS private key " + files.private_key.string() +
-                                                  " does not match certificate " +
-                                                  files.certificate.string());
-  }
   if (!files.client_ca.empty()) {
     context->load_verify_file(files.client_ca.string(), ec);
     if (ec) {
@@ -93,13 +103,8 @@ Result<std::shared_ptr<ssl::context>> client_context(const ClientFiles& files) {
                  "a TLS client certificate needs its private key, and the key its certificate");
   }
   if (!files.certificate.empty()) {
-    context->use_certificate_chain_file(files.certificate.string(), ec);
-    if (ec) {
-      return bad_file("certificate", files.certificate, ec);
-    }
-    context->use_private_key_file(files.private_key.string(), ssl::context::pem, ec);
-    if (ec) {
-      return bad_file("private key", files.private_key, ec);
+    if (Status used = use_certificate(*context, files.certificate, files.private_key); !used) {
+      return used.error();
     }
   }
   return context;
