@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "safekeeper/cli/command_line.h"
+#include "safekeeper/proposer/cluster_setup.h"
 
 namespace {
 
@@ -36,19 +37,6 @@ Target parse_target(const std::string& text, const sk::cli::CommandLine& flags) 
     flags.usage_error("'" + text + "' is not host:port");
   }
   return {text.substr(0, colon), static_cast<std::uint16_t>(std::stoul(text.substr(colon + 1)))};
-}
-
-std::vector<std::string> split(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t begin = 0;
-  while (begin <= text.size()) {
-    const std::size_t end = std::min(text.find(',', begin), text.size());
-    if (end > begin) {
-      out.push_back(text.substr(begin, end - begin));
-    }
-    begin = end + 1;
-  }
-  return out;
 }
 
 // A connected socket from `source` to `target`; -1 if it failed. `receive_buffer` > 0 shrinks the
@@ -99,8 +87,10 @@ int main(int argc, char** argv) {
   const auto slow_count = flags.get_unsigned("slow-readers").value_or(0);
   const auto read_rate = flags.get_unsigned("read-bytes-per-s", true).value_or(1024);
   std::vector<Target> idle_targets;
-  for (const std::string& text : split(flags.get("idle-targets").value_or(""))) {
-    idle_targets.push_back(parse_target(text, flags));
+  if (auto targets = flags.get("idle-targets")) {
+    for (const std::string& text : sk::proposer::split_list(*targets)) {
+      idle_targets.push_back(parse_target(text, flags));
+    }
   }
   if (idle_count > 0 && idle_targets.empty()) {
     flags.usage_error("--idle needs --idle-targets");

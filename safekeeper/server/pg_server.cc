@@ -73,15 +73,16 @@ class PgServer::Impl::Connection : public std::enable_shared_from_this<Connectio
         socket_(std::move(socket)),
         admission_(std::move(admission)),
         timer_(server.io),
-        session_(
-            id,
-            walsender::SessionOptions{.auth = server.options.auth,
-                                      .users = server.options.users,
-                                      .sasl_nonce = auth::random_scram_bytes(),
-                                      .tls = server.options.tls != nullptr,
-                                      .backend_pid = static_cast<std::uint32_t>(id),
-                                      .cancel_secret = static_cast<std::uint32_t>(server.random())},
-            server.slots, now()) {
+        session_(id,
+                 walsender::SessionOptions{
+                     .auth = server.options.auth,
+                     .users = server.options.users,
+                     .sasl_nonce =
+                         server.options.users.empty() ? std::string() : auth::random_scram_bytes(),
+                     .tls = server.options.tls != nullptr,
+                     .backend_pid = static_cast<std::uint32_t>(id),
+                     .cancel_secret = static_cast<std::uint32_t>(server.random())},
+                 server.slots, now()) {
     boost::system::error_code ec;
     socket_.set_option(tcp::no_delay(true), ec);
     const tcp::endpoint remote = socket_.remote_endpoint(ec);

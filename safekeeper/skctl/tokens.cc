@@ -101,8 +101,11 @@ Result<std::string> token_file_for_children(const std::string& given, const fs::
   if (!given.empty()) {
     return fs::absolute(given, ec).string();
   }
-  fs::create_directories(home, ec);
   const fs::path file = home / "token";
+  if (auto kept = auth::read_token_file(file); kept && *kept == token) {
+    return file.string();  // Written by an earlier command: no write (and fsync) per command.
+  }
+  fs::create_directories(home, ec);
   const fs::path temporary = home / "token.tmp";
   fs::remove(temporary, ec);
   if (Status s = write_secret_file(temporary, token, 0600); !s) {
