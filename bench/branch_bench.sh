@@ -125,6 +125,7 @@ run_size() {
   store_kind=$(mount_cow "$scratch")
   local cow="$scratch/cow"
   export SKCTL_SAFEKEEPERS="$http" SKCTL_HOME="$scratch/skctl" SKCTL_SNAPSHOT_STORE="$cow/snapshots"
+  export PGPASSFILE="$SKCTL_HOME/pgpass"  # computes take scram-sha-256 only
   skctl() { "$skctl_bin" "$@"; }
   wait_for 30 "the branch log" skctl tenant create bench --tenant-id 00000000000000000000000000000b0b
   export SKCTL_TENANT=bench

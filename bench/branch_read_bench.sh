@@ -100,6 +100,7 @@ done
 IFS=, read -ra http_addrs <<<"$http"
 tenant=00000000000000000000000000000b0b
 export SKCTL_SAFEKEEPERS="$http" SKCTL_HOME="$work/skctl"
+export PGPASSFILE="$SKCTL_HOME/pgpass"  # computes take scram-sha-256 only
 skctl() { "$skctl_bin" "$@"; }
 wait_for 30 "the branch log" skctl tenant create bench --tenant-id "$tenant"
 export SKCTL_TENANT=bench

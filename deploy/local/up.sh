@@ -66,12 +66,34 @@ build_programs() {
     fail "build (see the first error above)"
 }
 
+# The safekeepers run as a user of their own, never as root: `safekeeper`, a system user with no
+# shell and no home, owning their data directories and able to read their token and TLS key.
+readonly service_user=safekeeper
+ensure_service_user() {
+  if [[ $EUID -ne 0 ]]; then
+    return # They run as whoever runs this script.
+  fi
+  if ! id "$service_user" >/dev/null 2>&1; then
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+      "$service_user" || fail "useradd $service_user"
+    log "system user $service_user made: the safekeepers run as it"
+  fi
+  local auth
+  auth="$(auth_dir)"
+  chown "$service_user:" "$auth/node.token" "$auth/server.key"
+  chmod 711 "$auth/signing" # private.pem stays 0600, root's; public.pem is 0644.
+}
+
 start_safekeepers() {
   local peers="" i
   local -a extra_flags
   read -ra extra_flags <<<"${SK_SAFEKEEPER_FLAGS:-}"
   local auth
   auth="$(auth_dir)"
+  local -a as_service_user=()
+  if [[ $EUID -eq 0 ]]; then
+    as_service_user=(setpriv --reuid="$service_user" --regid="$service_user" --init-groups --)
+  fi
   for i in 0 1 2; do
     peers+="${peers:+,}$((i + 1))=127.0.0.1:${proposer_ports[$i]}"
   done
@@ -82,7 +104,10 @@ start_safekeepers() {
       log "safekeeper $id is running (pid $(cat "$dir/pid"))"
       continue
     fi
-    setsid "$safekeeper_bin" --id "$id" --data-dir "$dir/data" \
+    if [[ $EUID -eq 0 ]]; then
+      chown -R "$service_user:" "$dir"
+    fi
+    setsid "${as_service_user[@]}" "$safekeeper_bin" --id "$id" --data-dir "$dir/data" \
       --listen-proposer "127.0.0.1:${proposer_ports[$i]}" --listen-pg "127.0.0.1:${pg_ports[$i]}" \
       --listen-http "127.0.0.1:${http_ports[$i]}" --peers "$peers" \
       --auth-public-keys "$auth/signing/public.pem" --auth-token-file "$auth/node.token" \
@@ -186,11 +211,13 @@ main() {
   install_missing_packages
   state="$(local_state_dir "$repo_root")"
   export SKCTL_HOME="$state/skctl"
+  export PGPASSFILE="$SKCTL_HOME/pgpass" # Computes take scram-sha-256 only (skctl keeps it).
   cow="$state/cow"
   build_programs
   mkdir -p "$state"
   chmod 755 "$state" # PostgreSQL runs as the postgres user and must reach its data directory.
   ensure_credentials
+  ensure_service_user
   use_local_client_settings
   mount_clone_fs
   start_safekeepers
@@ -204,14 +231,16 @@ The local cluster is up (state in $state):
   safekeepers  HTTPS $SKCTL_SAFEKEEPERS (CA $SKCTL_TLS_CA)
                replication 127.0.0.1:${pg_ports[0]},${pg_ports[1]},${pg_ports[2]} (TLS only; the token is the password)
                tokens required on every port: $(auth_dir)/admin.token (admin), $(auth_dir)/tenant.token (tenant demo)
-  main         psql postgresql://postgres@127.0.0.1:$main_port/postgres
-               (a disposable compute: fsync off, every commit on a majority of safekeepers)
-  $(cat "$state/demo_branch")  psql postgresql://postgres@127.0.0.1:$demo_port/postgres
+               run as user $(id -un "$service_user" 2>/dev/null || id -un)
+  main         psql "postgresql://postgres@127.0.0.1:$main_port/postgres?passfile=$PGPASSFILE"
+               (a disposable compute: fsync off, every commit on a majority of safekeepers;
+               scram-sha-256 only, the password in $SKCTL_HOME/passwords/$SKCTL_TENANT)
+  $(cat "$state/demo_branch")  psql "postgresql://postgres@127.0.0.1:$demo_port/postgres?passfile=$PGPASSFILE"
 
 skctl (set these first):
   export SKCTL_SAFEKEEPERS=$SKCTL_SAFEKEEPERS SKCTL_HOME=$SKCTL_HOME SKCTL_TENANT=$SKCTL_TENANT
   export SKCTL_SNAPSHOT_STORE=$SKCTL_SNAPSHOT_STORE SKCTL_TLS_CA=$SKCTL_TLS_CA
-  export SKCTL_TOKEN_FILE=$SKCTL_TOKEN_FILE
+  export SKCTL_TOKEN_FILE=$SKCTL_TOKEN_FILE PGPASSFILE=$PGPASSFILE
   curl --cacert $SKCTL_TLS_CA -H "Authorization: Bearer \$(cat $SKCTL_TOKEN_FILE)" ${SKCTL_SAFEKEEPERS%%,*}/v1/status
   $skctl_bin branch list
   $skctl_bin branch create mybranch --parent main@$(date -u +%Y-%m-%dT%H:%M:%SZ)   # or main@0/1A2B3C8

@@ -9,6 +9,7 @@
 
 #include "safekeeper/skctl/cluster_queries.h"
 #include "safekeeper/skctl/command_line.h"
+#include "safekeeper/skctl/compute_passwords.h"
 #include "safekeeper/skctl/data_dir.h"
 #include "safekeeper/skctl/local_process.h"
 #include "safekeeper/skctl/quorum_sync.h"
@@ -270,14 +271,18 @@ Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local
   if (request.replica) {
     std::ofstream(request.pgdata / "standby.signal").flush();
   }
-  const ServerSettings settings{request.replica,     branch->name,      request.tenant_id,
-                                branch->timeline_id, request.port,      request.durability,
-                                cluster->pg_hosts,   cluster->pg_ports, api.token(),
-                                cluster->tls_ca};
-  if (Status s = write_config(request.pgdata, server_config(settings)); !s) {
-    return s.error();
-  }
-  if (Status s = hand_to_postgres(request.pgdata); !s) {
+  const ServerSettings settings{request.replica,
+                                branch->name,
+                                request.tenant_id,
+                                branch->timeline_id,
+                                request.port,
+                                request.durability,
+                                cluster->pg_hosts,
+                                cluster->pg_ports,
+                                api.token(),
+                                cluster->tls_ca,
+                                {}};
+  if (Status s = prepare_server(local, settings, request.pgdata); !s) {
     return s.error();
   }
 
@@ -344,6 +349,27 @@ Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local
   return endpoint;
 }
 
+Status prepare_server(const LocalSettings& local, ServerSettings settings, const fs::path& pgdata) {
+  const Endpoints endpoints(local.home);
+  auto socket_dir = endpoints.socket_dir(settings.port);
+  if (!socket_dir) {
+    return socket_dir.error();
+  }
+  settings.socket_dir = *socket_dir;
+  const ComputePasswords passwords(local.home);
+  auto password = passwords.find(settings.tenant_id);
+  if (!password) {
+    return password.error();
+  }
+  if (Status s = write_config(pgdata, settings); !s) {
+    return s;
+  }
+  if (Status s = hand_to_postgres(pgdata); !s) {
+    return s;
+  }
+  return passwords.publish(settings.port, *socket_dir, *password);
+}
+
 Status stop_endpoint(const LocalSettings& local, const Endpoint& endpoint) {
   if (Status s = stop_process(endpoint.snapshot_agent_pid, SIGTERM, std::chrono::seconds(60)); !s) {
     return s;
@@ -369,6 +395,9 @@ Status stop_endpoint(const LocalSettings& local, const Endpoint& endpoint) {
   if (endpoint.kind == kTimeTravelKind) {  // Nothing in it is worth keeping.
     std::error_code ec;
     fs::remove_all(endpoint.pgdata, ec);
+  }
+  if (Status s = ComputePasswords(local.home).withdraw(endpoint.port); !s) {
+    return s;
   }
   return Endpoints(local.home).remove(endpoint);
 }

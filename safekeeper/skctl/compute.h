@@ -71,6 +71,13 @@ struct StartRequest {
 // user (a rebuilt directory, a store that copies rather than clones) go to stderr.
 Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local,
                                 const StartRequest& request);
+// What a server needs on disk before it starts, for every kind: its socket directory, its
+// settings and pg_hba.conf (local_postgres.h), the data directory handed to the postgres user,
+// and the tenant's password published in HOME/pgpass for its port (compute_passwords.h).
+// kNotFound if this home has no password for the tenant.
+Status prepare_server(const LocalSettings& local, ServerSettings settings,
+                      const std::filesystem::path& pgdata);
+
 // Stops the snapshot agent, PostgreSQL (fast shutdown) and then the walproposer, marks the data
 // directory clean if PostgreSQL shut down cleanly (data_dir.h), and forgets the endpoint.
 Status stop_endpoint(const LocalSettings& local, const Endpoint& endpoint);

@@ -1,6 +1,7 @@
 // Endpoints; see endpoints.h.
 #include "safekeeper/skctl/endpoints.h"
 
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -8,9 +9,27 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "safekeeper/skctl/local_process.h"
+#include "safekeeper/skctl/secret_file.h"
+
 namespace sk::skctl {
 namespace fs = std::filesystem;
 namespace json = boost::json;
+
+std::string Endpoint::connection_uri(const fs::path& passfile) const {
+  std::string encoded;
+  for (const unsigned char c : passfile.string()) {
+    if (std::isalnum(c) != 0 ||
+        std::string_view("-._~/").find(static_cast<char>(c)) != std::string_view::npos) {
+      encoded += static_cast<char>(c);
+    } else {
+      constexpr std::string_view kHex = "0123456789ABCDEF";
+      encoded += {'%', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  return "postgresql://postgres@127.0.0.1:" + std::to_string(port) +
+         "/postgres?passfile=" + encoded;
+}
 
 std::vector<Endpoint> Endpoints::all() const {
   std::vector<Endpoint> out;
@@ -84,6 +103,17 @@ Result<fs::path> Endpoints::log_dir(int port) const {
   fs::create_directories(dir, ec);
   if (ec) {
     return Error(ErrorCode::kIoError, "cannot create " + dir.string() + ": " + ec.message());
+  }
+  return dir;
+}
+
+Result<fs::path> Endpoints::socket_dir(int port) const {
+  const fs::path dir = dir_ / std::to_string(port) / "socket";
+  if (Status s = make_private_dir(dir); !s) {
+    return s.error();
+  }
+  if (Status s = hand_to_postgres(dir); !s) {
+    return s.error();
   }
   return dir;
 }

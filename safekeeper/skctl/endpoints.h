@@ -1,7 +1,7 @@
 // The computes and replicas skctl started on this machine, one JSON file each under
 // HOME/endpoints/ (named by port: one server per port), so that `compute stop`,
 // `connection-string` and a second `compute start` find them. The processes' logs go to
-// HOME/endpoints/PORT/.
+// HOME/endpoints/PORT/, its unix socket to HOME/endpoints/PORT/socket/.
 #pragma once
 
 #include <filesystem>
@@ -30,9 +30,8 @@ struct Endpoint {
   pid_t walproposer_pid = 0;     // 0 for a replica.
   pid_t snapshot_agent_pid = 0;  // `skctl snapshot follow` beside a compute; 0 if none.
 
-  std::string connection_uri() const {
-    return "postgresql://postgres@127.0.0.1:" + std::to_string(port) + "/postgres";
-  }
+  // A libpq URI that names `passfile` (the home's pgpass, compute_passwords.h) for the password.
+  std::string connection_uri(const std::filesystem::path& passfile) const;
 };
 
 class Endpoints {
@@ -44,6 +43,9 @@ class Endpoints {
   Status remove(const Endpoint& endpoint) const;
   // The directory for an endpoint's logs, created.
   Result<std::filesystem::path> log_dir(int port) const;
+  // The endpoint's unix socket directory, created inside its log directory: mode 0700 and, when
+  // skctl runs as root, the postgres user's, so only that user (and root) reaches the socket.
+  Result<std::filesystem::path> socket_dir(int port) const;
 
  private:
   std::filesystem::path dir_;

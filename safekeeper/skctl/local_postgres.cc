@@ -53,7 +53,9 @@ std::string server_config(const ServerSettings& s) {
                       s.branch + " (tenant " + s.tenant_id + ", timeline " + s.timeline_id + ")\n" +
                       "port = " + std::to_string(s.port) + "\n" +
                       "listen_addresses = '127.0.0.1'\n"
-                      "unix_socket_directories = '/tmp'\n"
+                      "unix_socket_directories = " +
+                      conf_quote(s.socket_dir.string()) + "\n" +
+                      "password_encryption = 'scram-sha-256'\n"
                       "wal_level = replica\n"
                       "max_wal_senders = 10\n"
                       "max_replication_slots = 10\n"
@@ -89,9 +91,20 @@ std::string server_config(const ServerSettings& s) {
          "\n";
 }
 
+std::string client_auth_config() {
+  return "# skctl: rewritten at every start. Every connection proves the role's password.\n"
+         "# TYPE  DATABASE     USER  ADDRESS       METHOD\n"
+         "local   all          all                 scram-sha-256\n"
+         "host    all          all   127.0.0.1/32  scram-sha-256\n"
+         "local   replication  all                 scram-sha-256\n"
+         "host    replication  all   127.0.0.1/32  scram-sha-256\n";
+}
+
 // The endpoint's settings go to their own file, rewritten at every start, which
 // postgresql.conf includes (once): a restored snapshot carries its source's copy, replaced here.
-Status write_config(const fs::path& pgdata, const std::string& lines) {
+// pg_hba.conf is skctl's whole: whatever a snapshot brought is replaced.
+Status write_config(const fs::path& pgdata, const ServerSettings& server) {
+  const std::string lines = server_config(server);
   const char* kFile = kSkctlConfigFile;
   std::ifstream current(pgdata / "postgresql.conf");
   const std::string include = std::string("include_if_exists = '") + kFile + "'";
@@ -104,9 +117,13 @@ Status write_config(const fs::path& pgdata, const std::string& lines) {
   if (!included) {
     std::ofstream(pgdata / "postgresql.conf", std::ios::app) << "\n" << include << "\n";
   }
-  return settings.flush()
-             ? Status{}
-             : Status(Error(ErrorCode::kIoError, "cannot write " + std::string(kFile)));
+  std::ofstream hba(pgdata / "pg_hba.conf", std::ios::trunc);
+  hba << client_auth_config();
+  if (!settings.flush() || !hba.flush()) {
+    return Error(ErrorCode::kIoError,
+                 "cannot write " + std::string(kFile) + " or pg_hba.conf in " + pgdata.string());
+  }
+  return {};
 }
 
 std::string local_conninfo(int port) {

@@ -36,12 +36,17 @@ struct ServerSettings {
   std::string replication_token;
   // The CA of the safekeepers' certificates: a replica then connects with sslmode=verify-full.
   std::string tls_ca;
+  // The server's only unix socket directory: its own, mode 0700 (Endpoints::socket_dir).
+  std::filesystem::path socket_dir;
 };
 
 // The lines of the settings file (pure).
 std::string server_config(const ServerSettings& settings);
-// Writes the settings file and makes postgresql.conf include it (once).
-Status write_config(const std::filesystem::path& pgdata, const std::string& lines);
+// The whole of pg_hba.conf (pure): scram-sha-256 for every connection, local or TCP, ordinary
+// or replication; nothing is trusted. The server listens on 127.0.0.1 and its socket only.
+std::string client_auth_config();
+// Writes the settings file, makes postgresql.conf include it (once) and replaces pg_hba.conf.
+Status write_config(const std::filesystem::path& pgdata, const ServerSettings& settings);
 
 std::string local_conninfo(int port);
 

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -191,7 +192,92 @@ Status hand_to_postgres(const fs::path& path) {
                  "running as root, and there is no postgres user to run PostgreSQL as "
                  "(apt-get install postgresql-15 creates it)");
   }
-  return run_checked({"chown", "-R", "postgres:postgres", path.string()});
+  return run_checked({"chown", "-R", "-P", "--no-dereference", "postgres:postgres", path.string()});
+}
+
+namespace {
+
+// The child's side of run_as_postgres: drops to the postgres user, works, and writes its answer
+// ('+' and the text, or '-', the error code's number, a space and the message) to `fd`.
+[[noreturn]] void work_as_postgres(const passwd& postgres, int fd,
+                                   const std::function<Result<std::string>()>& work) {
+  std::string answer;
+  if (::initgroups(postgres.pw_name, postgres.pw_gid) != 0 || ::setgid(postgres.pw_gid) != 0 ||
+      ::setuid(postgres.pw_uid) != 0 || ::getuid() == 0) {
+    answer = "-" + std::to_string(static_cast<int>(ErrorCode::kInternal)) +
+             " cannot become the postgres user: " + std::strerror(errno);
+  } else {
+    const Result<std::string> done = work();
+    answer = done ? "+" + *done
+                  : "-" + std::to_string(static_cast<int>(done.error().code())) + " " +
+                        done.error().message();
+  }
+  std::size_t written = 0;
+  while (written < answer.size()) {
+    const ssize_t n = ::write(fd, answer.data() + written, answer.size() - written);
+    if (n <= 0) {
+      ::_exit(1);
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  ::_exit(0);
+}
+
+}  // namespace
+
+Result<std::string> run_as_postgres(const std::function<Result<std::string>()>& work) {
+  if (::geteuid() != 0) {
+    return work();
+  }
+  const passwd* found = ::getpwnam("postgres");
+  if (found == nullptr) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "running as root, and there is no postgres user to work as "
+                 "(apt-get install postgresql-15 creates it)");
+  }
+  const passwd postgres = *found;
+  std::array<int, 2> answer_pipe{};
+  if (::pipe2(answer_pipe.data(), O_CLOEXEC) != 0) {
+    return io_error("pipe");
+  }
+  const pid_t child = ::fork();
+  if (child < 0) {
+    ::close(answer_pipe[0]);
+    ::close(answer_pipe[1]);
+    return io_error("fork");
+  }
+  if (child == 0) {
+    ::close(answer_pipe[0]);
+    work_as_postgres(postgres, answer_pipe[1], work);
+  }
+  ::close(answer_pipe[1]);
+  std::string answer;
+  std::array<char, 4096> buffer{};
+  for (;;) {
+    const ssize_t n = ::read(answer_pipe[0], buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      break;
+    }
+    answer.append(buffer.data(), static_cast<std::size_t>(n));
+  }
+  ::close(answer_pipe[0]);
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || answer.empty()) {
+    return Error(ErrorCode::kInternal,
+                 "the work done as the postgres user ended without an answer");
+  }
+  if (answer.front() == '+') {
+    return answer.substr(1);
+  }
+  const std::size_t space = answer.find(' ');
+  const int code = std::atoi(answer.substr(1, space).c_str());
+  return Error(static_cast<ErrorCode>(code),
+               space == std::string::npos ? std::string() : answer.substr(space + 1));
 }
 
 Result<pid_t> spawn_detached(const std::vector<std::string>& argv, const fs::path& log) {

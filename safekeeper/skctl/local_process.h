@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -36,8 +37,14 @@ Status run_checked(const std::vector<std::string>& argv);
 
 // `argv` run as the postgres user when this process is root; as is otherwise.
 std::vector<std::string> as_postgres(std::vector<std::string> argv);
-// Gives `path` (recursively) to the postgres user when this process is root.
+// Gives `path` (recursively, symbolic links themselves and never what they name) to the postgres
+// user when this process is root.
 Status hand_to_postgres(const std::filesystem::path& path);
+// Runs `work` as the postgres user when this process is root (in a child process that drops to
+// that user's ids and groups first, so nothing it does has root's rights), as is otherwise.
+// `work`'s result, text or error, comes back through a pipe. For work on files skctl did not
+// make itself: a snapshot's tree, extracted into a data directory.
+Result<std::string> run_as_postgres(const std::function<Result<std::string>()>& work);
 
 // Starts `argv` in a session of its own, not a child of this process (it outlives skctl),
 // stdout and stderr appended to `log`. Returns its pid.

@@ -22,6 +22,7 @@
 #include "safekeeper/skctl/api_client.h"
 #include "safekeeper/skctl/command_line.h"
 #include "safekeeper/skctl/compute.h"
+#include "safekeeper/skctl/compute_passwords.h"
 #include "safekeeper/skctl/local_process.h"
 #include "safekeeper/skctl/schema_diff.h"
 #include "safekeeper/skctl/snapshot_agent.h"
@@ -65,6 +66,8 @@ struct Context {
   ApiClient api;
   LocalSettings local;
   bool json_output = false;
+
+  std::filesystem::path passfile() const { return ComputePasswords(local.home).passfile(); }
 
   // As JSON, or as a table of `columns` (a list under `list_key`) or of `fields` (one object).
   void print(const json::value& body, const std::string& list_key,
@@ -217,7 +220,7 @@ int restore_branch(const Context& c, const std::string& tenant) {
                             started.error().message()));
     }
     std::fprintf(stderr, "skctl: the compute of branch %s was restarted: %s\n", inv.operand.c_str(),
-                 started->connection_uri().c_str());
+                 started->connection_uri(c.passfile()).c_str());
   }
   if (!reply) {
     return fail(reply.error());
@@ -426,17 +429,17 @@ int endpoint_command(const Context& c, const std::string& tenant) {
       return fail(endpoint.error());
     }
     if (c.json_output) {
-      std::printf("%s\n",
-                  json::serialize(json::object{{"kind", endpoint->kind},
-                                               {"branch", endpoint->branch},
-                                               {"timeline_id", endpoint->timeline_id},
-                                               {"pgdata", endpoint->pgdata.string()},
-                                               {"port", endpoint->port},
-                                               {"connection_string", endpoint->connection_uri()}})
-                      .c_str());
+      std::printf("%s\n", json::serialize(json::object{{"kind", endpoint->kind},
+                                                       {"branch", endpoint->branch},
+                                                       {"timeline_id", endpoint->timeline_id},
+                                                       {"pgdata", endpoint->pgdata.string()},
+                                                       {"port", endpoint->port},
+                                                       {"connection_string",
+                                                        endpoint->connection_uri(c.passfile())}})
+                              .c_str());
     } else {
       std::printf("%s of branch %s started: %s\n", endpoint->kind.c_str(), endpoint->branch.c_str(),
-                  endpoint->connection_uri().c_str());
+                  endpoint->connection_uri(c.passfile()).c_str());
     }
     return 0;
   }
@@ -522,7 +525,7 @@ int schema_diff(const Context& c) {
 int connection_string(const Context& c, const std::string& tenant) {
   for (const Endpoint& e : Endpoints(c.local.home).all()) {
     if (e.kind != "replica" && e.tenant_id == tenant && e.branch == c.invocation.operand) {
-      std::printf("%s\n", e.connection_uri().c_str());
+      std::printf("%s\n", e.connection_uri(c.passfile()).c_str());
       return 0;
     }
   }
@@ -591,6 +594,9 @@ int main(int argc, char** argv) {
     tls_ca = fs::absolute(tls_ca, ec).string();
     http::set_trusted_ca(tls_ca);
   }
+  // Computes accept scram-sha-256 only: skctl's connections to them, and those of the programs
+  // it starts (walproposer, pg_basebackup, pg_dump), find the password in HOME/pgpass.
+  ::setenv("PGPASSFILE", ComputePasswords(home).passfile().c_str(), 1);
   auto token_file = token_file_for_children(
       inv.flag("--token-file", env_or("SKCTL_TOKEN_FILE", "")), home, *token);
   if (!token_file) {

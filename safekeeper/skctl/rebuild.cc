@@ -4,9 +4,11 @@
 #include <algorithm>
 
 #include "safekeeper/skctl/cluster_queries.h"
+#include "safekeeper/skctl/compute_passwords.h"
 #include "safekeeper/skctl/data_dir.h"
 #include "safekeeper/skctl/local_process.h"
 #include "safekeeper/skctl/restore_plan.h"
+#include "safekeeper/skctl/secret_file.h"
 #include "safekeeper/skctl/snapshot_store.h"
 
 namespace sk::skctl {
@@ -64,6 +66,44 @@ Result<SnapshotInfo> clone_snapshot(const ApiClient& api, const LocalSettings& l
   }
 }
 
+// A new database for the tenant's root, its role `postgres` with the tenant's password: made
+// (and printed, the only time it is) unless this home already keeps one for the tenant.
+Status initdb(const LocalSettings& local, const fs::path& bindir, const StartRequest& request) {
+  const ComputePasswords passwords(local.home);
+  auto password = passwords.find(request.tenant_id);
+  if (!password) {
+    password = passwords.create(request.tenant_id);
+    if (!password) {
+      return password.error();
+    }
+    note("the password of role postgres in tenant " + request.tenant_id + "'s databases: " +
+         *password + " (kept in " + (local.home / "passwords" / request.tenant_id).string() +
+         ", mode 0600; skctl's computes accept scram-sha-256 only)");
+  }
+  // initdb, run as the postgres user, reads the password from a file only that user can read.
+  auto private_dir = Endpoints(local.home).socket_dir(request.port);
+  if (!private_dir) {
+    return private_dir.error();
+  }
+  const fs::path password_file = *private_dir / "initdb.password";
+  std::error_code ec;
+  fs::remove(password_file, ec);
+  Status made = write_secret_file(password_file, *password + "\n", 0600);
+  if (made) {
+    made = hand_to_postgres(password_file);
+  }
+  if (made) {
+    made = hand_to_postgres(request.pgdata);
+  }
+  if (made) {
+    made = run_checked(as_postgres({(bindir / "initdb").string(), "-D", request.pgdata.string(),
+                                    "-U", "postgres", "--auth=scram-sha-256", "--pwfile",
+                                    password_file.string(), "--no-instructions"}));
+  }
+  fs::remove(password_file, ec);
+  return made;
+}
+
 }  // namespace
 
 // A data directory for the branch, rebuilt: its newest usable snapshot and its log up to `end`;
@@ -82,13 +122,7 @@ Result<bool> rebuild_data_dir(const ApiClient& api, const LocalSettings& local,
       return Error(ErrorCode::kFailedPrecondition,
                    "branch '" + branch.name + "' has no data yet: start its compute first");
     }
-    if (Status s = hand_to_postgres(request.pgdata); !s) {
-      return s.error();
-    }
-    if (Status s =
-            run_checked(as_postgres({(bindir / "initdb").string(), "-D", request.pgdata.string(),
-                                     "-U", "postgres", "--auth=trust", "--no-instructions"}));
-        !s) {
+    if (Status s = initdb(local, bindir, request); !s) {
       return s.error();
     }
     return false;

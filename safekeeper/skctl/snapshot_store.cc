@@ -123,6 +123,11 @@ Result<TakenSnapshot> SnapshotStore::take(const std::string& tenant_id, const fs
     fs::remove_all(partial, ec);
     return !range ? range.error() : checksum.error();
   }
+  // Restores read it as the postgres user (restore).
+  if (Status s = hand_to_postgres(partial); !s) {
+    fs::remove_all(partial, ec);
+    return s.error();
+  }
   taken.start_lsn = range->first;
   taken.end_lsn = range->second;
   taken.checksum = *checksum;
@@ -163,9 +168,13 @@ Result<CloneReport> SnapshotStore::restore(const fs::path& location, const std::
   const fs::path verified = location.string() + ".verified";
   std::error_code ec;
   if (!fs::exists(verified, ec)) {
+    // A snapshot taken as root by an older skctl becomes the postgres user's, like new ones.
+    if (Status s = hand_to_postgres(location); !s) {
+      return s.error();
+    }
     // -n: no WAL to parse, the safekeepers hold it. Reads every byte once, at first use only.
-    auto result = run_program(
-        {(pg_bindir / "pg_verifybackup").string(), "-n", "-q", "-e", location.string()});
+    auto result = run_program(as_postgres(
+        {(pg_bindir / "pg_verifybackup").string(), "-n", "-q", "-e", location.string()}));
     if (!result) {
       return result.error();
     }
@@ -179,12 +188,27 @@ Result<CloneReport> SnapshotStore::restore(const fs::path& location, const std::
     }
     std::ofstream(verified).flush();
   }
-  auto report = clone_tree(location, pgdata);
+  // The tree is extracted as the postgres user, not root: whatever a snapshot holds, its copy
+  // can do no more than PostgreSQL itself could.
+  fs::create_directories(pgdata, ec);
+  if (Status s = hand_to_postgres(pgdata); !s) {
+    return s.error();
+  }
+  auto report = run_as_postgres([&]() -> Result<std::string> {
+    auto done = clone_tree(location, pgdata);
+    if (!done) {
+      return done.error();
+    }
+    return std::to_string(done->files) + " " + std::to_string(done->cloned_files) + " " +
+           std::to_string(done->copied_bytes);
+  });
   if (!report) {
     return report.error();
   }
+  CloneReport counted;
+  std::istringstream(*report) >> counted.files >> counted.cloned_files >> counted.copied_bytes;
   fs::remove(pgdata / "backup_manifest", ec);
-  return report;
+  return counted;
 }
 
 Result<SnapshotStore::Removal> SnapshotStore::remove(const std::string& snapshot_id,

@@ -35,14 +35,17 @@ class SnapshotStore {
   const std::filesystem::path& root() const { return root_; }
 
   // A base backup (pg_basebackup -Fp -X none: the WAL comes from the safekeepers) of the
-  // PostgreSQL at host:port, fsynced by pg_basebackup, moved into place once complete.
+  // PostgreSQL at host:port, fsynced by pg_basebackup, given to the postgres user (under root)
+  // and moved into place once complete.
   Result<TakenSnapshot> take(const std::string& tenant_id, const std::filesystem::path& pg_bindir,
                              const std::string& host, int port) const;
 
   // Clones the snapshot at `location` into `pgdata` (created; must not exist or be empty),
-  // without its backup_manifest. Refused (kInvalidArgument) unless `location` is inside the
-  // store; kCorruption when the manifest's checksum is not `checksum` or, at first use,
-  // pg_verifybackup finds a file damaged (nothing is left in `pgdata` then).
+  // without its backup_manifest; as the postgres user when skctl runs as root (verified and
+  // extracted with that user's rights only, symbolic links out of the tree refused). Refused
+  // (kInvalidArgument) unless `location` is inside the store; kCorruption when the manifest's
+  // checksum is not `checksum` or, at first use, pg_verifybackup finds a file damaged (nothing is
+  // left in `pgdata` then).
   Result<CloneReport> restore(const std::filesystem::path& location, const std::string& checksum,
                               const std::filesystem::path& pg_bindir,
                               const std::filesystem::path& pgdata) const;

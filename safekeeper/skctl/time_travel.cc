@@ -83,20 +83,18 @@ Result<Endpoint> start_time_travel(const ApiClient& api, const LocalSettings& lo
     return restored.error();
   }
   std::ofstream(request.pgdata / "standby.signal").flush();
-  ServerSettings settings{true,
-                          request.branch,
-                          request.tenant_id,
-                          branch->timeline_id,
-                          request.port,
-                          request.durability,
-                          {},
-                          {},
-                          {},
-                          {}};
-  if (Status s = write_config(request.pgdata, server_config(settings)); !s) {
-    return s.error();
-  }
-  if (Status s = hand_to_postgres(request.pgdata); !s) {
+  const ServerSettings settings{true,
+                                request.branch,
+                                request.tenant_id,
+                                branch->timeline_id,
+                                request.port,
+                                request.durability,
+                                {},
+                                {},
+                                {},
+                                {},
+                                {}};
+  if (Status s = prepare_server(local, settings, request.pgdata); !s) {
     return s.error();
   }
   const Endpoints endpoints(local.home);

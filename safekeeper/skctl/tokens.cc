@@ -1,56 +1,20 @@
 // skctl's tokens; see tokens.h.
 #include "safekeeper/skctl/tokens.h"
 
-#include <cerrno>
-#include <cstring>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "branchmgr/duration.h"
 #include "safekeeper/auth/keys.h"
 #include "safekeeper/auth/token.h"
+#include "safekeeper/skctl/secret_file.h"
 
 namespace sk::skctl {
 
 namespace fs = std::filesystem;
 
-Status write_secret_file(const fs::path& path, const std::string& text, unsigned mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) {
-    return Error(errno == EEXIST ? ErrorCode::kAlreadyExists : ErrorCode::kIoError,
-                 "cannot create " + path.string() + ": " + std::strerror(errno));
-  }
-  std::size_t written = 0;
-  while (written < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      const int saved = errno;
-      ::close(fd);
-      return Error(ErrorCode::kIoError,
-                   "cannot write " + path.string() + ": " + std::strerror(saved));
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced) {
-    return Error(ErrorCode::kIoError, "cannot sync " + path.string());
-  }
-  return {};
-}
-
 Result<std::string> make_key_pair(const fs::path& dir) {
-  std::error_code ec;
-  if (fs::create_directories(dir, ec)) {
-    fs::permissions(dir, fs::perms::owner_all, ec);
-  }
-  if (ec) {
-    return Error(ErrorCode::kIoError, "cannot create " + dir.string() + ": " + ec.message());
+  if (!fs::exists(dir)) {  // A directory of its own is made private; a given one is left as is.
+    if (Status s = make_private_dir(dir); !s) {
+      return s.error();
+    }
   }
   auto key = auth::PrivateKey::generate();
   if (!key) {
@@ -106,14 +70,8 @@ Result<std::string> token_file_for_children(const std::string& given, const fs::
     return file.string();  // Written by an earlier command: no write (and fsync) per command.
   }
   fs::create_directories(home, ec);
-  const fs::path temporary = home / "token.tmp";
-  fs::remove(temporary, ec);
-  if (Status s = write_secret_file(temporary, token, 0600); !s) {
+  if (Status s = replace_secret_file(file, token, 0600); !s) {
     return s.error();
-  }
-  fs::rename(temporary, file, ec);
-  if (ec) {
-    return Error(ErrorCode::kIoError, "cannot write " + file.string() + ": " + ec.message());
   }
   return file.string();
 }

@@ -26,7 +26,4 @@ Result<std::string> token_file_for_children(const std::string& given,
                                             const std::filesystem::path& home,
                                             const std::string& token);
 
-// Writes `text` to a new file `path` with `mode`, synced; kAlreadyExists if it exists.
-Status write_secret_file(const std::filesystem::path& path, const std::string& text, unsigned mode);
-
 }  // namespace sk::skctl

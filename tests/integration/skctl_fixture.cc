@@ -33,6 +33,9 @@ void SkctlTest::SetUp() {
     GTEST_SKIP() << "PostgreSQL 15 is not installed";
   }
   BranchApiTest::SetUp();
+  // Computes accept scram-sha-256 only: the test's clients (libpq here, psql and pgbench as its
+  // children) find the password where skctl keeps it, as a user does with PGPASSFILE.
+  ::setenv("PGPASSFILE", (home() / "pgpass").c_str(), 1);
   // PostgreSQL runs as the postgres user under root and must reach its data directories.
   ::chmod(dir_.path().c_str(), 0755);
   if (clone_store() && ::geteuid() == 0) {
@@ -110,7 +113,7 @@ std::string SkctlTest::start(const std::string& kind, const std::string& branch,
   if (output != nullptr) {
     *output = r.output;
   }
-  return "host=127.0.0.1 port=" + std::to_string(port) + " user=postgres dbname=postgres";
+  return conninfo_at(port);
 }
 
 std::string SkctlTest::start_main() {

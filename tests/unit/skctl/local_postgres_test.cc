@@ -7,7 +7,7 @@ namespace sk::skctl {
 namespace {
 
 ServerSettings compute(Durability durability) {
-  return {false, "main", "t0", "tl0", 55432, durability, {}, {}, {}, {}};
+  return {false, "main", "t0", "tl0", 55432, durability, {}, {}, {}, {}, "/run/sk/socket"};
 }
 
 TEST(ServerConfig, QuorumDurabilityTurnsLocalFsyncAndFullPageWritesOff) {
@@ -33,6 +33,27 @@ TEST(ServerConfig, AReplicaStreamsFromEverySafekeeper) {
             std::string::npos)
       << config;
   EXPECT_NE(config.find("synchronous_standby_names = ''"), std::string::npos);
+}
+
+TEST(ServerConfig, TheServerListensOnLoopbackAndItsOwnSocketDirectoryOnly) {
+  const std::string config = server_config(compute(Durability::kQuorum));
+  EXPECT_NE(config.find("listen_addresses = '127.0.0.1'\n"), std::string::npos) << config;
+  EXPECT_NE(config.find("unix_socket_directories = '/run/sk/socket'\n"), std::string::npos)
+      << config;
+  EXPECT_NE(config.find("password_encryption = 'scram-sha-256'\n"), std::string::npos);
+}
+
+TEST(ClientAuthConfig, EveryConnectionKindNeedsScramAndNothingIsTrusted) {
+  const std::string hba = client_auth_config();
+  for (const char* line : {"local   all          all                 scram-sha-256\n",
+                           "host    all          all   127.0.0.1/32  scram-sha-256\n",
+                           "local   replication  all                 scram-sha-256\n",
+                           "host    replication  all   127.0.0.1/32  scram-sha-256\n"}) {
+    EXPECT_NE(hba.find(line), std::string::npos) << line;
+  }
+  for (const char* method : {"trust", "peer", "ident", "password\n", "md5"}) {
+    EXPECT_EQ(hba.find(method), std::string::npos) << method;
+  }
 }
 
 TEST(ParseDurability, QuorumOrLocal) {
