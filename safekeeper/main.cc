@@ -115,6 +115,25 @@ int run(const Config& config) {
     }
     server_tls = std::move(*opened_tls);
   }
+  // Mutual TLS on the proposer port: the port's context (client certificates required) and the
+  // one this node's branch-log writer connects to its peers with.
+  std::shared_ptr<sk::tls::ServerContext> proposer_tls;
+  std::shared_ptr<boost::asio::ssl::context> peer_tls;
+  if (!config.proposer_tls_ca.empty()) {
+    auto port_context = sk::tls::ServerContext::open({.certificate = config.tls_certificate,
+                                                      .private_key = config.tls_private_key,
+                                                      .client_ca = config.proposer_tls_ca});
+    auto client = sk::tls::client_context({.ca_file = config.proposer_tls_ca,
+                                           .certificate = config.tls_certificate,
+                                           .private_key = config.tls_private_key});
+    if (!port_context || !client) {
+      std::fprintf(stderr, "safekeeper: cannot start: %s\n",
+                   (!port_context ? port_context.error() : client.error()).to_string().c_str());
+      return 1;
+    }
+    proposer_tls = std::move(*port_context);
+    peer_tls = std::move(*client);
+  }
   std::string own_token;  // Presented to the peers' proposer ports by the branch-log writer.
   if (!config.auth_token_file.empty()) {
     auto token = sk::auth::read_token_file(config.auth_token_file);
@@ -247,14 +266,15 @@ int run(const Config& config) {
   ProposerServer proposers(
       io, worker,
       {.auth = authenticator.get(),
+       .tls = proposer_tls.get(),
        .limits = config.connection_limits,
        .greeting_timeout = std::chrono::milliseconds(config.greeting_timeout_ms)});
   PgServer readers(io, worker, wal_reader, std::move(pg_options));
   std::optional<BranchLogWriter> branch_writer;
   if (branch_log) {
-    branch_writer.emplace(
-        io, BranchLogWriterOptions{
-                .self = node.node_id(), .peers = config.peers, .auth_token = own_token});
+    branch_writer.emplace(io, BranchLogWriterOptions{.self = node.node_id(),
+                                                     .peers = config.peers,
+                                                     .credentials = {own_token, peer_tls}});
   }
   BranchLogWriter* writer = branch_writer ? &*branch_writer : nullptr;
   RetentionLimits retention_limits;  // The maximum is the project's; the minimum a setting.
@@ -276,7 +296,9 @@ int run(const Config& config) {
   ApiRoutes routes(node, worker, proposers, readers, composed_wal, wal_reads, *authenticator,
                    run_on_io, SK_VERSION, std::move(cluster),
                    {branch_routes, branch_applier, writer, branch_commands, commit_times});
-  HttpApi http(io, routes, server_tls.get(), config.connection_limits);
+  HttpApi http(io, routes, server_tls.get(), config.connection_limits,
+               std::chrono::milliseconds(config.http_write_timeout_ms));
+  routes.report_http_connections(http.listener_stats());
 
   worker.start([&proposers](std::vector<StorageWorker::Completion> completions) {
     proposers.deliver(std::move(completions));
@@ -319,6 +341,12 @@ int run(const Config& config) {
       } else if (authenticator->enabled()) {
         log_info("SIGHUP: " + std::to_string(*keys) + " trusted public keys from " +
                  config.auth_public_keys.string());
+      }
+      if (proposer_tls) {
+        if (sk::Status reloaded = proposer_tls->reload(); !reloaded) {
+          log_error("SIGHUP: keeping the proposer port's TLS files in use: " +
+                    reloaded.error().to_string());
+        }
       }
       if (server_tls) {
         if (sk::Status reloaded = server_tls->reload(); !reloaded) {

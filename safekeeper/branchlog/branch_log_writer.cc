@@ -111,7 +111,7 @@ struct BranchLogWriter::Impl final : proposer::ProposerIo, std::enable_shared_fr
                                                self->settle();
                                              }
                                            }},
-        std::chrono::milliseconds(100), options.auth_token);
+        std::chrono::milliseconds(100), options.credentials);
     for (Pending& p : pending) {
       p.end.reset();  // Not committed in the old term as far as we know: proposed again.
       p.committed_at.reset();

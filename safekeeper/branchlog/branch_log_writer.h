@@ -43,8 +43,9 @@ struct BranchLogWriterOptions {
   consensus::NodeId self;
   // Every safekeeper's proposer port, this one's included.
   std::vector<proposer::AcceptorAddress> peers;
-  // This node's token (scope safekeeper), in each greeting to the peers; empty: none.
-  std::string auth_token;
+  // This node's token (scope safekeeper), in each greeting to the peers, and its TLS client
+  // context when the proposer ports speak TLS.
+  proposer::ProposerCredentials credentials;
   std::chrono::milliseconds tick = proposer::kProposerTick;
   // After being fenced with records still to write, wait this long (plus jitter up to the same
   // again) before campaigning: two nodes taking writes at once must not fence each other on

@@ -38,9 +38,10 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kTick = proposer::kProposerTick;
 
 struct Options {
-  std::vector<proposer::AcceptorAddress> safekeepers;  // Proposer ports.
-  std::vector<std::string> http;                       // HTTP ports, to create the timeline.
-  std::string token;                                   // --token-file's.
+  std::vector<proposer::AcceptorAddress> safekeepers;       // Proposer ports.
+  std::vector<std::string> http;                            // HTTP ports, to create the timeline.
+  std::string token;                                        // --token-file's.
+  std::shared_ptr<boost::asio::ssl::context> proposer_tls;  // --tls-cert's; nullptr: plain.
   consensus::TenantId tenant;
   consensus::TimelineId timeline;
   Lsn start_lsn = Lsn(0x1000000);
@@ -81,6 +82,7 @@ Options parse(int argc, char** argv) {
   o.safekeepers = std::move(cluster.safekeepers);
   o.http = std::move(cluster.http);
   o.token = std::move(cluster.token);
+  o.proposer_tls = std::move(cluster.proposer_tls);
   o.tenant = *cluster.tenant;
   o.timeline = *cluster.timeline;
   if (auto v = flags.get("start-lsn")) {
@@ -231,7 +233,7 @@ int main(int argc, char** argv) {
       {.on_connected = [&](NodeId id) { driver->on_connected(id); },
        .on_message = [&](NodeId id, const consensus::Message& m) { driver->on_message(id, m); },
        .on_disconnected = [&](NodeId id, const Error&) { driver->on_disconnected(id); }},
-      std::chrono::milliseconds(100), options.token);
+      std::chrono::milliseconds(100), {options.token, options.proposer_tls});
   LoadgenIo proposer_io(io, links, wal);
   driver.emplace(config, proposer_io);
 

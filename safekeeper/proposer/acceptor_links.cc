@@ -7,8 +7,10 @@
 #include <span>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 
 #include "proto/framing.h"
+#include "safekeeper/tls/optional_tls_stream.h"
 
 namespace sk::proposer {
 
@@ -26,7 +28,7 @@ struct AcceptorLinks::Impl : std::enable_shared_from_this<AcceptorLinks::Impl> {
   struct Link {
     AcceptorAddress address;
     State state = State::kIdle;
-    std::unique_ptr<tcp::socket> socket;
+    std::unique_ptr<tls::OptionalTlsStream> stream;
     std::uint64_t generation = 0;  // Bumped per connection: stale callbacks check it.
     proto::FrameReader reader;
     std::vector<std::shared_ptr<const std::string>> output;  // Frames, length-prefixed.
@@ -36,17 +38,20 @@ struct AcceptorLinks::Impl : std::enable_shared_from_this<AcceptorLinks::Impl> {
   };
 
   Impl(asio::io_context& io_context, proto::TimelineKey timeline, AcceptorLinkHandlers h,
-       std::chrono::milliseconds delay, std::string token)
+       std::chrono::milliseconds delay, ProposerCredentials given)
       : io(io_context),
         key(timeline),
         handlers(std::move(h)),
         reconnect_delay(delay),
-        auth_token(std::move(token)) {}
+        credentials(std::move(given)) {}
 
   // `message` as a length-prefixed frame. The proposer sends the same AppendRequest to every
   // acceptor in turn: it is encoded once and the frame shared (an append is up to 128 KiB).
   std::shared_ptr<const std::string> encoded(const consensus::Message& message);
   void connect(Link& link);
+  // The TLS handshake on a connected link (credentials.tls), then connected().
+  void shake_hands(Link& link);
+  void connected(Link& link);
   void read(Link& link);
   void write(Link& link);
   // Ends the link's connection; `notify` says whether the driver hears of it (not when it asked).
@@ -56,7 +61,7 @@ struct AcceptorLinks::Impl : std::enable_shared_from_this<AcceptorLinks::Impl> {
   proto::TimelineKey key;
   AcceptorLinkHandlers handlers;
   std::chrono::milliseconds reconnect_delay;
-  std::string auth_token;
+  ProposerCredentials credentials;
   std::map<consensus::NodeId, Link> links;
   std::optional<consensus::Message> last_message;  // What last_frame encodes.
   std::shared_ptr<const std::string> last_frame;
@@ -70,8 +75,9 @@ std::shared_ptr<const std::string> AcceptorLinks::Impl::encoded(const consensus:
   }
   const auto* greeting = std::get_if<consensus::ProposerGreeting>(&message);
   last_frame = std::make_shared<const std::string>(
-      greeting != nullptr ? proto::encode_length_prefixed_greeting(key, *greeting, auth_token)
-                          : proto::encode_length_prefixed_frame(key, message));
+      greeting != nullptr
+          ? proto::encode_length_prefixed_greeting(key, *greeting, credentials.token)
+          : proto::encode_length_prefixed_frame(key, message));
   last_message = message;
   return last_frame;
 }
@@ -79,7 +85,7 @@ std::shared_ptr<const std::string> AcceptorLinks::Impl::encoded(const consensus:
 void AcceptorLinks::Impl::connect(Link& link) {
   link.state = State::kConnecting;
   const std::uint64_t generation = ++link.generation;
-  link.socket = std::make_unique<tcp::socket>(io);
+  link.stream = std::make_unique<tls::OptionalTlsStream>(tcp::socket(io));
   link.reader = proto::FrameReader();
   link.output.clear();
   boost::system::error_code ec;
@@ -88,7 +94,7 @@ void AcceptorLinks::Impl::connect(Link& link) {
     fail(link, Error(ErrorCode::kInvalidArgument, "bad address " + link.address.host), false);
     return;
   }
-  link.socket->async_connect(
+  link.stream->socket().async_connect(
       tcp::endpoint(address, link.address.port),
       [self = shared_from_this(), &link, generation](boost::system::error_code connect_ec) {
         if (self->closed || generation != link.generation) {
@@ -103,18 +109,49 @@ void AcceptorLinks::Impl::connect(Link& link) {
           return;
         }
         boost::system::error_code ignored;
-        link.socket->set_option(tcp::no_delay(true), ignored);
-        link.state = State::kConnected;
-        ++self->stats.connects;
-        self->read(link);
-        self->handlers.on_connected(link.address.id);
+        link.stream->socket().set_option(tcp::no_delay(true), ignored);
+        if (self->credentials.tls) {
+          self->shake_hands(link);
+        } else {
+          self->connected(link);
+        }
       });
+}
+
+void AcceptorLinks::Impl::shake_hands(Link& link) {
+  auto& layer = link.stream->start_tls(credentials.tls);
+  // The acceptor's certificate must name the host it is reached at (its IP address, or name).
+  layer.set_verify_callback(asio::ssl::host_name_verification(link.address.host));
+  SSL_set_tlsext_host_name(layer.native_handle(), link.address.host.c_str());
+  const std::uint64_t generation = link.generation;
+  layer.async_handshake(asio::ssl::stream_base::client, [self = shared_from_this(), &link,
+                                                         generation](boost::system::error_code ec) {
+    if (self->closed || generation != link.generation) {
+      return;
+    }
+    if (ec) {
+      self->fail(link,
+                 Error(ErrorCode::kUnavailable, "TLS handshake with acceptor " +
+                                                    std::to_string(link.address.id.value()) +
+                                                    " failed: " + ec.message()),
+                 false);
+      return;
+    }
+    self->connected(link);
+  });
+}
+
+void AcceptorLinks::Impl::connected(Link& link) {
+  link.state = State::kConnected;
+  ++stats.connects;
+  read(link);
+  handlers.on_connected(link.address.id);
 }
 
 void AcceptorLinks::Impl::read(Link& link) {
   const std::uint64_t generation = link.generation;
   const std::span<char> room = link.reader.prepare(kReadChunkBytes);
-  link.socket->async_read_some(
+  link.stream->async_read_some(
       asio::buffer(room.data(), room.size()),
       [self = shared_from_this(), &link, generation](boost::system::error_code ec, std::size_t n) {
         if (self->closed || generation != link.generation) {
@@ -163,7 +200,7 @@ void AcceptorLinks::Impl::write(Link& link) {
   }
   const std::uint64_t generation = link.generation;
   asio::async_write(
-      *link.socket, buffers,
+      *link.stream, buffers,
       [self = shared_from_this(), &link, generation](boost::system::error_code ec, std::size_t n) {
         if (self->closed || generation != link.generation) {
           return;
@@ -180,9 +217,9 @@ void AcceptorLinks::Impl::write(Link& link) {
 
 void AcceptorLinks::Impl::fail(Link& link, const Error& why, bool was_connected, bool notify) {
   ++link.generation;  // Every callback of the old connection is now stale.
-  if (link.socket) {
+  if (link.stream) {
     boost::system::error_code ignored;
-    link.socket->close(ignored);
+    link.stream->socket().close(ignored);
   }
   link.writing = false;
   link.output.clear();
@@ -205,9 +242,10 @@ void AcceptorLinks::Impl::fail(Link& link, const Error& why, bool was_connected,
 
 AcceptorLinks::AcceptorLinks(asio::io_context& io, proto::TimelineKey key,
                              std::vector<AcceptorAddress> acceptors, AcceptorLinkHandlers handlers,
-                             std::chrono::milliseconds reconnect_delay, std::string auth_token)
+                             std::chrono::milliseconds reconnect_delay,
+                             ProposerCredentials credentials)
     : impl_(std::make_shared<Impl>(io, key, std::move(handlers), reconnect_delay,
-                                   std::move(auth_token))) {
+                                   std::move(credentials))) {
   for (AcceptorAddress& address : acceptors) {
     const consensus::NodeId id = address.id;
     impl_->links[id].address = std::move(address);
@@ -249,9 +287,9 @@ void AcceptorLinks::close_all() {
   impl_->closed = true;
   for (auto& [id, link] : impl_->links) {
     ++link.generation;
-    if (link.socket) {
+    if (link.stream) {
       boost::system::error_code ignored;
-      link.socket->close(ignored);
+      link.stream->socket().close(ignored);
     }
     if (link.retry_timer) {
       link.retry_timer->cancel();

@@ -1,8 +1,9 @@
 // AcceptorLinks: a proposer's TCP connections to its acceptors, one each, framed as the
-// proposer port expects (length-prefixed wire frames). A send to an acceptor without a
-// connection starts one and is dropped; once connected, on_connected() lets the driver begin a
-// fresh session there (a greeting first, as the server requires). A failed connect waits
-// `reconnect_delay` before the next attempt. A broken connection calls on_disconnected().
+// proposer port expects (length-prefixed wire frames), over TLS when its credentials say so. A send
+// to an acceptor without a connection starts one and is dropped; once connected, on_connected()
+// lets the driver begin a fresh session there (a greeting first, as the server requires). A failed
+// connect waits `reconnect_delay` before the next attempt. A broken connection calls
+// on_disconnected().
 //
 // Threads: all on the io_context's thread. Asio stays out of this header.
 #pragma once
@@ -20,7 +21,10 @@
 
 namespace boost::asio {
 class io_context;
+namespace ssl {
+class context;
 }
+}  // namespace boost::asio
 
 namespace sk::proposer {
 
@@ -28,6 +32,15 @@ struct AcceptorAddress {
   consensus::NodeId id;
   std::string host;
   std::uint16_t port = 0;
+};
+
+// What a proposer shows its acceptors: a token, in every ProposerGreeting (auth/token.h; empty:
+// none), and, when their proposer ports speak TLS, the client context it connects with
+// (tls::client_context: the CA their certificates are checked against, host name included, and
+// its own certificate for mutual TLS). nullptr: plain TCP.
+struct ProposerCredentials {
+  std::string token;
+  std::shared_ptr<boost::asio::ssl::context> tls;
 };
 
 struct AcceptorLinkHandlers {
@@ -38,11 +51,10 @@ struct AcceptorLinkHandlers {
 
 class AcceptorLinks {
  public:
-  // `auth_token` goes in every ProposerGreeting sent (auth/token.h); empty: none.
   AcceptorLinks(boost::asio::io_context& io, proto::TimelineKey key,
                 std::vector<AcceptorAddress> acceptors, AcceptorLinkHandlers handlers,
                 std::chrono::milliseconds reconnect_delay = std::chrono::milliseconds(100),
-                std::string auth_token = {});
+                ProposerCredentials credentials = {});
   ~AcceptorLinks();
   AcceptorLinks(const AcceptorLinks&) = delete;
   AcceptorLinks& operator=(const AcceptorLinks&) = delete;

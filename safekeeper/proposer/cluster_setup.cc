@@ -8,6 +8,7 @@
 
 #include "safekeeper/auth/token.h"
 #include "safekeeper/http/http_client.h"
+#include "safekeeper/tls/tls_context.h"
 
 namespace sk::proposer {
 
@@ -181,7 +182,12 @@ void add_cluster_flags(cli::CommandLine& flags) {
       .value("http", "LIST", "their HTTP ports, host:port,... (to create the timeline)")
       .value("tenant", "HEX", "32 hex digits")
       .value("timeline", "HEX", "32 hex digits")
-      .value("tls-ca", "FILE", "the CA that signed the safekeepers' certificates (https:// --http)")
+      .value("tls-ca", "FILE",
+             "the CA that signed the safekeepers' certificates (https:// --http, TLS proposer "
+             "ports)")
+      .value("tls-cert", "FILE",
+             "this proposer's certificate (PEM): the proposer ports are reached over mutual TLS")
+      .value("tls-key", "FILE", "the private key of --tls-cert (PEM)")
       .value("token-file", "FILE",
              "a token (skctl token issue) for the safekeepers: tenant:ID or safekeeper scope");
 }
@@ -219,6 +225,20 @@ ClusterFlags read_cluster_flags(const cli::CommandLine& flags) {
       flags.usage_error("--token-file: " + token.error().message());
     }
     cluster.token = std::move(*token);
+  }
+  const auto certificate = flags.get("tls-cert");
+  const auto key = flags.get("tls-key");
+  if (certificate.has_value() != key.has_value()) {
+    flags.usage_error("--tls-cert and --tls-key go together");
+  }
+  if (certificate) {
+    auto context = tls::client_context({.ca_file = flags.get("tls-ca").value_or(""),
+                                        .certificate = *certificate,
+                                        .private_key = *key});
+    if (!context) {
+      flags.usage_error("--tls-cert: " + context.error().message());
+    }
+    cluster.proposer_tls = std::move(*context);
   }
   return cluster;
 }

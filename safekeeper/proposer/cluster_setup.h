@@ -21,15 +21,19 @@ Result<std::vector<AcceptorAddress>> parse_acceptor_list(const std::string& text
 std::vector<std::string> split_list(const std::string& text);
 
 // --safekeepers ID=HOST:PORT,..., --http [https://]HOST:PORT,..., --tenant HEX, --timeline HEX,
-// --token-file FILE and --tls-ca FILE (the CA https:// addresses are checked against; set for
-// the whole process), as read by read_cluster_flags(): each absent one is empty; a malformed
-// one (or an unreadable token file) is a usage error.
+// --token-file FILE, --tls-ca FILE (the CA https:// addresses and TLS proposer ports are
+// checked against; set for the whole process) and --tls-cert FILE --tls-key FILE (a client
+// certificate: the proposer ports are then reached over mutual TLS), as read by
+// read_cluster_flags(): each absent one is empty; a malformed one (or an unreadable file) is a
+// usage error.
 struct ClusterFlags {
   std::vector<AcceptorAddress> safekeepers;  // Proposer ports.
   std::vector<std::string> http;             // HTTP ports, to create the timeline.
   // Sent in every greeting and HTTP request (auth/token.h): the tenant's write scope or the
   // safekeeper scope.
   std::string token;
+  // With --tls-cert: the context the proposer ports are reached with; nullptr: plain TCP.
+  std::shared_ptr<boost::asio::ssl::context> proposer_tls;
   std::optional<consensus::TenantId> tenant;
   std::optional<consensus::TimelineId> timeline;
 };

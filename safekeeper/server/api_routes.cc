@@ -785,19 +785,28 @@ void ApiRoutes::get_metrics(Respond respond) {
                   "Time of one durable control state save (LMDB commit).");
       text.histogram("safekeeper_persist_control_file_seconds", {},
                      io.control_save_seconds.snapshot());
+      std::vector<std::pair<const char*, const ListenerStats*>> ports = {
+          {"proposer", &proposers_.listener_stats()}, {"pg", &readers_.listener_stats()}};
+      if (http_stats_ != nullptr) {
+        ports.emplace_back("http", http_stats_);
+      }
+      text.family("safekeeper_connections_open", "gauge", "Connections open now, by port.");
+      for (const auto& [port, stats] : ports) {
+        text.sample("safekeeper_connections_open", {{"port", port}}, stats->open.load());
+      }
       text.family("safekeeper_connections_over_limit_total", "counter",
                   "Connections closed as they arrived: --max-connections or "
                   "--max-connections-per-address was reached.");
-      text.sample("safekeeper_connections_over_limit_total", {{"port", "proposer"}},
-                  proposers_.listener_stats().refused_over_limit.load());
-      text.sample("safekeeper_connections_over_limit_total", {{"port", "pg"}},
-                  readers_.listener_stats().refused_over_limit.load());
+      for (const auto& [port, stats] : ports) {
+        text.sample("safekeeper_connections_over_limit_total", {{"port", port}},
+                    stats->refused_over_limit.load());
+      }
       text.family("safekeeper_accept_failures_total", "counter",
                   "accept() failures (EMFILE and the like: accepting pauses 100 ms after each).");
-      text.sample("safekeeper_accept_failures_total", {{"port", "proposer"}},
-                  proposers_.listener_stats().accept_failures.load());
-      text.sample("safekeeper_accept_failures_total", {{"port", "pg"}},
-                  readers_.listener_stats().accept_failures.load());
+      for (const auto& [port, stats] : ports) {
+        text.sample("safekeeper_accept_failures_total", {{"port", port}},
+                    stats->accept_failures.load());
+      }
       const ProposerServerStats& p = proposers_.stats();
       text.family("safekeeper_wal_receivers", "gauge", "Open proposer connections.");
       text.sample("safekeeper_wal_receivers", {}, p.connections_open.load());

@@ -35,6 +35,7 @@
 #include "safekeeper/branchlog/commit_time_indexer.h"
 #include "safekeeper/branchlog/composed_wal.h"
 #include "safekeeper/node/node.h"
+#include "safekeeper/server/connection_limits.h"
 #include "safekeeper/server/pg_server.h"
 #include "safekeeper/server/proposer_server.h"
 #include "safekeeper/server/storage_worker.h"
@@ -95,6 +96,8 @@ class ApiRoutes {
 
   // Called on the I/O thread; `respond` is called there exactly once.
   void handle(ApiRequest request, Respond respond);
+  // The HTTP port's connection counts, for /metrics (its HttpApi is made after its routes).
+  void report_http_connections(const ListenerStats& stats) { http_stats_ = &stats; }
 
  private:
   // The grant of the request's bearer token if it gives `need`.
@@ -132,6 +135,7 @@ class ApiRoutes {
   RunOnIo run_on_io_;
   std::string version_;
   BranchLog branch_log_;
+  const ListenerStats* http_stats_ = nullptr;
 };
 
 }  // namespace sk::safekeeper

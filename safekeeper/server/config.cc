@@ -71,6 +71,11 @@ Status apply(Config& config, const std::string& key, const std::string& value,
       return bad(where + ": " + key + " must not be empty");
     }
     (key == "auth-public-keys" ? config.auth_public_keys : config.auth_token_file) = value;
+  } else if (key == "proposer-tls-ca") {
+    if (value.empty()) {
+      return bad(where + ": proposer-tls-ca needs a file");
+    }
+    config.proposer_tls_ca = value;
   } else if (key == "tls-cert" || key == "tls-key") {
     if (value.empty()) {
       return bad(where + ": " + key + " must not be empty");
@@ -83,12 +88,13 @@ Status apply(Config& config, const std::string& key, const std::string& value,
     }
     (key == "max-connections" ? config.connection_limits.per_port
                               : config.connection_limits.per_address) = *count;
-  } else if (key == "greeting-timeout") {
+  } else if (key == "greeting-timeout" || key == "http-write-timeout") {
     auto seconds = branchmgr::parse_duration(value);
     if (!seconds || *seconds == 0 || *seconds > 3600) {
-      return bad(where + ": greeting-timeout '" + value + "' must be from 1s to 1h");
+      return bad(where + ": " + key + " '" + value + "' must be from 1s to 1h");
     }
-    config.greeting_timeout_ms = *seconds * 1000;
+    (key == "greeting-timeout" ? config.greeting_timeout_ms : config.http_write_timeout_ms) =
+        *seconds * 1000;
   } else if (key == "insecure") {
     if (value != "true" && value != "false") {
       return bad(where + ": insecure must be true or false");
@@ -271,6 +277,10 @@ std::span<const Setting> settings() {
        "PEM certificate chain: the HTTP and replication ports then speak TLS only (reloaded "
        "on SIGHUP, with --tls-key)"},
       {"tls-key", "FILE", "the PEM private key of --tls-cert"},
+      {"proposer-tls-ca", "FILE",
+       "mutual TLS on the proposer port: it speaks TLS only (with --tls-cert) and requires a "
+       "client certificate signed by this CA (PEM); this node presents --tls-cert to its peers "
+       "and checks theirs against the same CA"},
       {"max-connections", "N",
        "connections each port keeps open at once; more are closed as they arrive (default "
        "4096)"},
@@ -278,6 +288,9 @@ std::span<const Setting> settings() {
        "connections each port keeps open from one peer address (default 1024)"},
       {"greeting-timeout", "DURATION",
        "a proposer connection that has not greeted within this time is closed (default 10s)"},
+      {"http-write-timeout", "DURATION",
+       "an HTTP response its client has not read within this time is dropped with its "
+       "connection (default 60s: a 16 MiB segment at 280 KB/s)"},
       {"auth-token-file", "FILE",
        "this node's token (scope safekeeper), presented to the other nodes' proposer ports"},
       {"peers", "ID=HOST:PORT,...",
@@ -333,6 +346,11 @@ Result<Config> make_config(const std::map<std::string, std::string>& flags,
   }
   if (config.tls_certificate.empty() != config.tls_private_key.empty()) {
     return bad("--tls-cert and --tls-key go together");
+  }
+  if (!config.proposer_tls_ca.empty() && config.tls_certificate.empty()) {
+    return bad(
+        "--proposer-tls-ca needs --tls-cert and --tls-key: the proposer port's own "
+        "certificate");
   }
   const auto& peers = config.peers;
   if (!config.auth_public_keys.empty() && !peers.empty() && config.auth_token_file.empty()) {

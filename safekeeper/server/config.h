@@ -50,10 +50,15 @@ struct Config {
   ConnectionLimits connection_limits;
   // A proposer connection must greet within this time.
   std::uint64_t greeting_timeout_ms = 10000;
+  // An HTTP response not read within this time is dropped with its connection.
+  std::uint64_t http_write_timeout_ms = 60000;
   // The HTTP and replication ports speak TLS only with this certificate chain and key (PEM,
   // reloaded on SIGHUP); both empty: plain TCP.
   std::filesystem::path tls_certificate;
   std::filesystem::path tls_private_key;
+  // Mutual TLS on the proposer port: clients (and peers, to this node) present certificates
+  // this CA signed. Empty: the proposer port is plain TCP.
+  std::filesystem::path proposer_tls_ca;
   // Every safekeeper of the cluster (this one included) by id and proposer address: the
   // members of the branch log. Empty: no branch log, and the branch API answers 503.
   std::vector<proposer::AcceptorAddress> peers;

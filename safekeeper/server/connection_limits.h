@@ -18,6 +18,7 @@ struct ConnectionLimits {
 
 // What a port's Listeners counted.
 struct ListenerStats {
+  std::atomic<std::uint64_t> open{0};                // Connections open now.
   std::atomic<std::uint64_t> refused_over_limit{0};  // Closed at once: a limit was reached.
   std::atomic<std::uint64_t> accept_failures{0};     // accept() errors (EMFILE, ...).
 };

@@ -24,22 +24,22 @@ namespace {
 
 constexpr std::size_t kMaxBodyBytes = 1024 * 1024;
 constexpr auto kRequestTimeout = std::chrono::seconds(30);
-// The longest a response may take to be read: a 16 MiB WAL segment at 280 KB/s.
-constexpr auto kWriteTimeout = std::chrono::seconds(60);
 
 }  // namespace
 
 struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
   Impl(asio::io_context& io_context, ApiRoutes& api_routes, const tls::ServerContext* server_tls,
-       ConnectionLimits limits)
+       ConnectionLimits limits, std::chrono::milliseconds response_write_timeout)
       : io(io_context),
         routes(api_routes),
         tls(server_tls),
+        write_timeout(response_write_timeout),
         listeners(io_context, "HTTP", limits) {}
 
   asio::io_context& io;
   ApiRoutes& routes;
   const tls::ServerContext* tls;
+  const std::chrono::milliseconds write_timeout;
   Listeners listeners;
   std::uint64_t next_request_id = 1;
 };
@@ -155,7 +155,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     response->body() = std::move(api_response.body);
     response->keep_alive(keep_alive);
     response->prepare_payload();
-    lowest().expires_after(kWriteTimeout);  // A client that stops reading is dropped.
+    lowest().expires_after(api_->write_timeout);  // A client that stops reading is dropped.
     http::async_write(
         stream_, *response,
         [self = this->shared_from_this(), response](beast::error_code ec, std::size_t) {
@@ -185,10 +185,14 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 }  // namespace
 
 HttpApi::HttpApi(asio::io_context& io, ApiRoutes& routes, const tls::ServerContext* tls,
-                 ConnectionLimits limits)
-    : impl_(std::make_shared<Impl>(io, routes, tls, limits)) {}
+                 ConnectionLimits limits, std::chrono::milliseconds write_timeout)
+    : impl_(std::make_shared<Impl>(io, routes, tls, limits, write_timeout)) {}
 
 HttpApi::~HttpApi() = default;
+
+const ListenerStats& HttpApi::listener_stats() const {
+  return impl_->listeners.stats();
+}
 
 void HttpApi::serve(BoundPort port) {
   impl_->listeners.serve(std::move(port), [impl = impl_](tcp::socket socket, Admission admission) {

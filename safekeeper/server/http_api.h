@@ -1,9 +1,11 @@
 // HttpApi: the HTTP port, Boost.Beast only here (it is the heaviest header we use, and a 2-core
 // CI compiles it once). HTTP/1.1 with keep-alive; request bodies above 1 MiB are refused (413);
 // a request that takes longer than 30 s to arrive (an idle keep-alive connection included), or
-// a response not read within 60 s, drops the connection. Routing is ApiRoutes' job.
+// a response not read within the write timeout (60 s by default), drops the connection. Routing is
+// ApiRoutes' job.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -23,8 +25,10 @@ namespace sk::safekeeper {
 class HttpApi {
  public:
   // With `tls`, the port speaks HTTPS only (tls::ServerContext's current certificate).
+  // A response its client has not read within `write_timeout` is dropped with the connection.
   HttpApi(boost::asio::io_context& io, ApiRoutes& routes, const tls::ServerContext* tls = nullptr,
-          ConnectionLimits limits = {});
+          ConnectionLimits limits = {},
+          std::chrono::milliseconds write_timeout = std::chrono::seconds(60));
   ~HttpApi();
   HttpApi(const HttpApi&) = delete;
   HttpApi& operator=(const HttpApi&) = delete;
@@ -33,6 +37,7 @@ class HttpApi {
   void serve(BoundPort port);
   // Stops accepting; requests in progress finish on their own (io thread).
   void stop();
+  const ListenerStats& listener_stats() const;
 
   // Defined in the .cc; public only so that its file-local helpers can name it.
   struct Impl;

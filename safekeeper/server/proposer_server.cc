@@ -8,6 +8,7 @@
 #include <utility>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 
 #include "proto/codec.h"
 #include "proto/framing.h"
@@ -16,6 +17,8 @@
 #include "safekeeper/server/connection_registry.h"
 #include "safekeeper/server/output_queue.h"
 #include "safekeeper/server/tcp_listen.h"
+#include "safekeeper/tls/optional_tls_stream.h"
+#include "safekeeper/tls/tls_context.h"
 
 namespace sk::safekeeper {
 
@@ -72,21 +75,38 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
  public:
   Connection(Impl& server, tcp::socket socket, Admission admission, std::uint64_t id)
       : server_(server),
-        socket_(std::move(socket)),
+        stream_(std::move(socket)),
         admission_(std::move(admission)),
         id_(id),
         deadline_(server.io),
         last_input_(std::chrono::steady_clock::now()) {
     boost::system::error_code ec;
-    socket_.set_option(tcp::no_delay(true), ec);  // Replies are small and latency-bound.
-    const tcp::endpoint remote = socket_.remote_endpoint(ec);
+    stream_.socket().set_option(tcp::no_delay(true), ec);  // Replies are small, latency-bound.
+    const tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
     peer_ = ec ? std::string("unknown")
                : remote.address().to_string() + ":" + std::to_string(remote.port());
   }
 
   void start() {
-    read_more();
-    watch(server_.options.greeting_timeout);
+    watch(server_.options.greeting_timeout);  // A TLS handshake counts against the greeting.
+    if (server_.options.tls == nullptr) {
+      read_more();
+      return;
+    }
+    handshaking_ = true;
+    stream_.start_tls(server_.options.tls->current())
+        .async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](
+                                                             boost::system::error_code ec) {
+          self->handshaking_ = false;
+          if (ec) {
+            self->server_.stats.connections_refused.fetch_add(1, std::memory_order_relaxed);
+            self->server_.log_refusal(self->peer_, Error(ErrorCode::kUnauthenticated,
+                                                         "TLS handshake failed: " + ec.message()));
+            self->forget();
+            return;
+          }
+          self->read_more();
+        });
   }
 
   // The worker consumed `completion.messages` of ours: send the replies, then the error if any.
@@ -113,15 +133,15 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
     closing_ = true;
     deadline_.cancel();
     boost::system::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
   }
 
   ProposerConnectionInfo info() const { return {id_, peer_, key_, proposer_id_}; }
 
  private:
   void read_more() {
-    if (reading_ || closing_ || refusing_) {
+    if (reading_ || closing_ || refusing_ || handshaking_) {
       return;
     }
     if (inflight_bytes_ > server_.options.max_inflight_bytes ||
@@ -130,7 +150,7 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
     }
     reading_ = true;
     const std::span<char> room = reader_.prepare(kReadChunkBytes);
-    socket_.async_read_some(
+    stream_.async_read_some(
         asio::buffer(room.data(), room.size()),
         [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
           self->reading_ = false;
@@ -274,7 +294,7 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
       }
       return;
     }
-    output_.write(socket_,
+    output_.write(stream_,
                   [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
                     self->server_.stats.bytes_sent.fetch_add(n, std::memory_order_relaxed);
                     if (ec) {
@@ -297,8 +317,8 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
   }
 
   Impl& server_;
-  tcp::socket socket_;
-  Admission admission_;  // Its place under the port's connection limits.
+  tls::OptionalTlsStream stream_;  // TLS once the handshake started (options.tls).
+  Admission admission_;            // Its place under the port's connection limits.
   const std::uint64_t id_;
   asio::steady_timer deadline_;  // The greeting and idle timeouts (watch()).
   const std::chrono::steady_clock::time_point opened_ = std::chrono::steady_clock::now();
@@ -311,6 +331,7 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
   std::size_t inflight_bytes_ = 0;
   OutputQueue<std::string> output_;
   bool reading_ = false;
+  bool handshaking_ = false;
   bool refusing_ = false;         // Closing with an error; nothing more is read.
   std::optional<Error> refusal_;  // The error, until it is queued behind the last reply.
   bool closing_ = false;

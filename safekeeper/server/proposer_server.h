@@ -28,6 +28,7 @@
 #include "safekeeper/server/bound_port.h"
 #include "safekeeper/server/connection_limits.h"
 #include "safekeeper/server/storage_worker.h"
+#include "safekeeper/tls/tls_context.h"
 
 namespace boost::asio {
 class io_context;
@@ -39,6 +40,9 @@ struct ProposerServerOptions {
   // Checks the greeting's token: writing a tenant's WAL needs that tenant's write scope or the
   // safekeeper scope, the branch log's the safekeeper scope (auth/grant.h). nullptr: no check.
   const auth::Authenticator* auth = nullptr;
+  // With `tls`, the port speaks TLS only; with the client CA of its files, a client must
+  // present a certificate that CA signed (mutual TLS: nodes and walproposers). nullptr: plain.
+  const tls::ServerContext* tls = nullptr;
   // Submitted to the worker and not answered yet, per connection.
   std::size_t max_inflight_bytes = std::size_t{8} << 20;
   // Replies waiting for the socket, per connection.

@@ -72,12 +72,14 @@ struct Admission::Counts {
     }
     ++open;
     ++from_address;
+    stats.open.store(open, std::memory_order_relaxed);
     return Admission(std::move(self), address);
   }
 
   void release(const std::string& address) {
     std::lock_guard lock(mutex);
     --open;
+    stats.open.store(open, std::memory_order_relaxed);
     if (auto it = per_address.find(address); it != per_address.end() && --it->second == 0) {
       per_address.erase(it);
     }

@@ -60,6 +60,7 @@ struct Options {
   std::vector<proposer::AcceptorAddress> safekeepers;
   std::vector<std::string> http;
   std::string token;  // --token-file's: in each greeting and HTTP request.
+  std::shared_ptr<boost::asio::ssl::context> proposer_tls;  // --tls-cert's; nullptr: plain.
   consensus::TenantId tenant;
   consensus::TimelineId timeline;
   std::string slot = "walproposer";
@@ -99,6 +100,7 @@ Options parse(int argc, char** argv) {
   o.safekeepers = std::move(cluster.safekeepers);
   o.http = std::move(cluster.http);
   o.token = std::move(cluster.token);
+  o.proposer_tls = std::move(cluster.proposer_tls);
   const bool tenant = cluster.tenant.has_value();
   const bool timeline = cluster.timeline.has_value();
   o.tenant = cluster.tenant.value_or(consensus::TenantId());
@@ -274,7 +276,7 @@ class Walproposer final : public proposer::ProposerIo {
              .on_message = [this](NodeId id,
                                   const consensus::Message& m) { driver_->on_message(id, m); },
              .on_disconnected = [this](NodeId id, const Error&) { driver_->on_disconnected(id); }},
-            std::chrono::milliseconds(100), options.token),
+            std::chrono::milliseconds(100), {options.token, options.proposer_tls}),
         socket_(io_),
         tick_timer_(io_),
         reconnect_timer_(io_),

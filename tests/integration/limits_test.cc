@@ -1,7 +1,8 @@
 // Limits that keep commits flowing: a peer address over its connection limit has the excess
 // closed as it arrives, a proposer connection that never greets is closed after the greeting
 // timeout, and a safekeeper out of descriptors pauses accepting instead of spinning, then
-// serves again once descriptors are back. sk-loadgen commits meanwhile. Idle clients come from
+// serves again once descriptors are back; readers that stall on a WAL segment are dropped after
+// the HTTP write timeout. sk-loadgen commits meanwhile. Idle clients come from
 // 127.0.0.2 (loopback too), so that the per-address limit leaves 127.0.0.1 alone.
 #include <chrono>
 #include <fstream>
@@ -34,6 +35,30 @@ int idle_connection(std::uint16_t port) {
   remote.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
       ::connect(fd, reinterpret_cast<sockaddr*>(&remote), sizeof remote) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// A client from 127.0.0.2 that asks node `port` for a WAL segment and never reads the answer:
+// its receive buffer is made small first, so the server's write stalls at once. -1 if it failed.
+int stalled_wal_reader(std::uint16_t port, const std::string& segment_path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  local.sin_addr.s_addr = htonl(0x7f000002);
+  sockaddr_in remote{};
+  remote.sin_family = AF_INET;
+  remote.sin_port = htons(port);
+  remote.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const std::string request = "GET " + segment_path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&remote), sizeof remote) != 0 ||
+      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+          static_cast<ssize_t>(request.size())) {
     ::close(fd);
     return -1;
   }
@@ -122,6 +147,36 @@ TEST_F(LimitsTest, PerAddressLimit_ClosesTheExcessAsItArrives_WhileOthersCommit)
   commit_meanwhile("loadgen.log");
   // The 16 within the limit are still open: the limit closed only the excess.
   EXPECT_EQ(count_closed(), 24);
+}
+
+// Readers that ask for a 16 MiB segment and never read it: the WAL is read off the storage
+// worker and the stalled writes wait on the I/O thread without blocking it, so commits go on;
+// the write timeout then drops every one of them.
+TEST_F(LimitsTest, StalledWalReaders_NeverHoldCommitsBack_AndAreDroppedAfterTheWriteTimeout) {
+  start_cluster({"--http-write-timeout", "3s"});
+  commit_meanwhile("before.log");  // Segment 1 now holds committed WAL.
+  const auto open_http = [&] { return metric(R"(safekeeper_connections_open{port="http"})"); };
+  for (int i = 0; i < 20; ++i) {
+    const int fd = stalled_wal_reader(cluster_->node(0).http_port,
+                                      timeline_path() + "/wal/000000010000000000000001");
+    ASSERT_GE(fd, 0);
+    idle_.push_back(fd);
+  }
+  // 21: the 20 readers and the connection asking for the metric.
+  ASSERT_TRUE(wait_until([&] { return open_http() == 21; }, 30s)) << open_http();
+  commit_meanwhile("during.log");
+  ASSERT_TRUE(wait_until([&] { return open_http() == 1; }, 30s))
+      << open_http() << " HTTP connections open";
+  // The readers got part of a segment, not all of it: they were dropped, not served.
+  for (int fd : idle_) {
+    std::string received;
+    char buffer[65536];
+    for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT)) > 0;) {
+      received.append(buffer, static_cast<std::size_t>(n));
+    }
+    EXPECT_EQ(received.rfind("HTTP/1.1 200 OK", 0), 0U) << received.substr(0, 200);
+    EXPECT_LT(received.size(), std::size_t{16} << 20);
+  }
 }
 
 TEST_F(LimitsTest, ProposerConnectionWithoutGreeting_IsClosedAfterTheTimeout) {

@@ -1,7 +1,9 @@
 // TLS on the HTTP and replication ports, with tokens, as a real deployment runs them: skctl and
 // sk-loadgen reach the cluster over https:// with the cluster's CA, libpq streams with
 // sslmode=verify-full, plain text and unknown CAs are refused, and SIGHUP swaps the certificate
-// for the next connections. Certificates are made with the openssl program for each test.
+// for the next connections. With --proposer-tls-ca the proposer port speaks mutual TLS: nodes
+// and proposers with the cluster's certificates commit, others are refused at the handshake.
+// Certificates are made with the openssl program for each test.
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -56,9 +58,15 @@ class TlsTest : public ::testing::Test {
                                        "--auth-token-file",  (dir_.path() / "node.token").string(),
                                        "--tls-cert",         (dir_.path() / "server.pem").string(),
                                        "--tls-key",          (dir_.path() / "server.key").string()};
+      for (const std::string& flag : more_node_flags()) {
+        cluster_->node(i).extra_flags.push_back(flag);
+      }
       ASSERT_TRUE(cluster_->start(i)) << cluster_->logs();
     }
   }
+
+  // Flags every node gets besides tokens and TLS on the HTTP and replication ports.
+  virtual std::vector<std::string> more_node_flags() const { return {}; }
 
   void TearDown() override { http::set_trusted_ca({}); }
 
@@ -97,6 +105,33 @@ class TlsTest : public ::testing::Test {
     auto reply = http::http_request(https(i), "GET", "/v1/status", "", 10s,
                                     {{"Authorization", "Bearer " + tenant_token_}});
     return reply ? reply->status : 0;
+  }
+
+  // sk-loadgen writing 256 KiB with the tenant's token through https:// addresses, and `more`.
+  ChildProcess loadgen(const std::vector<std::string>& more, const std::string& log) {
+    std::vector<std::string> argv = {loadgen_binary(),
+                                     "--safekeepers",
+                                     cluster_->safekeepers_flag(),
+                                     "--http",
+                                     https(0) + "," + https(1) + "," + https(2),
+                                     "--tls-ca",
+                                     (dir_.path() / "ca.pem").string(),
+                                     "--token-file",
+                                     (dir_.path() / "tenant.token").string(),
+                                     "--tenant",
+                                     kTenant,
+                                     "--timeline",
+                                     kTimeline,
+                                     "--start-lsn",
+                                     kStartLsn,
+                                     "--proposer-id",
+                                     "1000",
+                                     "--bytes",
+                                     "262144",
+                                     "--wait-all",
+                                     "1"};
+    argv.insert(argv.end(), more.begin(), more.end());
+    return ChildProcess::spawn(argv, dir_.path() / log);
   }
 
   ChildProcess skctl(const std::vector<std::string>& arguments, const std::string& log) {
@@ -142,30 +177,8 @@ TEST_F(TlsTest, ClientsReachTheClusterOverTls_PlainTextAndUnknownCasAreRefused) 
   ASSERT_EQ(branch.wait_exit(60s), 0) << file_text(dir_.path() / "skctl.log");
 
   // sk-loadgen creates the timeline over https:// and writes WAL with the tenant's token.
-  ChildProcess loadgen = ChildProcess::spawn({loadgen_binary(),
-                                              "--safekeepers",
-                                              cluster_->safekeepers_flag(),
-                                              "--http",
-                                              https(0) + "," + https(1) + "," + https(2),
-                                              "--tls-ca",
-                                              (dir_.path() / "ca.pem").string(),
-                                              "--token-file",
-                                              (dir_.path() / "tenant.token").string(),
-                                              "--tenant",
-                                              kTenant,
-                                              "--timeline",
-                                              kTimeline,
-                                              "--start-lsn",
-                                              kStartLsn,
-                                              "--proposer-id",
-                                              "1000",
-                                              "--bytes",
-                                              "262144",
-                                              "--wait-all",
-                                              "1"},
-                                             dir_.path() / "loadgen.log");
-  ASSERT_EQ(loadgen.wait_exit(60s), 0)
-      << file_text(dir_.path() / "loadgen.log") << cluster_->logs();
+  ChildProcess writer = loadgen({}, "loadgen.log");
+  ASSERT_EQ(writer.wait_exit(60s), 0) << file_text(dir_.path() / "loadgen.log") << cluster_->logs();
 
   // The replication port: TLS with the CA and the token as password streams; plain text is
   // refused with a message that says why.
@@ -203,6 +216,74 @@ TEST_F(TlsTest, Sighup_ServesTheNewCertificateToNewConnections) {
   EXPECT_EQ(status_with_ca(0, "ca"), 0);
   // Node 1 was not told: it still serves the old certificate.
   EXPECT_EQ(status_with_ca(1, "ca"), 200);
+}
+
+// Mutual TLS on the proposer port: every node requires a client certificate signed by the
+// cluster's CA, and presents its own to its peers.
+class MutualTlsTest : public TlsTest {
+ protected:
+  std::vector<std::string> more_node_flags() const override {
+    return {"--proposer-tls-ca", (dir_.path() / "ca.pem").string()};
+  }
+
+  // Node 0's count of proposer connections it refused (a failed handshake is one); -1 if no
+  // answer.
+  double refused_by_node0() {
+    http::set_trusted_ca(dir_.path() / "ca.pem");
+    auto reply =
+        http::http_request(https(0), "GET", "/metrics", "", 10s,
+                           {{"Authorization", "Bearer " + file_text(dir_.path() / "admin.token")}});
+    const std::string name = "\nsafekeeper_proposer_connections_refused_total ";
+    if (!reply || reply->status != 200 || reply->body.find(name) == std::string::npos) {
+      return -1;
+    }
+    return std::stod(reply->body.substr(reply->body.find(name) + name.size()));
+  }
+
+  // Waits up to 30 s for node 0 to refuse more than `before` connections.
+  bool node0_refuses_more_than(double before) {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (refused_by_node0() <= before) {
+      if (std::chrono::steady_clock::now() > deadline ||
+          cluster_->node(0).process.wait_exit(20ms)) {
+        return false;
+      }
+    }
+    return true;
+  }
+};
+
+TEST_F(MutualTlsTest, ProposersWithTheClustersCertificateCommit_OthersAreRefusedBeforeAnyVote) {
+  // The branch log's writers reach their peers over mutual TLS: tenant creation commits there.
+  ChildProcess tenant = skctl({"tenant", "create", "acme", "--tenant-id", kTenant}, "skctl.log");
+  ASSERT_EQ(tenant.wait_exit(60s), 0) << file_text(dir_.path() / "skctl.log") << cluster_->logs();
+
+  ASSERT_TRUE(make_server_certificate("ca", "client"));
+  ChildProcess trusted = loadgen({"--tls-cert", (dir_.path() / "client.pem").string(), "--tls-key",
+                                  (dir_.path() / "client.key").string()},
+                                 "trusted.log");
+  ASSERT_EQ(trusted.wait_exit(60s), 0)
+      << file_text(dir_.path() / "trusted.log") << cluster_->logs();
+
+  // Without a certificate: the handshake fails on the node, before any frame is read.
+  const double before_plain = refused_by_node0();
+  ASSERT_GE(before_plain, 0);
+  ChildProcess plain = loadgen({}, "plain.log");
+  EXPECT_TRUE(node0_refuses_more_than(before_plain)) << cluster_->logs();
+  EXPECT_NE(file_text(cluster_->node(0).log).find("TLS handshake failed"), std::string::npos);
+  plain.signal(SIGKILL);
+  EXPECT_NE(plain.wait_exit(10s), std::optional<int>(0));
+
+  // A certificate another CA signed: refused the same way.
+  ASSERT_TRUE(make_ca("other-ca"));
+  ASSERT_TRUE(make_server_certificate("other-ca", "stranger"));
+  const double before_stranger = refused_by_node0();
+  ChildProcess stranger = loadgen({"--tls-cert", (dir_.path() / "stranger.pem").string(),
+                                   "--tls-key", (dir_.path() / "stranger.key").string()},
+                                  "stranger.log");
+  EXPECT_TRUE(node0_refuses_more_than(before_stranger)) << cluster_->logs();
+  stranger.signal(SIGKILL);
+  EXPECT_NE(stranger.wait_exit(10s), std::optional<int>(0));
 }
 
 }  // namespace
