@@ -11,6 +11,7 @@
 #include "safekeeper/metrics/prometheus_text.h"
 #include "safekeeper/pgwal/segment_name.h"
 #include "safekeeper/server/api_json.h"
+#include "safekeeper/server/branch_requests.h"
 #include "safekeeper/server/branch_routes.h"
 #include "safekeeper/server/route_access.h"
 #include "safekeeper/storage/wal_digest.h"
@@ -21,9 +22,6 @@ namespace json = boost::json;
 using consensus::Lsn;
 
 namespace {
-
-constexpr std::uint32_t kDefaultPgVersion = 150000;
-constexpr std::uint32_t kDefaultWalSegSize = 16 * 1024 * 1024;
 
 // The timeline a path names, or the error about its first bad id.
 Result<storage::TimelineKey> parse_timeline_key(const std::string& tenant,
@@ -81,91 +79,6 @@ void add_connected_proposer(json::object& object, const storage::TimelineKey& ke
     }
   }
   object["connected_proposer"] = std::move(proposer);
-}
-
-// The identity a create request asks for. Fields: timeline_id (required), start_lsn (required,
-// "X/X"), system_id (decimal string or number, default 0 = learnt from nobody: any system id
-// is then accepted), pg_version (default 150000), wal_seg_size (default 16 MiB).
-Result<consensus::TimelineIdentity> parse_create_request(const std::string& tenant,
-                                                         const std::string& body) {
-  consensus::TimelineIdentity identity;
-  auto tenant_id = parse_id<consensus::TenantId>("tenant id", tenant);
-  if (!tenant_id) {
-    return tenant_id.error();
-  }
-  identity.tenant_id = *tenant_id;
-  boost::system::error_code ec;
-  const json::value parsed = json::parse(body, ec);
-  if (ec || !parsed.is_object()) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "the request body must be a JSON object" + (ec ? ": " + ec.message() : ""));
-  }
-  const json::object& request = parsed.as_object();
-  auto string_field = [&](std::string_view name) -> const json::string* {
-    const json::value* v = request.if_contains(name);
-    return v != nullptr && v->is_string() ? &v->as_string() : nullptr;
-  };
-  const json::string* timeline_id = string_field("timeline_id");
-  if (timeline_id == nullptr) {
-    return Error(ErrorCode::kInvalidArgument, "timeline_id (32 hex digits) is required");
-  }
-  auto parsed_timeline = parse_id<consensus::TimelineId>("timeline id", *timeline_id);
-  if (!parsed_timeline) {
-    return parsed_timeline.error();
-  }
-  identity.timeline_id = *parsed_timeline;
-  const json::string* start_lsn = string_field("start_lsn");
-  if (start_lsn == nullptr) {
-    return Error(ErrorCode::kInvalidArgument, "start_lsn (as X/X) is required");
-  }
-  auto start = Lsn::parse(*start_lsn);
-  if (!start || start->value() == 0) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "start_lsn '" + std::string(*start_lsn) + "' is not a non-zero LSN (X/X)");
-  }
-  identity.timeline_start_lsn = *start;
-  identity.pg_version = kDefaultPgVersion;
-  identity.wal_seg_size_bytes = kDefaultWalSegSize;
-  if (const json::value* v = request.if_contains("system_id")) {
-    std::optional<std::uint64_t> system_id;
-    if (v->is_uint64()) {
-      system_id = v->as_uint64();
-    } else if (v->is_int64() && v->as_int64() >= 0) {
-      system_id = static_cast<std::uint64_t>(v->as_int64());
-    } else if (v->is_string()) {
-      const std::string text(v->as_string());
-      char* end = nullptr;
-      errno = 0;
-      const unsigned long long n = std::strtoull(text.c_str(), &end, 10);
-      if (!text.empty() && text[0] != '-' && errno == 0 && end == text.c_str() + text.size()) {
-        system_id = n;
-      }
-    }
-    if (!system_id) {
-      return Error(ErrorCode::kInvalidArgument,
-                   "system_id must be an unsigned 64-bit integer (a number or a decimal string)");
-    }
-    identity.system_id = *system_id;
-  }
-  if (const json::value* v = request.if_contains("pg_version")) {
-    if (!v->is_number() || !v->is_int64() || v->as_int64() < 150000 || v->as_int64() > 159999) {
-      return Error(ErrorCode::kInvalidArgument,
-                   "pg_version must be a PostgreSQL 15 version number (150000 to 159999)");
-    }
-    identity.pg_version = static_cast<std::uint32_t>(v->as_int64());
-  }
-  if (const json::value* v = request.if_contains("wal_seg_size")) {
-    if (!v->is_int64() || v->as_int64() <= 0 ||
-        !pgwal::is_valid_segment_size(static_cast<std::uint64_t>(v->as_int64()))) {
-      return Error(ErrorCode::kInvalidArgument,
-                   "wal_seg_size must be a power of two from 1 MiB to 1 GiB");
-    }
-    identity.wal_seg_size_bytes = static_cast<std::uint32_t>(v->as_int64());
-  }
-  if (identity.timeline_start_lsn.value() % 8 != 0) {
-    return Error(ErrorCode::kInvalidArgument, "start_lsn must be 8-byte aligned");
-  }
-  return identity;
 }
 
 // The file restore_command asks for by name (REFERENCE.md 1.6): exactly the segment size, the
@@ -444,7 +357,7 @@ void ApiRoutes::list_timelines(const ApiRequest& request, const std::string& ten
 
 void ApiRoutes::create_timeline(const ApiRequest& request, const std::string& tenant,
                                 Respond respond) {
-  auto identity = parse_create_request(tenant, request.body);
+  auto identity = parse_create_timeline(tenant, request.body);
   if (!identity) {
     respond(error_response(identity.error(), request.request_id));
     return;

@@ -1,6 +1,7 @@
-// The branch API's request bodies (and list pages' query parameters), parsed and checked before
-// anything is looked up: every field's type, unknown fields, names, ids and LSNs. Errors are
-// kInvalidArgument naming the field, for a 400.
+// The HTTP API's request bodies (the branch API's and the timeline creation's) and list pages'
+// query parameters, parsed and checked before anything is looked up: every field's type,
+// unknown fields, names, ids and LSNs. Errors are kInvalidArgument naming the field, for a 400.
+// No server here: tests/fuzz feeds them whatever bytes it likes.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +11,7 @@
 
 #include "consensus/result.h"
 #include "consensus/types.h"
-#include "safekeeper/branchlog/branch_commands.h"
+#include "safekeeper/branchlog/branch_request_types.h"
 
 namespace sk::safekeeper {
 
@@ -20,6 +21,12 @@ struct PageRequest {
   std::optional<std::string> after;
 };
 
+// POST /v1/tenants/{tenant}/timelines: the identity asked for. Fields: timeline_id (required),
+// start_lsn (required, "X/X"), system_id (decimal string or number, default 0 = learnt from
+// nobody: any system id is then accepted), pg_version (default 150000), wal_seg_size (default
+// 16 MiB).
+Result<consensus::TimelineIdentity> parse_create_timeline(std::string_view tenant,
+                                                          std::string_view body);
 Result<CreateTenantRequest> parse_create_tenant(std::string_view body);
 Result<TenantSettingsRequest> parse_tenant_settings(std::string_view body);
 // PATCH of a branch: {"protected"?, "expires_at"? (RFC 3339, or null: never), "ttl"?}.

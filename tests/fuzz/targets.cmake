@@ -10,5 +10,6 @@ set(SK_FUZZ_TARGETS
   token
   scram
   http_request
+  json_bodies
   wal_decoder
   durations_and_times)

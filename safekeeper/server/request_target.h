@@ -1,0 +1,34 @@
+// Reading an HTTP request's target without a server: its path segments, its query parameters and
+// the ids in them. For the routes and for the request parsers (branch_requests.h).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "consensus/result.h"
+#include "consensus/types.h"
+
+namespace sk::safekeeper {
+
+// "/v1/tenants/x/timelines?y" -> {"v1", "tenants", "x", "timelines"}; each segment
+// percent-decoded ("feature%2Fx" -> "feature/x"). Empty for a target that is not a path.
+std::vector<std::string> path_segments(std::string_view target);
+
+// The value of `name` in the target's query string, percent-decoded ("+" stays "+": RFC 3339
+// offsets must be sent as %2B).
+std::optional<std::string> query_parameter(std::string_view target, std::string_view name);
+
+// kInvalidArgument "<what> '<text>' is not 32 hex digits".
+template <class Id>
+Result<Id> parse_id(std::string_view what, std::string_view text) {
+  auto id = Id::parse_hex(text);
+  if (!id) {
+    return Error(ErrorCode::kInvalidArgument,
+                 std::string(what) + " '" + std::string(text) + "' is not 32 hex digits");
+  }
+  return *id;
+}
+
+}  // namespace sk::safekeeper
