@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Commits under hostile clients: three safekeepers on this machine, and sk-loadgen committing
-# small records one at a time (as one pgbench client does) for S seconds, three times: alone,
-# with 1,000 idle connections spread over every port of every node plus 10 HTTP readers of a
-# 16 MiB WAL segment that read 1 KiB/s (sk-bench-hostile-clients, from 127.0.0.2), and alone
-# again (to show the drift of the machine between runs). Prints commit p50/p99 of each run and
-# the ratio hostile/alone. Figures are for people; nothing asserts on them.
+# small records one at a time (as one pgbench client does) for S seconds per run, in R rounds of
+# two runs each: alone, then with 1,000 idle connections spread over every port of every node
+# plus 10 HTTP readers of a 16 MiB WAL segment that read 1 KiB/s (sk-bench-hostile-clients,
+# from 127.0.0.2). The runs alternate so that the machine's drift falls on both sides alike.
+# Prints commit p50/p99 of each run, the median p99 of each side and their ratio. Figures are
+# for people; nothing asserts on them.
 #
-#   bench/limits_bench.sh [--seconds S] [--no-build] [--dir BASE]
+#   bench/limits_bench.sh [--seconds S] [--rounds R] [--no-build] [--dir BASE]
 set -euo pipefail
 # shellcheck source=bench/bench_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
@@ -14,18 +15,20 @@ source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="$repo_root/build"
 seconds=30
+rounds=3
 build=1
 base_dir=/var/tmp  # Not /tmp: that may be tmpfs, where fdatasync costs nothing.
 idle=1000
 slow_readers=10
 
 usage() {
-  echo "usage: bench/limits_bench.sh [--seconds S] [--no-build] [--dir BASE]" >&2
+  echo "usage: bench/limits_bench.sh [--seconds S] [--rounds R] [--no-build] [--dir BASE]" >&2
   exit 2
 }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --seconds) [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]*$ ]] || usage; seconds="$2"; shift 2 ;;
+    --rounds) [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]*$ ]] || usage; rounds="$2"; shift 2 ;;
     --dir) [[ $# -ge 2 ]] || usage; base_dir="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
     *) usage ;;
@@ -105,39 +108,50 @@ curl -fsS -o /dev/null "http://127.0.0.1:${http_ports[0]}$segment_path" ||
 
 commits() { loadgen "$1" --record-bytes 200 --outstanding 1 --seconds "$seconds"; }
 
-commits alone
-"$hostile_bin" --source 127.0.0.2 --seconds $((seconds + 120)) --idle "$idle" \
-  --idle-targets "$all_ports" --slow-readers "$slow_readers" \
-  --slow-target "127.0.0.1:${http_ports[0]}" --slow-path "$segment_path" \
-  --read-bytes-per-s 1024 >"$work/hostile_clients.json" 2>>"$work/stderr.log" &
-hostile_pid=$!
-pids+=("$hostile_pid")
 connections_from_hostile() { ss -Htn state established src 127.0.0.2 | wc -l; }
 hostile_connected() { (($(connections_from_hostile) >= idle + slow_readers)); }
-wait_for 60 "$idle idle connections and $slow_readers slow readers" hostile_connected
-commits hostile
-open_during="$(connections_from_hostile)"
-kill -TERM "$hostile_pid"
-wait "$hostile_pid" || true
-commits alone_again
+# commits_among_hostile NAME: the hostile clients connect, one run, and they leave.
+commits_among_hostile() {
+  "$hostile_bin" --source 127.0.0.2 --seconds $((seconds + 120)) --idle "$idle" \
+    --idle-targets "$all_ports" --slow-readers "$slow_readers" \
+    --slow-target "127.0.0.1:${http_ports[0]}" --slow-path "$segment_path" \
+    --read-bytes-per-s 1024 >"$work/$1.clients.json" 2>>"$work/stderr.log" &
+  local hostile_pid=$!
+  pids+=("$hostile_pid")
+  wait_for 60 "$idle idle connections and $slow_readers slow readers" hostile_connected
+  commits "$1"
+  echo "$(connections_from_hostile)" >"$work/$1.open_at_end"
+  kill -TERM "$hostile_pid"
+  wait "$hostile_pid" || true
+}
+
+for round in $(seq 1 "$rounds"); do
+  commits "alone_$round"
+  commits_among_hostile "hostile_$round"
+done
 
 field() { jq -r "$2" "$work/$1.json"; }
 row() {
-  printf '| %s | %s | %s | %s |\n' "$2" "$(field "$1" .commit_latency_us.count)" \
-    "$(field "$1" .commit_latency_us.p50)" "$(field "$1" .commit_latency_us.p99)"
+  printf '| %s | %s | %s | %s | %s |\n' "$1" "$2" "$(field "$3" .commit_latency_us.count)" \
+    "$(field "$3" .commit_latency_us.p50)" "$(field "$3" .commit_latency_us.p99)"
+}
+median_p99() {
+  local side="$1" round
+  for round in $(seq 1 "$rounds"); do field "${side}_$round" .commit_latency_us.p99; done |
+    sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 echo
-echo "Commits of 200-byte records, one at a time, ${seconds}s per run"
+echo "Commits of 200-byte records, one at a time, ${seconds}s per run; hostile: $idle idle" \
+  "connections and $slow_readers slow /wal readers"
 echo
-echo "| Run | commits | p50 µs | p99 µs |"
-echo "|---|---|---|---|"
-row alone "alone"
-row hostile "with $idle idle connections and $slow_readers slow /wal readers"
-row alone_again "alone again"
+echo "| Round | Run | commits | p50 µs | p99 µs |"
+echo "|---|---|---|---|---|"
+for round in $(seq 1 "$rounds"); do
+  row "$round" "alone" "alone_$round"
+  row "$round" "hostile" "hostile_$round"
+done
 echo
-awk -v h="$(field hostile .commit_latency_us.p99)" -v a="$(field alone .commit_latency_us.p99)" \
-  -v b="$(field alone_again .commit_latency_us.p99)" \
-  'BEGIN { printf "p99 hostile / alone: %.2f (against the first run), %.2f (against the last)\n",
-           h / a, h / b }'
-echo "hostile clients: $(cat "$work/hostile_clients.json"); $open_during connections from 127.0.0.2" \
-  "open at the end of the run"
+awk -v h="$(median_p99 hostile)" -v a="$(median_p99 alone)" \
+  'BEGIN { printf "median p99: alone %d µs, hostile %d µs, ratio %.2f\n", a, h, h / a }'
+echo "hostile clients, last round: $(cat "$work/hostile_$rounds.clients.json");" \
+  "$(cat "$work/hostile_$rounds.open_at_end") connections from 127.0.0.2 open at the end of its run"

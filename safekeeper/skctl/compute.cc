@@ -7,6 +7,7 @@
 #include <boost/json/value.hpp>
 #include <signal.h>
 
+#include "safekeeper/auth/token.h"
 #include "safekeeper/skctl/cluster_queries.h"
 #include "safekeeper/skctl/command_line.h"
 #include "safekeeper/skctl/compute_passwords.h"
@@ -15,6 +16,7 @@
 #include "safekeeper/skctl/quorum_sync.h"
 #include "safekeeper/skctl/rebuild.h"
 #include "safekeeper/skctl/restore_plan.h"
+#include "safekeeper/skctl/secret_file.h"
 #include "safekeeper/skctl/snapshot_store.h"
 #include "safekeeper/skctl/time_travel.h"
 
@@ -71,10 +73,10 @@ Result<std::optional<Lsn>> branch_end(const ApiClient& api, const fs::path& walp
 
 std::vector<std::string> walproposer_argv(const fs::path& walproposer, const Cluster& cluster,
                                           const std::string& tenant, const BranchInfo& branch,
-                                          int port) {
+                                          int port, const fs::path& passfile) {
   std::vector<std::string> argv{walproposer.string(),
                                 "--pgconn",
-                                local_conninfo(port),
+                                local_conninfo(port) + " passfile=" + passfile.string(),
                                 "--safekeepers",
                                 cluster.safekeepers_flag,
                                 "--http",
@@ -95,11 +97,52 @@ std::vector<std::string> walproposer_argv(const fs::path& walproposer, const Clu
   return argv;
 }
 
+// The compute's walproposer, as the postgres user when skctl runs as root (it needs no more
+// rights than its PostgreSQL): it gets copies of the token and of the compute's password in the
+// endpoint's private directory, files only that user reads.
+Result<pid_t> start_walproposer(const LocalSettings& local, const fs::path& walproposer,
+                                Cluster cluster, const std::string& tenant,
+                                const BranchInfo& branch, int port, const fs::path& log) {
+  auto private_dir = Endpoints(local.home).private_dir(port);
+  if (!private_dir) {
+    return private_dir.error();
+  }
+  auto password = ComputePasswords(local.home).find(tenant);
+  if (!password) {
+    return password.error();
+  }
+  const fs::path passfile = *private_dir / "walproposer.pgpass";
+  if (Status s = replace_secret_file(passfile, pgpass_line("127.0.0.1", port, *password), 0600);
+      !s) {
+    return s.error();
+  }
+  std::vector<fs::path> handed = {passfile};
+  if (!cluster.token_file.empty()) {
+    auto token = auth::read_token_file(cluster.token_file);
+    if (!token) {
+      return token.error();
+    }
+    const fs::path own_token = *private_dir / "walproposer.token";
+    if (Status s = replace_secret_file(own_token, *token, 0600); !s) {
+      return s.error();
+    }
+    cluster.token_file = own_token.string();
+    handed.push_back(own_token);
+  }
+  for (const fs::path& file : handed) {
+    if (Status s = hand_to_postgres(file); !s) {
+      return s.error();
+    }
+  }
+  return spawn_detached(
+      as_postgres(walproposer_argv(walproposer, cluster, tenant, branch, port, passfile)), log);
+}
+
 // The running compute's walproposer died: a new one, elected in a higher term, continues the
 // timeline from what the primary has flushed.
-Result<Endpoint> restart_walproposer(const ApiClient& api, const fs::path& walproposer,
-                                     const Endpoints& endpoints, Endpoint endpoint,
-                                     const BranchInfo& branch) {
+Result<Endpoint> restart_walproposer(const ApiClient& api, const LocalSettings& local,
+                                     const fs::path& walproposer, const Endpoints& endpoints,
+                                     Endpoint endpoint, const BranchInfo& branch) {
   auto cluster = discover(api);
   auto logs = endpoints.log_dir(endpoint.port);
   if (!cluster || !logs) {
@@ -107,9 +150,8 @@ Result<Endpoint> restart_walproposer(const ApiClient& api, const fs::path& walpr
   }
   note("the walproposer of the compute on port " + std::to_string(endpoint.port) +
        " is gone: starting it again");
-  auto pid = spawn_detached(
-      walproposer_argv(walproposer, *cluster, endpoint.tenant_id, branch, endpoint.port),
-      *logs / "walproposer.log");
+  auto pid = start_walproposer(local, walproposer, *cluster, endpoint.tenant_id, branch,
+                               endpoint.port, *logs / "walproposer.log");
   if (!pid) {
     return pid.error();
   }
@@ -200,7 +242,7 @@ Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local
     }
     if (alive && !request.replica && e.kind == "compute" && same_branch) {
       if (!process_alive(e.walproposer_pid)) {
-        return restart_walproposer(api, *walproposer, endpoints, e, *branch);
+        return restart_walproposer(api, local, *walproposer, endpoints, e, *branch);
       }
       return Error(ErrorCode::kAlreadyExists,
                    "branch '" + branch->name + "' already has a compute on port " +
@@ -304,9 +346,8 @@ Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local
   endpoint.postgres_pid = *postgres;
   phases.mark("postgres");
   if (!request.replica) {
-    auto pid = spawn_detached(
-        walproposer_argv(*walproposer, *cluster, request.tenant_id, *branch, request.port),
-        *logs / "walproposer.log");
+    auto pid = start_walproposer(local, *walproposer, *cluster, request.tenant_id, *branch,
+                                 request.port, *logs / "walproposer.log");
     if (!pid) {
       return pid.error();
     }
@@ -351,7 +392,7 @@ Result<Endpoint> start_endpoint(const ApiClient& api, const LocalSettings& local
 
 Status prepare_server(const LocalSettings& local, ServerSettings settings, const fs::path& pgdata) {
   const Endpoints endpoints(local.home);
-  auto socket_dir = endpoints.socket_dir(settings.port);
+  auto socket_dir = endpoints.private_dir(settings.port);
   if (!socket_dir) {
     return socket_dir.error();
   }

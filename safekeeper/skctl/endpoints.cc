@@ -107,8 +107,8 @@ Result<fs::path> Endpoints::log_dir(int port) const {
   return dir;
 }
 
-Result<fs::path> Endpoints::socket_dir(int port) const {
-  const fs::path dir = dir_ / std::to_string(port) / "socket";
+Result<fs::path> Endpoints::private_dir(int port) const {
+  const fs::path dir = dir_ / std::to_string(port) / "private";
   if (Status s = make_private_dir(dir); !s) {
     return s.error();
   }

@@ -1,7 +1,7 @@
 // The computes and replicas skctl started on this machine, one JSON file each under
 // HOME/endpoints/ (named by port: one server per port), so that `compute stop`,
 // `connection-string` and a second `compute start` find them. The processes' logs go to
-// HOME/endpoints/PORT/, its unix socket to HOME/endpoints/PORT/socket/.
+// HOME/endpoints/PORT/, its unix socket to HOME/endpoints/PORT/private/.
 #pragma once
 
 #include <filesystem>
@@ -43,9 +43,10 @@ class Endpoints {
   Status remove(const Endpoint& endpoint) const;
   // The directory for an endpoint's logs, created.
   Result<std::filesystem::path> log_dir(int port) const;
-  // The endpoint's unix socket directory, created inside its log directory: mode 0700 and, when
-  // skctl runs as root, the postgres user's, so only that user (and root) reaches the socket.
-  Result<std::filesystem::path> socket_dir(int port) const;
+  // The endpoint's private directory, created inside its log directory: mode 0700 and, when
+  // skctl runs as root, the postgres user's. It holds the server's unix socket, which only that
+  // user (and root) reaches, and the walproposer's copies of its token and password.
+  Result<std::filesystem::path> private_dir(int port) const;
 
  private:
   std::filesystem::path dir_;

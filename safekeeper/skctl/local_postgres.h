@@ -36,7 +36,7 @@ struct ServerSettings {
   std::string replication_token;
   // The CA of the safekeepers' certificates: a replica then connects with sslmode=verify-full.
   std::string tls_ca;
-  // The server's only unix socket directory: its own, mode 0700 (Endpoints::socket_dir).
+  // The server's only unix socket directory: its own, mode 0700 (Endpoints::private_dir).
   std::filesystem::path socket_dir;
 };
 

@@ -81,7 +81,7 @@ Status initdb(const LocalSettings& local, const fs::path& bindir, const StartReq
          ", mode 0600; skctl's computes accept scram-sha-256 only)");
   }
   // initdb, run as the postgres user, reads the password from a file only that user can read.
-  auto private_dir = Endpoints(local.home).socket_dir(request.port);
+  auto private_dir = Endpoints(local.home).private_dir(request.port);
   if (!private_dir) {
     return private_dir.error();
   }

@@ -72,13 +72,22 @@ TEST_F(ComputeAuthTest, EveryConnectionNeedsTheTenantsPassword_PrintedOnceAndKep
   // The unix socket: in its own 0700 directory (the postgres user's under root), same rule.
   std::string port = conninfo.substr(conninfo.find("port=") + 5);
   port = port.substr(0, port.find(' '));
-  const fs::path socket_dir = home() / "endpoints" / port / "socket";
+  const fs::path socket_dir = home() / "endpoints" / port / "private";
   const struct stat socket_status = status_of(socket_dir);
   EXPECT_EQ(socket_status.st_mode & 0777, 0700u);
   if (::geteuid() == 0) {
     const passwd* postgres = ::getpwnam("postgres");
     ASSERT_NE(postgres, nullptr);
     EXPECT_EQ(socket_status.st_uid, postgres->pw_uid);
+  }
+  // The walproposer needs no more than its PostgreSQL: it runs as the postgres user, with copies
+  // of the token and the password only that user reads.
+  if (::geteuid() == 0) {
+    const int walproposer = compute_pids("main").second;
+    ASSERT_GT(walproposer, 0);
+    EXPECT_EQ(status_of("/proc/" + std::to_string(walproposer)).st_uid,
+              ::getpwnam("postgres")->pw_uid);
+    EXPECT_EQ(status_of(socket_dir / "walproposer.pgpass").st_mode & 0777, 0600u);
   }
   const std::string over_socket =
       "host=" + socket_dir.string() + " port=" + port + " user=postgres dbname=postgres";

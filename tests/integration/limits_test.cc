@@ -23,9 +23,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A TCP connection from 127.0.0.2 to 127.0.0.1:port that sends nothing; -1 if it failed.
-int idle_connection(std::uint16_t port) {
+// A TCP connection from 127.0.0.2 to 127.0.0.1:port that sends nothing; -1 if it failed. With
+// `receive_buffer`, its receive buffer is made that small first.
+int idle_connection(std::uint16_t port, int receive_buffer = 0) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (receive_buffer > 0) {
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  }
   sockaddr_in local{};
   local.sin_family = AF_INET;
   local.sin_addr.s_addr = htonl(0x7f000002);
@@ -42,23 +46,12 @@ int idle_connection(std::uint16_t port) {
 }
 
 // A client from 127.0.0.2 that asks node `port` for a WAL segment and never reads the answer:
-// its receive buffer is made small first, so the server's write stalls at once. -1 if it failed.
+// its receive buffer is small, so the server's write stalls at once. -1 if it failed.
 int stalled_wal_reader(std::uint16_t port, const std::string& segment_path) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const int small = 4096;
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  local.sin_addr.s_addr = htonl(0x7f000002);
-  sockaddr_in remote{};
-  remote.sin_family = AF_INET;
-  remote.sin_port = htons(port);
-  remote.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const int fd = idle_connection(port, 4096);
   const std::string request = "GET " + segment_path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
-      ::connect(fd, reinterpret_cast<sockaddr*>(&remote), sizeof remote) != 0 ||
-      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
-          static_cast<ssize_t>(request.size())) {
+  if (fd >= 0 && ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+                     static_cast<ssize_t>(request.size())) {
     ::close(fd);
     return -1;
   }
