@@ -73,6 +73,35 @@ wait_for() {
   done
 }
 
+# start_three_safekeepers BIN WORK: three safekeepers on 127.0.0.1 (free ports, data and logs in
+# WORK/skN), waited for over HTTP. Sets sk_proposer_ports, sk_http_ports and sk_pg_ports (by
+# id - 1), safekeepers_flag (id=host:port,...) and http_flag (host:port,...); adds their pids.
+start_three_safekeepers() {
+  local bin="$1" work="$2" id
+  sk_proposer_ports=()
+  sk_http_ports=()
+  sk_pg_ports=()
+  for id in 1 2 3; do
+    mkdir -p "$work/sk$id"
+    sk_proposer_ports+=("$(free_port)")
+    sk_http_ports+=("$(free_port)")
+    sk_pg_ports+=("$(free_port)")
+    "$bin" --id "$id" --data-dir "$work/sk$id" \
+      --listen-proposer "127.0.0.1:${sk_proposer_ports[id - 1]}" \
+      --listen-http "127.0.0.1:${sk_http_ports[id - 1]}" \
+      --listen-pg "127.0.0.1:${sk_pg_ports[id - 1]}" >"$work/sk$id.log" 2>&1 &
+    pids+=($!)
+  done
+  safekeepers_flag=""
+  http_flag=""
+  for id in 1 2 3; do
+    wait_for 30 "safekeeper $id (log: $work/sk$id.log)" \
+      curl -fsS "http://127.0.0.1:${sk_http_ports[id - 1]}/v1/status"
+    safekeepers_flag+="${safekeepers_flag:+,}$id=127.0.0.1:${sk_proposer_ports[id - 1]}"
+    http_flag+="${http_flag:+,}127.0.0.1:${sk_http_ports[id - 1]}"
+  done
+}
+
 # pgbench_summary RUN_LOG TXN_LOG...: "TPS P50_MS P99_MS" of a pgbench run, TPS from its output
 # and the percentiles from its per-transaction logs (-l: the third field is the latency in us).
 pgbench_summary() {

@@ -133,26 +133,7 @@ log "loopback round trip, 8192-byte requests"
 measure "$work/loopback.json" "$loopback_bin" --bytes 8192
 
 # --- 2. Three safekeepers, one proposer --------------------------------------------------------
-sk_proposer_ports=()
-sk_http_ports=()
-for id in 1 2 3; do
-  mkdir -p "$work/sk$id"
-  sk_proposer_ports+=("$(free_port)")
-  sk_http_ports+=("$(free_port)")
-  "$safekeeper_bin" --id "$id" --data-dir "$work/sk$id" \
-    --listen-proposer "127.0.0.1:${sk_proposer_ports[id - 1]}" \
-    --listen-http "127.0.0.1:${sk_http_ports[id - 1]}" \
-    --listen-pg "127.0.0.1:$(free_port)" >"$work/sk$id.log" 2>&1 &
-  pids+=($!)
-done
-safekeepers_flag=""
-http_flag=""
-for id in 1 2 3; do
-  wait_for 30 "safekeeper $id (log: $work/sk$id.log)" \
-    curl -fsS "http://127.0.0.1:${sk_http_ports[id - 1]}/v1/status"
-  safekeepers_flag+="${safekeepers_flag:+,}$id=127.0.0.1:${sk_proposer_ports[id - 1]}"
-  http_flag+="${http_flag:+,}127.0.0.1:${sk_http_ports[id - 1]}"
-done
+start_three_safekeepers "$safekeeper_bin" "$work"
 
 # One sample of safekeeper 1's counters (proposer frames and bytes in, WAL bytes, fdatasyncs and
 # their total time), to tell how large the appends and group commits of a run were and what an

@@ -57,29 +57,10 @@ work="$(mktemp -d "$base_dir/sk-limits-bench.XXXXXX")"
 remove_on_exit "$work"
 
 # --- Three safekeepers, every port on 127.0.0.1 --------------------------------------------------
-proposer_ports=()
-http_ports=()
-pg_ports=()
-for id in 1 2 3; do
-  mkdir -p "$work/sk$id"
-  proposer_ports+=("$(free_port)")
-  http_ports+=("$(free_port)")
-  pg_ports+=("$(free_port)")
-  "$safekeeper_bin" --id "$id" --data-dir "$work/sk$id" \
-    --listen-proposer "127.0.0.1:${proposer_ports[id - 1]}" \
-    --listen-http "127.0.0.1:${http_ports[id - 1]}" \
-    --listen-pg "127.0.0.1:${pg_ports[id - 1]}" >"$work/sk$id.log" 2>&1 &
-  pids+=($!)
-done
-safekeepers_flag=""
-http_flag=""
+start_three_safekeepers "$safekeeper_bin" "$work"
 all_ports=""
 for id in 1 2 3; do
-  wait_for 30 "safekeeper $id (log: $work/sk$id.log)" \
-    curl -fsS "http://127.0.0.1:${http_ports[id - 1]}/v1/status"
-  safekeepers_flag+="${safekeepers_flag:+,}$id=127.0.0.1:${proposer_ports[id - 1]}"
-  http_flag+="${http_flag:+,}127.0.0.1:${http_ports[id - 1]}"
-  for port in "${proposer_ports[id - 1]}" "${http_ports[id - 1]}" "${pg_ports[id - 1]}"; do
+  for port in "${sk_proposer_ports[id - 1]}" "${sk_http_ports[id - 1]}" "${sk_pg_ports[id - 1]}"; do
     all_ports+="${all_ports:+,}127.0.0.1:$port"
   done
 done
@@ -103,7 +84,7 @@ loadgen() {
 # A timeline with a whole committed segment for the slow readers to download.
 loadgen segment --bytes $((20 * 1024 * 1024)) --record-bytes 65536 --outstanding 8 --wait-all 1
 segment_path="/v1/tenants/$tenant/timelines/$(printf '%032x' 1)/wal/000000010000000000000001"
-curl -fsS -o /dev/null "http://127.0.0.1:${http_ports[0]}$segment_path" ||
+curl -fsS -o /dev/null "http://127.0.0.1:${sk_http_ports[0]}$segment_path" ||
   fail "the segment for the slow readers is not served"
 
 commits() { loadgen "$1" --record-bytes 200 --outstanding 1 --seconds "$seconds"; }
@@ -114,7 +95,7 @@ hostile_connected() { (($(connections_from_hostile) >= idle + slow_readers)); }
 commits_among_hostile() {
   "$hostile_bin" --source 127.0.0.2 --seconds $((seconds + 120)) --idle "$idle" \
     --idle-targets "$all_ports" --slow-readers "$slow_readers" \
-    --slow-target "127.0.0.1:${http_ports[0]}" --slow-path "$segment_path" \
+    --slow-target "127.0.0.1:${sk_http_ports[0]}" --slow-path "$segment_path" \
     --read-bytes-per-s 1024 >"$work/$1.clients.json" 2>>"$work/stderr.log" &
   local hostile_pid=$!
   pids+=("$hostile_pid")

@@ -187,6 +187,7 @@ int run(const Config& config) {
   pg_options.auth = authenticator.get();
   pg_options.tls = server_tls.get();
   pg_options.limits = config.connection_limits;
+  pg_options.idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms);
   pg_options.slot_inactive_limit = std::chrono::seconds(config.slot_inactive_limit_s);
   pg_options.restored_slots = std::move(*kept_slots);
 
@@ -268,7 +269,8 @@ int run(const Config& config) {
       {.auth = authenticator.get(),
        .tls = proposer_tls.get(),
        .limits = config.connection_limits,
-       .greeting_timeout = std::chrono::milliseconds(config.greeting_timeout_ms)});
+       .greeting_timeout = std::chrono::milliseconds(config.greeting_timeout_ms),
+       .idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms)});
   PgServer readers(io, worker, wal_reader, std::move(pg_options));
   std::optional<BranchLogWriter> branch_writer;
   if (branch_log) {
@@ -297,6 +299,7 @@ int run(const Config& config) {
                    run_on_io, SK_VERSION, std::move(cluster),
                    {branch_routes, branch_applier, writer, branch_commands, commit_times});
   HttpApi http(io, routes, server_tls.get(), config.connection_limits,
+               std::chrono::milliseconds(config.idle_timeout_ms),
                std::chrono::milliseconds(config.http_write_timeout_ms));
   routes.report_http_connections(http.listener_stats());
 

@@ -88,13 +88,14 @@ Status apply(Config& config, const std::string& key, const std::string& value,
     }
     (key == "max-connections" ? config.connection_limits.per_port
                               : config.connection_limits.per_address) = *count;
-  } else if (key == "greeting-timeout" || key == "http-write-timeout") {
+  } else if (key == "greeting-timeout" || key == "http-write-timeout" || key == "idle-timeout") {
     auto seconds = branchmgr::parse_duration(value);
     if (!seconds || *seconds == 0 || *seconds > 3600) {
       return bad(where + ": " + key + " '" + value + "' must be from 1s to 1h");
     }
-    (key == "greeting-timeout" ? config.greeting_timeout_ms : config.http_write_timeout_ms) =
-        *seconds * 1000;
+    (key == "greeting-timeout"     ? config.greeting_timeout_ms
+     : key == "http-write-timeout" ? config.http_write_timeout_ms
+                                   : config.idle_timeout_ms) = *seconds * 1000;
   } else if (key == "insecure") {
     if (value != "true" && value != "false") {
       return bad(where + ": insecure must be true or false");
@@ -288,6 +289,10 @@ std::span<const Setting> settings() {
        "connections each port keeps open from one peer address (default 1024)"},
       {"greeting-timeout", "DURATION",
        "a proposer connection that has not greeted within this time is closed (default 10s)"},
+      {"idle-timeout", "DURATION",
+       "a client that sends nothing for this long is closed: a greeted proposer, a replication "
+       "reader (or one not through its start-up), an HTTP request not arrived whole (default "
+       "60s)"},
       {"http-write-timeout", "DURATION",
        "an HTTP response its client has not read within this time is dropped with its "
        "connection (default 60s: a 16 MiB segment at 280 KB/s)"},

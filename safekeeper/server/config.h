@@ -52,6 +52,9 @@ struct Config {
   std::uint64_t greeting_timeout_ms = 10000;
   // An HTTP response not read within this time is dropped with its connection.
   std::uint64_t http_write_timeout_ms = 60000;
+  // A client that sends nothing for this long is closed, on every port (a greeted proposer, a
+  // replication reader, an HTTP request that has not arrived whole).
+  std::uint64_t idle_timeout_ms = 60000;
   // The HTTP and replication ports speak TLS only with this certificate chain and key (PEM,
   // reloaded on SIGHUP); both empty: plain TCP.
   std::filesystem::path tls_certificate;

@@ -23,22 +23,24 @@ using asio::ip::tcp;
 namespace {
 
 constexpr std::size_t kMaxBodyBytes = 1024 * 1024;
-constexpr auto kRequestTimeout = std::chrono::seconds(30);
 
 }  // namespace
 
 struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
   Impl(asio::io_context& io_context, ApiRoutes& api_routes, const tls::ServerContext* server_tls,
-       ConnectionLimits limits, std::chrono::milliseconds response_write_timeout)
+       ConnectionLimits limits, std::chrono::milliseconds request_arrival_timeout,
+       std::chrono::milliseconds response_write_timeout)
       : io(io_context),
         routes(api_routes),
         tls(server_tls),
+        request_timeout(request_arrival_timeout),
         write_timeout(response_write_timeout),
         listeners(io_context, "HTTP", limits) {}
 
   asio::io_context& io;
   ApiRoutes& routes;
   const tls::ServerContext* tls;
+  const std::chrono::milliseconds request_timeout;
   const std::chrono::milliseconds write_timeout;
   Listeners listeners;
   std::uint64_t next_request_id = 1;
@@ -65,7 +67,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void start() {
     if constexpr (std::same_as<Stream, TlsStream>) {
-      lowest().expires_after(kRequestTimeout);  // The handshake counts against the request.
+      lowest().expires_after(api_->request_timeout);  // The handshake counts against the request.
       stream_.async_handshake(asio::ssl::stream_base::server,
                               [self = this->shared_from_this()](beast::error_code ec) {
                                 if (ec) {
@@ -85,7 +87,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void read_request() {
     parser_.emplace();
     parser_->body_limit(kMaxBodyBytes);
-    lowest().expires_after(kRequestTimeout);
+    lowest().expires_after(api_->request_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                        self->on_read(ec);
@@ -185,8 +187,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 }  // namespace
 
 HttpApi::HttpApi(asio::io_context& io, ApiRoutes& routes, const tls::ServerContext* tls,
-                 ConnectionLimits limits, std::chrono::milliseconds write_timeout)
-    : impl_(std::make_shared<Impl>(io, routes, tls, limits, write_timeout)) {}
+                 ConnectionLimits limits, std::chrono::milliseconds request_timeout,
+                 std::chrono::milliseconds write_timeout)
+    : impl_(std::make_shared<Impl>(io, routes, tls, limits, request_timeout, write_timeout)) {}
 
 HttpApi::~HttpApi() = default;
 

@@ -1,7 +1,8 @@
 // HttpApi: the HTTP port, Boost.Beast only here (it is the heaviest header we use, and a 2-core
 // CI compiles it once). HTTP/1.1 with keep-alive; request bodies above 1 MiB are refused (413);
-// a request that takes longer than 30 s to arrive (an idle keep-alive connection included), or
-// a response not read within the write timeout (60 s by default), drops the connection. Routing is
+// a request that takes longer than the request timeout to arrive (an idle keep-alive connection
+// included), or a response not read within the write timeout (60 s each by default), drops the
+// connection. Routing is
 // ApiRoutes' job.
 #pragma once
 
@@ -25,9 +26,12 @@ namespace sk::safekeeper {
 class HttpApi {
  public:
   // With `tls`, the port speaks HTTPS only (tls::ServerContext's current certificate).
-  // A response its client has not read within `write_timeout` is dropped with the connection.
+  // A request that has not arrived whole within `request_timeout` (the next one on a keep-alive
+  // connection included), or a response its client has not read within `write_timeout`, drops
+  // the connection.
   HttpApi(boost::asio::io_context& io, ApiRoutes& routes, const tls::ServerContext* tls = nullptr,
           ConnectionLimits limits = {},
+          std::chrono::milliseconds request_timeout = std::chrono::seconds(60),
           std::chrono::milliseconds write_timeout = std::chrono::seconds(60));
   ~HttpApi();
   HttpApi(const HttpApi&) = delete;

@@ -81,7 +81,8 @@ class PgServer::Impl::Connection : public std::enable_shared_from_this<Connectio
                          server.options.users.empty() ? std::string() : auth::random_scram_bytes(),
                      .tls = server.options.tls != nullptr,
                      .backend_pid = static_cast<std::uint32_t>(id),
-                     .cancel_secret = static_cast<std::uint32_t>(server.random())},
+                     .cancel_secret = static_cast<std::uint32_t>(server.random()),
+                     .silence_timeout = server.options.idle_timeout},
                  server.slots, now()) {
     boost::system::error_code ec;
     socket_.set_option(tcp::no_delay(true), ec);

@@ -42,6 +42,9 @@ struct PgServerOptions {
   // User name -> SCRAM-SHA-256 verifier (--pg-auth-file); empty: trust.
   std::map<std::string, auth::ScramVerifier> users;
   std::size_t max_unsent_bytes = std::size_t{4} << 20;
+  // A reader not through its start-up in this time, or silent this long while streaming, is
+  // disconnected (walsender::SessionOptions::silence_timeout).
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};
   // A slot no reader has used for this long is dropped (0: never), so that one forgotten standby
   // cannot hold WAL for ever.
   std::chrono::seconds slot_inactive_limit{0};

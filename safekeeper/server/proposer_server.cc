@@ -202,6 +202,7 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
       }
       key_ = decoded->key;
       proposer_id_ = greeting->proposer_id;
+      watch(server_.options.idle_timeout);  // The greeting's deadline gives way to the idle one.
       message = std::move(decoded->message);
     } else {
       auto decoded = proto::decode_frame(bytes, *key_);

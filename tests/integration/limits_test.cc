@@ -1,9 +1,11 @@
 // Limits that keep commits flowing: a peer address over its connection limit has the excess
 // closed as it arrives, a proposer connection that never greets is closed after the greeting
-// timeout, and a safekeeper out of descriptors pauses accepting instead of spinning, then
-// serves again once descriptors are back; readers that stall on a WAL segment are dropped after
-// the HTTP write timeout. sk-loadgen commits meanwhile. Idle clients come from
-// 127.0.0.2 (loopback too), so that the per-address limit leaves 127.0.0.1 alone.
+// timeout, silent clients on every port after the idle timeout, and a safekeeper out of
+// descriptors pauses accepting instead of spinning, then serves again once descriptors are
+// back; readers that stall on a WAL segment are dropped after the HTTP write timeout.
+// sk-loadgen commits meanwhile. Idle clients come from 127.0.0.2 (loopback too), so that the
+// per-address limit leaves 127.0.0.1 alone.
+#include <cerrno>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -11,10 +13,10 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "proto/codec.h"
 #include "safekeeper/http/http_client.h"
 #include "tests/integration/cluster_fixture.h"
 
@@ -58,14 +60,19 @@ int stalled_wal_reader(std::uint16_t port, const std::string& segment_path) {
   return fd;
 }
 
-// Whether the server closed `fd` (readable with nothing to read), without waiting.
+// Whether the server closed `fd`, without waiting: what it sent before is read and dropped
+// until the end of the stream (closed) or nothing more to read yet (open).
 bool closed_by_server(int fd) {
-  pollfd p{fd, POLLIN, 0};
-  if (::poll(&p, 1, 0) != 1) {
-    return false;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+    if (n == 0) {
+      return true;
+    }
+    if (n < 0) {
+      return errno == ECONNRESET;
+    }
   }
-  char byte = 0;
-  return ::recv(fd, &byte, 1, MSG_DONTWAIT) == 0 || (p.revents & (POLLHUP | POLLERR)) != 0;
 }
 
 class LimitsTest : public ClusterTest {
@@ -170,6 +177,38 @@ TEST_F(LimitsTest, StalledWalReaders_NeverHoldCommitsBack_AndAreDroppedAfterTheW
     EXPECT_EQ(received.rfind("HTTP/1.1 200 OK", 0), 0U) << received.substr(0, 200);
     EXPECT_LT(received.size(), std::size_t{16} << 20);
   }
+}
+
+// Clients that go silent are closed after --idle-timeout on every port: a proposer after its
+// greeting, a replication reader that never finishes its start-up, an HTTP connection that
+// never sends its request.
+TEST_F(LimitsTest, SilentClientsOnEveryPort_AreClosedAfterTheIdleTimeout_WhileOthersCommit) {
+  start_cluster({"--idle-timeout", "2s", "--greeting-timeout", "1h"});
+  commit_meanwhile("before.log");  // The timeline exists now: a greeting for it is answered.
+  const consensus::TimelineIdentity identity{
+      .tenant_id = *consensus::TenantId::parse_hex(kTenant),
+      .timeline_id = *consensus::TimelineId::parse_hex(kTimeline),
+      .system_id = 7300000000000000001ULL,  // sk-loadgen's.
+      .pg_version = 150000,
+      .wal_seg_size_bytes = 16 * 1024 * 1024,
+      .timeline_start_lsn = *consensus::Lsn::parse(kStartLsn)};
+  const std::string greeting = proto::encode_length_prefixed_greeting(
+      {identity.tenant_id, identity.timeline_id},
+      consensus::ProposerGreeting{consensus::NodeId(77), identity}, "");
+  const int proposer = idle_connection(cluster_->node(0).proposer_port);
+  ASSERT_GE(proposer, 0);
+  idle_.push_back(proposer);
+  ASSERT_EQ(::send(proposer, greeting.data(), greeting.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(greeting.size()));
+  for (const std::uint16_t port : {cluster_->node(0).pg_port, cluster_->node(0).http_port}) {
+    const int fd = idle_connection(port);
+    ASSERT_GE(fd, 0);
+    idle_.push_back(fd);
+  }
+  commit_meanwhile("during.log");
+  EXPECT_TRUE(wait_until([&] { return count_closed() == 3; }, 30s))
+      << count_closed() << " of 3 closed" << cluster_->logs();
+  EXPECT_NE(file_text(cluster_->node(0).log).find("no frame for 2000 ms"), std::string::npos);
 }
 
 TEST_F(LimitsTest, ProposerConnectionWithoutGreeting_IsClosedAfterTheTimeout) {
