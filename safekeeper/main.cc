@@ -34,6 +34,7 @@
 #include "safekeeper/server/branch_routes.h"
 #include "safekeeper/server/committed_wal_reader.h"
 #include "safekeeper/server/config.h"
+#include "safekeeper/server/data_dir_lock.h"
 #include "safekeeper/server/http_api.h"
 #include "safekeeper/server/pg_server.h"
 #include "safekeeper/server/proposer_server.h"
@@ -75,6 +76,12 @@ int run(const Config& config) {
     log_warn("only " + std::to_string(descriptors) + " open descriptors allowed (ulimit -n), " +
              "fewer than the 3 ports' --max-connections need: accepts will pause when they "
              "run out");
+  }
+  auto data_dir_lock = DataDirLock::acquire(config.data_dir);  // Held until run() returns.
+  if (!data_dir_lock) {
+    std::fprintf(stderr, "safekeeper: cannot start: %s\n",
+                 data_dir_lock.error().to_string().c_str());
+    return 1;
   }
   Node::Report report;
   auto opened = Node::open({.node_id = config.node_id,

@@ -79,5 +79,16 @@ TEST(ConfigTest, DiskReserve_SizeOrPercentDefaultingToFivePercentCappedAtTwoGiB)
       << bad.error().message();
 }
 
+// The configuration deploy/systemd ships is one the daemon accepts, and says what it claims.
+TEST(ConfigTest, TheSystemdExampleConfig_IsAccepted) {
+  auto config = make_config({}, std::string(SK_SYSTEMD_EXAMPLE_CONFIG));
+  ASSERT_TRUE(config.has_value()) << config.error().to_string();
+  EXPECT_EQ(config->node_id, consensus::NodeId(1));
+  EXPECT_EQ(config->data_dir, "/var/lib/safekeeper");
+  EXPECT_EQ(config->peers.size(), 3u);
+  EXPECT_EQ(config->auth_token_file, "/etc/safekeeper/node.token");
+  EXPECT_FALSE(config->tls_certificate.empty());
+}
+
 }  // namespace
 }  // namespace sk::safekeeper
