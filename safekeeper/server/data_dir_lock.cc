@@ -14,8 +14,12 @@ namespace sk::safekeeper {
 namespace fs = std::filesystem;
 
 Result<DataDirLock> DataDirLock::acquire(const fs::path& data_dir) {
+  // Never created here: a data directory that is gone is a lost disk, for Node::open to refuse.
   std::error_code ec;
-  fs::create_directories(data_dir, ec);
+  if (!fs::is_directory(data_dir, ec)) {
+    return Error(ErrorCode::kNotFound,
+                 "the data directory " + data_dir.string() + " does not exist or is no directory");
+  }
   const fs::path path = data_dir / "safekeeper.lock";
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {

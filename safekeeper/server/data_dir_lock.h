@@ -13,8 +13,9 @@ namespace sk::safekeeper {
 
 class DataDirLock {
  public:
-  // Creates `data_dir` if needed and locks it. kFailedPrecondition naming the pid written by
-  // the holder when another process holds it; kIoError if the lock file cannot be made.
+  // Locks `data_dir`. kNotFound if it is not a directory (it is never created here);
+  // kFailedPrecondition naming the pid written by the holder when another process holds it;
+  // kIoError if the lock file cannot be made.
   static Result<DataDirLock> acquire(const std::filesystem::path& data_dir);
 
   DataDirLock(DataDirLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }

@@ -15,7 +15,8 @@ namespace {
 
 TEST(DataDirLockTest, ASecondHolderIsRefusedNamingTheFirst_UntilItLetsGo) {
   testing::TempDir dir;
-  const auto data_dir = dir.path() / "not-yet";
+  const auto data_dir = dir.path();
+  EXPECT_EQ(DataDirLock::acquire(data_dir / "missing").error().code(), ErrorCode::kNotFound);
   {
     auto first = DataDirLock::acquire(data_dir);
     ASSERT_TRUE(first) << first.error().to_string();
