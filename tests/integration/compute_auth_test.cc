@@ -1,9 +1,6 @@
 // Computes trust nobody: every connection, over TCP or the unix socket, ordinary or replication,
 // proves the password skctl made for the tenant (scram-sha-256), which it prints once and keeps
 // 0600 under its home; the socket lives in a 0700 directory of its own.
-#include <fstream>
-#include <sstream>
-
 #include <libpq-fe.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -20,12 +17,6 @@ class ComputeAuthTest : public SkctlTest {
  protected:
   bool clone_store() const override { return false; }
 
-  static std::string file_text(const fs::path& file) {
-    std::ifstream in(file);
-    std::stringstream all;
-    all << in.rdbuf();
-    return all.str();
-  }
   static struct stat status_of(const fs::path& path) {
     struct stat st {};
     EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
