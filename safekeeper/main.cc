@@ -70,6 +70,7 @@ rlim_t raise_descriptor_limit() {
 
 int run(const Config& config) {
   set_log_level(config.log_level);
+  set_log_format(config.log_format);
   const rlim_t descriptors = raise_descriptor_limit();
   const std::size_t wanted = 3 * config.connection_limits.per_port + 1024;
   if (descriptors != 0 && descriptors < wanted) {
@@ -225,9 +226,16 @@ int run(const Config& config) {
     std::fprintf(stderr, "safekeeper: cannot start: %s\n", http_port.error().to_string().c_str());
     return 1;
   }
+  const std::string advertised = advertised_host(config);
+  auto at_advertised = [&advertised](const BoundPort& port) {
+    return advertised + ":" + std::to_string(port.port());
+  };
   ApiRoutes::Cluster cluster{{{"proposer", proposer_port->address()},
                               {"pg", pg_port->address()},
                               {"http", http_port->address()}},
+                             {{"proposer", at_advertised(*proposer_port)},
+                              {"pg", at_advertised(*pg_port)},
+                              {"http", at_advertised(*http_port)}},
                              {}};
   for (const auto& peer : config.peers) {
     cluster.peers.emplace_back(peer.id.value(), peer.host + ":" + std::to_string(peer.port));

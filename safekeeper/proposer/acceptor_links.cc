@@ -20,6 +20,10 @@ using asio::ip::tcp;
 namespace {
 // Room for each read; the acceptors' replies are small, so this is rarely filled.
 constexpr std::size_t kReadChunkBytes = 64 * 1024;
+// Resolving, connecting and the TLS handshake together. Without it a connect to a host whose
+// link is down waits out the kernel's SYN retries (over a minute), and keeps waiting after
+// the link is back; with it the next attempt starts within this time of the link's return.
+constexpr std::chrono::seconds kConnectTimeout{2};
 }  // namespace
 
 struct AcceptorLinks::Impl : std::enable_shared_from_this<AcceptorLinks::Impl> {
@@ -35,6 +39,8 @@ struct AcceptorLinks::Impl : std::enable_shared_from_this<AcceptorLinks::Impl> {
     std::vector<std::shared_ptr<const std::string>> in_write;
     bool writing = false;
     std::unique_ptr<asio::steady_timer> retry_timer;
+    std::unique_ptr<tcp::resolver> resolver;  // The host is resolved again on every connect.
+    std::unique_ptr<asio::steady_timer> connect_timer;
   };
 
   Impl(asio::io_context& io_context, proto::TimelineKey timeline, AcceptorLinkHandlers h,
@@ -88,33 +94,55 @@ void AcceptorLinks::Impl::connect(Link& link) {
   link.stream = std::make_unique<tls::OptionalTlsStream>(tcp::socket(io));
   link.reader = proto::FrameReader();
   link.output.clear();
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(link.address.host, ec);
-  if (ec) {
-    fail(link, Error(ErrorCode::kInvalidArgument, "bad address " + link.address.host), false);
-    return;
-  }
-  link.stream->socket().async_connect(
-      tcp::endpoint(address, link.address.port),
-      [self = shared_from_this(), &link, generation](boost::system::error_code connect_ec) {
+  const std::string acceptor = "acceptor " + std::to_string(link.address.id.value()) + " at " +
+                               link.address.host + ":" + std::to_string(link.address.port);
+  link.connect_timer = std::make_unique<asio::steady_timer>(io, kConnectTimeout);
+  link.connect_timer->async_wait([self = shared_from_this(), &link, generation,
+                                  acceptor](boost::system::error_code ec) {
+    if (!ec && !self->closed && generation == link.generation && link.state == State::kConnecting) {
+      self->fail(link, Error(ErrorCode::kUnavailable, "connecting to " + acceptor + " timed out"),
+                 false);
+    }
+  });
+  // Host names are resolved on every connect, so that a peer that comes back at a new address
+  // (a rescheduled Kubernetes pod, a replaced machine) is found again.
+  link.resolver = std::make_unique<tcp::resolver>(io);
+  link.resolver->async_resolve(
+      link.address.host, std::to_string(link.address.port),
+      [self = shared_from_this(), &link, generation, acceptor](
+          boost::system::error_code resolve_ec, const tcp::resolver::results_type& endpoints) {
         if (self->closed || generation != link.generation) {
           return;
         }
-        if (connect_ec) {
+        if (resolve_ec) {
           self->fail(link,
-                     Error(ErrorCode::kUnavailable, "cannot connect to acceptor " +
-                                                        std::to_string(link.address.id.value()) +
-                                                        ": " + connect_ec.message()),
+                     Error(ErrorCode::kUnavailable,
+                           "cannot resolve " + acceptor + ": " + resolve_ec.message()),
                      false);
           return;
         }
-        boost::system::error_code ignored;
-        link.stream->socket().set_option(tcp::no_delay(true), ignored);
-        if (self->credentials.tls) {
-          self->shake_hands(link);
-        } else {
-          self->connected(link);
-        }
+        asio::async_connect(
+            link.stream->socket(), endpoints,
+            [self, &link, generation, acceptor](boost::system::error_code connect_ec,
+                                                const tcp::endpoint&) {
+              if (self->closed || generation != link.generation) {
+                return;
+              }
+              if (connect_ec) {
+                self->fail(link,
+                           Error(ErrorCode::kUnavailable,
+                                 "cannot connect to " + acceptor + ": " + connect_ec.message()),
+                           false);
+                return;
+              }
+              boost::system::error_code ignored;
+              link.stream->socket().set_option(tcp::no_delay(true), ignored);
+              if (self->credentials.tls) {
+                self->shake_hands(link);
+              } else {
+                self->connected(link);
+              }
+            });
       });
 }
 
@@ -143,6 +171,7 @@ void AcceptorLinks::Impl::shake_hands(Link& link) {
 
 void AcceptorLinks::Impl::connected(Link& link) {
   link.state = State::kConnected;
+  link.connect_timer->cancel();
   ++stats.connects;
   read(link);
   handlers.on_connected(link.address.id);
@@ -221,6 +250,12 @@ void AcceptorLinks::Impl::fail(Link& link, const Error& why, bool was_connected,
     boost::system::error_code ignored;
     link.stream->socket().close(ignored);
   }
+  if (link.resolver) {
+    link.resolver->cancel();
+  }
+  if (link.connect_timer) {
+    link.connect_timer->cancel();
+  }
   link.writing = false;
   link.output.clear();
   link.state = State::kWaiting;
@@ -293,6 +328,12 @@ void AcceptorLinks::close_all() {
     }
     if (link.retry_timer) {
       link.retry_timer->cancel();
+    }
+    if (link.resolver) {
+      link.resolver->cancel();
+    }
+    if (link.connect_timer) {
+      link.connect_timer->cancel();
     }
   }
 }

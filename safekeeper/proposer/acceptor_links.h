@@ -1,9 +1,10 @@
 // AcceptorLinks: a proposer's TCP connections to its acceptors, one each, framed as the
 // proposer port expects (length-prefixed wire frames), over TLS when its credentials say so. A send
 // to an acceptor without a connection starts one and is dropped; once connected, on_connected()
-// lets the driver begin a fresh session there (a greeting first, as the server requires). A failed
-// connect waits `reconnect_delay` before the next attempt. A broken connection calls
-// on_disconnected().
+// lets the driver begin a fresh session there (a greeting first, as the server requires). An
+// acceptor's host may be a name: it is resolved again on every connect. A connect that fails, or
+// has not finished (TLS handshake included) within 2 s, waits `reconnect_delay` before the next
+// attempt. A broken connection calls on_disconnected().
 //
 // Threads: all on the io_context's thread. Asio stays out of this header.
 #pragma once

@@ -160,6 +160,16 @@ ApiRoutes::ApiRoutes(Node& node, StorageWorker& worker, const ProposerServer& pr
 
 void ApiRoutes::handle(ApiRequest request, Respond respond) {
   const std::vector<std::string> path = path_segments(request.target);
+  if (is_probe(path)) {
+    if (request.method != "GET" && request.method != "HEAD") {
+      respond(method_not_allowed_response(request, "GET"));
+    } else if (path[0] == "healthz") {
+      respond(json_response(200, json::object{{"status", "ok"}}));
+    } else {
+      get_readiness(std::move(respond));
+    }
+    return;
+  }
   auto grant = authenticate(request, route_need(request.method, path));
   if (!grant) {
     ApiResponse refusal = error_response(grant.error(), request.request_id);
@@ -307,6 +317,11 @@ void ApiRoutes::get_status(const ApiRequest& request, const auth::Grant& grant, 
         listening[port] = address;
       }
       body["listening"] = std::move(listening);
+      json::object advertised;
+      for (const auto& [port, address] : cluster_.advertised) {
+        advertised[port] = address;
+      }
+      body["advertised"] = std::move(advertised);
       json::array peers;
       for (const auto& [id, address] : cluster_.peers) {
         peers.push_back(json::object{{"node_id", id}, {"proposer", address}});
@@ -325,6 +340,30 @@ void ApiRoutes::get_status(const ApiRequest& request, const auth::Grant& grant, 
       body["branch_log"] = std::move(branch_log);
       respond(json_response(200, body));
     });
+  });
+}
+
+void ApiRoutes::get_readiness(Respond respond) {
+  // On the worker, so that a worker stuck on its disk fails the probe by its timeout.
+  worker_.post([this, respond = std::move(respond)]() mutable {
+    bool ready = true;
+    json::object checks;
+    const std::size_t broken = node_.broken().size();
+    checks["timelines"] = broken == 0 ? "ok" : std::to_string(broken) + " broken";
+    ready = ready && broken == 0;
+    storage::DiskReserve& reserve = node_.disk_reserve();
+    reserve.refresh_if_stale();
+    checks["disk"] = reserve.refusing() ? "below the reserve: appends refused" : "ok";
+    ready = ready && !reserve.refusing();
+    const bool has_branch_log = branch_log_.writer != nullptr;
+    const bool applier_failed = branch_log_.applier.failure().has_value();
+    checks["branch_log"] = !has_branch_log  ? "off (no --peers)"
+                           : applier_failed ? "failed (see /v1/status)"
+                                            : "ok";
+    ready = ready && !applier_failed;
+    respond_on_io(std::move(respond),
+                  json_response(ready ? 200 : 503,
+                                json::object{{"ready", ready}, {"checks", std::move(checks)}}));
   });
 }
 

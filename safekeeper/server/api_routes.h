@@ -5,6 +5,10 @@
 // never read on the worker: it only describes what is committed (ComposedWal), and the
 // WalReadPool reads it.
 //
+//   GET  /healthz                                live: the I/O thread answers (no token needed)
+//   GET  /readyz                                 ready: no broken timeline, the disk above its
+//                                                reserve, the branch log applying (200, or 503
+//                                                naming the failed checks; no token needed)
 //   GET  /v1/status                              the node: id, version, timelines, connections
 //   GET  /v1/tenants/{tenant}/timelines          every hosted timeline
 //   POST /v1/tenants/{tenant}/timelines          create one (idempotent on equal parameters)
@@ -70,10 +74,12 @@ class ApiRoutes {
   using RunOnIo = std::function<void(std::function<void()>)>;
 
   // What /v1/status reports of the cluster, so that tools find it from one HTTP address: the
-  // addresses the ports listen on ("proposer", "pg", "http" -> host:port), and the members by
+  // addresses the ports listen on ("proposer", "pg", "http" -> host:port), the same at the
+  // host others reach this node at (config.h's advertised_host), and the members by
   // id and proposer address (--peers; empty without a branch log).
   struct Cluster {
     std::map<std::string, std::string> listening;
+    std::map<std::string, std::string> advertised;  // The same ports at the advertised host.
     std::vector<std::pair<std::uint64_t, std::string>> peers;
   };
   // The branch log: its routes (every path under /v1/tenants but the timelines'), its applier
@@ -104,6 +110,9 @@ class ApiRoutes {
   Result<auth::Grant> authenticate(const ApiRequest& request, const auth::Need& need) const;
   // `grant` limits what is shown: a tenant token sees only its tenant's timelines.
   void get_status(const ApiRequest& request, const auth::Grant& grant, Respond respond);
+  // A broken timeline makes the node unready on purpose: a rolling restart waits for readiness
+  // before it takes the next node down, and this node cannot stand in for that timeline.
+  void get_readiness(Respond respond);
   void list_timelines(const ApiRequest& request, const std::string& tenant, Respond respond);
   void create_timeline(const ApiRequest& request, const std::string& tenant, Respond respond);
   void get_timeline(const ApiRequest& request, const std::string& tenant,

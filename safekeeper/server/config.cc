@@ -9,6 +9,7 @@
 #include <set>
 
 #include <arpa/inet.h>
+#include <unistd.h>
 
 #include "branchmgr/duration.h"
 #include "safekeeper/proposer/cluster_setup.h"
@@ -119,6 +120,17 @@ Status apply(Config& config, const std::string& key, const std::string& value,
       return bad(where + ": " + level.error().message());
     }
     config.log_level = *level;
+  } else if (key == "log-format") {
+    auto format = parse_log_format(value);
+    if (!format) {
+      return bad(where + ": " + format.error().message());
+    }
+    config.log_format = *format;
+  } else if (key == "advertise") {
+    if (value.empty() || value.find_first_of(" ,:/=") != std::string::npos) {
+      return bad(where + ": advertise '" + value + "' must be a host name or an IPv4 address");
+    }
+    config.advertise = value;
   } else if (key == "min-history-retention") {
     auto seconds = branchmgr::parse_duration(value);
     if (!seconds || *seconds == 0) {
@@ -219,6 +231,31 @@ Result<LogLevel> parse_log_level(const std::string& text) {
   return it->second;
 }
 
+Result<LogFormat> parse_log_format(const std::string& text) {
+  if (text == "text") {
+    return LogFormat::kText;
+  }
+  if (text == "json") {
+    return LogFormat::kJson;
+  }
+  return bad("log format '" + text + "' must be text or json");
+}
+
+std::string advertised_host(const Config& config) {
+  if (!config.advertise.empty()) {
+    return config.advertise;
+  }
+  const std::string& host = config.listen_proposer.host;
+  if (host != "0.0.0.0" && host != "::" && !host.empty()) {
+    return host;
+  }
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) {
+    return host;
+  }
+  return name;
+}
+
 Result<std::map<std::string, auth::ScramVerifier>> load_pg_users(
     const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -301,7 +338,13 @@ std::span<const Setting> settings() {
       {"peers", "ID=HOST:PORT,...",
        "every safekeeper of the cluster, this one included, by id and proposer address: they "
        "hold the branch log (tenants, branches, snapshots); without it the branch API is off"},
+      {"advertise", "HOST",
+       "the host name or address other machines reach this node at (its certificate names "
+       "it); with --peers, this node's entry must use it (default: the proposer port's listen "
+       "host, or the machine's host name when that is a wildcard)"},
       {"log-level", "LEVEL", "debug, info, warn or error (default info)"},
+      {"log-format", "FORMAT",
+       "text (time, level, message, key=value) or json (one object per line) (default text)"},
       {"lmdb-map-size-mib", "N", "largest size of the control database (default 1024)"},
       {"slot-inactive-limit", "DURATION",
        "a replication slot no reader has used for this long is dropped, so that a forgotten "
@@ -367,6 +410,14 @@ Result<Config> make_config(const std::map<std::string, std::string>& flags,
                                      [&](const auto& peer) { return peer.id == config.node_id; })) {
     return bad("--peers must list this node (id " + std::to_string(config.node_id.value()) +
                ") among the cluster's safekeepers");
+  }
+  // A node whose id and address disagree (a StatefulSet ordinal mapped to the wrong id) would
+  // vote as another member: refused here rather than found in a split vote.
+  for (const proposer::AcceptorAddress& peer : peers) {
+    if (peer.id == config.node_id && !config.advertise.empty() && peer.host != config.advertise) {
+      return bad("--peers lists this node (id " + std::to_string(config.node_id.value()) + ") at " +
+                 peer.host + ", but --advertise says it is " + config.advertise);
+    }
   }
   return config;
 }

@@ -65,7 +65,12 @@ struct Config {
   // Every safekeeper of the cluster (this one included) by id and proposer address: the
   // members of the branch log. Empty: no branch log, and the branch API answers 503.
   std::vector<proposer::AcceptorAddress> peers;
+  // The host name or address other machines reach this node at (a StatefulSet pod's DNS name,
+  // a machine's FQDN). Empty: the listen host, or the machine's host name when that is a
+  // wildcard. When set, --peers must list this node at it.
+  std::string advertise;
   LogLevel log_level = LogLevel::kInfo;
+  LogFormat log_format = LogFormat::kText;
   // The shortest history retention window a tenant may have (tests lower it).
   std::uint64_t min_history_retention_s = 3600;
   // A replication slot unused for this long is dropped; 0: never.
@@ -94,6 +99,10 @@ Result<ListenAddress> parse_listen_address(const std::string& text);
 // True for "localhost", 127.0.0.0/8 and ::1: addresses no other machine reaches.
 bool is_loopback_host(const std::string& host);
 Result<LogLevel> parse_log_level(const std::string& text);
+Result<LogFormat> parse_log_format(const std::string& text);
+// The host others reach this node at: --advertise, else the proposer port's listen host, else
+// (a wildcard: 0.0.0.0, ::) the machine's host name.
+std::string advertised_host(const Config& config);
 
 // The users of a pg-auth-file, one per line: "user:password", or "user:SCRAM-SHA-256$..." (a
 // verifier as PostgreSQL keeps it in pg_authid, so that the file need not hold the password);

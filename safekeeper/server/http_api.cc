@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <concepts>
+#include <cstdio>
 #include <utility>
 
 #include <boost/asio.hpp>
@@ -11,6 +12,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "safekeeper/log/log.h"
+#include "safekeeper/server/request_target.h"
 #include "safekeeper/server/tcp_listen.h"
 
 namespace sk::safekeeper {
@@ -49,6 +52,35 @@ struct HttpApi::Impl : std::enable_shared_from_this<HttpApi::Impl> {
 namespace {
 
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+struct AccessLogEntry {
+  std::string method;
+  std::string route;  // route_template(): ids replaced by what they name.
+  std::string request_id;
+  std::chrono::steady_clock::time_point start;
+};
+
+// One line per answered request. Probes and scrapes come every few seconds from machines, and
+// say nothing a reader of the log needs: they are logged at debug level only.
+void log_access(const AccessLogEntry& entry, int status) {
+  const bool routine =
+      entry.route == "/healthz" || entry.route == "/readyz" || entry.route == "/metrics";
+  const LogLevel level = routine ? LogLevel::kDebug : LogLevel::kInfo;
+  if (!log_enabled(level)) {
+    return;
+  }
+  const double millis =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - entry.start)
+          .count();
+  char duration[32];
+  std::snprintf(duration, sizeof(duration), "%.3f", millis);
+  log_line(level, "http request",
+           {{"method", entry.method},
+            {"route", entry.route},
+            {"status", std::to_string(status), true},
+            {"duration_ms", duration, true},
+            {"request_id", entry.request_id}});
+}
 
 // One connection: Stream is beast::tcp_stream, or TlsStream when the port speaks TLS.
 template <class Stream>
@@ -119,7 +151,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     api_request.target = std::string(request.target());
     api_request.body = request.body();
     if (auto it = request.find("X-Request-ID"); it != request.end()) {
-      api_request.request_id = std::string(it->value());
+      constexpr std::size_t kMaxRequestIdBytes = 128;  // It is logged and echoed.
+      api_request.request_id = std::string(it->value().substr(0, kMaxRequestIdBytes));
     } else {
       api_request.request_id = "req-" + std::to_string(api_->next_request_id++);
     }
@@ -133,13 +166,16 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const bool head = request.method() == http::verb::head;
     lowest().expires_never();  // The route may wait for an fdatasync round; no deadline on us.
     request_id_ = api_request.request_id;
-    api_->routes.handle(std::move(api_request),
-                        [self = this->shared_from_this(), keep_alive, head](ApiResponse response) {
-                          if (head) {
-                            response.body.clear();
-                          }
-                          self->write(std::move(response), keep_alive);
-                        });
+    AccessLogEntry entry{api_request.method, route_template(path_segments(api_request.target)),
+                         api_request.request_id, std::chrono::steady_clock::now()};
+    api_->routes.handle(std::move(api_request), [self = this->shared_from_this(), keep_alive, head,
+                                                 entry = std::move(entry)](ApiResponse response) {
+      log_access(entry, response.status);
+      if (head) {
+        response.body.clear();
+      }
+      self->write(std::move(response), keep_alive);
+    });
   }
 
   void write(ApiResponse api_response, bool keep_alive) {

@@ -1,6 +1,10 @@
 // A request's path and query; see request_target.h.
 #include "safekeeper/server/request_target.h"
 
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
@@ -19,6 +23,39 @@ std::vector<std::string> path_segments(std::string_view target) {
     }
   }
   return segments;
+}
+
+std::string route_template(const std::vector<std::string>& path) {
+  static constexpr std::pair<std::string_view, std::string_view> kNamed[] = {
+      {"tenants", "{tenant}"},
+      {"timelines", "{timeline}"},
+      {"branches", "{branch}"},
+      {"snapshots", "{snapshot}"},
+      {"wal", "{segment}"}};
+  constexpr std::size_t kMaxSegments = 8;
+  constexpr std::size_t kMaxSegmentBytes = 32;
+  std::string route;
+  bool after_collection = false;  // The previous segment was a collection: this one is a name.
+  for (std::size_t i = 0; i < path.size() && i < kMaxSegments; ++i) {
+    route += '/';
+    std::string_view segment = path[i];
+    if (after_collection) {
+      after_collection = false;
+      for (const auto& [collection, placeholder] : kNamed) {
+        if (path[i - 1] == collection) {
+          segment = placeholder;
+        }
+      }
+    } else {
+      after_collection = std::any_of(std::begin(kNamed), std::end(kNamed),
+                                     [&](const auto& named) { return named.first == segment; });
+    }
+    route += segment.substr(0, kMaxSegmentBytes);
+  }
+  if (path.size() > kMaxSegments) {
+    route += "/...";
+  }
+  return route.empty() ? "/" : route;
 }
 
 namespace {

@@ -23,4 +23,8 @@ auth::Need route_need(std::string_view method, const std::vector<std::string>& p
   return reads ? auth::Need::read(*tenant) : auth::Need::write(*tenant);
 }
 
+bool is_probe(const std::vector<std::string>& path) {
+  return path == std::vector<std::string>{"healthz"} || path == std::vector<std::string>{"readyz"};
+}
+
 }  // namespace sk::safekeeper

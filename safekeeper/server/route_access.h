@@ -6,6 +6,8 @@
 //   GET or HEAD under /v1/tenants/{t}                                read tenant t
 //   any other method under /v1/tenants/{t}                           write tenant t
 //   anything else (no such route: 404 once authenticated)           any valid token
+// The probes, GET /healthz and /readyz, need no token (is_probe): a kubelet or a load balancer
+// has none, and they show nothing of any tenant.
 #pragma once
 
 #include <string>
@@ -18,5 +20,6 @@ namespace sk::safekeeper {
 
 // `path` as path_segments() splits it.
 auth::Need route_need(std::string_view method, const std::vector<std::string>& path);
+bool is_probe(const std::vector<std::string>& path);
 
 }  // namespace sk::safekeeper

@@ -171,7 +171,8 @@ TEST_F(AuthMatrixTest, EveryRouteAndPort_LetsThroughOnlyWhatItsScopeAllows) {
   ASSERT_EQ(loadgen.wait_exit(std::chrono::seconds(60)), 0)
       << file_text(dir_.path() / "loadgen.log") << cluster_->logs();
 
-  // Each route with what it needs: 'A' admin, 'R' read the tenant, 'W' write it, 'S' any token.
+  // Each route with what it needs: 'A' admin, 'R' read the tenant, 'W' write it, 'S' any token,
+  // 'P' nothing (the probes: a kubelet has no token).
   struct Route {
     char needs;
     const char* method;
@@ -179,6 +180,8 @@ TEST_F(AuthMatrixTest, EveryRouteAndPort_LetsThroughOnlyWhatItsScopeAllows) {
     std::string body;
   };
   const std::vector<Route> routes = {
+      {'P', "GET", "/healthz", ""},
+      {'P', "GET", "/readyz", ""},
       {'S', "GET", "/v1/status", ""},
       {'S', "GET", "/no/such/route", ""},
       {'A', "GET", "/metrics", ""},
@@ -210,6 +213,7 @@ TEST_F(AuthMatrixTest, EveryRouteAndPort_LetsThroughOnlyWhatItsScopeAllows) {
   };
   // Which valid tokens each kind of route lets through; every other token is refused.
   const std::map<char, std::set<std::string>> allowed = {
+      {'P', {kTokenKinds.begin(), kTokenKinds.end()}},
       {'S', {"other tenant", "read", "write", "admin", "safekeeper"}},
       {'A', {"admin"}},
       {'R', {"read", "write", "admin", "safekeeper"}},

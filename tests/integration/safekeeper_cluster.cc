@@ -92,8 +92,8 @@ std::optional<SafekeeperCluster::Reply> SafekeeperCluster::http(int i, const std
 std::string SafekeeperCluster::safekeepers_flag() const {
   std::string out;
   for (const Node& node : nodes_) {
-    out += (out.empty() ? "" : ",") + std::to_string(node.id) +
-           "=127.0.0.1:" + std::to_string(node.proposer_port);
+    out += (out.empty() ? "" : ",") + std::to_string(node.id) + "=" + proposer_host_ + ":" +
+           std::to_string(node.proposer_port);
   }
   return out;
 }

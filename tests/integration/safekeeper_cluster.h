@@ -60,6 +60,10 @@ class SafekeeperCluster {
 
   // "1=127.0.0.1:p1,2=..." and "127.0.0.1:h1,..." for sk-loadgen.
   std::string safekeepers_flag() const;
+  // Names the nodes' proposer ports by `host` in safekeepers_flag() (and so in --peers), where
+  // a test checks that host names are resolved ("localhost"); the nodes still listen on
+  // 127.0.0.1.
+  void name_proposers_by(std::string host) { proposer_host_ = std::move(host); }
   std::string http_flag() const;
   Node& node(int i) { return nodes_[i]; }
   const Node& node(int i) const { return nodes_[i]; }
@@ -70,6 +74,7 @@ class SafekeeperCluster {
  private:
   std::vector<Node> nodes_;
   bool branch_log_ = false;
+  std::string proposer_host_ = "127.0.0.1";
 };
 
 }  // namespace sk::testing

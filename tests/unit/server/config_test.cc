@@ -34,6 +34,34 @@ TEST(ConfigTest, Peers_MustListThisNodeOnceEach) {
   EXPECT_NE(malformed.error().message().find("--peers"), std::string::npos);
 }
 
+TEST(ConfigTest, Advertise_MustBeWhereThePeersListThisNode) {
+  const std::string peers = "1=sk-0.sk:5454,2=sk-1.sk:5454,3=sk-2.sk:5454";
+  auto agrees = parse({{"peers", peers}, {"advertise", "sk-1.sk"}});
+  ASSERT_TRUE(agrees.has_value()) << agrees.error().to_string();
+  EXPECT_EQ(advertised_host(*agrees), "sk-1.sk");
+  // Node 2 configured with node 1's name: an ordinal mapped to the wrong id.
+  auto wrong = parse({{"peers", peers}, {"advertise", "sk-0.sk"}});
+  ASSERT_FALSE(wrong.has_value());
+  EXPECT_NE(wrong.error().message().find("lists this node (id 2) at sk-1.sk"), std::string::npos)
+      << wrong.error().message();
+  EXPECT_FALSE(parse({{"advertise", "sk-1.sk:5454"}}).has_value());
+  EXPECT_FALSE(parse({{"advertise", ""}}).has_value());
+  // Without --advertise: the listen host, unless that is a wildcard.
+  EXPECT_EQ(advertised_host(*parse({{"listen-proposer", "127.0.0.2:5454"}})), "127.0.0.2");
+  auto wildcard = parse({{"listen-proposer", "0.0.0.0:5454"}, {"insecure", "true"}});
+  ASSERT_TRUE(wildcard.has_value());
+  EXPECT_NE(advertised_host(*wildcard), "0.0.0.0");
+  EXPECT_FALSE(advertised_host(*wildcard).empty());
+}
+
+TEST(ConfigTest, LogFormat_TextOrJson) {
+  EXPECT_EQ(parse({})->log_format, LogFormat::kText);
+  EXPECT_EQ(parse({{"log-format", "json"}})->log_format, LogFormat::kJson);
+  auto bad = parse({{"log-format", "xml"}});
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("text or json"), std::string::npos);
+}
+
 TEST(ConfigTest, WithoutKeys_OnlyLoopbackAddressesUnlessInsecure) {
   auto open = parse({{"listen-http", "0.0.0.0:7676"}});
   ASSERT_FALSE(open.has_value());

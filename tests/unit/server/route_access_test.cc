@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "safekeeper/server/api_json.h"
+#include "safekeeper/server/request_target.h"
 
 namespace sk::safekeeper {
 namespace {
@@ -46,6 +47,35 @@ TEST(RouteAccessTest, EachRouteNeedsItsScope) {
       EXPECT_EQ(got.tenant.to_hex(), kTenant);
     }
   }
+}
+
+TEST(RouteAccessTest, OnlyTheTwoProbesNeedNoToken) {
+  EXPECT_TRUE(is_probe(path_segments("/healthz")));
+  EXPECT_TRUE(is_probe(path_segments("/readyz?verbose")));
+  EXPECT_FALSE(is_probe(path_segments("/healthz/x")));
+  EXPECT_FALSE(is_probe(path_segments("/v1/status")));
+  EXPECT_FALSE(is_probe(path_segments("/metrics")));
+}
+
+TEST(RouteTemplateTest, IdsAndNamesAreReplacedByWhatTheyName) {
+  const std::string t(kTenant);
+  EXPECT_EQ(route_template(path_segments("/v1/status")), "/v1/status");
+  EXPECT_EQ(route_template(path_segments("/")), "/");
+  EXPECT_EQ(route_template(path_segments("/v1/tenants")), "/v1/tenants");
+  EXPECT_EQ(route_template(path_segments("/v1/tenants/" + t + "/timelines/x/wal/0001?a=b")),
+            "/v1/tenants/{tenant}/timelines/{timeline}/wal/{segment}");
+  EXPECT_EQ(route_template(path_segments("/v1/tenants/" + t + "/branches/main/reset")),
+            "/v1/tenants/{tenant}/branches/{branch}/reset");
+  // A branch named like a collection is still a name, and what follows it is not.
+  EXPECT_EQ(route_template(path_segments("/v1/tenants/" + t + "/branches/timelines/reset")),
+            "/v1/tenants/{tenant}/branches/{branch}/reset");
+  EXPECT_EQ(route_template(path_segments("/v1/tenants/" + t + "/snapshots/s1")),
+            "/v1/tenants/{tenant}/snapshots/{snapshot}");
+  // Unknown paths are bounded: 8 segments of 32 bytes at most.
+  const std::string long_segment(100, 'x');
+  const std::string route =
+      route_template(path_segments("/" + long_segment + "/a/b/c/d/e/f/g/h/i/j"));
+  EXPECT_EQ(route, "/" + std::string(32, 'x') + "/a/b/c/d/e/f/g/...");
 }
 
 TEST(RouteAccessTest, PercentEncodedTenantIsTheSameTenant) {
