@@ -16,7 +16,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libpq-dev postgresql-15 clang-format libssl-dev openssl clang libclang-rt-14-dev
   libtcmalloc-minimal4 xfsprogs libboost1.81-dev libboost-program-options1.81-dev
-  prometheus jq
+  prometheus jq python3-yaml python3-kubernetes
 )
 
 log() { printf '==> %s\n' "$*"; }

@@ -118,5 +118,22 @@ TEST(ConfigTest, TheSystemdExampleConfig_IsAccepted) {
   EXPECT_FALSE(config->tls_certificate.empty());
 }
 
+// The StatefulSet's shared file, with what safekeeper-pod.sh adds for each pod.
+TEST(ConfigTest, TheKubernetesConfig_IsAcceptedForEachPod) {
+  for (int ordinal = 0; ordinal < 3; ++ordinal) {
+    const std::string pod = "safekeeper-" + std::to_string(ordinal) + ".safekeeper";
+    auto config = make_config({{"id", std::to_string(ordinal + 1)}, {"advertise", pod}},
+                              std::string(SK_KUBERNETES_CONFIG));
+    ASSERT_TRUE(config.has_value()) << config.error().to_string();
+    EXPECT_EQ(config->peers.size(), 3u);
+    EXPECT_EQ(config->log_format, LogFormat::kJson);
+    EXPECT_EQ(config->listen_http.host, "0.0.0.0");
+  }
+  // Pod 1 started with pod 0's id would vote as it: refused.
+  EXPECT_FALSE(make_config({{"id", "1"}, {"advertise", "safekeeper-1.safekeeper"}},
+                           std::string(SK_KUBERNETES_CONFIG))
+                   .has_value());
+}
+
 }  // namespace
 }  // namespace sk::safekeeper
