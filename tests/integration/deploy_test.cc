@@ -51,7 +51,7 @@ bool eventually(ChildProcess& process, const std::function<bool()>& condition) {
 TEST(DeployTest, HostNamesInPeersAndSafekeepers_AreResolvedOnEveryConnect) {
   TempDir dir("sk_deploy");
   SafekeeperCluster cluster(dir.path(), 3, /*branch_log=*/true);
-  cluster.name_proposers_by("localhost");
+  cluster.name_nodes("localhost");
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(cluster.start(i)) << cluster.logs();
   }

@@ -129,8 +129,11 @@ std::vector<std::string> PostgresServer::as_postgres(std::vector<std::string> ar
 }
 
 bool PostgresServer::start() {
-  process_ = ChildProcess::spawn(
-      as_postgres({(bindir_ / "postgres").string(), "-D", data_dir_.string()}), log());
+  std::vector<std::string> argv = launcher_;
+  const std::vector<std::string> postgres =
+      as_postgres({(bindir_ / "postgres").string(), "-D", data_dir_.string()});
+  argv.insert(argv.end(), postgres.begin(), postgres.end());
+  process_ = ChildProcess::spawn(argv, log());
   if (process_.pid() < 0) {
     return false;
   }

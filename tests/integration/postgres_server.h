@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tests/integration/child_process.h"
 
@@ -42,6 +43,9 @@ class PostgresServer {
   // postgres user when we are root. False if it cannot be written.
   bool write_file(const std::string& name, const std::string& content = "");
 
+  // Put before the postmaster's command line at start() (a program that runs it: ip netns
+  // exec NAME, for a server in a network namespace the calling thread is in too).
+  void set_launcher(std::vector<std::string> launcher) { launcher_ = std::move(launcher); }
   // Starts the postmaster and waits (up to 60 s) until it accepts connections.
   bool start();
   void kill() { process_.kill_and_wait(); }
@@ -63,6 +67,7 @@ class PostgresServer {
   std::filesystem::path data_dir_;
   std::uint16_t port_ = 0;
   std::string why_;
+  std::vector<std::string> launcher_;
   ChildProcess process_;
 };
 

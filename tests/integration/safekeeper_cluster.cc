@@ -51,11 +51,11 @@ bool SafekeeperCluster::start(int i) {
                                 "--data-dir",
                                 node.data_dir.string(),
                                 "--listen-proposer",
-                                "127.0.0.1:" + std::to_string(node.proposer_port),
+                                node.host + ":" + std::to_string(node.proposer_port),
                                 "--listen-http",
-                                "127.0.0.1:" + std::to_string(node.http_port),
+                                node.host + ":" + std::to_string(node.http_port),
                                 "--listen-pg",
-                                "127.0.0.1:" + std::to_string(node.pg_port)};
+                                node.host + ":" + std::to_string(node.pg_port)};
   if (branch_log_) {
     args.insert(args.end(), {"--peers", safekeepers_flag()});
   }
@@ -74,8 +74,8 @@ std::optional<SafekeeperCluster::Reply> SafekeeperCluster::http(int i, const std
                                                                 const std::string& target,
                                                                 const std::string& body,
                                                                 const http::HttpHeaders& headers) {
-  auto reply = http::http_request("127.0.0.1:" + std::to_string(nodes_[i].http_port), method,
-                                  target, body, std::chrono::seconds(10), headers);
+  auto reply = http::http_request(nodes_[i].host + ":" + std::to_string(nodes_[i].http_port),
+                                  method, target, body, std::chrono::seconds(10), headers);
   if (!reply) {
     return std::nullopt;
   }
@@ -92,8 +92,8 @@ std::optional<SafekeeperCluster::Reply> SafekeeperCluster::http(int i, const std
 std::string SafekeeperCluster::safekeepers_flag() const {
   std::string out;
   for (const Node& node : nodes_) {
-    out += (out.empty() ? "" : ",") + std::to_string(node.id) + "=" + proposer_host_ + ":" +
-           std::to_string(node.proposer_port);
+    out += (out.empty() ? "" : ",") + std::to_string(node.id) + "=" +
+           (node.name.empty() ? node.host : node.name) + ":" + std::to_string(node.proposer_port);
   }
   return out;
 }
@@ -101,7 +101,8 @@ std::string SafekeeperCluster::safekeepers_flag() const {
 std::string SafekeeperCluster::http_flag() const {
   std::string out;
   for (const Node& node : nodes_) {
-    out += (out.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(node.http_port);
+    out += (out.empty() ? "" : ",") + (node.name.empty() ? node.host : node.name) + ":" +
+           std::to_string(node.http_port);
   }
   return out;
 }

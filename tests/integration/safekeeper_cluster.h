@@ -32,6 +32,10 @@ class SafekeeperCluster {
     std::uint16_t proposer_port = 0;
     std::uint16_t http_port = 0;
     std::uint16_t pg_port = 0;  // The PostgreSQL replication port, for WAL readers.
+    // The address it listens on and the test reaches it at, and the name proposers and peers
+    // know it by (empty: the address).
+    std::string host = "127.0.0.1";
+    std::string name;
     std::unique_ptr<ReadinessSocket> readiness;
     ChildProcess process;
     std::vector<std::string> extra_flags;  // Added to this node's command line at each start.
@@ -60,10 +64,14 @@ class SafekeeperCluster {
 
   // "1=127.0.0.1:p1,2=..." and "127.0.0.1:h1,..." for sk-loadgen.
   std::string safekeepers_flag() const;
-  // Names the nodes' proposer ports by `host` in safekeepers_flag() (and so in --peers), where
-  // a test checks that host names are resolved ("localhost"); the nodes still listen on
-  // 127.0.0.1.
-  void name_proposers_by(std::string host) { proposer_host_ = std::move(host); }
+  // Names every node by `name` in safekeepers_flag() (and so in --peers) and http_flag(), where
+  // a test checks that host names are resolved ("localhost"); the nodes still listen on their
+  // host.
+  void name_nodes(const std::string& name) {
+    for (Node& node : nodes_) {
+      node.name = name;
+    }
+  }
   std::string http_flag() const;
   Node& node(int i) { return nodes_[i]; }
   const Node& node(int i) const { return nodes_[i]; }
@@ -74,7 +82,6 @@ class SafekeeperCluster {
  private:
   std::vector<Node> nodes_;
   bool branch_log_ = false;
-  std::string proposer_host_ = "127.0.0.1";
 };
 
 }  // namespace sk::testing
