@@ -154,6 +154,17 @@ Result<CloneReport> SnapshotStore::restore(const fs::path& location, const std::
     return Error(ErrorCode::kCorruption,
                  "snapshot " + location.string() + " was registered without a checksum: not used");
   }
+  // Nothing of the tenant here at all: this host does not see the store the snapshot was
+  // taken into (a shared mount missing), which is not damage, and no older snapshot would be
+  // seen either.
+  std::error_code ec;
+  if (!fs::exists(location.parent_path(), ec)) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "the snapshot store " + root_.string() + " on this host does not hold " +
+                     location.string() +
+                     ": every host that starts computes must mount the same snapshot store "
+                     "(NFS, CephFS; --snapshot-store)");
+  }
   const fs::path manifest = location / "backup_manifest";
   auto actual = file_checksum(manifest);
   if (!actual) {
@@ -166,7 +177,6 @@ Result<CloneReport> SnapshotStore::restore(const fs::path& location, const std::
                                              ", registered " + checksum);
   }
   const fs::path verified = location.string() + ".verified";
-  std::error_code ec;
   if (!fs::exists(verified, ec)) {
     // A snapshot taken as root by an older skctl becomes the postgres user's, like new ones.
     if (Status s = hand_to_postgres(location); !s) {

@@ -63,6 +63,26 @@ TEST(SnapshotStore, ADamagedManifestIsRefusedBeforeAnythingIsCloned) {
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "pgdata"));
 }
 
+// A host where the shared store is not mounted sees nothing of the tenant: one clear line, not
+// "damaged" (which would pass over to older snapshots, equally unseen).
+TEST(SnapshotStore, AHostThatDoesNotSeeTheStore_SaysSoInOneLine) {
+  testing::TempDir dir;
+  const SnapshotStore store(dir.path() / "store");
+  const auto location = dir.path() / "store" / "t" / "snap";
+  auto restored = store.restore(location, "crc32c:00000000", "/nonexistent", dir.path() / "pgdata");
+  ASSERT_FALSE(restored);
+  EXPECT_EQ(restored.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(restored.error().message().find("must mount the same snapshot store"),
+            std::string::npos)
+      << restored.error().message();
+  EXPECT_EQ(restored.error().message().find('\n'), std::string::npos);
+  // The tenant's directory is there but this snapshot is gone: damage, an older one may do.
+  std::filesystem::create_directories(location.parent_path());
+  restored = store.restore(location, "crc32c:00000000", "/nonexistent", dir.path() / "pgdata");
+  ASSERT_FALSE(restored);
+  EXPECT_EQ(restored.error().code(), ErrorCode::kCorruption);
+}
+
 TEST(SnapshotStore, ALocationOutsideTheStoreIsRefused) {
   testing::TempDir dir;
   const SnapshotStore store(dir.path() / "store");
