@@ -145,10 +145,14 @@ Result<TakenSnapshot> SnapshotStore::take(const std::string& tenant_id, const fs
 Result<CloneReport> SnapshotStore::restore(const fs::path& location, const std::string& checksum,
                                            const fs::path& pg_bindir,
                                            const fs::path& pgdata) const {
+  // Refused, not passed over: every snapshot of a store mounted elsewhere is outside this one,
+  // and nothing here may read a path the branch log names outside the store.
   if (!is_inside(location, root_)) {
-    return Error(ErrorCode::kInvalidArgument, "snapshot location " + location.string() +
-                                                  " is outside the snapshot store " +
-                                                  root_.string());
+    return Error(ErrorCode::kFailedPrecondition,
+                 "snapshot location " + location.string() + " is outside the snapshot store " +
+                     root_.string() +
+                     ": every host that starts computes must mount the same snapshot store at "
+                     "the same path (NFS, CephFS; --snapshot-store)");
   }
   if (checksum.empty()) {
     return Error(ErrorCode::kCorruption,

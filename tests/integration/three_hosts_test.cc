@@ -3,13 +3,18 @@
 // sk2, sk3), a PostgreSQL 15 primary and its walproposer in a fourth (pg), all plugged into one
 // bridge (netns_lab.h). The peers and the walproposer know the safekeepers by name only. One
 // host's link is cut under load and commits go on; a second is cut and commits stop; when the
-// links come back every acknowledged commit is there and all three hold the same WAL.
+// links come back every acknowledged commit is there and all three hold the same WAL. And skctl
+// on two compute hosts that share only the snapshot store (a path both see, as an NFS mount): a
+// snapshot one host took starts a compute on the other.
 #include <chrono>
 #include <cstdio>
 #include <optional>
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include "safekeeper/skctl/compute.h"
+#include "safekeeper/skctl/endpoints.h"
 #include "tests/integration/netns_lab.h"
 #include "tests/integration/primary_fixture.h"
 
@@ -19,7 +24,10 @@ namespace {
 using consensus::Lsn;
 using Clock = std::chrono::steady_clock;
 
+namespace fs = std::filesystem;
+
 constexpr int kPgHost = 3;
+constexpr int kOtherPgHost = 4;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -33,7 +41,7 @@ class ThreeHostsTest : public PrimaryTest {
       GTEST_SKIP() << "PostgreSQL 15 is not installed";
     }
     bindir_ = *bindir;
-    lab_.emplace(std::vector<std::string>{"sk1", "sk2", "sk3", "pg"}, dir_.path());
+    lab_.emplace(std::vector<std::string>{"sk1", "sk2", "sk3", "pg", "pg2"}, dir_.path());
     if (!lab_->why().empty()) {
       GTEST_SKIP() << "skipped: " << lab_->why();
     }
@@ -47,16 +55,23 @@ class ThreeHostsTest : public PrimaryTest {
       node.name = "sk" + std::to_string(i + 1);
       node.launcher = lab_->exec_prefix(i);
       node.extra_flags = {"--insecure", "--advertise", node.name};
+    }
+    for (int i = 0; i < 3; ++i) {  // Once every node has its name: --peers lists them all.
       ASSERT_TRUE(cluster_->start(i)) << cluster_->logs();
     }
-    postgres_.emplace(dir_.path(), bindir_);
-    ASSERT_TRUE(postgres_->why().empty()) << postgres_->why();
-    postgres_->set_launcher(lab_->exec_prefix(kPgHost));
-    ASSERT_TRUE(postgres_->start()) << file_text(postgres_->log());
+    if (with_primary()) {
+      postgres_.emplace(dir_.path(), bindir_);
+      ASSERT_TRUE(postgres_->why().empty()) << postgres_->why();
+      postgres_->set_launcher(lab_->exec_prefix(kPgHost));
+      ASSERT_TRUE(postgres_->start()) << file_text(postgres_->log());
+    }
   }
+  // The skctl test starts its own computes.
+  virtual bool with_primary() const { return true; }
 
   void TearDown() override {
     // Every process before the namespaces they run in.
+    stop_computes();
     postgres_.reset();
     cluster_.reset();
     inside_.reset();
@@ -72,8 +87,47 @@ class ThreeHostsTest : public PrimaryTest {
     return ChildProcess::spawn(argv, dir_.path() / "walproposer.log");
   }
 
+  // skctl run on `host` with its own home, the shared snapshot store unless `store` is given.
+  struct Run {
+    std::optional<int> exit_code;
+    std::string output;
+  };
+  Run skctl_on(int host, std::vector<std::string> args, const fs::path& store = {}) {
+    static int run = 0;
+    const fs::path log = dir_.path() / ("skctl-" + std::to_string(++run) + ".log");
+    std::vector<std::string> argv = lab_->exec_prefix(host);
+    argv.insert(argv.end(), {skctl_binary(), "--safekeepers", cluster_->http_flag(), "--home",
+                             home(host).string(), "--snapshot-store",
+                             (store.empty() ? shared_store() : store).string()});
+    if (args.front() != "tenant") {
+      argv.insert(argv.end(), {"--tenant", kTenant});
+    }
+    argv.insert(argv.end(), args.begin(), args.end());
+    ChildProcess process = ChildProcess::spawn(argv, log);
+    Run result{process.wait_exit(std::chrono::minutes(5)), ""};
+    result.output = file_text(log);
+    return result;
+  }
+  fs::path home(int host) const { return dir_.path() / ("home-" + std::to_string(host)); }
+  fs::path shared_store() const { return dir_.path() / "shared-snapshots"; }
+
+  void stop_computes() {
+    for (int host : {kPgHost, kOtherPgHost}) {
+      for (const skctl::Endpoint& e : skctl::Endpoints(home(host)).all()) {
+        if (!skctl::stop_endpoint(skctl::LocalSettings{home(host), shared_store(), "", ""}, e)) {
+          ADD_FAILURE() << "could not stop the " << e.kind << " of " << e.branch;
+        }
+      }
+    }
+  }
+
   std::optional<NetnsLab> lab_;
   std::optional<NetnsLab::Inside> inside_;
+};
+
+class ThreeHostsSkctlTest : public ThreeHostsTest {
+ protected:
+  bool with_primary() const override { return false; }
 };
 
 TEST_F(ThreeHostsTest, OneLinkDown_CommitsGoOn_TwoDown_TheyStop_Restored_AllConverge) {
@@ -155,6 +209,69 @@ TEST_F(ThreeHostsTest, OneLinkDown_CommitsGoOn_TwoDown_TheyStop_Restored_AllConv
       "with sk2 cut off too a commit waited; after both links came back it returned in %.2f s "
       "and all three held the primary's WAL (%s) in %.2f s\n",
       all_up, all_up_s, one_down, one_down_s, quorum_back_s, end->to_string().c_str(), converged_s);
+}
+
+// Snapshots across machines: skctl on host pg makes the tenant, starts main's compute (its
+// first snapshot goes into the shared store) and writes rows; after it stops, skctl on host pg2,
+// with a home of its own and only the store in common, starts main there from that snapshot and
+// the safekeepers' WAL. A host whose store does not hold the snapshot says so in one line.
+TEST_F(ThreeHostsSkctlTest, ASnapshotTakenOnOneHost_StartsAComputeOnAnother) {
+  ::chmod(dir_.path().c_str(), 0755);  // PostgreSQL runs as postgres and must reach its dirs.
+  fs::create_directories(shared_store());
+  Run made = skctl_on(kPgHost, {"tenant", "create", "t", "--tenant-id", kTenant});
+  ASSERT_EQ(made.exit_code, 0) << made.output << cluster_->logs();
+  made = skctl_on(kPgHost, {"branch", "create", "main"});
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  const int port = 5432;  // Each host has its own loopback: the same port on both.
+  Run started =
+      skctl_on(kPgHost, {"compute", "start", "--branch", "main", "--pgdata",
+                         (dir_.path() / "pg-main").string(), "--port", std::to_string(port)});
+  ASSERT_EQ(started.exit_code, 0) << started.output;
+  const std::string conninfo =
+      "host=127.0.0.1 port=" + std::to_string(port) + " user=postgres dbname=postgres";
+  {
+    ::setenv("PGPASSFILE", (home(kPgHost) / "pgpass").c_str(), 1);
+    PgSession session(conninfo);  // This thread is on host pg.
+    ASSERT_TRUE(session.ok()) << session.error();
+    ASSERT_TRUE(session.query("CREATE TABLE t AS SELECT g FROM generate_series(1, 1000) g"))
+        << session.error();
+  }
+  ASSERT_EQ(skctl_on(kPgHost, {"compute", "stop", "--branch", "main"}).exit_code, 0);
+  const auto snapshots = skctl_on(kPgHost, {"snapshot", "list", "--output", "json"});
+  ASSERT_EQ(snapshots.exit_code, 0) << snapshots.output;
+  ASSERT_NE(snapshots.output.find(shared_store().string()), std::string::npos) << snapshots.output;
+
+  // The tenant's password goes with it, as an operator copies a secret to a new machine.
+  fs::create_directories(home(kOtherPgHost) / "passwords");
+  ::chmod((home(kOtherPgHost) / "passwords").c_str(), 0700);
+  fs::copy_file(home(kPgHost) / "passwords" / kTenant, home(kOtherPgHost) / "passwords" / kTenant);
+
+  // pg2 with a store at another path (the share mounted elsewhere): one line, and no start.
+  const fs::path local_store = dir_.path() / "pg2-local-snapshots";
+  fs::create_directories(local_store);
+  const Run unseen =
+      skctl_on(kOtherPgHost,
+               {"compute", "start", "--branch", "main", "--pgdata",
+                (dir_.path() / "pg2-unseen").string(), "--port", std::to_string(port)},
+               local_store);
+  EXPECT_NE(unseen.exit_code, std::optional<int>(0)) << unseen.output;
+  EXPECT_NE(unseen.output.find("must mount the same snapshot store at the same path"),
+            std::string::npos)
+      << unseen.output;
+
+  // pg2 with it: main starts there from host pg's snapshot and holds every row.
+  started =
+      skctl_on(kOtherPgHost, {"compute", "start", "--branch", "main", "--pgdata",
+                              (dir_.path() / "pg2-main").string(), "--port", std::to_string(port)});
+  ASSERT_EQ(started.exit_code, 0) << started.output;
+  inside_.reset();
+  NetnsLab::Inside on_pg2(*lab_, kOtherPgHost);
+  ASSERT_TRUE(on_pg2.ok());
+  ::setenv("PGPASSFILE", (home(kOtherPgHost) / "pgpass").c_str(), 1);
+  PgSession session(conninfo);
+  ASSERT_TRUE(session.ok()) << session.error();
+  EXPECT_EQ(session.query("SELECT count(*) FROM t"), std::optional<std::string>("1000"));
+  ASSERT_TRUE(session.query("INSERT INTO t VALUES (1001)")) << session.error();
 }
 
 }  // namespace

@@ -93,7 +93,7 @@ TEST(SnapshotStore, ALocationOutsideTheStoreIsRefused) {
                                std::filesystem::path("/etc")}) {
     auto restored = store.restore(location, checksum, "/nonexistent", dir.path() / "pgdata");
     ASSERT_FALSE(restored) << location;
-    EXPECT_EQ(restored.error().code(), ErrorCode::kInvalidArgument) << location;
+    EXPECT_EQ(restored.error().code(), ErrorCode::kFailedPrecondition) << location;
     EXPECT_NE(restored.error().message().find("outside the snapshot store"), std::string::npos);
   }
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "pgdata"));
