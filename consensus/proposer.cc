@@ -6,7 +6,6 @@
 #include <string>
 
 #include "consensus/overloaded.h"
-#include "consensus/quorum.h"
 
 namespace sk::consensus {
 namespace {
@@ -35,12 +34,11 @@ std::string_view proposer_phase_name(ProposerPhase phase) {
 
 Proposer::Proposer(ProposerConfig config)
     : config_(std::move(config)), jitter_(config_.jitter_seed) {
-  SK_CHECK(!config_.acceptors.empty());
+  SK_CHECK(validate(config_.configuration).has_value());
   SK_CHECK(config_.max_append_bytes > 0);
-  for (NodeId acceptor : config_.acceptors) {
+  for (NodeId acceptor : config_.configuration.acceptors()) {
     sessions_.emplace(acceptor, Session{});
   }
-  SK_CHECK(sessions_.size() == config_.acceptors.size());
 }
 
 Ready Proposer::start() {
@@ -184,10 +182,7 @@ Result<Ready> Proposer::handle_acceptor_greeting(NodeId from, const AcceptorGree
   session.state = SessionState::kGreeted;
   switch (phase_) {
     case ProposerPhase::kGreeting: {
-      auto greeted = std::count_if(sessions_.begin(), sessions_.end(), [](const auto& entry) {
-        return entry.second.state != SessionState::kOffline;
-      });
-      if (counts_as_majority(static_cast<std::size_t>(greeted))) {
+      if (has_quorum([](const Session& s) { return s.state != SessionState::kOffline; })) {
         begin_campaign(ready);
       }
       break;
@@ -225,10 +220,9 @@ Result<Ready> Proposer::handle_vote_response(NodeId from, const VoteResponse& re
     }
     session.vote = response;
     session.state = SessionState::kVoted;
-    auto voted = std::count_if(sessions_.begin(), sessions_.end(), [&](const auto& entry) {
-      return entry.second.vote && entry.second.vote->term == term_ && entry.second.vote->vote_given;
-    });
-    if (counts_as_majority(static_cast<std::size_t>(voted))) {
+    if (has_quorum([&](const Session& s) {
+          return s.vote && s.vote->term == term_ && s.vote->vote_given;
+        })) {
       become_elected(ready);
     }
   } else if (phase_ == ProposerPhase::kElected) {
@@ -323,10 +317,7 @@ Result<Ready> Proposer::handle_read_wal_response(NodeId from, const ReadWalRespo
 }
 
 void Proposer::begin_campaign(Ready& ready) {
-  auto greeted = std::count_if(sessions_.begin(), sessions_.end(), [](const auto& entry) {
-    return entry.second.state != SessionState::kOffline;
-  });
-  if (!counts_as_majority(static_cast<std::size_t>(greeted))) {
+  if (!has_quorum([](const Session& s) { return s.state != SessionState::kOffline; })) {
     phase_ = ProposerPhase::kGreeting;
     ticks_in_phase_ = 0;
     return;
@@ -544,8 +535,7 @@ bool Proposer::is_read_source(const Session& session, Lsn end) const {
 
 void Proposer::advance_commit_lsn() {
   const bool count_earlier = is_mutated(config_.mutation, Mutation::kCountEarlierTermAcks);
-  std::vector<Lsn> flushes;
-  flushes.reserve(sessions_.size());
+  std::map<NodeId, Lsn> flushes;
   Lsn lowest = kMaxLsn;
   for (const auto& [id, session] : sessions_) {
     Lsn flush = session.state == SessionState::kStreaming ? session.acked_flush_lsn : Lsn(0);
@@ -559,9 +549,9 @@ void Proposer::advance_commit_lsn() {
       // earlier part in a form no later leader can overrule.
       flush = Lsn(0);
     }
-    flushes.push_back(flush);
+    flushes.emplace(id, flush);
   }
-  const Lsn quorum_flush = quorum_flush_lsn(std::move(flushes));
+  const Lsn quorum_flush = config_.configuration.quorum_position(flushes);
   Lsn boundary = Lsn(0);
   for (Lsn end : record_ends_) {
     if (end > quorum_flush) {
@@ -611,12 +601,12 @@ void Proposer::trim_buffer() {
 }
 
 Lsn Proposer::commit_lsn_known_by_quorum() const {
-  std::vector<Lsn> known;
-  known.reserve(sessions_.size());
+  std::map<NodeId, Lsn> known;
   for (const auto& [id, session] : sessions_) {
-    known.push_back(session.state == SessionState::kStreaming ? session.acked_commit_lsn : Lsn(0));
+    known.emplace(id,
+                  session.state == SessionState::kStreaming ? session.acked_commit_lsn : Lsn(0));
   }
-  return quorum_flush_lsn(std::move(known));
+  return config_.configuration.quorum_position(known);
 }
 
 std::optional<Lsn> Proposer::streaming_flush_lsn(NodeId acceptor) const {
@@ -635,8 +625,9 @@ std::optional<Lsn> Proposer::streaming_commit_lsn(NodeId acceptor) const {
   return it->second.acked_commit_lsn;
 }
 
-bool Proposer::counts_as_majority(std::size_t count) const {
-  return count >= quorum_size(sessions_.size());
+bool Proposer::has_quorum(const std::function<bool(const Session&)>& counts) const {
+  return config_.configuration.is_quorum(
+      [&](NodeId acceptor) { return counts(sessions_.at(acceptor)); });
 }
 
 }  // namespace sk::consensus

@@ -2,7 +2,8 @@
 // Messages, timer ticks and new WAL in; messages out. No sockets, clocks or threads: the
 // walproposer drives it with an Asio timer and real connections, the simulator with virtual time.
 //
-// Life cycle: kGreeting (greet every acceptor; a majority of greetings starts a campaign) ->
+// Life cycle: kGreeting (greet every acceptor; greetings from a quorum of the configuration,
+// configuration.h, start a campaign) ->
 // kCampaigning (term = highest term seen + 1; VoteRequest to every greeted acceptor) ->
 // kElected (donor = voter with the highest (last log term, flush LSN); history = donor's +
 // (term, donor flush); ProposerElected to each acceptor with its own highest common point;
@@ -10,17 +11,19 @@
 // acceptor reports a higher term. A lost campaign starts again with a higher term after a
 // randomised back-off; a fenced proposer stays fenced (its primary must not commit any more).
 //
-// Commit LSN = the highest record boundary flushed by a majority at or after this term's start:
+// Commit LSN = the highest record boundary flushed by a quorum at or after this term's start:
 // acknowledgements that only cover earlier terms' WAL do not count (Raft's figure 8).
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
 #include <vector>
 
+#include "consensus/configuration.h"
 #include "consensus/messages.h"
 #include "consensus/mutation.h"
 #include "consensus/prng.h"
@@ -32,7 +35,9 @@ namespace sk::consensus {
 struct ProposerConfig {
   NodeId proposer_id;
   TimelineIdentity identity;
-  std::vector<NodeId> acceptors;  // 3 or 5 usually; every one is sent everything.
+  // The acceptors whose votes and acknowledgements count (3 or 5 usually; joint during a
+  // change, configuration.h); every one is sent everything.
+  Configuration configuration;
   // A campaign that has not won after this many ticks (plus jitter) starts again.
   std::uint32_t election_timeout_ticks = 10;
   std::uint32_t election_jitter_ticks = 10;
@@ -160,7 +165,8 @@ class Proposer {
   // acceptor that has not reported knowing it.
   void announce_commit(Ready& ready);
   void trim_buffer();
-  bool counts_as_majority(std::size_t count) const;
+  // True when the sessions for which `counts` holds are a quorum of the configuration.
+  bool has_quorum(const std::function<bool(const Session&)>& counts) const;
   // False once fenced or given up.
   bool acts_again() const;
 

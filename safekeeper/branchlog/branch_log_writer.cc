@@ -60,9 +60,11 @@ struct BranchLogWriter::Impl final : proposer::ProposerIo, std::enable_shared_fr
     consensus::ProposerConfig config;
     config.proposer_id = options.self;
     config.identity = branch_log_identity();
+    std::vector<consensus::NodeId> members;
     for (const proposer::AcceptorAddress& peer : options.peers) {
-      config.acceptors.push_back(peer.id);
+      members.push_back(peer.id);
     }
+    config.configuration = consensus::Configuration::of(std::move(members));
     proposer::use_network_timing(config);
     config.announce_commit = true;
     config.max_uncommitted_bytes = 4 * 1024 * 1024;

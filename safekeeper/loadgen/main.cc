@@ -220,9 +220,11 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "sk-loadgen: the timeline could not be created everywhere; going on\n");
     }
   }
+  std::vector<NodeId> acceptors;
   for (const auto& sk : options.safekeepers) {
-    config.acceptors.push_back(sk.id);
+    acceptors.push_back(sk.id);
   }
+  config.configuration = consensus::Configuration::of(std::move(acceptors));
   proposer::use_network_timing(config);
   config.jitter_seed = options.proposer_id ^ static_cast<std::uint64_t>(::getpid());
 

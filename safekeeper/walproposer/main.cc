@@ -284,9 +284,11 @@ class Walproposer final : public proposer::ProposerIo {
     consensus::ProposerConfig config;
     config.proposer_id = NodeId(options.proposer_id);
     config.identity = identity;
+    std::vector<NodeId> acceptors;
     for (const auto& sk : options.safekeepers) {
-      config.acceptors.push_back(sk.id);
+      acceptors.push_back(sk.id);
     }
+    config.configuration = consensus::Configuration::of(std::move(acceptors));
     proposer::use_network_timing(config);
     config.jitter_seed = options.proposer_id ^ static_cast<std::uint64_t>(::getpid());
     driver_.emplace(config, *this);

@@ -437,7 +437,7 @@ void NodeCluster::clear_faults() {
 
 std::vector<Envelope> NodeCluster::start_proposer(ProposerConfig config) {
   config.identity = sim_timeline_identity();
-  config.acceptors = acceptor_ids();
+  config.configuration = Configuration::of(acceptor_ids());
   config.mutation = mutation_;
   trace([&] { return "start proposer " + number(config.proposer_id.value()); });
   proposers_.push_back(std::make_unique<SimProposer>(*this, std::move(config)));

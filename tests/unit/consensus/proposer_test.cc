@@ -60,7 +60,7 @@ ProposerConfig config_for(NodeId proposer_id, std::uint64_t jitter_seed = 1) {
   ProposerConfig config;
   config.proposer_id = proposer_id;
   config.identity = test_identity();
-  config.acceptors = {kA, kB, kC};
+  config.configuration = Configuration::of({kA, kB, kC});
   config.jitter_seed = jitter_seed;
   return config;
 }
@@ -174,6 +174,39 @@ TEST(ProposerTest, Elected_AfterMajorityOfGreetingsAndVotes) {
     EXPECT_EQ(announcement.start_streaming_at, kStart);
     EXPECT_EQ(announcement.history, proposer.history());
   }
+}
+
+// A joint configuration {A,B,C} -> {A,B,D}: greetings, votes and acknowledgements must come from
+// a majority of each set. A and C are a majority of the old set only; with D they are of both.
+TEST(ProposerTest, JointConfiguration_ElectsAndCommitsOnlyWithAMajorityOfEachSet) {
+  constexpr NodeId kD{4};
+  ProposerConfig config = config_for(kP1);
+  config.configuration = start_change(Configuration::of({kA, kB, kC}), {kA, kB, kD}).value();
+  Proposer proposer(config);
+  EXPECT_EQ(messages_of<ProposerGreeting>(proposer.start()).size(), 4u);
+
+  step_ok(proposer, kA, AcceptorGreeting{kA, Term(0)});
+  step_ok(proposer, kC, AcceptorGreeting{kC, Term(0)});
+  EXPECT_EQ(proposer.phase(), ProposerPhase::kGreeting);  // {A,C}: 1 of the new set.
+  step_ok(proposer, kD, AcceptorGreeting{kD, Term(0)});
+  ASSERT_EQ(proposer.phase(), ProposerPhase::kCampaigning);
+
+  step_ok(proposer, kA, fresh_vote(Term(1)));
+  step_ok(proposer, kC, fresh_vote(Term(1)));
+  EXPECT_EQ(proposer.phase(), ProposerPhase::kCampaigning);  // Votes of the old set only.
+  step_ok(proposer, kD, fresh_vote(Term(1)));
+  ASSERT_EQ(proposer.phase(), ProposerPhase::kElected);
+
+  for (NodeId voter : {kA, kC, kD}) {
+    step_ok(proposer, voter, AppendResponse{Term(1), AppendStatus::kAccepted, kStart, kStart});
+  }
+  ASSERT_TRUE(proposer.propose(records(100, 1)));
+  const Lsn end = proposer.end_lsn();
+  step_ok(proposer, kA, AppendResponse{Term(1), AppendStatus::kAccepted, end, kStart});
+  step_ok(proposer, kC, AppendResponse{Term(1), AppendStatus::kAccepted, end, kStart});
+  EXPECT_EQ(proposer.commit_lsn(), kStart);  // A and C: not a majority of {A,B,D}.
+  step_ok(proposer, kD, AppendResponse{Term(1), AppendStatus::kAccepted, end, kStart});
+  EXPECT_EQ(proposer.commit_lsn(), end);
 }
 
 TEST(ProposerTest, Campaign_TermIsAboveEveryTermSeen) {

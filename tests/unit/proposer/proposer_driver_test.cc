@@ -64,7 +64,7 @@ class ProposerDriverTest : public ::testing::Test {
     ProposerConfig config;
     config.proposer_id = kProposer;
     config.identity = test_identity();
-    config.acceptors = {NodeId(1), NodeId(2), NodeId(3)};
+    config.configuration = consensus::Configuration::of({NodeId(1), NodeId(2), NodeId(3)});
     config.max_uncommitted_bytes = max_uncommitted_bytes;
     return config;
   }
