@@ -113,6 +113,7 @@ class Proposer {
   // so the explorer may match states that differ only in which acceptor is which.
   // state_digest() combines them with the acceptors' ids.
   std::uint64_t common_digest() const;
+  // An acceptor outside its configuration has no session: a constant.
   std::uint64_t session_digest(NodeId acceptor) const;
   std::uint64_t state_digest() const;
 

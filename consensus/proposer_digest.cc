@@ -73,10 +73,11 @@ std::uint64_t Proposer::common_digest() const {
 
 std::uint64_t Proposer::session_digest(NodeId acceptor) const {
   StateDigest digest;
-  if (!acts_again()) {
-    return digest.value();
+  auto it = sessions_.find(acceptor);
+  if (!acts_again() || it == sessions_.end()) {
+    return digest.value();  // Nothing to decide: done, or not one of its configuration's.
   }
-  const Session& session = sessions_.at(acceptor);
+  const Session& session = it->second;
   const bool elected = phase_ == ProposerPhase::kElected;
   digest.mix(static_cast<std::uint64_t>(session.state));
   digest.mix(saturated(session.ticks_since_heard, config_.peer_timeout_ticks));

@@ -191,8 +191,8 @@ std::uint64_t symmetric_digest(const State& state) {
     for (std::size_t a = 0; a < acceptors; ++a) {
       StateDigest digest;
       digest.mix(cluster.session_digest(p, a));
-      for (const auto& [from, to] : {std::pair(proposer_id, acceptor_ids[a]),
-                                     std::pair(acceptor_ids[a], proposer_id)}) {
+      for (const auto& [from, to] :
+           {std::pair(proposer_id, acceptor_ids[a]), std::pair(acceptor_ids[a], proposer_id)}) {
         auto at = std::lower_bound(
             state.channels.begin(), state.channels.end(), std::pair(from, to),
             [](const Channel& c, const auto& key) { return std::pair(c.from, c.to) < key; });
@@ -235,7 +235,7 @@ std::uint64_t symmetric_digest(const State& state) {
 }
 
 std::uint64_t digest(const State& state, const ExploreOptions& options) {
-  if (options.symmetry) {
+  if (options.symmetry && options.configurations.empty()) {
     return symmetric_digest(state);
   }
   StateDigest digest;
@@ -376,11 +376,17 @@ ProposerConfig proposer_config(std::size_t index, const ExploreOptions& options)
   config.heartbeat_ticks = 1;
   config.peer_timeout_ticks = 0;
   config.max_term = Term(options.max_term);
+  if (!options.configurations.empty()) {
+    config.configuration = options.configurations[index % options.configurations.size()];
+  }
   return config;
 }
 
 State initial_state(const ExploreOptions& options) {
   State state{Cluster(options.acceptors, options.mutation), {}, 0, 0, 0};
+  if (!options.configurations.empty()) {
+    state.cluster.set_configurations(options.configurations);
+  }
   for (std::size_t p = 0; p < options.proposers; ++p) {
     add_messages(state, state.cluster.start_proposer(proposer_config(p, options)), options);
   }

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "consensus/configuration.h"
 #include "consensus/mutation.h"
 #include "tests/sim/safety_checker.h"
 
@@ -53,6 +54,13 @@ struct ExploreOptions {
   // Without symmetry: also count the renaming classes of the states reached (verify_symmetry).
   bool count_orbits = false;
   consensus::Mutation mutation = consensus::Mutation::kNone;
+  // Membership changes: proposer i campaigns with configurations[i % size] (acceptors are
+  // numbered 1..acceptors), and the checker requires every quorum of each of them to hold the
+  // committed log. Empty: every proposer uses a majority of all acceptors. Proposers in
+  // consecutive configurations of one change ({old} and {old} -> {new}, or that and {new}) must
+  // be safe together; {old} and {new} directly need not be. The symmetry reduction is off with
+  // configurations: acceptors and proposers are no longer interchangeable.
+  std::vector<consensus::Configuration> configurations;
   // Give up (incomplete) beyond this many distinct states, so a run stays bounded.
   std::uint64_t max_states = 20'000'000;
   bool progress = false;  // Print a line per BFS level, or per million states in DFS.

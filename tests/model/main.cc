@@ -3,15 +3,19 @@
 //                     [--channels fifo|latest] [--channel-capacity C] [--duplicates]
 //                     [--instant-replies] [--no-symmetry | --verify-symmetry]
 //                     [--search bfs|dfs]
+//                     [--configurations C1;C2;...]
 //                     [--mutation NAME] [--expect-violation] [--max-states N] [--progress]
 // Prints the distinct states, transitions and depth. Exit 0 when the exploration completed with
 // no violation (with --expect-violation: when a violation was found; with --verify-symmetry: when
 // the reduced run reached one state per renaming class of the full run), 1 otherwise, 2 for bad
 // usage.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "safekeeper/cli/command_line.h"
 #include "tests/model/explorer.h"
@@ -21,6 +25,55 @@ namespace {
 
 using sk::model::ExploreOptions;
 using sk::model::ExploreResult;
+
+// "1,2,3;1,2,3>1,2,4": one configuration per proposer, ';' between them, '>' from the old members
+// to the new ones of a joint one. nullopt for anything else.
+std::optional<std::vector<sk::consensus::Configuration>> parse_configurations(
+    const std::string& text, std::size_t acceptors) {
+  auto parse_set =
+      [&](const std::string& list) -> std::optional<std::vector<sk::consensus::NodeId>> {
+    std::vector<sk::consensus::NodeId> set;
+    std::size_t pos = 0;
+    while (pos <= list.size()) {
+      const std::size_t comma = std::min(list.find(',', pos), list.size());
+      const std::string item = list.substr(pos, comma - pos);
+      char* end = nullptr;
+      const unsigned long id = std::strtoul(item.c_str(), &end, 10);
+      if (item.empty() || *end != '\0' || id == 0 || id > acceptors) {
+        return std::nullopt;
+      }
+      set.push_back(sk::consensus::NodeId(id));
+      pos = comma + 1;
+    }
+    return set;
+  };
+  std::vector<sk::consensus::Configuration> out;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    const std::size_t semicolon = std::min(text.find(';', pos), text.size());
+    const std::string item = text.substr(pos, semicolon - pos);
+    const std::size_t arrow = item.find('>');
+    auto members = parse_set(item.substr(0, arrow));
+    if (!members) {
+      return std::nullopt;
+    }
+    sk::consensus::Configuration configuration = sk::consensus::Configuration::of(*members);
+    if (arrow != std::string::npos) {
+      auto next = parse_set(item.substr(arrow + 1));
+      if (!next) {
+        return std::nullopt;
+      }
+      auto joint = sk::consensus::start_change(configuration, *next);
+      if (!joint) {
+        return std::nullopt;
+      }
+      configuration = *joint;
+    }
+    out.push_back(std::move(configuration));
+    pos = semicolon + 1;
+  }
+  return out;
+}
 
 void print_result(const ExploreOptions& options, const ExploreResult& result) {
   const auto mutation = sk::consensus::mutation_name(options.mutation);
@@ -36,6 +89,10 @@ void print_result(const ExploreOptions& options, const ExploreResult& result) {
       result.violation ? "VIOLATION"
                        : (result.complete ? "complete, 0 violations" : "INCOMPLETE (state limit)"),
       result.seconds);
+  for (std::size_t i = 0; i < options.configurations.size(); ++i) {
+    std::printf("  proposers %zu mod %zu: configuration %s\n", i, options.configurations.size(),
+                options.configurations[i].describe().c_str());
+  }
   if (result.violation) {
     std::printf("VIOLATION %s: %s\npath (%zu lines):\n", result.violation->property.c_str(),
                 result.violation->detail.c_str(), result.trace.size());
@@ -60,6 +117,8 @@ int main(int argc, char** argv) {
       .toggle("no-symmetry", "no reduction by renaming nodes")
       .toggle("verify-symmetry", "check the reduction against a full run")
       .value("search", "bfs|dfs", "breadth-first (default) or depth-first")
+      .value("configurations", "C1;C2",
+             "each proposer's configuration in turn: ids '1,2,3', or joint '1,2,3>1,2,4'")
       .value("mutation", "NAME", "a broken protocol variant")
       .toggle("expect-violation", "exit 0 only if a violation is found")
       .value("max-states", "N", "stop after N distinct states")
@@ -93,12 +152,23 @@ int main(int argc, char** argv) {
   options.instant_replies = flags.has("instant-replies");
   options.symmetry = !flags.has("no-symmetry");
   options.progress = flags.has("progress");
+  if (auto text = flags.get("configurations")) {
+    auto configurations = parse_configurations(*text, options.acceptors);
+    if (!configurations) {
+      flags.usage_error("--configurations takes ids from 1 to --acceptors, as 1,2,3;1,2,3>1,2,4");
+    }
+    options.configurations = std::move(*configurations);
+    options.symmetry = false;  // Acceptors and proposers are no longer interchangeable.
+  }
   const bool expect_violation = flags.has("expect-violation");
   const bool verify_symmetry = flags.has("verify-symmetry");
 
   if (verify_symmetry) {
     if (expect_violation || options.mutation != sk::consensus::Mutation::kNone) {
       flags.usage_error("--verify-symmetry explores the correct protocol only");
+    }
+    if (!options.configurations.empty()) {
+      flags.usage_error("--verify-symmetry does not apply to --configurations");
     }
     const sk::model::SymmetryCheck check = sk::model::verify_symmetry(options);
     ExploreOptions full = options;

@@ -206,7 +206,9 @@ void Cluster::restart_acceptor(std::size_t index) {
 
 std::vector<Envelope> Cluster::start_proposer(ProposerConfig config) {
   config.identity = sim_timeline_identity();
-  config.configuration = Configuration::of(acceptor_ids());
+  if (config.configuration.members.empty()) {
+    config.configuration = Configuration::of(acceptor_ids());
+  }
   config.mutation = mutation_;
   trace([&] { return "start proposer " + number(config.proposer_id.value()); });
   proposers_.push_back(SimProposer{Proposer(std::move(config)), false, Lsn(0)});
@@ -216,7 +218,9 @@ std::vector<Envelope> Cluster::start_proposer(ProposerConfig config) {
 
 std::vector<Envelope> Cluster::restart_proposer(std::size_t index, ProposerConfig config) {
   config.identity = sim_timeline_identity();
-  config.configuration = Configuration::of(acceptor_ids());
+  if (config.configuration.members.empty()) {
+    config.configuration = Configuration::of(acceptor_ids());
+  }
   config.mutation = mutation_;
   trace([&] { return "restart proposer " + number(config.proposer_id.value()); });
   proposers_[index] = SimProposer{Proposer(std::move(config)), false, Lsn(0)};

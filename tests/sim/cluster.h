@@ -66,6 +66,12 @@ class Cluster {
     return proposers_[index].proposer;
   }
   std::vector<consensus::NodeId> acceptor_ids() const;
+  // The configurations the proposers started from now on may use, and the checker's rule for
+  // what every quorum must hold (SafetyChecker::set_configurations). Until set: one, a majority of
+  // every acceptor.
+  void set_configurations(std::vector<consensus::Configuration> configurations) {
+    checker_.set_configurations(std::move(configurations));
+  }
   const SafetyChecker& checker() const { return checker_; }
   std::uint64_t elections() const { return elections_; }
   std::uint64_t fenced() const { return fenced_; }

@@ -3,8 +3,8 @@
 #include "tests/sim/safety_checker.h"
 
 #include <algorithm>
+#include <set>
 
-#include "consensus/quorum.h"
 #include "consensus/state_digest.h"
 #include "tests/sim/payload.h"
 
@@ -48,7 +48,13 @@ bool same_terms(const TermHistory& a, const TermHistory& b, Lsn from, Lsn to) {
 }
 
 SafetyChecker::SafetyChecker(std::size_t acceptor_count, Lsn timeline_start_lsn)
-    : acceptor_count_(acceptor_count),
+    : configurations_{[acceptor_count] {
+        std::vector<NodeId> all;
+        for (std::size_t i = 1; i <= acceptor_count; ++i) {
+          all.push_back(NodeId(i));
+        }
+        return consensus::Configuration::of(std::move(all));
+      }()},
       timeline_start_lsn_(timeline_start_lsn),
       committed_end_lsn_(timeline_start_lsn) {}
 
@@ -134,7 +140,7 @@ std::optional<Violation> SafetyChecker::on_acceptor_commit(NodeId acceptor, Lsn 
 
 std::optional<Violation> SafetyChecker::check_acceptors(
     const std::vector<DurableAcceptorView>& acceptors, const std::vector<Lsn>& verify_from) const {
-  std::size_t holders = 0;
+  std::set<NodeId> holders;
   for (std::size_t i = 0; i < acceptors.size(); ++i) {
     const DurableAcceptorView& view = acceptors[i];
     const Lsn end = view.end_lsn();
@@ -159,16 +165,22 @@ std::optional<Violation> SafetyChecker::check_acceptors(
     }
     if (end >= committed_end_lsn_ &&
         same_terms(history, committed_history_, timeline_start_lsn_, committed_end_lsn_)) {
-      ++holders;
+      holders.insert(view.id);
     }
   }
-  if (committed_end_lsn_ > timeline_start_lsn_ &&
-      holders < consensus::quorum_size(acceptor_count_)) {
-    return Violation{"log-safety", "only " + std::to_string(holders) + " of " +
-                                       std::to_string(acceptor_count_) +
-                                       " acceptors durably hold the committed log " +
-                                       committed_history_.to_string() + " up to " +
-                                       committed_end_lsn_.to_string()};
+  if (committed_end_lsn_ <= timeline_start_lsn_) {
+    return std::nullopt;
+  }
+  // A quorum with no copy could elect a proposer that never learns of the commit.
+  for (const consensus::Configuration& configuration : configurations_) {
+    if (configuration.is_quorum([&](NodeId n) { return !holders.contains(n); })) {
+      return Violation{"log-safety", "only " + std::to_string(holders.size()) + " of " +
+                                         std::to_string(acceptors.size()) +
+                                         " acceptors durably hold the committed log " +
+                                         committed_history_.to_string() + " up to " +
+                                         committed_end_lsn_.to_string() + ": a quorum of " +
+                                         configuration.describe() + " holds none"};
+    }
   }
   return std::nullopt;
 }

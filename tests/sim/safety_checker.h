@@ -4,8 +4,9 @@
 //
 //  1. Log safety: committed ranges never change their bytes; a proposer elected in a term above
 //     the term of a commit holds every byte of that commit (a lower-term proposer may still
-//     complete an election late, but can never gather a majority again); every majority keeps a
-//     copy of the committed log.
+//     complete an election late, but can never gather a majority again); every quorum of every
+//     configuration in play (by default: a majority of all acceptors) keeps a copy of the
+//     committed log.
 //  2. Log matching: an acceptor's durable bytes are exactly what its term history says (each
 //     byte encodes its term, tests/sim/payload.h), so two acceptors whose histories agree up to L
 //     hold identical bytes up to L; also compared directly byte for byte.
@@ -21,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "consensus/configuration.h"
 #include "consensus/term_history.h"
 #include "consensus/types.h"
 
@@ -48,6 +50,12 @@ bool same_terms(const consensus::TermHistory& a, const consensus::TermHistory& b
 class SafetyChecker {
  public:
   SafetyChecker(std::size_t acceptor_count, consensus::Lsn timeline_start_lsn);
+
+  // The configurations proposers may use (consensus/configuration.h); until set, one: a
+  // majority of acceptors 1..acceptor_count.
+  void set_configurations(std::vector<consensus::Configuration> configurations) {
+    configurations_ = std::move(configurations);
+  }
 
   // A proposer just won `term` with log `history` ending at `term_start_lsn`.
   std::optional<Violation> on_elected(consensus::NodeId proposer, consensus::Term term,
@@ -77,7 +85,7 @@ class SafetyChecker {
   std::uint64_t digest(std::span<const consensus::NodeId> proposer_order) const;
 
  private:
-  std::size_t acceptor_count_;
+  std::vector<consensus::Configuration> configurations_;
   consensus::Lsn timeline_start_lsn_;
   // Which term wrote each committed byte, for [timeline_start_lsn_, committed_end_lsn_).
   consensus::TermHistory committed_history_;
