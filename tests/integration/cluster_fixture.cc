@@ -86,8 +86,8 @@ std::optional<json::value> ClusterTest::timeline(int i) {
   return reply->body;
 }
 
-bool ClusterTest::poll_until(ChildProcess& process, const std::function<bool()>& condition,
-                             std::chrono::milliseconds timeout) {
+bool poll_until(ChildProcess& process, const std::function<bool()>& condition,
+                std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (condition()) {

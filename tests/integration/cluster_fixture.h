@@ -31,6 +31,11 @@ std::string file_text(const std::filesystem::path& path);
 // An LSN field ("X/X") of a JSON object; 0/0 if absent or malformed.
 consensus::Lsn lsn_field(const boost::json::value& object, const char* name);
 
+// Polls `condition` every 20 ms until it holds (true) or `timeout` passes or `process` exits
+// (false, after one last look). The pause between polls is a wait on the process's exit.
+bool poll_until(ChildProcess& process, const std::function<bool()>& condition,
+                std::chrono::milliseconds timeout);
+
 class ClusterTest : public ::testing::Test {
  protected:
   void SetUp() override;
@@ -46,10 +51,11 @@ class ClusterTest : public ::testing::Test {
   std::string digest(int i, consensus::Lsn from, consensus::Lsn until);
   // GET of the timeline on node i: its JSON state, or nullopt unless 200.
   std::optional<boost::json::value> timeline(int i);
-  // Polls `condition` every 20 ms until it holds (true) or `timeout` passes or `process` exits
-  // (false, after one last look). The pause between polls is a wait on the process's exit.
+  // sk::testing::poll_until, for the tests written against the fixture.
   bool poll_until(ChildProcess& process, const std::function<bool()>& condition,
-                  std::chrono::milliseconds timeout);
+                  std::chrono::milliseconds timeout) {
+    return testing::poll_until(process, condition, timeout);
+  }
   // `walproposer --sync-safekeepers` on the fixture's timeline, logging to <dir>/<log_name>.
   ChildProcess start_sync(const std::string& log_name);
   // The LSN a sync printed: the one line of its log that is nothing but an LSN.

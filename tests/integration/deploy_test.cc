@@ -31,20 +31,6 @@ std::vector<json::object> json_lines(const std::filesystem::path& log) {
   return out;
 }
 
-// Waits for `condition` with a deadline, pausing on `process`'s exit between looks.
-bool eventually(ChildProcess& process, const std::function<bool()>& condition) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) {
-      return true;
-    }
-    if (process.wait_exit(std::chrono::milliseconds(20))) {
-      return condition();
-    }
-  }
-  return condition();
-}
-
 // The branch log commits through peers named by host name, and sk-loadgen commits through
 // --safekeepers named the same way. "localhost" resolves to ::1 before 127.0.0.1 here, where
 // the nodes do not listen: each connect tries every address the name has.
@@ -152,16 +138,20 @@ TEST(DeployTest, JsonLogFormat_EveryLineIsJson_WithOneAccessLinePerRequest) {
   EXPECT_EQ(missing->status, 404);
 
   std::optional<json::object> access;
-  ASSERT_TRUE(eventually(cluster.node(0).process, [&] {
-    for (const json::object& line : json_lines(cluster.node(0).log)) {
-      const json::value* id = line.if_contains("request_id");
-      if (id != nullptr && *id == "deploy-test-1") {
-        access = line;
-        return true;
-      }
-    }
-    return false;
-  })) << file_text(cluster.node(0).log);
+  ASSERT_TRUE(poll_until(
+      cluster.node(0).process,
+      [&] {
+        for (const json::object& line : json_lines(cluster.node(0).log)) {
+          const json::value* id = line.if_contains("request_id");
+          if (id != nullptr && *id == "deploy-test-1") {
+            access = line;
+            return true;
+          }
+        }
+        return false;
+      },
+      std::chrono::seconds(20)))
+      << file_text(cluster.node(0).log);
   EXPECT_EQ(access->at("level"), "info");
   EXPECT_EQ(access->at("msg"), "http request");
   EXPECT_EQ(access->at("method"), "GET");
