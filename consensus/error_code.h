@@ -20,6 +20,7 @@ namespace sk {
   X(kAlreadyExists, "ALREADY_EXISTS", 409)                     \
   X(kFailedPrecondition, "FAILED_PRECONDITION", 412)           \
   X(kIdempotencyKeyReused, "IDEMPOTENCY_KEY_REUSED", 422)      \
+  X(kIdentityConflict, "IDENTITY_CONFLICT", 409)               \
   X(kCorruption, "CORRUPTION", 500)                            \
   X(kIoError, "IO_ERROR", 500)                                 \
   X(kNoSpace, "NO_SPACE", 507)                                 \

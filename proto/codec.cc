@@ -471,10 +471,12 @@ std::string encode_length_prefixed_frame(const TimelineKey& key,
 
 std::string encode_length_prefixed_greeting(const TimelineKey& key,
                                             const consensus::ProposerGreeting& greeting,
-                                            std::string_view auth_token) {
+                                            std::string_view auth_token,
+                                            std::uint64_t incarnation) {
   const consensus::Message message = greeting;
   proto::Frame frame = frame_of(key, message);
   frame.mutable_proposer_greeting()->set_auth_token(std::string(auth_token));
+  frame.mutable_proposer_greeting()->set_incarnation(incarnation);
   return length_prefixed(frame, message);
 }
 
@@ -522,11 +524,12 @@ Result<DecodedFrame> decode_frame_for_any_timeline(std::string_view bytes) {
   if (!message) {
     return message.error();
   }
-  std::string auth_token;
+  DecodedFrame decoded{key, std::move(*message), {}, 0};
   if (frame.body_case() == proto::Frame::kProposerGreeting) {
-    auth_token = frame.proposer_greeting().auth_token();
+    decoded.auth_token = frame.proposer_greeting().auth_token();
+    decoded.incarnation = frame.proposer_greeting().incarnation();
   }
-  return DecodedFrame{key, std::move(*message), std::move(auth_token)};
+  return decoded;
 }
 
 Result<consensus::Message> decode_frame(std::string_view bytes, const TimelineKey& expected) {

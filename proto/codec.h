@@ -62,14 +62,18 @@ struct DecodedFrame {
   TimelineKey key;
   consensus::Message message;
   std::string auth_token;  // A ProposerGreeting's token; empty for other frames or none.
+  // A ProposerGreeting's sender's data-directory incarnation; 0 for other frames, or a
+  // proposer that is not a safekeeper node.
+  std::uint64_t incarnation = 0;
 };
 
-// A ProposerGreeting frame carrying `auth_token`, length-prefixed as
-// encode_length_prefixed_frame's. Tokens are not a consensus matter: the proposer's I/O adds one
+// A ProposerGreeting frame carrying `auth_token` and `incarnation` (0: none), length-prefixed as
+// encode_length_prefixed_frame's. Neither is a consensus matter: the proposer's I/O adds them
 // to the greeting its core sends.
 std::string encode_length_prefixed_greeting(const TimelineKey& key,
                                             const consensus::ProposerGreeting& greeting,
-                                            std::string_view auth_token);
+                                            std::string_view auth_token,
+                                            std::uint64_t incarnation = 0);
 
 // The frame that tells the peer why a connection is being closed. Decoding it (either decode
 // function) gives back `error` as an Error with the same code, its message prefixed with

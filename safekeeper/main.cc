@@ -36,6 +36,7 @@
 #include "safekeeper/server/config.h"
 #include "safekeeper/server/data_dir_lock.h"
 #include "safekeeper/server/http_api.h"
+#include "safekeeper/server/identity_check.h"
 #include "safekeeper/server/pg_server.h"
 #include "safekeeper/server/proposer_server.h"
 #include "safekeeper/server/service_notify.h"
@@ -279,19 +280,46 @@ int run(const Config& config) {
         branch_applier.catch_up();
         return commit_times.catch_up();  // More to index: called again before the worker waits.
       });
+  // Stops every part and ends io.run() with this exit code (assigned once they all exist).
+  std::function<void(int)> shut_down;
+  int exit_code = 0;
+  std::optional<IdentityCheck> identity;
+  if (branch_log) {
+    std::vector<sk::consensus::NodeId> members;
+    for (const auto& peer : config.peers) {
+      members.push_back(peer.id);
+    }
+    identity.emplace(node, std::move(members));
+    if (!identity->confirmed()) {
+      log_info("data directory: " + identity->describe());
+    }
+  }
   ProposerServer proposers(
       io, worker,
       {.auth = authenticator.get(),
        .tls = proposer_tls.get(),
+       .identity = identity ? &*identity : nullptr,
        .limits = config.connection_limits,
        .greeting_timeout = std::chrono::milliseconds(config.greeting_timeout_ms),
        .idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms)});
   PgServer readers(io, worker, wal_reader, std::move(pg_options));
   std::optional<BranchLogWriter> branch_writer;
   if (branch_log) {
-    branch_writer.emplace(io, BranchLogWriterOptions{.self = node.node_id(),
-                                                     .peers = config.peers,
-                                                     .credentials = {own_token, peer_tls}});
+    branch_writer.emplace(
+        io, BranchLogWriterOptions{
+                .self = node.node_id(),
+                .peers = config.peers,
+                .credentials = {own_token, peer_tls, node.incarnation()},
+                .on_acceptor_greeting =
+                    [&identity](sk::consensus::NodeId peer) { identity->on_admitted(peer); },
+                .on_connection_error =
+                    [&shut_down](sk::consensus::NodeId peer, const sk::Error& why) {
+                      if (why.code() == sk::ErrorCode::kIdentityConflict) {
+                        log_error("stopping: node " + std::to_string(peer.value()) +
+                                  " refused this node: " + why.message());
+                        shut_down(1);
+                      }
+                    }});
   }
   BranchLogWriter* writer = branch_writer ? &*branch_writer : nullptr;
   RetentionLimits retention_limits;  // The maximum is the project's; the minimum a setting.
@@ -312,7 +340,8 @@ int run(const Config& config) {
   }
   ApiRoutes routes(node, worker, proposers, readers, composed_wal, wal_reads, *authenticator,
                    run_on_io, SK_VERSION, std::move(cluster),
-                   {branch_routes, branch_applier, writer, branch_commands, commit_times});
+                   {branch_routes, branch_applier, writer, branch_commands, commit_times,
+                    identity ? &*identity : nullptr});
   HttpApi http(io, routes, server_tls.get(), config.connection_limits,
                std::chrono::milliseconds(config.idle_timeout_ms),
                std::chrono::milliseconds(config.http_write_timeout_ms));
@@ -327,12 +356,8 @@ int run(const Config& config) {
 
   boost::asio::signal_set hangups(io, SIGHUP);
   boost::asio::signal_set signals(io, SIGTERM, SIGINT);
-  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
-    if (ec) {
-      return;
-    }
-    log_info(std::string(signal == SIGTERM ? "SIGTERM" : "SIGINT") +
-             ": stopping (in-flight fdatasyncs finish first)");
+  shut_down = [&](int code) {
+    exit_code = code;
     if (sk::Status s = notify_service_manager("STOPPING=1"); !s) {
       log_warn(s.error().to_string());
     }
@@ -345,7 +370,16 @@ int run(const Config& config) {
     readers.stop();
     http.stop();
     hangups.cancel();
+    signals.cancel();
     io.stop();
+  };
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) {
+      return;
+    }
+    log_info(std::string(signal == SIGTERM ? "SIGTERM" : "SIGINT") +
+             ": stopping (in-flight fdatasyncs finish first)");
+    shut_down(0);
   });
   // SIGHUP: read the trusted public keys and the TLS certificate again (rotation without a
   // restart).
@@ -394,7 +428,7 @@ int run(const Config& config) {
   const StorageWorker::Stats stats = worker.stats();
   log_info("stopped after " + std::to_string(stats.messages) + " messages in " +
            std::to_string(stats.batches) + " batches");
-  return 0;
+  return exit_code;
 }
 
 }  // namespace

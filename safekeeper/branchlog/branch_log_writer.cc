@@ -92,27 +92,35 @@ struct BranchLogWriter::Impl final : proposer::ProposerIo, std::enable_shared_fr
     links = std::make_unique<proposer::AcceptorLinks>(
         io, proto::TimelineKey{branch_log_key().tenant_id, branch_log_key().timeline_id},
         options.peers,
-        proposer::AcceptorLinkHandlers{.on_connected =
-                                           [current](NodeId id) {
-                                             if (auto self = current()) {
-                                               self->driver->on_connected(id);
-                                               self->settle();
-                                             }
-                                           },
-                                       .on_message =
-                                           [current](NodeId id, const consensus::Message& message) {
-                                             if (auto self = current()) {
-                                               self->driver->on_message(id, message);
-                                               self->settle();
-                                             }
-                                           },
-                                       .on_disconnected =
-                                           [current](NodeId id, const Error&) {
-                                             if (auto self = current()) {
-                                               self->driver->on_disconnected(id);
-                                               self->settle();
-                                             }
-                                           }},
+        proposer::AcceptorLinkHandlers{
+            .on_connected =
+                [current](NodeId id) {
+                  if (auto self = current()) {
+                    self->driver->on_connected(id);
+                    self->settle();
+                  }
+                },
+            .on_message =
+                [current](NodeId id, const consensus::Message& message) {
+                  if (auto self = current()) {
+                    if (std::holds_alternative<consensus::AcceptorGreeting>(message) &&
+                        self->options.on_acceptor_greeting) {
+                      self->options.on_acceptor_greeting(id);
+                    }
+                    self->driver->on_message(id, message);
+                    self->settle();
+                  }
+                },
+            .on_disconnected =
+                [current](NodeId id, const Error& why) {
+                  if (auto self = current()) {
+                    if (self->options.on_connection_error) {
+                      self->options.on_connection_error(id, why);
+                    }
+                    self->driver->on_disconnected(id);
+                    self->settle();
+                  }
+                }},
         std::chrono::milliseconds(100), options.credentials);
     for (Pending& p : pending) {
       p.end.reset();  // Not committed in the old term as far as we know: proposed again.

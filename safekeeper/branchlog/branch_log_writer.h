@@ -51,6 +51,10 @@ struct BranchLogWriterOptions {
   // again) before campaigning: two nodes taking writes at once must not fence each other on
   // every record.
   std::chrono::milliseconds fenced_backoff{20};
+  // A peer answered a greeting (it has admitted this node, server/identity_check.h), and a
+  // peer's connection ended with an error (a refusal among them). Either may be empty.
+  std::function<void(consensus::NodeId)> on_acceptor_greeting;
+  std::function<void(consensus::NodeId, const Error&)> on_connection_error;
 };
 
 class BranchLogWriter {

@@ -1,6 +1,7 @@
 // Node; see node.h.
 #include "safekeeper/node/node.h"
 
+#include <random>
 #include <system_error>
 
 namespace sk::safekeeper {
@@ -12,6 +13,17 @@ using storage::TimelineKey;
 namespace {
 
 constexpr std::string_view kNodeIdKey = "node_id";
+constexpr std::string_view kIncarnationKey = "incarnation";
+constexpr std::string_view kConfirmedKey = "incarnation_confirmed";
+
+std::uint64_t new_incarnation() {
+  std::random_device entropy;  // The kernel's random source.
+  std::uint64_t value = 0;
+  while (value == 0) {
+    value = (std::uint64_t{entropy()} << 32) | entropy();
+  }
+  return value;
+}
 
 }  // namespace
 
@@ -45,6 +57,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeOptions& options, Report& rep
   node->env_ = std::move(*env);
   node->lmdb_control_ = std::make_unique<storage::LmdbControlStore>(*node->env_);
   node->slot_store_ = std::make_unique<storage::SlotStore>(*node->env_);
+  node->peer_incarnations_ = std::make_unique<storage::PeerIncarnations>(*node->env_);
   node->control_ =
       std::make_unique<storage::MeteredControlStore>(*node->lmdb_control_, *node->io_metrics_);
   if (Status owned = node->check_node_id(); !owned) {
@@ -66,14 +79,46 @@ Status Node::check_node_id() {
   if (!stored) {
     return stored.error();
   }
-  if (!stored->has_value()) {
-    return env_->put(LmdbEnv::Database::kMeta, kNodeIdKey, ours);
-  }
-  if (**stored != ours) {
+  if (stored->has_value() && **stored != ours) {
     return Error(ErrorCode::kFailedPrecondition, "data directory " + options_.data_dir.string() +
                                                      " belongs to node " + **stored +
                                                      ", not to node " + ours);
   }
+  auto incarnation = env_->get(LmdbEnv::Database::kMeta, kIncarnationKey);
+  if (!incarnation) {
+    return incarnation.error();
+  }
+  if (incarnation->has_value()) {
+    auto value = storage::parse_incarnation(**incarnation);
+    if (!value || *value == 0) {
+      return Error(ErrorCode::kCorruption, "data directory " + options_.data_dir.string() +
+                                               ": its incarnation is not 16 hex digits");
+    }
+    auto confirmed = env_->get(LmdbEnv::Database::kMeta, kConfirmedKey);
+    if (!confirmed) {
+      return confirmed.error();
+    }
+    incarnation_ = *value;
+    incarnation_confirmed_ = confirmed->has_value();
+    return {};
+  }
+  // New (no node id yet): unconfirmed. Made before incarnations existed: its votes are intact.
+  incarnation_ = new_incarnation();
+  incarnation_confirmed_ = stored->has_value();
+  std::vector<std::pair<std::string, std::string>> puts = {
+      {std::string(kNodeIdKey), ours},
+      {std::string(kIncarnationKey), storage::format_incarnation(incarnation_)}};
+  if (incarnation_confirmed_) {
+    puts.emplace_back(std::string(kConfirmedKey), "yes");
+  }
+  return env_->write(LmdbEnv::Database::kMeta, puts);
+}
+
+Status Node::confirm_incarnation() {
+  if (Status saved = env_->put(LmdbEnv::Database::kMeta, kConfirmedKey, "yes"); !saved) {
+    return saved;
+  }
+  incarnation_confirmed_ = true;
   return {};
 }
 

@@ -9,11 +9,18 @@
 // timeline that cannot be opened is kept aside with its error, so that one damaged timeline
 // never stops the others; the error is reported, never ignored.
 //
+// A data directory has an incarnation: a random number made with it, stored with the node id.
+// A directory made by this start is unconfirmed until enough peers have recorded its
+// incarnation (server/identity_check.h): a node whose directory was wiped has forgotten its
+// votes, and must not pass for the node it was. A directory from before incarnations existed
+// gets one, confirmed (its votes are intact).
+//
 // The node keeps a free-space reserve on the data directory's file system (DiskReserve), shared
 // by every timeline's WAL store: below it appends are refused with kNoSpace, which stops the
 // timeline until space returns (reopen_if_stopped).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -26,6 +33,7 @@
 #include "safekeeper/storage/io_metrics.h"
 #include "safekeeper/storage/lmdb_control_store.h"
 #include "safekeeper/storage/metered_stores.h"
+#include "safekeeper/storage/peer_incarnations.h"
 #include "safekeeper/storage/slot_store.h"
 #include "safekeeper/timeline/timeline.h"
 
@@ -74,6 +82,13 @@ class Node {
   const std::map<storage::TimelineKey, Error>& broken() const { return broken_; }
 
   consensus::NodeId node_id() const { return options_.node_id; }
+  // This data directory's incarnation (never 0), and whether peers have confirmed it.
+  std::uint64_t incarnation() const { return incarnation_; }
+  bool incarnation_confirmed() const { return incarnation_confirmed_; }
+  // Records, durably, that peers have confirmed the incarnation. Any thread.
+  Status confirm_incarnation();
+  // The incarnations peers greeted this node with; any thread (LMDB only), one at a time.
+  storage::PeerIncarnations& peer_incarnations() { return *peer_incarnations_; }
   const NodeOptions& options() const { return options_; }
   // What every hosted timeline's stores did; readable from any thread.
   const storage::IoMetrics& io_metrics() const { return *io_metrics_; }
@@ -106,6 +121,8 @@ class Node {
   };
   explicit Node(NodeOptions options);
   std::filesystem::path wal_dir(const storage::TimelineKey& key) const;
+  // Records the node id and a new incarnation in a new data directory; refuses one that belongs
+  // to another node id.
   Status check_node_id();
   void open_timeline(const storage::TimelineKey& key, Report& report);
 
@@ -116,6 +133,9 @@ class Node {
   std::unique_ptr<storage::LmdbControlStore> lmdb_control_;
   std::unique_ptr<storage::MeteredControlStore> control_;
   std::unique_ptr<storage::SlotStore> slot_store_;
+  std::unique_ptr<storage::PeerIncarnations> peer_incarnations_;
+  std::uint64_t incarnation_ = 0;
+  std::atomic<bool> incarnation_confirmed_{false};
   std::map<storage::TimelineKey, Hosted> hosted_;
   std::map<storage::TimelineKey, Error> broken_;
 };

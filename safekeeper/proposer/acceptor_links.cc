@@ -81,9 +81,9 @@ std::shared_ptr<const std::string> AcceptorLinks::Impl::encoded(const consensus:
   }
   const auto* greeting = std::get_if<consensus::ProposerGreeting>(&message);
   last_frame = std::make_shared<const std::string>(
-      greeting != nullptr
-          ? proto::encode_length_prefixed_greeting(key, *greeting, credentials.token)
-          : proto::encode_length_prefixed_frame(key, message));
+      greeting != nullptr ? proto::encode_length_prefixed_greeting(
+                                key, *greeting, credentials.token, credentials.incarnation)
+                          : proto::encode_length_prefixed_frame(key, message));
   last_message = message;
   return last_frame;
 }

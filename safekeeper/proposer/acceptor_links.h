@@ -42,6 +42,9 @@ struct AcceptorAddress {
 struct ProposerCredentials {
   std::string token;
   std::shared_ptr<boost::asio::ssl::context> tls;
+  // A safekeeper node's data-directory incarnation (storage/peer_incarnations.h), in every
+  // ProposerGreeting; 0: the proposer is not a node.
+  std::uint64_t incarnation = 0;
 };
 
 struct AcceptorLinkHandlers {

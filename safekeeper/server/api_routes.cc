@@ -298,6 +298,10 @@ void ApiRoutes::get_status(const ApiRequest& request, const auth::Grant& grant, 
                       {"timelines", shown},
                       {"timeline_wal", std::move(timeline_wal)},
                       {"broken_timelines", std::move(broken)}};
+    body["data_dir"] =
+        json::object{{"incarnation", storage::format_incarnation(node_.incarnation())},
+                     {"identity", branch_log_.identity != nullptr ? branch_log_.identity->describe()
+                                                                  : "unchecked (no --peers)"}};
     storage::DiskReserve& reserve = node_.disk_reserve();
     reserve.refresh_if_stale();
     body["disk"] = json::object{{"free_bytes", reserve.free_bytes()},
@@ -361,6 +365,10 @@ void ApiRoutes::get_readiness(Respond respond) {
                            : applier_failed ? "failed (see /v1/status)"
                                             : "ok";
     ready = ready && !applier_failed;
+    const IdentityCheck* identity = branch_log_.identity;
+    const bool unconfirmed = identity != nullptr && !identity->confirmed();
+    checks["identity"] = identity == nullptr ? "off (no --peers)" : identity->describe();
+    ready = ready && !unconfirmed;
     respond_on_io(std::move(respond),
                   json_response(ready ? 200 : 503,
                                 json::object{{"ready", ready}, {"checks", std::move(checks)}}));

@@ -7,7 +7,8 @@
 //
 //   GET  /healthz                                live: the I/O thread answers (no token needed)
 //   GET  /readyz                                 ready: no broken timeline, the disk above its
-//                                                reserve, the branch log applying (200, or 503
+//                                                reserve, the branch log applying, the data
+//                                                directory confirmed by peers (200, or 503
 //                                                naming the failed checks; no token needed)
 //   GET  /v1/status                              the node: id, version, timelines, connections
 //   GET  /v1/tenants/{tenant}/timelines          every hosted timeline
@@ -90,6 +91,9 @@ class ApiRoutes {
     const BranchLogWriter* writer;
     const BranchCommands& commands;         // Worker thread only.
     const CommitTimeIndexer& commit_times;  // Worker thread only.
+    // Whether peers have confirmed this node's data directory (any thread); nullptr without
+    // --peers, like the writer.
+    const IdentityCheck* identity;
   };
 
   // `node` is only touched on the worker's thread; `proposers` only on the I/O thread.

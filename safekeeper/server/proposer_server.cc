@@ -200,11 +200,23 @@ class ProposerServer::Impl::Connection : public std::enable_shared_from_this<Con
       if (Status allowed = check_token(decoded->key, decoded->auth_token); !allowed) {
         return allowed.error();
       }
+      IdentityCheck* identity = server_.options.identity;
+      if (identity != nullptr && decoded->key == branch_log_key() && decoded->incarnation != 0) {
+        if (Status admitted = identity->admit(greeting->proposer_id, decoded->incarnation);
+            !admitted) {
+          return admitted.error();
+        }
+      }
       key_ = decoded->key;
       proposer_id_ = greeting->proposer_id;
       watch(server_.options.idle_timeout);  // The greeting's deadline gives way to the idle one.
       message = std::move(decoded->message);
     } else {
+      if (server_.options.identity != nullptr) {
+        if (Status serving = server_.options.identity->serving(); !serving) {
+          return serving.error();
+        }
+      }
       auto decoded = proto::decode_frame(bytes, *key_);
       if (!decoded) {
         return decoded.error();

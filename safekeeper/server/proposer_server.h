@@ -5,7 +5,8 @@
 // system id sends that connection an error frame and closes it, and nothing else changes. With
 // tokens on, the greeting's token is checked before its timeline is looked at: a proposer
 // without the right to write that timeline gets UNAUTHENTICATED or PERMISSION_DENIED and never
-// reaches a vote.
+// reaches a vote. A node's greeting of the branch log carries its data directory's incarnation,
+// checked by IdentityCheck before the greeting goes further.
 //
 // Back-pressure: a connection stops reading while its submitted-but-unanswered bytes or its
 // unsent reply bytes exceed their bounds, so a fast proposer waits for the disk (TCP's window
@@ -27,6 +28,7 @@
 #include "safekeeper/auth/authenticator.h"
 #include "safekeeper/server/bound_port.h"
 #include "safekeeper/server/connection_limits.h"
+#include "safekeeper/server/identity_check.h"
 #include "safekeeper/server/storage_worker.h"
 #include "safekeeper/tls/tls_context.h"
 
@@ -43,6 +45,10 @@ struct ProposerServerOptions {
   // With `tls`, the port speaks TLS only; with the client CA of its files, a client must
   // present a certificate that CA signed (mutual TLS: nodes and walproposers). nullptr: plain.
   const tls::ServerContext* tls = nullptr;
+  // Records the incarnation of each node that greets the branch log, refusing a node back with
+  // a wiped data directory; and, while this node's own is unconfirmed, refuses every frame but
+  // greetings. nullptr: no check (a node without peers).
+  IdentityCheck* identity = nullptr;
   // Submitted to the worker and not answered yet, per connection.
   std::size_t max_inflight_bytes = std::size_t{8} << 20;
   // Replies waiting for the socket, per connection.

@@ -66,17 +66,34 @@ TEST(DeployTest, HostNamesInPeersAndSafekeepers_AreResolvedOnEveryConnect) {
 }
 
 // A peer named by a host that does not resolve is retried, not fatal: the other two carry the
-// branch log.
+// branch log. (The three first meet under good names: a new data directory serves only once
+// both other nodes have recorded it, identity_check.h.)
 TEST(DeployTest, APeerWhoseNameDoesNotResolve_IsRetriedWhileTheOthersCommit) {
   TempDir dir("sk_deploy");
   SafekeeperCluster cluster(dir.path(), 3);
+  for (int i = 0; i < 3; ++i) {
+    cluster.node(i).extra_flags = {"--peers", cluster.safekeepers_flag()};
+    ASSERT_TRUE(cluster.start(i)) << cluster.logs();
+  }
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(poll_until(
+        cluster.node(i).process,
+        [&] {
+          auto ready = cluster.http(i, "GET", "/readyz");
+          return ready.has_value() && ready->status == 200;
+        },
+        std::chrono::seconds(10)))
+        << cluster.logs();
+  }
   std::string peers;
   for (int i = 0; i < 3; ++i) {
     const std::string host = i == 2 ? "no-such-host.invalid" : "127.0.0.1";
     peers += (peers.empty() ? "" : ",") + std::to_string(i + 1) + "=" + host + ":" +
              std::to_string(cluster.node(i).proposer_port);
   }
+  ASSERT_EQ(cluster.terminate(2), 0);
   for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(cluster.terminate(i), 0);
     cluster.node(i).extra_flags = {"--peers", peers};
     ASSERT_TRUE(cluster.start(i)) << cluster.logs();
   }

@@ -219,6 +219,10 @@ def main(deploy, binary):
         expect(port_of(config[f"listen-{name}"]) == ports[name],
                f"listen-{name} is not container port {name}")
     replicas = spec["replicas"]
+    # A new data directory serves only once most other nodes have recorded it, so the pods
+    # must start together: OrderedReady would wait for pod 0's readiness before starting pod 1.
+    expect(spec.get("podManagementPolicy") == "Parallel",
+           "the StatefulSet's podManagementPolicy must be Parallel")
     peers = [entry.split("=", 1) for entry in config["peers"].split(",")]
     expect(len(peers) == replicas, f"{len(peers)} peers for {replicas} replicas")
     set_name, service_name = sts["metadata"]["name"], service["metadata"]["name"]

@@ -282,5 +282,82 @@ TEST_F(NodeTest, MissingDataDirectory_IsIoError) {
   EXPECT_NE(node.error().message().find("missing"), std::string::npos);
 }
 
+TEST_F(NodeTest, NewDataDirectory_HasAnUnconfirmedIncarnation_KeptAcrossRestarts) {
+  std::uint64_t first = 0;
+  {
+    auto node = open_node();
+    ASSERT_NE(node, nullptr);
+    first = node->incarnation();
+    EXPECT_NE(first, 0u);
+    EXPECT_FALSE(node->incarnation_confirmed());
+  }
+  {
+    auto node = open_node();
+    ASSERT_NE(node, nullptr);
+    EXPECT_EQ(node->incarnation(), first);
+    EXPECT_FALSE(node->incarnation_confirmed());
+    ASSERT_TRUE(node->confirm_incarnation().has_value());
+  }
+  {
+    auto node = open_node();
+    ASSERT_NE(node, nullptr);
+    EXPECT_EQ(node->incarnation(), first);
+    EXPECT_TRUE(node->incarnation_confirmed());
+  }
+  // A wiped directory is a new one: another incarnation, unconfirmed.
+  fs::remove_all(dir_.path());
+  fs::create_directories(dir_.path());
+  auto node = open_node();
+  ASSERT_NE(node, nullptr);
+  EXPECT_NE(node->incarnation(), first);
+  EXPECT_FALSE(node->incarnation_confirmed());
+}
+
+TEST_F(NodeTest, DataDirectoryFromBeforeIncarnations_GetsAConfirmedOne) {
+  {
+    auto node = open_node();
+    ASSERT_NE(node, nullptr);
+    ASSERT_TRUE(node->lmdb().erase(storage::LmdbEnv::Database::kMeta, "incarnation").has_value());
+  }
+  auto node = open_node();
+  ASSERT_NE(node, nullptr);
+  EXPECT_NE(node->incarnation(), 0u);
+  EXPECT_TRUE(node->incarnation_confirmed());  // Its votes are intact.
+}
+
+TEST_F(NodeTest, PeerIncarnations_TheFirstOneSeenIsKept_AcrossRestarts) {
+  {
+    auto node = open_node();
+    ASSERT_NE(node, nullptr);
+    auto first = node->peer_incarnations().admit(NodeId(2), 0x1111);
+    ASSERT_TRUE(first.has_value());
+    EXPECT_FALSE(first->has_value());
+    auto again = node->peer_incarnations().admit(NodeId(2), 0x1111);
+    ASSERT_TRUE(again.has_value());
+    EXPECT_FALSE(again->has_value());
+    auto other_peer = node->peer_incarnations().admit(NodeId(3), 0x2222);
+    ASSERT_TRUE(other_peer.has_value());
+    EXPECT_FALSE(other_peer->has_value());
+  }
+  auto node = open_node();
+  ASSERT_NE(node, nullptr);
+  auto wiped = node->peer_incarnations().admit(NodeId(2), 0x3333);
+  ASSERT_TRUE(wiped.has_value());
+  EXPECT_EQ(*wiped, std::optional<std::uint64_t>(0x1111));
+  auto recorded = node->peer_incarnations().recorded(NodeId(2));
+  ASSERT_TRUE(recorded.has_value());
+  EXPECT_EQ(*recorded, std::optional<std::uint64_t>(0x1111));
+}
+
+TEST(IncarnationText, IsSixteenLowercaseHexDigits_AndNothingElseParses) {
+  EXPECT_EQ(storage::format_incarnation(0x00ab), "00000000000000ab");
+  EXPECT_EQ(storage::parse_incarnation("00000000000000ab"), std::optional<std::uint64_t>(0xab));
+  EXPECT_EQ(storage::parse_incarnation(storage::format_incarnation(~std::uint64_t{0})),
+            std::optional<std::uint64_t>(~std::uint64_t{0}));
+  EXPECT_FALSE(storage::parse_incarnation("ab").has_value());
+  EXPECT_FALSE(storage::parse_incarnation("00000000000000AB").has_value());
+  EXPECT_FALSE(storage::parse_incarnation("+000000000000000").has_value());
+}
+
 }  // namespace
 }  // namespace sk::safekeeper

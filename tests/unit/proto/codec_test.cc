@@ -285,6 +285,19 @@ TEST(FrameCodecTest, GreetingToken_IsReadBackWithTheGreetingOnly) {
   EXPECT_EQ(decode_frame_for_any_timeline(encode_frame(kKey, greeting))->auth_token, "");
 }
 
+TEST(FrameCodecTest, GreetingIncarnation_IsReadBackWithTheGreetingOnly) {
+  const consensus::ProposerGreeting greeting{NodeId(7), make_identity(kKey)};
+  const std::string framed =
+      encode_length_prefixed_greeting(kKey, greeting, "", 0x0123456789abcdefULL);
+  auto decoded = decode_frame_for_any_timeline(std::string_view(framed).substr(4));
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().to_string();
+  EXPECT_EQ(decoded->message, Message(greeting));
+  EXPECT_EQ(decoded->incarnation, 0x0123456789abcdefULL);
+  EXPECT_EQ(decode_frame_for_any_timeline(encode_frame(kKey, greeting))->incarnation, 0u);
+  const std::string vote = encode_frame(kKey, consensus::VoteRequest{Term(3)});
+  EXPECT_EQ(decode_frame_for_any_timeline(vote)->incarnation, 0u);
+}
+
 // Found by fuzz_frame: Protobuf wrote a line to stderr for every string field that is not UTF-8,
 // so each bad frame a client sent became a line in the safekeeper's log.
 TEST(FrameCodecTest, InvalidUtf8InAStringField_IsMalformedAndLogsNothing) {
