@@ -26,9 +26,24 @@ Result<Ready> Acceptor::step(NodeId from, const Message& message) {
   return std::visit(
       Overloaded{
           [&](const ProposerGreeting& m) { return handle_greeting(from, m); },
-          [&](const VoteRequest& m) -> Result<Ready> { return handle_vote_request(from, m); },
-          [&](const ProposerElected& m) { return handle_elected(from, m); },
-          [&](const AppendRequest& m) { return handle_append_request(from, m); },
+          [&](const VoteRequest& m) -> Result<Ready> {
+            if (Status same = check_generation(m.generation, "VoteRequest"); !same) {
+              return same.error();
+            }
+            return handle_vote_request(from, m);
+          },
+          [&](const ProposerElected& m) -> Result<Ready> {
+            if (Status same = check_generation(m.generation, "ProposerElected"); !same) {
+              return same.error();
+            }
+            return handle_elected(from, m);
+          },
+          [&](const AppendRequest& m) -> Result<Ready> {
+            if (Status same = check_generation(m.generation, "AppendRequest"); !same) {
+              return same.error();
+            }
+            return handle_append_request(from, m);
+          },
           [&](const ReadWalRequest& m) -> Result<Ready> { return handle_read_wal(from, m); },
           [&](const auto& m) -> Result<Ready> {
             return Error(ErrorCode::kMalformedMessage, "acceptor got " +
@@ -39,7 +54,36 @@ Result<Ready> Acceptor::step(NodeId from, const Message& message) {
       message);
 }
 
-Result<Ready> Acceptor::handle_greeting(NodeId from, const ProposerGreeting& greeting) const {
+Result<Ready> Acceptor::set_configuration(const Configuration& configuration) {
+  if (Status valid = validate(configuration); !valid) {
+    return valid.error();
+  }
+  const Configuration& current = state_.configuration;
+  if (configuration.generation < current.generation ||
+      (configuration.generation == current.generation && configuration != current)) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "configuration " + configuration.describe() + " does not follow " +
+                     current.describe() + ": generations only grow, and one names one set");
+  }
+  Ready ready;
+  if (configuration != current) {
+    state_.configuration = configuration;
+    ready.persist = state_;
+  }
+  return ready;
+}
+
+Status Acceptor::check_generation(Generation generation, std::string_view what) const {
+  if (generation == state_.configuration.generation) {
+    return {};
+  }
+  return Error(ErrorCode::kFailedPrecondition,
+               std::string(what) + " of configuration generation " +
+                   std::to_string(generation.value()) + ", but acceptor " +
+                   std::to_string(node_id_.value()) + " is at " + state_.configuration.describe());
+}
+
+Result<Ready> Acceptor::handle_greeting(NodeId from, const ProposerGreeting& greeting) {
   const TimelineIdentity& ours = state_.identity;
   const TimelineIdentity& theirs = greeting.identity;
   if (theirs.tenant_id != ours.tenant_id) {
@@ -61,7 +105,20 @@ Result<Ready> Acceptor::handle_greeting(NodeId from, const ProposerGreeting& gre
     return wrong_timeline("WAL segment size", std::to_string(theirs.wal_seg_size_bytes),
                           std::to_string(ours.wal_seg_size_bytes));
   }
-  return reply(from, AcceptorGreeting{node_id_, state_.term});
+  Ready ready;
+  // A proposer of a higher generation that counts this acceptor brings the configuration to an
+  // acceptor that missed the switch (a new member, one that was down).
+  const Configuration& offered = greeting.configuration;
+  if (offered.generation > state_.configuration.generation && offered.contains(node_id_)) {
+    if (Status valid = validate(offered); !valid) {
+      return Error(ErrorCode::kMalformedMessage,
+                   "ProposerGreeting configuration: " + valid.error().message());
+    }
+    state_.configuration = offered;
+    ready.persist = state_;
+  }
+  ready.messages.push_back({from, AcceptorGreeting{node_id_, state_.term, state_.configuration}});
+  return ready;
 }
 
 Ready Acceptor::handle_vote_request(NodeId from, const VoteRequest& request) {

@@ -10,7 +10,9 @@
 //  * appends are strictly sequential and acknowledged only after fdatasync;
 //  * the diverging tail is truncated before the elected proposer's history is adopted, and never
 //    below the commit LSN;
-//  * the commit LSN never moves backwards and never passes the flush LSN.
+//  * the commit LSN never moves backwards and never passes the flush LSN;
+//  * votes and WAL are taken only from proposers of this acceptor's configuration generation,
+//    which only grows (a higher one is adopted from an operator or a proposer that counts us).
 #pragma once
 
 #include "consensus/acceptor_state.h"
@@ -29,9 +31,14 @@ class Acceptor {
            Mutation mutation = Mutation::kNone);
 
   // Handles one message from `from` (a proposer). Replies go back to `from`. An Error means the
-  // message was malformed or for another timeline: the driver closes that connection; the
-  // acceptor's state is unchanged.
+  // message was malformed, for another timeline, or of another configuration generation: the
+  // driver closes that connection; the acceptor's state is unchanged.
   Result<Ready> step(NodeId from, const Message& message);
+  // Switches to `configuration` (an operator's membership change): a higher generation, or the
+  // same one again (nothing to do). kFailedPrecondition for a lower generation or another set
+  // under this one; kInvalidArgument for a malformed one. An acceptor need not be a member: one
+  // that is removed stops serving every proposer of older generations.
+  Result<Ready> set_configuration(const Configuration& configuration);
 
   NodeId node_id() const { return node_id_; }
   const AcceptorState& state() const { return state_; }
@@ -44,7 +51,9 @@ class Acceptor {
   Term last_log_term() const { return history_up_to_flush().last_term(); }
 
  private:
-  Result<Ready> handle_greeting(NodeId from, const ProposerGreeting& greeting) const;
+  Result<Ready> handle_greeting(NodeId from, const ProposerGreeting& greeting);
+  // kFailedPrecondition unless `generation` is this acceptor's.
+  Status check_generation(Generation generation, std::string_view what) const;
   Ready handle_vote_request(NodeId from, const VoteRequest& request);
   Result<Ready> handle_elected(NodeId from, const ProposerElected& elected);
   Result<Ready> handle_append_request(NodeId from, const AppendRequest& request);

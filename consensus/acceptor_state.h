@@ -3,6 +3,7 @@
 // (the WAL is the truth about what was written). proto/control.proto is its stored form.
 #pragma once
 
+#include "consensus/configuration.h"
 #include "consensus/term_history.h"
 #include "consensus/types.h"
 
@@ -20,6 +21,9 @@ struct AcceptorState {
   Lsn commit_lsn;
   // Below this every acceptor holds the WAL (Neon's peer horizon); WAL removal may use it.
   Lsn truncate_lsn;
+  // The acceptors that count (configuration.h). Generation 0 with no members: none set yet,
+  // and proposers of generation 0 (a plain list of acceptors) are served.
+  Configuration configuration{};
 
   // A new timeline: term 0, history [(0, start)], everything at the start LSN.
   static AcceptorState for_new_timeline(const TimelineIdentity& identity);

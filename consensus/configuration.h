@@ -40,6 +40,10 @@ struct Configuration {
   static Configuration of(std::vector<NodeId> members);
 
   bool joint() const { return !new_members.empty(); }
+  // Generation 0 without members: none set yet (an acceptor's before its first change).
+  bool none() const {
+    return generation == Generation(0) && members.empty() && new_members.empty();
+  }
   // Every acceptor that must be sent everything: members, then new members not among them.
   std::vector<NodeId> acceptors() const;
   bool contains(NodeId node) const;

@@ -12,28 +12,36 @@
 #include <variant>
 #include <vector>
 
+#include "consensus/configuration.h"
 #include "consensus/term_history.h"
 #include "consensus/types.h"
 
 namespace sk::consensus {
 
-// Proposer -> acceptor, first message on a connection: which timeline, and what WAL format.
+// Proposer -> acceptor, first message on a connection: which timeline, what WAL format, and
+// the proposer's configuration (an acceptor that is one of its acceptors adopts a higher one).
 struct ProposerGreeting {
   NodeId proposer_id;
   TimelineIdentity identity;  // timeline_start_lsn is informational here; not compared.
+  Configuration configuration{};
   friend bool operator==(const ProposerGreeting&, const ProposerGreeting&) = default;
 };
 
-// Acceptor -> proposer: who it is and its current promise.
+// Acceptor -> proposer: who it is, its current promise and its configuration (a proposer of a
+// lower generation stops: configuration.h).
 struct AcceptorGreeting {
   NodeId acceptor_id;
   Term term;
+  Configuration configuration{};
   friend bool operator==(const AcceptorGreeting&, const AcceptorGreeting&) = default;
 };
 
 // Phase 1: "promise not to accept anything from terms below `term`, and vote for me".
+// VoteRequest, ProposerElected and AppendRequest carry the proposer's configuration generation:
+// an acceptor of another generation refuses them.
 struct VoteRequest {
   Term term;
+  Generation generation{};
   friend bool operator==(const VoteRequest&, const VoteRequest&) = default;
 };
 
@@ -53,6 +61,7 @@ struct ProposerElected {
   Term term;
   Lsn start_streaming_at;
   TermHistory history;
+  Generation generation{};
   friend bool operator==(const ProposerElected&, const ProposerElected&) = default;
 };
 
@@ -65,6 +74,7 @@ struct AppendRequest {
   Lsn commit_lsn;
   Lsn truncate_lsn;
   std::vector<std::uint8_t> wal;
+  Generation generation{};
   friend bool operator==(const AppendRequest&, const AppendRequest&) = default;
 };
 

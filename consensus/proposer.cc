@@ -8,13 +8,7 @@
 #include "consensus/overloaded.h"
 
 namespace sk::consensus {
-namespace {
-
-void send(Ready& ready, NodeId to, Message message) {
-  ready.messages.push_back({to, std::move(message), false});
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::string_view proposer_phase_name(ProposerPhase phase) {
   switch (phase) {
@@ -28,6 +22,8 @@ std::string_view proposer_phase_name(ProposerPhase phase) {
       return "fenced";
     case ProposerPhase::kGaveUp:
       return "gave-up";
+    case ProposerPhase::kSuperseded:
+      return "superseded";
   }
   return "unknown";
 }
@@ -52,7 +48,7 @@ Ready Proposer::start() {
 
 Ready Proposer::tick() {
   Ready ready;
-  if (phase_ == ProposerPhase::kFenced || phase_ == ProposerPhase::kGaveUp) {
+  if (!acts_again()) {
     return ready;
   }
   ++ticks_in_phase_;
@@ -105,8 +101,7 @@ Ready Proposer::tick() {
 Ready Proposer::disconnected(NodeId acceptor) {
   Ready ready;
   auto it = sessions_.find(acceptor);
-  if (it == sessions_.end() || phase_ == ProposerPhase::kFenced ||
-      phase_ == ProposerPhase::kGaveUp) {
+  if (it == sessions_.end() || !acts_again()) {
     return ready;
   }
   Session& session = it->second;
@@ -126,7 +121,7 @@ Result<Ready> Proposer::step(NodeId from, const Message& message) {
                  "message from node " + std::to_string(from.value()) +
                      ", which is not one of this proposer's acceptors");
   }
-  if (phase_ == ProposerPhase::kFenced || phase_ == ProposerPhase::kGaveUp) {
+  if (!acts_again()) {
     return Ready{};
   }
   sessions_.at(from).ticks_since_heard = 0;
@@ -176,6 +171,13 @@ Result<Ready> Proposer::handle_acceptor_greeting(NodeId from, const AcceptorGree
   Ready ready;
   Session& session = sessions_.at(from);
   highest_seen_term_ = std::max(highest_seen_term_, greeting.term);
+  if (greeting.configuration.generation > config_.configuration.generation) {
+    // Our acceptors moved on: nothing of ours may count any more. The driver starts a proposer
+    // of the newer configuration (a new term), which takes over where this one stopped.
+    newer_configuration_ = greeting.configuration;
+    phase_ = ProposerPhase::kSuperseded;
+    return ready;
+  }
   if (session.state != SessionState::kOffline) {
     return ready;  // A duplicate.
   }
@@ -200,6 +202,7 @@ Result<Ready> Proposer::handle_acceptor_greeting(NodeId from, const AcceptorGree
       break;
     case ProposerPhase::kFenced:
     case ProposerPhase::kGaveUp:
+    case ProposerPhase::kSuperseded:
       break;
   }
   return ready;
@@ -628,6 +631,20 @@ std::optional<Lsn> Proposer::streaming_commit_lsn(NodeId acceptor) const {
 bool Proposer::has_quorum(const std::function<bool(const Session&)>& counts) const {
   return config_.configuration.is_quorum(
       [&](NodeId acceptor) { return counts(sessions_.at(acceptor)); });
+}
+
+void Proposer::send(Ready& ready, NodeId to, Message message) const {
+  // Every request says which configuration it is of; acceptors of another refuse it.
+  const Generation generation = config_.configuration.generation;
+  std::visit(Overloaded{
+                 [&](ProposerGreeting& m) { m.configuration = config_.configuration; },
+                 [&](VoteRequest& m) { m.generation = generation; },
+                 [&](ProposerElected& m) { m.generation = generation; },
+                 [&](AppendRequest& m) { m.generation = generation; },
+                 [](auto&) {},
+             },
+             message);
+  ready.messages.push_back({to, std::move(message), false});
 }
 
 }  // namespace sk::consensus

@@ -10,6 +10,8 @@
 // stream WAL, fetching what the proposer lacks from acceptors of its term) -> kFenced when any
 // acceptor reports a higher term. A lost campaign starts again with a higher term after a
 // randomised back-off; a fenced proposer stays fenced (its primary must not commit any more).
+// Any phase -> kSuperseded when an acceptor greets with a higher configuration generation: a
+// proposer never changes its configuration, its driver starts a new one with the newer.
 //
 // Commit LSN = the highest record boundary flushed by a quorum at or after this term's start:
 // acknowledgements that only cover earlier terms' WAL do not count (Raft's figure 8).
@@ -66,7 +68,14 @@ struct ProposerConfig {
   Mutation mutation = Mutation::kNone;
 };
 
-enum class ProposerPhase : std::uint8_t { kGreeting, kCampaigning, kElected, kFenced, kGaveUp };
+enum class ProposerPhase : std::uint8_t {
+  kGreeting,
+  kCampaigning,
+  kElected,
+  kFenced,
+  kGaveUp,
+  kSuperseded,  // An acceptor is at a higher configuration generation: see newer_configuration().
+};
 std::string_view proposer_phase_name(ProposerPhase phase);
 
 class Proposer {
@@ -98,6 +107,9 @@ class Proposer {
   Lsn end_lsn() const { return end_lsn_; }
   Lsn commit_lsn() const { return commit_lsn_; }
   std::optional<NodeId> donor() const { return donor_; }
+  const Configuration& configuration() const { return config_.configuration; }
+  // Once superseded: the configuration an acceptor greeted with.
+  const std::optional<Configuration>& newer_configuration() const { return newer_configuration_; }
   // The flush LSN `acceptor` acknowledged in this term while streaming; nullopt otherwise.
   std::optional<Lsn> streaming_flush_lsn(NodeId acceptor) const;
   // The commit LSN `acceptor` reported knowing in this term while streaming; nullopt otherwise.
@@ -168,8 +180,11 @@ class Proposer {
   void trim_buffer();
   // True when the sessions for which `counts` holds are a quorum of the configuration.
   bool has_quorum(const std::function<bool(const Session&)>& counts) const;
-  // False once fenced or given up.
+  // False once fenced, given up or superseded.
   bool acts_again() const;
+  // Queues `message` for `to`, stamped with this proposer's configuration (a greeting) or its
+  // generation (a request).
+  void send(Ready& ready, NodeId to, Message message) const;
 
   ProposerConfig config_;
   Prng jitter_;
@@ -179,6 +194,7 @@ class Proposer {
   std::map<NodeId, Session> sessions_;
   std::uint32_t ticks_in_phase_ = 0;
   std::uint32_t campaign_timeout_ticks_ = 0;
+  std::optional<Configuration> newer_configuration_;
 
   // Elected state.
   std::optional<NodeId> donor_;

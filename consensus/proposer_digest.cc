@@ -28,7 +28,8 @@ std::uint32_t saturated(std::uint32_t counter, std::uint32_t threshold) {
 }  // namespace
 
 bool Proposer::acts_again() const {
-  return phase_ != ProposerPhase::kFenced && phase_ != ProposerPhase::kGaveUp;
+  return phase_ != ProposerPhase::kFenced && phase_ != ProposerPhase::kGaveUp &&
+         phase_ != ProposerPhase::kSuperseded;
 }
 
 std::uint64_t Proposer::common_digest() const {

@@ -179,22 +179,66 @@ Result<consensus::AppendStatus> from_proto(int status) {
                    std::to_string(proto::APPEND_STATUS_ELECTED_MISMATCH));
 }
 
+// ----- Configuration --------------------------------------------------------------------------
+
+// Written only when set (generation 0 with no members is "none" and leaves the field absent).
+template <typename Message>
+void write_configuration(const consensus::Configuration& configuration, Message* out) {
+  if (configuration.none()) {
+    return;
+  }
+  proto::Configuration* written = out->mutable_configuration();
+  written->set_generation(configuration.generation.value());
+  for (consensus::NodeId id : configuration.members) {
+    written->add_members(id.value());
+  }
+  for (consensus::NodeId id : configuration.new_members) {
+    written->add_new_members(id.value());
+  }
+}
+
+// The configuration a message (or the control state) holds: none when absent; otherwise it
+// must pass consensus::validate (`code` names whose fault it is).
+template <typename Message>
+Result<consensus::Configuration> read_configuration(const Message& in, std::string_view what,
+                                                    ErrorCode code) {
+  consensus::Configuration configuration;
+  if (!in.has_configuration()) {
+    return configuration;
+  }
+  const proto::Configuration& read = in.configuration();
+  configuration.generation = consensus::Generation(read.generation());
+  for (std::uint64_t id : read.members()) {
+    configuration.members.emplace_back(id);
+  }
+  for (std::uint64_t id : read.new_members()) {
+    configuration.new_members.emplace_back(id);
+  }
+  if (Status valid = consensus::validate(configuration); !valid) {
+    return Error(code, std::string(what) + " configuration: " + valid.error().message());
+  }
+  return configuration;
+}
+
 // ----- Encoding one body per message type -----------------------------------------------------
 
 void write_body(const consensus::ProposerGreeting& m, proto::Frame& frame) {
   proto::ProposerGreeting* out = frame.mutable_proposer_greeting();
   out->set_proposer_id(m.proposer_id.value());
   write_identity(m.identity, out->mutable_identity());
+  write_configuration(m.configuration, out);
 }
 
 void write_body(const consensus::AcceptorGreeting& m, proto::Frame& frame) {
   proto::AcceptorGreeting* out = frame.mutable_acceptor_greeting();
   out->set_acceptor_id(m.acceptor_id.value());
   out->set_term(m.term.value());
+  write_configuration(m.configuration, out);
 }
 
 void write_body(const consensus::VoteRequest& m, proto::Frame& frame) {
   frame.mutable_vote_request()->set_term(m.term.value());
+  frame.mutable_vote_request()->set_generation(m.generation.value());
 }
 
 void write_body(const consensus::VoteResponse& m, proto::Frame& frame) {
@@ -211,6 +255,7 @@ void write_body(const consensus::ProposerElected& m, proto::Frame& frame) {
   out->set_term(m.term.value());
   out->set_start_streaming_at(m.start_streaming_at.value());
   write_history(m.history, out->mutable_history());
+  out->set_generation(m.generation.value());
 }
 
 void write_body(const consensus::AppendRequest& m, proto::Frame& frame) {
@@ -221,6 +266,7 @@ void write_body(const consensus::AppendRequest& m, proto::Frame& frame) {
   out->set_commit_lsn(m.commit_lsn.value());
   out->set_truncate_lsn(m.truncate_lsn.value());
   assign_bytes(m.wal, out->mutable_wal());
+  out->set_generation(m.generation.value());
 }
 
 void write_body(const consensus::AppendResponse& m, proto::Frame& frame) {
@@ -268,8 +314,12 @@ Result<consensus::Message> read_body(const proto::ProposerGreeting& in, const Ti
                                                 identity->timeline_id.to_hex() + ", expected " +
                                                 key.timeline_id.to_hex() + " (the frame's)");
   }
-  return consensus::Message(
-      consensus::ProposerGreeting{consensus::NodeId(in.proposer_id()), *identity});
+  auto configuration = read_configuration(in, "ProposerGreeting", ErrorCode::kMalformedMessage);
+  if (!configuration) {
+    return configuration.error();
+  }
+  return consensus::Message(consensus::ProposerGreeting{consensus::NodeId(in.proposer_id()),
+                                                        *identity, std::move(*configuration)});
 }
 
 Result<consensus::Message> read_body(const proto::VoteResponse& in) {
@@ -297,8 +347,9 @@ Result<consensus::Message> read_body(const proto::ProposerElected& in) {
   if (!history) {
     return history.error();
   }
-  return consensus::Message(consensus::ProposerElected{
-      Term(in.term()), Lsn(in.start_streaming_at()), std::move(*history)});
+  return consensus::Message(
+      consensus::ProposerElected{Term(in.term()), Lsn(in.start_streaming_at()), std::move(*history),
+                                 consensus::Generation(in.generation())});
 }
 
 Result<consensus::Message> read_body(const proto::AppendRequest& in) {
@@ -308,9 +359,9 @@ Result<consensus::Message> read_body(const proto::AppendRequest& in) {
       !checked) {
     return checked.error();
   }
-  return consensus::Message(consensus::AppendRequest{Term(in.term()), begin_lsn, end_lsn,
-                                                     Lsn(in.commit_lsn()), Lsn(in.truncate_lsn()),
-                                                     to_bytes(in.wal())});
+  return consensus::Message(consensus::AppendRequest{
+      Term(in.term()), begin_lsn, end_lsn, Lsn(in.commit_lsn()), Lsn(in.truncate_lsn()),
+      to_bytes(in.wal()), consensus::Generation(in.generation())});
 }
 
 Result<consensus::Message> read_body(const proto::AppendResponse& in) {
@@ -369,12 +420,19 @@ Result<consensus::Message> read_body(const proto::Frame& frame, const TimelineKe
   switch (frame.body_case()) {
     case proto::Frame::kProposerGreeting:
       return read_body(frame.proposer_greeting(), key);
-    case proto::Frame::kAcceptorGreeting:
-      return consensus::Message(
-          consensus::AcceptorGreeting{consensus::NodeId(frame.acceptor_greeting().acceptor_id()),
-                                      Term(frame.acceptor_greeting().term())});
+    case proto::Frame::kAcceptorGreeting: {
+      const proto::AcceptorGreeting& in = frame.acceptor_greeting();
+      auto configuration = read_configuration(in, "AcceptorGreeting", ErrorCode::kMalformedMessage);
+      if (!configuration) {
+        return configuration.error();
+      }
+      return consensus::Message(consensus::AcceptorGreeting{
+          consensus::NodeId(in.acceptor_id()), Term(in.term()), std::move(*configuration)});
+    }
     case proto::Frame::kVoteRequest:
-      return consensus::Message(consensus::VoteRequest{Term(frame.vote_request().term())});
+      return consensus::Message(
+          consensus::VoteRequest{Term(frame.vote_request().term()),
+                                 consensus::Generation(frame.vote_request().generation())});
     case proto::Frame::kVoteResponse:
       return read_body(frame.vote_response());
     case proto::Frame::kProposerElected:
@@ -410,6 +468,11 @@ Status check_state(const consensus::AcceptorState& state) {
   if (Status checked = check_history(state.history, "control state", ErrorCode::kCorruption);
       !checked) {
     return checked;
+  }
+  if (!state.configuration.none()) {
+    if (Status valid = consensus::validate(state.configuration); !valid) {
+      return corrupt("control state configuration: " + valid.error().message());
+    }
   }
   const Lsn start_lsn = state.identity.timeline_start_lsn;
   if (state.truncate_lsn < start_lsn) {
@@ -560,6 +623,7 @@ std::string encode_acceptor_state(const consensus::AcceptorState& state) {
   write_history(state.history, out.mutable_history());
   out.set_commit_lsn(state.commit_lsn.value());
   out.set_truncate_lsn(state.truncate_lsn.value());
+  write_configuration(state.configuration, &out);
   return out.SerializeAsString();
 }
 
@@ -596,6 +660,11 @@ Result<consensus::AcceptorState> decode_acceptor_state(std::string_view bytes) {
   state.history = history_from_proto(in.history());
   state.commit_lsn = Lsn(in.commit_lsn());
   state.truncate_lsn = Lsn(in.truncate_lsn());
+  auto configuration = read_configuration(in, "control state", ErrorCode::kCorruption);
+  if (!configuration) {
+    return configuration.error();
+  }
+  state.configuration = std::move(*configuration);
   if (Status checked = check_state(state); !checked) {
     return checked.error();
   }

@@ -158,6 +158,98 @@ class AcceptorTest : public ::testing::Test {
   std::optional<Acceptor> acceptor_;
 };
 
+// --- Configuration ----------------------------------------------------------------------------
+
+Configuration joint_g1() {
+  return Configuration{
+      Generation(1), {kAcceptorId, NodeId(2), NodeId(3)}, {kAcceptorId, NodeId(2), NodeId(4)}};
+}
+
+TEST_F(AcceptorTest, Configuration_NoneAtFirst_ProposersOfGenerationZeroAreServed) {
+  EXPECT_TRUE(acceptor().state().configuration.none());
+  const Ready ready = step_ok(
+      ProposerGreeting{kProposerId, test_identity(), Configuration::of({kAcceptorId, NodeId(2)})});
+  EXPECT_TRUE(only_message<AcceptorGreeting>(ready).configuration.none());
+  EXPECT_FALSE(ready.persist.has_value());  // Generation 0 is not adopted.
+  start_in_term_1(10);
+}
+
+TEST_F(AcceptorTest, SetConfiguration_IsDurable_AndShownInEveryGreeting) {
+  const Ready ready = acceptor().set_configuration(joint_g1()).value();
+  disk_.apply(ready);
+  ASSERT_TRUE(ready.persist.has_value());
+  EXPECT_EQ(ready.persist->configuration, joint_g1());
+  reboot();
+  EXPECT_EQ(acceptor().state().configuration, joint_g1());
+  const auto greeting =
+      only_message<AcceptorGreeting>(step_ok(ProposerGreeting{kProposerId, test_identity()}));
+  EXPECT_EQ(greeting.configuration, joint_g1());
+  // The same again changes nothing.
+  EXPECT_FALSE(acceptor().set_configuration(joint_g1()).value().persist.has_value());
+}
+
+TEST_F(AcceptorTest, SetConfiguration_NeverGoesBack_NorNamesAnotherSetUnderOneGeneration) {
+  disk_.apply(acceptor().set_configuration(joint_g1()).value());
+  auto lower = acceptor().set_configuration(Configuration::of({kAcceptorId, NodeId(2)}));
+  ASSERT_FALSE(lower.has_value());
+  EXPECT_EQ(lower.error().code(), ErrorCode::kFailedPrecondition);
+  Configuration other = joint_g1();
+  other.new_members = {kAcceptorId, NodeId(2), NodeId(5)};
+  auto same_generation = acceptor().set_configuration(other);
+  ASSERT_FALSE(same_generation.has_value());
+  EXPECT_EQ(same_generation.error().code(), ErrorCode::kFailedPrecondition);
+  auto malformed = acceptor().set_configuration(Configuration{Generation(2), {}, {}});
+  ASSERT_FALSE(malformed.has_value());
+  EXPECT_EQ(malformed.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(acceptor().state().configuration, joint_g1());
+  // A removed member may adopt the configuration that leaves it out: it then serves no one.
+  const Configuration without_us{Generation(2), {NodeId(2), NodeId(3), NodeId(4)}, {}};
+  EXPECT_TRUE(acceptor().set_configuration(without_us).value().persist.has_value());
+}
+
+TEST_F(AcceptorTest, RequestsOfAnotherGeneration_AreRefused_AndChangeNothing) {
+  start_in_term_1(100);
+  disk_.apply(acceptor().set_configuration(joint_g1()).value());
+  const AcceptorState before = acceptor().state();
+  const Lsn flush = acceptor().flush_lsn();
+  for (const Message& stale :
+       {Message(VoteRequest{Term(5)}),
+        Message(ProposerElected{Term(5), at(100), history({{0, 0}, {1, 0}, {5, 100}})}),
+        Message(
+            AppendRequest{Term(1), at(100), at(110), kStart, kStart, wal_of(Term(1), at(100), 10)}),
+        Message(VoteRequest{Term(5), Generation(2)})}) {
+    SCOPED_TRACE(message_name(stale));
+    Result<Ready> refused = step(stale);
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error().code(), ErrorCode::kFailedPrecondition);
+    EXPECT_NE(refused.error().message().find("g1 {1,2,3} -> {1,2,4}"), std::string::npos)
+        << refused.error().message();
+  }
+  EXPECT_EQ(acceptor().state(), before);
+  EXPECT_EQ(acceptor().flush_lsn(), flush);
+  // Its own generation is served as before.
+  const auto vote = only_message<VoteResponse>(step_ok(VoteRequest{Term(5), Generation(1)}));
+  EXPECT_TRUE(vote.vote_given);
+}
+
+TEST_F(AcceptorTest, Greeting_OfAHigherGenerationCountingUs_IsAdoptedDurably_OtherwiseNot) {
+  const Configuration leaves_us_out{Generation(3), {NodeId(2), NodeId(3), NodeId(4)}, {}};
+  Ready ready = step_ok(ProposerGreeting{kProposerId, test_identity(), leaves_us_out});
+  EXPECT_TRUE(only_message<AcceptorGreeting>(ready).configuration.none());
+  EXPECT_FALSE(ready.persist.has_value());
+
+  ready = step_ok(ProposerGreeting{kProposerId, test_identity(), joint_g1()});
+  ASSERT_TRUE(ready.persist.has_value());
+  EXPECT_EQ(ready.persist->configuration, joint_g1());
+  EXPECT_EQ(only_message<AcceptorGreeting>(ready).configuration, joint_g1());
+
+  // A lower generation is not adopted; the greeting shows ours, and the proposer stops.
+  ready = step_ok(ProposerGreeting{kProposerId, test_identity(),
+                                   Configuration::of({kAcceptorId, NodeId(2), NodeId(3)})});
+  EXPECT_FALSE(ready.persist.has_value());
+  EXPECT_EQ(only_message<AcceptorGreeting>(ready).configuration, joint_g1());
+}
+
 // --- Greeting -------------------------------------------------------------------------------
 
 TEST_F(AcceptorTest, Greeting_SameTimeline_RepliesWithIdAndTerm) {

@@ -20,6 +20,8 @@
 
 #include "consensus/acceptor.h"
 #include "consensus/messages.h"
+#include "consensus/overloaded.h"
+#include "consensus/overloaded.h"
 #include "consensus/prng.h"
 #include "consensus/ready.h"
 #include "consensus/term_history.h"
@@ -207,6 +209,74 @@ TEST(ProposerTest, JointConfiguration_ElectsAndCommitsOnlyWithAMajorityOfEachSet
   EXPECT_EQ(proposer.commit_lsn(), kStart);  // A and C: not a majority of {A,B,D}.
   step_ok(proposer, kD, AppendResponse{Term(1), AppendStatus::kAccepted, end, kStart});
   EXPECT_EQ(proposer.commit_lsn(), end);
+}
+
+// Every message says which configuration it is of: the greeting the whole of it, each request
+// its generation.
+TEST(ProposerTest, Messages_CarryTheConfiguration) {
+  constexpr NodeId kD{4};
+  ProposerConfig config = config_for(kP1);
+  config.configuration = start_change(Configuration::of({kA, kB, kC}), {kA, kB, kD}).value();
+  const Generation generation = config.configuration.generation;
+  Proposer proposer(config);
+  std::vector<Ready> sent;
+  sent.push_back(proposer.start());
+  for (NodeId acceptor : {kA, kB, kD}) {
+    sent.push_back(step_ok(proposer, acceptor, AcceptorGreeting{acceptor, Term(0)}));
+  }
+  for (NodeId acceptor : {kA, kB, kD}) {
+    sent.push_back(step_ok(proposer, acceptor, fresh_vote(Term(1))));
+  }
+  ASSERT_EQ(proposer.phase(), ProposerPhase::kElected);
+  sent.push_back(
+      step_ok(proposer, kA, AppendResponse{Term(1), AppendStatus::kAccepted, kStart, kStart}));
+  sent.push_back(proposer.propose(records(10, 1)).value());
+  sent.push_back(proposer.tick());
+  std::map<std::string_view, std::size_t> seen;
+  for (const Ready& ready : sent) {
+    for (const Outbound& out : ready.messages) {
+      ++seen[message_name(out.message)];
+      std::visit(
+          Overloaded{
+              [&](const ProposerGreeting& m) { EXPECT_EQ(m.configuration, config.configuration); },
+              [&](const VoteRequest& m) { EXPECT_EQ(m.generation, generation); },
+              [&](const ProposerElected& m) { EXPECT_EQ(m.generation, generation); },
+              [&](const AppendRequest& m) { EXPECT_EQ(m.generation, generation); },
+              [](const auto&) {},
+          },
+          out.message);
+    }
+  }
+  EXPECT_GE(seen["ProposerGreeting"], 4u);
+  EXPECT_GE(seen["VoteRequest"], 3u);
+  EXPECT_GE(seen["ProposerElected"], 3u);
+  EXPECT_GT(seen["AppendRequest"], 0u);
+}
+
+// An acceptor greeting with a higher generation stops the proposer in any phase; it names the
+// newer configuration, which its driver starts the next proposer with.
+TEST(ProposerTest, AGreetingOfAHigherGeneration_SupersedesTheProposer) {
+  const Configuration newer{Generation(1), {kA, kB, kC}, {kA, kB, NodeId(4)}};
+  {
+    Proposer greeting(config_for(kP1));
+    (void)greeting.start();
+    step_ok(greeting, kA, AcceptorGreeting{kA, Term(0), newer});
+    EXPECT_EQ(greeting.phase(), ProposerPhase::kSuperseded);
+    EXPECT_EQ(greeting.newer_configuration(), std::optional<Configuration>(newer));
+    EXPECT_TRUE(step_ok(greeting, kB, AcceptorGreeting{kB, Term(0)}).messages.empty());
+    EXPECT_TRUE(greeting.tick().messages.empty());
+  }
+  Proposer elected(config_for(kP1));
+  elect_by_hand(elected);
+  EXPECT_TRUE(elected.disconnected(kA).messages.size() == 1);
+  step_ok(elected, kA, AcceptorGreeting{kA, Term(1), newer});
+  EXPECT_EQ(elected.phase(), ProposerPhase::kSuperseded);
+  EXPECT_FALSE(elected.propose(records(10, 1)).has_value());
+  // The same generation, or none (an acceptor not changed yet), does not.
+  Proposer same(config_for(kP1));
+  (void)same.start();
+  step_ok(same, kA, AcceptorGreeting{kA, Term(0)});
+  EXPECT_EQ(same.phase(), ProposerPhase::kGreeting);
 }
 
 TEST(ProposerTest, Campaign_TermIsAboveEveryTermSeen) {

@@ -194,13 +194,28 @@ void PrintTo(const RoundTripCase& c, std::ostream* out) {  // NOLINT(readability
   *out << c.name;
 }
 
+// g7 {1,2,3} -> {1,2,4}.
+consensus::Configuration joint_configuration() {
+  return consensus::Configuration{consensus::Generation(7),
+                                  {NodeId(1), NodeId(2), NodeId(3)},
+                                  {NodeId(1), NodeId(2), NodeId(4)}};
+}
+
 std::vector<RoundTripCase> round_trip_cases() {
   const Lsn lsn(0x16B3748);
   const TermHistory history({{Term(0), lsn}, {Term(3), Lsn(0x16B9000)}, {Term(5), Lsn(0x16C0000)}});
   std::vector<RoundTripCase> cases = {
       {"ProposerGreeting", consensus::ProposerGreeting{NodeId(7), make_identity(kKey)}},
+      {"ProposerGreetingPlainList",
+       consensus::ProposerGreeting{NodeId(7), make_identity(kKey),
+                                   consensus::Configuration::of({NodeId(1), NodeId(2)})}},
+      {"ProposerGreetingJoint",
+       consensus::ProposerGreeting{NodeId(7), make_identity(kKey), joint_configuration()}},
       {"AcceptorGreeting", consensus::AcceptorGreeting{NodeId(2), Term(5)}},
+      {"AcceptorGreetingJoint",
+       consensus::AcceptorGreeting{NodeId(2), Term(5), joint_configuration()}},
       {"VoteRequest", consensus::VoteRequest{Term(6)}},
+      {"VoteRequestGeneration7", consensus::VoteRequest{Term(6), consensus::Generation(7)}},
       {"VoteResponseGranted",
        consensus::VoteResponse{Term(6), true, Lsn(0x16C8000), Lsn(0x16B9000), history}},
       {"VoteResponseRefusedEmptyHistory",
@@ -212,6 +227,16 @@ std::vector<RoundTripCase> round_trip_cases() {
       {"AppendRequest8KiB", make_append(Lsn(0x16C4000), std::size_t{8} * 1024)},
       {"AppendRequest128KiB", make_append(Lsn(0x16C4000), std::size_t{128} * 1024)},
       {"AppendRequestHeartbeat", make_append(Lsn(0x16C4000), 0)},
+      {"AppendRequestGeneration7",
+       [] {
+         AppendRequest request = make_append(Lsn(0x16C4000), 16);
+         request.generation = consensus::Generation(7);
+         return request;
+       }()},
+      {"ProposerElectedGeneration7",
+       consensus::ProposerElected{Term(6), Lsn(0x16C4000),
+                                  TermHistory({{Term(0), lsn}, {Term(6), Lsn(0x16C4000)}}),
+                                  consensus::Generation(7)}},
       {"AppendRequestAtMaxLsn", make_append_at_max_lsn()},
       {"ReadWalRequest", consensus::ReadWalRequest{Term(6), Lsn(0x16B9000), Lsn(0x16C0000)}},
       {"ReadWalResponse",
@@ -630,6 +655,36 @@ TEST(ControlStateCodecTest, DecodeAcceptorState_TruncateBeforeTimelineStart_IsCo
   expect_error(decode_acceptor_state(bytes), ErrorCode::kCorruption,
                {"truncate LSN 0/10", "expected at or after the timeline start " +
                                          state.identity.timeline_start_lsn.to_string()});
+}
+
+TEST(ControlStateCodecTest, StateWithAConfiguration_RoundTrips_NoneLeavesTheFieldOut) {
+  AcceptorState state = make_busy_state();
+  const std::string without = encode_acceptor_state(state);
+  state.configuration = joint_configuration();
+  Result<AcceptorState> decoded = decode_acceptor_state(encode_acceptor_state(state));
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().to_string();
+  EXPECT_EQ(*decoded, state);
+  // A state written before configurations existed reads as none set.
+  Result<AcceptorState> older = decode_acceptor_state(without);
+  ASSERT_TRUE(older.has_value());
+  EXPECT_TRUE(older->configuration.none());
+}
+
+TEST(ControlStateCodecTest, DecodeAcceptorState_ConfigurationWithoutMembers_IsCorruption) {
+  constexpr int kControlConfiguration = 7;
+  std::string bytes = encode_acceptor_state(make_busy_state()) +
+                      bytes_field(kControlConfiguration, varint_field(1, 3));
+  expect_error(decode_acceptor_state(bytes), ErrorCode::kCorruption,
+               {"control state configuration", "at least one member"});
+}
+
+TEST(FrameCodecTest, DecodeFrame_GreetingWithUnsortedMembers_IsMalformed) {
+  consensus::Configuration unsorted = joint_configuration();
+  std::swap(unsorted.members[0], unsorted.members[1]);
+  const std::string bytes =
+      encode_frame(kKey, consensus::AcceptorGreeting{NodeId(2), Term(5), std::move(unsorted)});
+  expect_error(decode_frame(bytes, kKey), ErrorCode::kMalformedMessage,
+               {"AcceptorGreeting configuration", "sorted and unique"});
 }
 
 TEST(ControlStateCodecDeathTest, EncodeAcceptorState_BrokenHistory_Aborts) {
