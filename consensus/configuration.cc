@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "consensus/quorum.h"
+#include "consensus/state_digest.h"
 
 namespace sk::consensus {
 
@@ -74,6 +75,18 @@ std::string Configuration::describe() const {
     text += " -> " + describe_set(new_members);
   }
   return text;
+}
+
+std::uint64_t Configuration::digest() const {
+  StateDigest digest;
+  digest.mix(generation.value());
+  for (const auto* set : {&members, &new_members}) {
+    digest.mix(set->size());
+    for (NodeId id : *set) {
+      digest.mix(id.value());
+    }
+  }
+  return digest.value();
 }
 
 Status validate(const Configuration& configuration) {

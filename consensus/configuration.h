@@ -55,6 +55,8 @@ struct Configuration {
   Lsn quorum_position(const std::map<NodeId, Lsn>& positions) const;
   // "g3 {1,2,3}" or "g4 {1,2,3} -> {1,2,4}", for logs and errors.
   std::string describe() const;
+  // Of every field (consensus/state_digest.h), for the explorer's visited set.
+  std::uint64_t digest() const;
 
   friend bool operator==(const Configuration&, const Configuration&) = default;
 };

@@ -36,6 +36,10 @@ std::uint64_t Proposer::common_digest() const {
   StateDigest digest;
   digest.mix(static_cast<std::uint64_t>(phase_));
   digest.mix(term_.value());
+  digest.mix(config_.configuration.digest());
+  if (newer_configuration_) {
+    digest.mix(newer_configuration_->digest());  // What a restart will use.
+  }
   if (!acts_again()) {
     return digest.value();  // Nothing else it holds decides the future.
   }

@@ -113,7 +113,11 @@ enum class EventKind : std::uint8_t {
   kTimeout,
   kPropose,
   kCrashRestart,
-  kRestartProposer,  // A fenced proposer is restarted, as its supervisor would.
+  kRestartProposer,  // A fenced or superseded proposer is restarted, as its driver would.
+  // Operator events of a membership change (ExploreOptions::change).
+  kSwitchToJoint,  // Acceptor `index` takes J2.
+  kSyncPoint,      // The operator records P.
+  kSwitchToNew,    // Acceptor `index` takes C3.
 };
 
 struct Event {
@@ -128,7 +132,81 @@ struct State {
   std::uint64_t entries = 0;
   std::uint32_t id = 0;
   std::uint32_t depth = 0;
+  // The membership change's operator: P once recorded, and which of J2 (1) and C3 (2) some
+  // acceptor has taken.
+  std::optional<consensus::Lsn> sync_point{};
+  consensus::Term sync_term{};
+  std::uint8_t in_play = 0;
 };
+
+// The configurations of ExploreOptions::change: C1, J2, C3.
+struct ChangeConfigurations {
+  consensus::Configuration start;
+  consensus::Configuration joint;
+  consensus::Configuration end;
+};
+ChangeConfigurations change_configurations(const ExploreOptions::MembershipChange& change) {
+  consensus::Configuration start{consensus::Generation(1), change.old_members, {}};
+  consensus::Configuration joint = consensus::start_change(start, change.new_members).value();
+  consensus::Configuration end = consensus::finish_change(joint).value();
+  return {std::move(start), std::move(joint), std::move(end)};
+}
+
+consensus::Generation generation_of(const State& state, std::size_t acceptor) {
+  const consensus::Acceptor* live = state.cluster.live_acceptor(acceptor);
+  return live != nullptr ? live->state().configuration.generation : consensus::Generation(0);
+}
+
+bool in_set(const std::vector<NodeId>& set, NodeId id) {
+  return std::find(set.begin(), set.end(), id) != set.end();
+}
+
+// True when the acceptors of `set` for which `holds` is true are a majority of it.
+template <typename Holds>
+bool majority_of(const State& state, const std::vector<NodeId>& set, Holds holds) {
+  std::size_t count = 0;
+  for (std::size_t a = 0; a < state.cluster.acceptor_count(); ++a) {
+    if (in_set(set, state.cluster.acceptor_ids()[a]) && holds(a)) {
+      ++count;
+    }
+  }
+  return 2 * count > set.size();
+}
+
+// The sync point may be recorded: a majority of the old members are at J2 or above.
+bool may_record_sync_point(const State& state, const ExploreOptions::MembershipChange& change) {
+  return !state.sync_point && majority_of(state, change.old_members, [&](std::size_t a) {
+    return generation_of(state, a) >= consensus::Generation(2);
+  });
+}
+
+// C3 may be switched to: a majority of the new members report a commit LSN at or above P and
+// a term at or above T. The term matters as much as the WAL: a quorum of C3 need not meet any
+// quorum of C1, so without it a proposer of C3 could win a term a proposer of C1 won.
+bool may_finish(const State& state, const ExploreOptions::MembershipChange& change) {
+  using Guard = ExploreOptions::MembershipChange::Guard;
+  if (change.guard == Guard::kNone) {
+    return true;
+  }
+  return state.sync_point && majority_of(state, change.new_members, [&](std::size_t a) {
+           const consensus::Acceptor* live = state.cluster.live_acceptor(a);
+           return live != nullptr && live->commit_lsn() >= *state.sync_point &&
+                  (change.guard == Guard::kWal || live->term() >= state.sync_term);
+         });
+}
+
+// The checker's configurations: C1, and each of J2 and C3 once an acceptor has taken it.
+void update_configurations_in_play(State& state, const ExploreOptions& options) {
+  const ChangeConfigurations configurations = change_configurations(*options.change);
+  std::vector<consensus::Configuration> in_play = {configurations.start};
+  if ((state.in_play & 1) != 0) {
+    in_play.push_back(configurations.joint);
+  }
+  if ((state.in_play & 2) != 0) {
+    in_play.push_back(configurations.end);
+  }
+  state.cluster.set_configurations(std::move(in_play));
+}
 
 void add_messages(State& state, std::vector<Envelope> envelopes, const ExploreOptions& options) {
   for (Envelope& envelope : envelopes) {
@@ -235,13 +313,16 @@ std::uint64_t symmetric_digest(const State& state) {
 }
 
 std::uint64_t digest(const State& state, const ExploreOptions& options) {
-  if (options.symmetry && options.configurations.empty()) {
+  if (options.symmetry && options.configurations.empty() && !options.change) {
     return symmetric_digest(state);
   }
   StateDigest digest;
   auto mix = [&digest](std::uint64_t value) { digest.mix(value); };
   mix(state.cluster.digest());
   mix(state.entries);
+  mix(state.sync_point ? state.sync_point->value() + 1 : 0);
+  mix(state.sync_term.value());
+  mix(state.in_play);
   for (const Channel& channel : state.channels) {
     mix(channel.from.value());
     mix(channel.to.value());
@@ -274,8 +355,33 @@ std::vector<Event> enabled_events(const State& state, const ExploreOptions& opti
     }
   }
   for (std::uint32_t p = 0; p < state.cluster.proposer_count(); ++p) {
-    if (state.cluster.proposer(p).phase() == ProposerPhase::kFenced) {
+    // Without a change a superseded proposer would restart with the configuration it has and
+    // be superseded again: nothing is explored by it.
+    const ProposerPhase phase = state.cluster.proposer(p).phase();
+    if (phase == ProposerPhase::kFenced ||
+        (phase == ProposerPhase::kSuperseded && options.change)) {
       events.push_back({EventKind::kRestartProposer, p});
+    }
+  }
+  if (options.change) {
+    const ExploreOptions::MembershipChange& change = *options.change;
+    const bool finishing = may_finish(state, change);
+    for (std::uint32_t a = 0; a < state.cluster.acceptor_count(); ++a) {
+      const NodeId id = state.cluster.acceptor_ids()[a];
+      if (!in_set(change.old_members, id) && !in_set(change.new_members, id)) {
+        continue;
+      }
+      const consensus::Generation generation = generation_of(state, a);
+      if (generation < consensus::Generation(2)) {
+        events.push_back({EventKind::kSwitchToJoint, a});
+      }
+      if (finishing && generation < consensus::Generation(3)) {
+        events.push_back({EventKind::kSwitchToNew, a});
+      }
+    }
+    if (change.guard != ExploreOptions::MembershipChange::Guard::kNone &&
+        may_record_sync_point(state, change)) {
+      events.push_back({EventKind::kSyncPoint, 0});
     }
   }
   // A correct acceptor has nothing unsynced between events, so a crash changes nothing but the
@@ -309,6 +415,13 @@ std::string event_name(const Event& event, const State& before) {
     case EventKind::kRestartProposer:
       return "restart proposer " +
              std::to_string(before.cluster.proposer(event.index).id().value());
+    case EventKind::kSwitchToJoint:
+      return "operator: acceptor " + std::to_string(event.index + 1) +
+             " to the joint configuration";
+    case EventKind::kSyncPoint:
+      return "operator: records the sync point";
+    case EventKind::kSwitchToNew:
+      return "operator: acceptor " + std::to_string(event.index + 1) + " to the new configuration";
   }
   return "?";
 }
@@ -357,11 +470,40 @@ void apply(State& state, const Event& event, const ExploreOptions& options) {
       add_messages(state, state.cluster.crash_acceptor(event.index), options);
       state.cluster.restart_acceptor(event.index);
       break;
-    case EventKind::kRestartProposer:
-      add_messages(
-          state, state.cluster.restart_proposer(event.index, proposer_config(event.index, options)),
-          options);
+    case EventKind::kRestartProposer: {
+      ProposerConfig config = proposer_config(event.index, options);
+      const Proposer& stopped = state.cluster.proposer(event.index);
+      if (options.change) {
+        config.configuration = stopped.newer_configuration().value_or(stopped.configuration());
+      }
+      add_messages(state, state.cluster.restart_proposer(event.index, std::move(config)), options);
       break;
+    }
+    case EventKind::kSwitchToJoint:
+    case EventKind::kSwitchToNew: {
+      const ChangeConfigurations configurations = change_configurations(*options.change);
+      const bool joint = event.kind == EventKind::kSwitchToJoint;
+      state.cluster.set_acceptor_configuration(event.index,
+                                               joint ? configurations.joint : configurations.end);
+      state.in_play |= joint ? 1 : 2;
+      update_configurations_in_play(state, options);
+      break;
+    }
+    case EventKind::kSyncPoint: {
+      Lsn highest;
+      Term highest_term;
+      for (std::size_t a = 0; a < state.cluster.acceptor_count(); ++a) {
+        const consensus::Acceptor* live = state.cluster.live_acceptor(a);
+        if (live != nullptr && in_set(options.change->old_members, live->node_id()) &&
+            generation_of(state, a) >= consensus::Generation(2)) {
+          highest = std::max(highest, live->flush_lsn());
+          highest_term = std::max(highest_term, live->term());
+        }
+      }
+      state.sync_point = highest;
+      state.sync_term = highest_term;
+      break;
+    }
   }
   state.cluster.check();
 }
@@ -379,6 +521,9 @@ ProposerConfig proposer_config(std::size_t index, const ExploreOptions& options)
   if (!options.configurations.empty()) {
     config.configuration = options.configurations[index % options.configurations.size()];
   }
+  if (options.change) {
+    config.configuration = change_configurations(*options.change).start;
+  }
   return config;
 }
 
@@ -386,6 +531,15 @@ State initial_state(const ExploreOptions& options) {
   State state{Cluster(options.acceptors, options.mutation), {}, 0, 0, 0};
   if (!options.configurations.empty()) {
     state.cluster.set_configurations(options.configurations);
+  }
+  if (options.change) {
+    const consensus::Configuration start = change_configurations(*options.change).start;
+    for (std::size_t a = 0; a < state.cluster.acceptor_count(); ++a) {
+      if (in_set(start.members, state.cluster.acceptor_ids()[a])) {
+        state.cluster.set_acceptor_configuration(a, start);
+      }
+    }
+    update_configurations_in_play(state, options);
   }
   for (std::size_t p = 0; p < options.proposers; ++p) {
     add_messages(state, state.cluster.start_proposer(proposer_config(p, options)), options);

@@ -61,6 +61,24 @@ struct ExploreOptions {
   // be safe together; {old} and {new} directly need not be. The symmetry reduction is off with
   // configurations: acceptors and proposers are no longer interchangeable.
   std::vector<consensus::Configuration> configurations;
+  // A membership change as an operator runs it (server and skctl do the same): the old members
+  // start at C1 = g1 {old} and the other acceptors with none; proposers start with C1, and one
+  // that is superseded restarts with the configuration it was shown. Three operator events,
+  // each at any moment it is enabled: switch any acceptor of either set to J2 = g2 {old} ->
+  // {new}; once a majority of the old members are at J2, record the sync point: P, the highest
+  // flush LSN, and T, the highest term, among the old members at J2 (no proposer of C1 commits
+  // past P or wins a term above T any more); and switch any acceptor to C3 = g3 {new}, once a
+  // majority of the new members report a commit LSN at or above P and a term at or above T
+  // (`guard` weakens this, which must break safety). The checker's quorum rule covers each
+  // configuration once an acceptor has taken it.
+  struct MembershipChange {
+    std::vector<consensus::NodeId> old_members;
+    std::vector<consensus::NodeId> new_members;
+    // What C3 waits for: nothing, P only, or P and T (the protocol); the first two must fail.
+    enum class Guard : std::uint8_t { kNone, kWal, kWalAndTerm };
+    Guard guard = Guard::kWalAndTerm;
+  };
+  std::optional<MembershipChange> change;
   // Give up (incomplete) beyond this many distinct states, so a run stays bounded.
   std::uint64_t max_states = 20'000'000;
   bool progress = false;  // Print a line per BFS level, or per million states in DFS.

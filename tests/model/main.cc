@@ -3,7 +3,7 @@
 //                     [--channels fifo|latest] [--channel-capacity C] [--duplicates]
 //                     [--instant-replies] [--no-symmetry | --verify-symmetry]
 //                     [--search bfs|dfs]
-//                     [--configurations C1;C2;...]
+//                     [--configurations C1;C2;... | --change OLD>NEW [--change-guard G]]
 //                     [--mutation NAME] [--expect-violation] [--max-states N] [--progress]
 // Prints the distinct states, transitions and depth. Exit 0 when the exploration completed with
 // no violation (with --expect-violation: when a violation was found; with --verify-symmetry: when
@@ -89,6 +89,19 @@ void print_result(const ExploreOptions& options, const ExploreResult& result) {
       result.violation ? "VIOLATION"
                        : (result.complete ? "complete, 0 violations" : "INCOMPLETE (state limit)"),
       result.seconds);
+  if (options.change) {
+    const auto& change = *options.change;
+    const sk::consensus::Configuration start{sk::consensus::Generation(1), change.old_members, {}};
+    const auto joint = sk::consensus::start_change(start, change.new_members).value();
+    std::printf("  membership change %s -> %s -> %s, %s\n", start.describe().c_str(),
+                joint.describe().c_str(),
+                sk::consensus::finish_change(joint).value().describe().c_str(),
+                change.guard == ExploreOptions::MembershipChange::Guard::kWalAndTerm
+                    ? "NEW takes over once a majority of it holds the WAL and the term"
+                : change.guard == ExploreOptions::MembershipChange::Guard::kWal
+                    ? "WEAKENED: NEW takes over once a majority of it holds the WAL"
+                    : "UNGUARDED: NEW may take over at any moment");
+  }
   for (std::size_t i = 0; i < options.configurations.size(); ++i) {
     std::printf("  proposers %zu mod %zu: configuration %s\n", i, options.configurations.size(),
                 options.configurations[i].describe().c_str());
@@ -119,6 +132,11 @@ int main(int argc, char** argv) {
       .value("search", "bfs|dfs", "breadth-first (default) or depth-first")
       .value("configurations", "C1;C2",
              "each proposer's configuration in turn: ids '1,2,3', or joint '1,2,3>1,2,4'")
+      .value("change", "OLD>NEW",
+             "an operator moves the acceptors from OLD to NEW through a joint configuration")
+      .value("change-guard", "G",
+             "with --change, what the switch to NEW waits for: none, wal (the commit LSN) or "
+             "wal-and-term (also the term; the default)")
       .value("mutation", "NAME", "a broken protocol variant")
       .toggle("expect-violation", "exit 0 only if a violation is found")
       .value("max-states", "N", "stop after N distinct states")
@@ -159,6 +177,26 @@ int main(int argc, char** argv) {
     }
     options.configurations = std::move(*configurations);
     options.symmetry = false;  // Acceptors and proposers are no longer interchangeable.
+  }
+  if (auto text = flags.get("change")) {
+    auto configurations = parse_configurations(*text, options.acceptors);
+    if (!configurations || configurations->size() != 1 || !(*configurations)[0].joint() ||
+        !options.configurations.empty()) {
+      flags.usage_error(
+          "--change takes OLD>NEW, ids from 1 to --acceptors, as 1,2,3>1,2,4, "
+          "and no --configurations");
+    }
+    using Guard = ExploreOptions::MembershipChange::Guard;
+    Guard guard = Guard::kWalAndTerm;
+    if (auto text = flags.get("change-guard")) {
+      if (*text != "none" && *text != "wal" && *text != "wal-and-term") {
+        flags.usage_error("--change-guard takes none, wal or wal-and-term");
+      }
+      guard = *text == "none" ? Guard::kNone : *text == "wal" ? Guard::kWal : Guard::kWalAndTerm;
+    }
+    options.change = ExploreOptions::MembershipChange{(*configurations)[0].members,
+                                                      (*configurations)[0].new_members, guard};
+    options.symmetry = false;
   }
   const bool expect_violation = flags.has("expect-violation");
   const bool verify_symmetry = flags.has("verify-symmetry");

@@ -228,6 +228,23 @@ std::vector<Envelope> Cluster::restart_proposer(std::size_t index, ProposerConfi
   return outgoing(p.id(), p.start());
 }
 
+bool Cluster::set_acceptor_configuration(std::size_t index, const Configuration& configuration) {
+  SimAcceptor& acceptor = acceptors_[index];
+  if (!acceptor.live) {
+    return false;
+  }
+  Result<Ready> ready = acceptor.live->set_configuration(configuration);
+  trace([&] {
+    return "operator: acceptor " + number(acceptor.id.value()) + " to configuration " +
+           configuration.describe() + (ready ? "" : ": refused, " + ready.error().to_string());
+  });
+  if (!ready) {
+    return false;
+  }
+  acceptor.disk.apply(ready.value());
+  return true;
+}
+
 void Cluster::remove_proposer(std::size_t index) {
   trace([&] { return "crash proposer " + number(proposers_[index].proposer.id().value()); });
   proposers_.erase(proposers_.begin() + static_cast<std::ptrdiff_t>(index));
@@ -275,8 +292,8 @@ std::vector<DurableAcceptorView> Cluster::durable_views() const {
   for (const SimAcceptor& acceptor : acceptors_) {
     views.push_back(DurableAcceptorView{acceptor.id, &acceptor.disk.durable_state().history,
                                         acceptor.disk.durable_state().commit_lsn,
-                                        acceptor.disk.wal_start_lsn(),
-                                        &acceptor.disk.durable_wal()});
+                                        acceptor.disk.wal_start_lsn(), &acceptor.disk.durable_wal(),
+                                        acceptor.disk.durable_state().configuration.generation});
   }
   return views;
 }
@@ -332,6 +349,7 @@ std::uint64_t Cluster::acceptor_digest(std::size_t index) const {
     digest.mix(state.term.value());
     digest.mix(state.commit_lsn.value());
     digest.mix(state.truncate_lsn.value());
+    digest.mix(state.configuration.digest());
     digest.mix(acceptor.live->flush_lsn().value());
     for (const TermSwitch& entry : state.history.entries()) {
       digest.mix(entry.term.value());

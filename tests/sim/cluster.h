@@ -66,6 +66,13 @@ class Cluster {
     return proposers_[index].proposer;
   }
   std::vector<consensus::NodeId> acceptor_ids() const;
+  // The live acceptor at `index` (nullptr while it is down).
+  const consensus::Acceptor* live_acceptor(std::size_t index) const {
+    return acceptors_[index].live ? &*acceptors_[index].live : nullptr;
+  }
+  // An operator's membership change at a live acceptor (Acceptor::set_configuration), made
+  // durable at once; false if the acceptor refused it or is down.
+  bool set_acceptor_configuration(std::size_t index, const consensus::Configuration& configuration);
   // The configurations the proposers started from now on may use, and the checker's rule for
   // what every quorum must hold (SafetyChecker::set_configurations). Until set: one, a majority of
   // every acceptor.

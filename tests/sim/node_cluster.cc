@@ -484,9 +484,9 @@ void NodeCluster::refresh_durable(SimNode& node) {
 std::vector<DurableAcceptorView> NodeCluster::durable_views() const {
   std::vector<DurableAcceptorView> views;
   for (const auto& node : nodes_) {
-    views.push_back(DurableAcceptorView{node->id, &node->durable_state.history,
-                                        node->durable_state.commit_lsn, kTimelineStart,
-                                        &node->durable_wal});
+    views.push_back(DurableAcceptorView{
+        node->id, &node->durable_state.history, node->durable_state.commit_lsn, kTimelineStart,
+        &node->durable_wal, node->durable_state.configuration.generation});
   }
   return views;
 }

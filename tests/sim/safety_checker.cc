@@ -61,7 +61,9 @@ SafetyChecker::SafetyChecker(std::size_t acceptor_count, Lsn timeline_start_lsn)
 std::optional<Violation> SafetyChecker::on_elected(NodeId proposer, Term term,
                                                    const TermHistory& history, Lsn term_start_lsn) {
   auto [it, inserted] = elected_.emplace(term, Elected{proposer, history, term_start_lsn});
-  if (!inserted && it->second.proposer != proposer) {
+  if (!inserted) {
+    // Each proposer reports its election once: a second report is a second winner, another
+    // node or a restarted one under the same id.
     return Violation{"election-safety", term_text(term) + " won by " + node(it->second.proposer) +
                                             " and again by " + node(proposer)};
   }
@@ -172,8 +174,15 @@ std::optional<Violation> SafetyChecker::check_acceptors(
     return std::nullopt;
   }
   // A quorum with no copy could elect a proposer that never learns of the commit.
+  std::map<NodeId, consensus::Generation> generations;
+  for (const DurableAcceptorView& view : acceptors) {
+    generations[view.id] = view.generation;
+  }
   for (const consensus::Configuration& configuration : configurations_) {
-    if (configuration.is_quorum([&](NodeId n) { return !holders.contains(n); })) {
+    const auto could_vote_without_a_copy = [&](NodeId n) {
+      return !holders.contains(n) && generations[n] <= configuration.generation;
+    };
+    if (configuration.is_quorum(could_vote_without_a_copy)) {
       return Violation{"log-safety", "only " + std::to_string(holders.size()) + " of " +
                                          std::to_string(acceptors.size()) +
                                          " acceptors durably hold the committed log " +

@@ -5,8 +5,8 @@
 //  1. Log safety: committed ranges never change their bytes; a proposer elected in a term above
 //     the term of a commit holds every byte of that commit (a lower-term proposer may still
 //     complete an election late, but can never gather a majority again); every quorum of every
-//     configuration in play (by default: a majority of all acceptors) keeps a copy of the
-//     committed log.
+//     configuration in play (by default: a majority of all acceptors) that could still elect,
+//     none of its acceptors being at a higher generation, keeps a copy of the committed log.
 //  2. Log matching: an acceptor's durable bytes are exactly what its term history says (each
 //     byte encodes its term, tests/sim/payload.h), so two acceptors whose histories agree up to L
 //     hold identical bytes up to L; also compared directly byte for byte.
@@ -40,6 +40,8 @@ struct DurableAcceptorView {
   consensus::Lsn commit_lsn;              // Durable commit LSN.
   consensus::Lsn wal_start_lsn;
   const std::vector<std::uint8_t>* wal;  // Durable bytes from wal_start_lsn.
+  // Its durable configuration's generation: it serves proposers of no lower one.
+  consensus::Generation generation{};
   consensus::Lsn end_lsn() const { return wal_start_lsn.plus_bytes(wal->size()); }
 };
 
@@ -52,7 +54,8 @@ class SafetyChecker {
   SafetyChecker(std::size_t acceptor_count, consensus::Lsn timeline_start_lsn);
 
   // The configurations proposers may use (consensus/configuration.h); until set, one: a
-  // majority of acceptors 1..acceptor_count.
+  // majority of acceptors 1..acceptor_count. A quorum of one counts only where each of its
+  // acceptors is at that configuration's generation or below (one above refuses its proposers).
   void set_configurations(std::vector<consensus::Configuration> configurations) {
     configurations_ = std::move(configurations);
   }

@@ -96,6 +96,7 @@ std::uint64_t SimDisk::digest() const {
   mix(durable_state_.term.value());
   mix(durable_state_.commit_lsn.value());
   mix(durable_state_.truncate_lsn.value());
+  mix(durable_state_.configuration.digest());
   for (const auto& entry : durable_state_.history.entries()) {
     mix(entry.term.value());
     mix(entry.lsn.value());
