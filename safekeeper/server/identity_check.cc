@@ -11,14 +11,9 @@ namespace sk::safekeeper {
 using storage::format_incarnation;
 
 IdentityCheck::IdentityCheck(Node& node, std::vector<consensus::NodeId> cluster)
-    : node_(node),
-      cluster_(std::move(cluster)),
-      needed_(confirmations_needed(cluster_.size())),
-      confirmed_(node.incarnation_confirmed()) {
-  if (!confirmed_ && needed_ == 0) {
-    if (Status saved = node_.confirm_incarnation(); saved) {
-      confirmed_ = true;
-    } else {
+    : node_(node), cluster_(std::move(cluster)), needed_(confirmations_needed(cluster_.size())) {
+  if (!node_.incarnation_confirmed() && needed_ == 0) {
+    if (Status saved = node_.confirm_incarnation(); !saved) {
       log_error("cannot record this node's incarnation as confirmed: " + saved.error().to_string());
     }
   }
@@ -58,7 +53,7 @@ Status IdentityCheck::serving() const {
 
 void IdentityCheck::on_admitted(consensus::NodeId peer) {
   std::lock_guard lock(mutex_);
-  if (confirmed_ || peer == node_.node_id() ||
+  if (node_.incarnation_confirmed() || peer == node_.node_id() ||
       std::find(cluster_.begin(), cluster_.end(), peer) == cluster_.end()) {
     return;
   }
@@ -70,22 +65,20 @@ void IdentityCheck::on_admitted(consensus::NodeId peer) {
     log_error("cannot record this node's incarnation as confirmed: " + saved.error().to_string());
     return;
   }
-  confirmed_ = true;
   log_info("data directory incarnation " + format_incarnation(node_.incarnation()) +
            " confirmed by " + std::to_string(admitted_by_.size()) +
            " peers: serving votes and WAL");
 }
 
 bool IdentityCheck::confirmed() const {
-  std::lock_guard lock(mutex_);
-  return confirmed_;
+  return node_.incarnation_confirmed();
 }
 
 std::string IdentityCheck::describe() const {
-  std::lock_guard lock(mutex_);
-  if (confirmed_) {
+  if (node_.incarnation_confirmed()) {
     return "confirmed";
   }
+  std::lock_guard lock(mutex_);
   return "new data directory (incarnation " + format_incarnation(node_.incarnation()) +
          "): waiting for " + std::to_string(needed_) + " of the other " +
          std::to_string(cluster_.size() - 1) + " nodes to record it (" +

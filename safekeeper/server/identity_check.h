@@ -55,7 +55,6 @@ class IdentityCheck {
   const std::size_t needed_;
   mutable std::mutex mutex_;
   std::set<consensus::NodeId> admitted_by_;
-  bool confirmed_ = false;
 };
 
 }  // namespace sk::safekeeper
