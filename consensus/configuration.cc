@@ -31,6 +31,18 @@ Lsn set_position(const std::vector<NodeId>& set, const std::map<NodeId, Lsn>& po
   return quorum_flush_lsn(std::move(reached));
 }
 
+// The addresses of `set`'s nodes among `addresses`.
+std::map<NodeId, std::string> addresses_of(const std::vector<NodeId>& set,
+                                           const std::map<NodeId, std::string>& addresses) {
+  std::map<NodeId, std::string> kept;
+  for (NodeId node : set) {
+    if (auto it = addresses.find(node); it != addresses.end()) {
+      kept.emplace(node, it->second);
+    }
+  }
+  return kept;
+}
+
 std::string describe_set(const std::vector<NodeId>& set) {
   std::string text = "{";
   for (NodeId node : set) {
@@ -86,6 +98,14 @@ std::uint64_t Configuration::digest() const {
       digest.mix(id.value());
     }
   }
+  digest.mix(addresses.size());
+  for (const auto& [id, address] : addresses) {
+    digest.mix(id.value());
+    digest.mix(address.size());
+    for (char c : address) {
+      digest.mix(static_cast<unsigned char>(c));
+    }
+  }
   return digest.value();
 }
 
@@ -97,6 +117,14 @@ Status validate(const Configuration& configuration) {
     if (*set != sorted_unique(*set)) {
       return Error(ErrorCode::kInvalidArgument,
                    "configuration " + configuration.describe() + ": ids must be sorted and unique");
+    }
+  }
+  for (const auto& [id, address] : configuration.addresses) {
+    if (!configuration.contains(id) || address.empty()) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "configuration " + configuration.describe() + ": an address for node " +
+                       std::to_string(id.value()) +
+                       (address.empty() ? " is empty" : ", which is not one of its acceptors"));
     }
   }
   return {};
@@ -116,7 +144,7 @@ Result<Configuration> start_change(const Configuration& current, std::vector<Nod
                  "configuration " + current.describe() + " already has these members");
   }
   return Configuration{Generation(current.generation.value() + 1), current.members,
-                       std::move(new_members)};
+                       std::move(new_members), current.addresses};
 }
 
 Result<Configuration> finish_change(const Configuration& joint) {
@@ -124,7 +152,10 @@ Result<Configuration> finish_change(const Configuration& joint) {
     return Error(ErrorCode::kFailedPrecondition,
                  "configuration " + joint.describe() + " is not changing");
   }
-  return Configuration{Generation(joint.generation.value() + 1), joint.new_members, {}};
+  return Configuration{Generation(joint.generation.value() + 1),
+                       joint.new_members,
+                       {},
+                       addresses_of(joint.new_members, joint.addresses)};
 }
 
 Result<Configuration> abort_change(const Configuration& joint) {
@@ -132,7 +163,10 @@ Result<Configuration> abort_change(const Configuration& joint) {
     return Error(ErrorCode::kFailedPrecondition,
                  "configuration " + joint.describe() + " is not changing");
   }
-  return Configuration{Generation(joint.generation.value() + 1), joint.members, {}};
+  return Configuration{Generation(joint.generation.value() + 1),
+                       joint.members,
+                       {},
+                       addresses_of(joint.members, joint.addresses)};
 }
 
 }  // namespace sk::consensus

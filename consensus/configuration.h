@@ -34,6 +34,11 @@ struct Configuration {
   Generation generation;
   std::vector<NodeId> members;
   std::vector<NodeId> new_members;  // Empty unless joint.
+  // Where proposers reach some of the acceptors ("host:port" of a proposer port), as the operator
+  // who made the configuration gave them. A driver restarting a superseded proposer learns a new
+  // member's address here (as Neon's membership configuration carries each safekeeper's host);
+  // the protocol itself only carries it.
+  std::map<NodeId, std::string> addresses{};
 
   // Generation 0 with `members` (sorted and made unique): the configuration a proposer assumes
   // from its own list of acceptors.
@@ -61,15 +66,16 @@ struct Configuration {
   friend bool operator==(const Configuration&, const Configuration&) = default;
 };
 
-// kInvalidArgument unless both sets are sorted, unique, and `members` is not empty.
+// kInvalidArgument unless both sets are sorted, unique, `members` is not empty, and every address
+// is a non-empty one of an acceptor of the configuration.
 Status validate(const Configuration& configuration);
 
 // The joint configuration that starts moving `current` (not joint) to `new_members`: the next
-// generation. kFailedPrecondition when `current` is already joint; kInvalidArgument for an
-// empty or unchanged set.
+// generation, with the addresses of `current`. kFailedPrecondition when `current` is already
+// joint; kInvalidArgument for an empty or unchanged set.
 Result<Configuration> start_change(const Configuration& current, std::vector<NodeId> new_members);
 // The end of a change: the new members alone, or (abort) the old members alone, in the next
-// generation. kFailedPrecondition unless `joint` is joint.
+// generation, with their addresses. kFailedPrecondition unless `joint` is joint.
 Result<Configuration> finish_change(const Configuration& joint);
 Result<Configuration> abort_change(const Configuration& joint);
 

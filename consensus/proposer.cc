@@ -603,6 +603,15 @@ void Proposer::trim_buffer() {
   }
 }
 
+std::optional<std::vector<std::uint8_t>> Proposer::wal_from(Lsn from) const {
+  if (from < buffer_begin_lsn_ || from > end_lsn_) {
+    return std::nullopt;
+  }
+  return std::vector<std::uint8_t>(
+      buffer_.begin() + static_cast<std::ptrdiff_t>(from.bytes_since(buffer_begin_lsn_)),
+      buffer_.end());
+}
+
 Lsn Proposer::commit_lsn_known_by_quorum() const {
   std::map<NodeId, Lsn> known;
   for (const auto& [id, session] : sessions_) {

@@ -108,6 +108,9 @@ class Proposer {
   Lsn commit_lsn() const { return commit_lsn_; }
   std::optional<NodeId> donor() const { return donor_; }
   const Configuration& configuration() const { return config_.configuration; }
+  // Our log's bytes [from, end_lsn()) while the buffer still holds them (it keeps all above the
+  // commit LSN); nullopt otherwise. What a driver replacing a superseded proposer proposes again.
+  std::optional<std::vector<std::uint8_t>> wal_from(Lsn from) const;
   // Once superseded: the configuration an acceptor greeted with.
   const std::optional<Configuration>& newer_configuration() const { return newer_configuration_; }
   // The flush LSN `acceptor` acknowledged in this term while streaming; nullopt otherwise.

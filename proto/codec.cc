@@ -195,6 +195,9 @@ void write_configuration(const consensus::Configuration& configuration, Message*
   for (consensus::NodeId id : configuration.new_members) {
     written->add_new_members(id.value());
   }
+  for (const auto& [id, address] : configuration.addresses) {
+    (*written->mutable_addresses())[id.value()] = address;
+  }
 }
 
 // The configuration a message (or the control state) holds: none when absent; otherwise it
@@ -213,6 +216,9 @@ Result<consensus::Configuration> read_configuration(const Message& in, std::stri
   }
   for (std::uint64_t id : read.new_members()) {
     configuration.new_members.emplace_back(id);
+  }
+  for (const auto& [id, address] : read.addresses()) {
+    configuration.addresses.emplace(consensus::NodeId(id), address);
   }
   if (Status valid = consensus::validate(configuration); !valid) {
     return Error(code, std::string(what) + " configuration: " + valid.error().message());

@@ -7,9 +7,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "consensus/quorum.h"
 #include "safekeeper/branchlog/branch_log_applier.h"
 #include "safekeeper/log/log.h"
+#include "safekeeper/proposer/cluster_setup.h"
 #include "safekeeper/proposer/network_timing.h"
 #include "safekeeper/proposer/proposer_driver.h"
 
@@ -40,7 +40,13 @@ struct BranchLogWriter::Impl final : proposer::ProposerIo, std::enable_shared_fr
         options(std::move(writer_options)),
         tick_timer(io_context),
         restart_timer(io_context),
-        jitter(std::random_device{}()) {}
+        jitter(std::random_device{}()) {
+    std::vector<consensus::NodeId> members;
+    for (const proposer::AcceptorAddress& peer : options.peers) {
+      members.push_back(peer.id);
+    }
+    configuration = consensus::Configuration::of(std::move(members));
+  }
 
   asio::io_context& io;
   BranchLogWriterOptions options;
@@ -52,6 +58,9 @@ struct BranchLogWriter::Impl final : proposer::ProposerIo, std::enable_shared_fr
   std::unique_ptr<proposer::AcceptorLinks> links;
   std::unique_ptr<proposer::ProposerDriver> driver;
   std::deque<Pending> pending;  // Handed ones (with `end`) first, in log order.
+  // The configuration of the next term attempt: the plain list of --peers until an acceptor
+  // shows a newer one (a membership change), which every later attempt uses.
+  consensus::Configuration configuration;
   bool restart_scheduled = false;
   bool ticking = false;
   bool stopped = false;
@@ -60,11 +69,7 @@ struct BranchLogWriter::Impl final : proposer::ProposerIo, std::enable_shared_fr
     consensus::ProposerConfig config;
     config.proposer_id = options.self;
     config.identity = branch_log_identity();
-    std::vector<consensus::NodeId> members;
-    for (const proposer::AcceptorAddress& peer : options.peers) {
-      members.push_back(peer.id);
-    }
-    config.configuration = consensus::Configuration::of(std::move(members));
+    config.configuration = configuration;
     proposer::use_network_timing(config);
     config.announce_commit = true;
     config.max_uncommitted_bytes = 4 * 1024 * 1024;
@@ -89,9 +94,16 @@ struct BranchLogWriter::Impl final : proposer::ProposerIo, std::enable_shared_fr
       return self && self->generation == gen && self->driver ? self : nullptr;
     };
     driver.reset();
+    std::vector<consensus::NodeId> unreachable;
+    std::vector<proposer::AcceptorAddress> acceptors =
+        proposer::configured_acceptors(configuration, options.peers, unreachable);
+    for (consensus::NodeId id : unreachable) {
+      log_warn("branch log: no address for safekeeper " + std::to_string(id.value()) +
+               " of configuration " + configuration.describe() + ": it counts as down");
+    }
     links = std::make_unique<proposer::AcceptorLinks>(
         io, proto::TimelineKey{branch_log_key().tenant_id, branch_log_key().timeline_id},
-        options.peers,
+        std::move(acceptors),
         proposer::AcceptorLinkHandlers{
             .on_connected =
                 [current](NodeId id) {
@@ -160,14 +172,16 @@ struct BranchLogWriter::Impl final : proposer::ProposerIo, std::enable_shared_fr
                       driver->proposer().phase() == consensus::ProposerPhase::kGaveUp);
   }
 
+  bool streaming(consensus::NodeId acceptor) const {
+    return driver && driver->proposer().streaming_flush_lsn(acceptor).has_value();
+  }
+
   std::size_t streaming_acceptors() const {
-    std::size_t streaming = 0;
-    if (driver) {
-      for (const proposer::AcceptorAddress& peer : options.peers) {
-        streaming += driver->proposer().streaming_flush_lsn(peer.id).has_value() ? 1 : 0;
-      }
+    std::size_t count = 0;
+    for (consensus::NodeId acceptor : configuration.acceptors()) {
+      count += streaming(acceptor) ? 1 : 0;
     }
-    return streaming;
+    return count;
   }
 
   // Reports the committed records at the front that every streaming acceptor knows committed.
@@ -186,8 +200,8 @@ struct BranchLogWriter::Impl final : proposer::ProposerIo, std::enable_shared_fr
       // Every acceptor, streaming or still being brought up to date in this term; one that is
       // down costs the grace.
       bool known_by_all = true;
-      for (const proposer::AcceptorAddress& peer : options.peers) {
-        const std::optional<Lsn> known = proposer.streaming_commit_lsn(peer.id);
+      for (consensus::NodeId acceptor : configuration.acceptors()) {
+        const std::optional<Lsn> known = proposer.streaming_commit_lsn(acceptor);
         known_by_all = known_by_all && known && *known >= *front.end;
       }
       if (!known_by_all && now - *front.committed_at < kKnownByAllGrace) {
@@ -205,7 +219,6 @@ struct BranchLogWriter::Impl final : proposer::ProposerIo, std::enable_shared_fr
         ++it;
         continue;
       }
-      const std::size_t majority = consensus::quorum_size(options.peers.size());
       const bool sent = it->end.has_value();
       finish(std::move(*it),
              sent ? Error(ErrorCode::kUnavailable,
@@ -213,9 +226,8 @@ struct BranchLogWriter::Impl final : proposer::ProposerIo, std::enable_shared_fr
                           "may still be applied; repeat the request to find out)")
                   : Error(ErrorCode::kUnavailable,
                           "no quorum for the branch log: " + std::to_string(streaming_acceptors()) +
-                              " of " + std::to_string(options.peers.size()) +
-                              " safekeepers reachable, " + std::to_string(majority) +
-                              " needed; nothing was changed"));
+                              " of the safekeepers of configuration " + configuration.describe() +
+                              " reachable, not a majority; nothing was changed"));
       it = pending.erase(it);
     }
   }
@@ -255,7 +267,7 @@ struct BranchLogWriter::Impl final : proposer::ProposerIo, std::enable_shared_fr
   }
   std::vector<std::uint8_t> read_wal(Lsn from, std::size_t max_bytes) override {
     std::vector<std::uint8_t> out;
-    if (streaming_acceptors() < consensus::quorum_size(options.peers.size())) {
+    if (!configuration.is_quorum([this](consensus::NodeId id) { return streaming(id); })) {
       return out;  // See the header: nothing leaves without a live majority.
     }
     for (Pending& p : pending) {
@@ -275,6 +287,17 @@ struct BranchLogWriter::Impl final : proposer::ProposerIo, std::enable_shared_fr
              "; the log continues at " + term_start_lsn.to_string());
   }
   void on_commit(Lsn) override {}
+  void on_superseded(const consensus::Configuration& newer) override {
+    log_info("branch log: the safekeepers moved to configuration " + newer.describe() +
+             "; this node's writer goes on under it");
+    configuration = newer;
+    // Not from within the driver's own call: a new term attempt of the newer configuration.
+    asio::post(io, [weak = weak_from_this()] {
+      if (auto self = weak.lock()) {
+        self->begin_term();
+      }
+    });
+  }
   void on_fenced(consensus::Term term) override {
     log_info("branch log: this node's writer (term " + std::to_string(term.value()) +
              ") was fenced by another node's newer term");

@@ -113,8 +113,10 @@ Options parse(int argc, char** argv) {
 // The ProposerIo of a real process: acceptor connections and the generated WAL.
 class LoadgenIo final : public proposer::ProposerIo {
  public:
-  LoadgenIo(boost::asio::io_context& io, proposer::AcceptorLinks& links, loadgen::GeneratedWal& wal)
-      : io_(io), links_(links), wal_(wal) {}
+  LoadgenIo(boost::asio::io_context& io, proposer::AcceptorLinks& links, loadgen::GeneratedWal& wal,
+            std::optional<proposer::ProposerDriver>& driver,
+            const std::vector<proposer::AcceptorAddress>& known)
+      : io_(io), links_(links), wal_(wal), driver_(driver), known_(known) {}
 
   void send(NodeId acceptor, const consensus::Message& message) override {
     links_.send(acceptor, message);
@@ -141,6 +143,10 @@ class LoadgenIo final : public proposer::ProposerIo {
     std::fprintf(stderr, "sk-loadgen: elected in term %llu, appending from %s\n",
                  static_cast<unsigned long long>(term.value()), term_start_lsn.to_string().c_str());
     term_ = term;
+    if (began_) {
+      return;  // After a restart: the driver proposes again what the new term lacks.
+    }
+    began_ = true;
     if (Status s = wal_.begin(term_start_lsn); !s) {
       failure_ = "cannot generate WAL at the term start: " + s.error().to_string();
     }
@@ -158,6 +164,20 @@ class LoadgenIo final : public proposer::ProposerIo {
                  static_cast<unsigned long long>(term.value()));
     fenced_ = true;
   }
+  void on_superseded(const consensus::Configuration& newer) override {
+    std::fprintf(stderr,
+                 "sk-loadgen: the safekeepers moved to configuration %s; going on under it\n",
+                 newer.describe().c_str());
+    boost::asio::post(io_, [this, newer] {
+      std::vector<NodeId> unreachable;
+      links_.restart(proposer::configured_acceptors(newer, known_, unreachable));
+      for (NodeId id : unreachable) {
+        std::fprintf(stderr, "sk-loadgen: no address for safekeeper %llu: it counts as down\n",
+                     static_cast<unsigned long long>(id.value()));
+      }
+      driver_->restart(newer);
+    });
+  }
 
   consensus::Term term() const { return term_; }
   bool fenced() const { return fenced_; }
@@ -167,20 +187,23 @@ class LoadgenIo final : public proposer::ProposerIo {
   boost::asio::io_context& io_;
   proposer::AcceptorLinks& links_;
   loadgen::GeneratedWal& wal_;
+  std::optional<proposer::ProposerDriver>& driver_;
+  const std::vector<proposer::AcceptorAddress>& known_;
   bool ahead_posted_ = false;
+  bool began_ = false;
   consensus::Term term_;
   Lsn last_commit_;
   bool fenced_ = false;
   std::optional<std::string> failure_;
 };
 
-// Every acceptor streams and acknowledged the proposer's end, and a heartbeat interval has
-// passed since, so the final commit LSN has reached them too.
-bool all_caught_up(const proposer::ProposerDriver& driver, const Options& options,
-                   std::optional<Clock::time_point>& since, Clock::time_point now) {
+// Every acceptor of the configuration streams and acknowledged the proposer's end, and a heartbeat
+// interval has passed since, so the final commit LSN has reached them too.
+bool all_caught_up(const proposer::ProposerDriver& driver, std::optional<Clock::time_point>& since,
+                   Clock::time_point now) {
   const consensus::Proposer& p = driver.proposer();
-  for (const auto& sk : options.safekeepers) {
-    const auto flushed = p.streaming_flush_lsn(sk.id);
+  for (NodeId acceptor : p.configuration().acceptors()) {
+    const auto flushed = p.streaming_flush_lsn(acceptor);
     if (!flushed || *flushed < p.end_lsn() || p.commit_lsn() < p.end_lsn()) {
       since.reset();
       return false;
@@ -236,7 +259,7 @@ int main(int argc, char** argv) {
        .on_message = [&](NodeId id, const consensus::Message& m) { driver->on_message(id, m); },
        .on_disconnected = [&](NodeId id, const Error&) { driver->on_disconnected(id); }},
       std::chrono::milliseconds(100), {options.token, options.proposer_tls});
-  LoadgenIo proposer_io(io, links, wal);
+  LoadgenIo proposer_io(io, links, wal, driver, options.safekeepers);
   driver.emplace(config, proposer_io);
 
   const auto started = Clock::now();
@@ -258,8 +281,7 @@ int main(int argc, char** argv) {
     } else if (proposer_io.fenced()) {
       outcome = "fenced";
       exit_code = 3;
-    } else if (wal.done() &&
-               (!options.wait_all || all_caught_up(*driver, options, wait_all_since, now))) {
+    } else if (wal.done() && (!options.wait_all || all_caught_up(*driver, wait_all_since, now))) {
       outcome = "done";
     } else if (elapsed >= options.timeout_seconds) {
       outcome = "timed out";

@@ -62,6 +62,8 @@ struct AcceptorLinks::Impl : std::enable_shared_from_this<AcceptorLinks::Impl> {
   void write(Link& link);
   // Ends the link's connection; `notify` says whether the driver hears of it (not when it asked).
   void fail(Link& link, const Error& why, bool was_connected, bool notify = true);
+  // Closes the link's connection (if any) and stops its timers; every callback becomes stale.
+  void close(Link& link);
 
   asio::io_context& io;
   proto::TimelineKey key;
@@ -318,23 +320,48 @@ void AcceptorLinks::drop(consensus::NodeId acceptor, const Error& why) {
   }
 }
 
+void AcceptorLinks::Impl::close(Link& link) {
+  if (link.state == State::kConnected) {
+    ++stats.disconnects;
+  }
+  ++link.generation;
+  if (link.stream) {
+    boost::system::error_code ignored;
+    link.stream->socket().close(ignored);
+  }
+  if (link.retry_timer) {
+    link.retry_timer->cancel();
+  }
+  if (link.resolver) {
+    link.resolver->cancel();
+  }
+  if (link.connect_timer) {
+    link.connect_timer->cancel();
+  }
+  link.writing = false;
+  link.output.clear();  // in_write stays: an aborted write may still hold its buffers.
+}
+
+void AcceptorLinks::restart(const std::vector<AcceptorAddress>& acceptors) {
+  if (impl_->closed) {
+    return;
+  }
+  // Links are never erased: callbacks still in flight hold references to them.
+  for (auto& [id, link] : impl_->links) {
+    impl_->close(link);
+    link.state = Impl::State::kWaiting;  // Not sent to unless named below.
+  }
+  for (const AcceptorAddress& address : acceptors) {
+    Impl::Link& link = impl_->links[address.id];
+    link.address = address;
+    link.state = Impl::State::kIdle;
+  }
+}
+
 void AcceptorLinks::close_all() {
   impl_->closed = true;
   for (auto& [id, link] : impl_->links) {
-    ++link.generation;
-    if (link.stream) {
-      boost::system::error_code ignored;
-      link.stream->socket().close(ignored);
-    }
-    if (link.retry_timer) {
-      link.retry_timer->cancel();
-    }
-    if (link.resolver) {
-      link.resolver->cancel();
-    }
-    if (link.connect_timer) {
-      link.connect_timer->cancel();
-    }
+    impl_->close(link);
   }
 }
 

@@ -65,6 +65,11 @@ class AcceptorLinks {
 
   void send(consensus::NodeId acceptor, const consensus::Message& message);
   void drop(consensus::NodeId acceptor, const Error& why);
+  // A new proposer takes over (a membership change, ProposerDriver::restart): every connection
+  // is closed without a call to on_disconnected, and `acceptors` become the links (new ones
+  // added, addresses updated; others stay closed). The next send to one connects afresh, so the
+  // new proposer's session begins with its own greeting.
+  void restart(const std::vector<AcceptorAddress>& acceptors);
   void close_all();
 
   struct Stats {

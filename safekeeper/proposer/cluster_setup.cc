@@ -1,6 +1,7 @@
 // parse_acceptor_list, find_timeline, create_timeline; see cluster_setup.h.
 #include "safekeeper/proposer/cluster_setup.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 
@@ -116,6 +117,29 @@ Result<std::vector<AcceptorAddress>> parse_acceptor_list(const std::string& text
     }
     out.push_back({consensus::NodeId(id), item.substr(eq + 1, colon - eq - 1),
                    static_cast<std::uint16_t>(port)});
+  }
+  return out;
+}
+
+std::vector<AcceptorAddress> configured_acceptors(const consensus::Configuration& configuration,
+                                                  const std::vector<AcceptorAddress>& known,
+                                                  std::vector<consensus::NodeId>& unreachable) {
+  std::vector<AcceptorAddress> out;
+  for (consensus::NodeId id : configuration.acceptors()) {
+    if (auto it = configuration.addresses.find(id); it != configuration.addresses.end()) {
+      auto parsed = parse_acceptor_list(std::to_string(id.value()) + "=" + it->second);
+      if (parsed && parsed->size() == 1) {
+        out.push_back(parsed->front());
+        continue;
+      }
+    }
+    auto it = std::find_if(known.begin(), known.end(),
+                           [&](const AcceptorAddress& a) { return a.id == id; });
+    if (it != known.end()) {
+      out.push_back(*it);
+    } else {
+      unreachable.push_back(id);
+    }
   }
   return out;
 }

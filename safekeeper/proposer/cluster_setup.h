@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "consensus/configuration.h"
 #include "consensus/result.h"
 #include "consensus/types.h"
 #include "safekeeper/cli/command_line.h"
@@ -16,6 +17,13 @@ namespace sk::proposer {
 
 // `id=host:port,id=host:port,...`; kInvalidArgument naming the bad item.
 Result<std::vector<AcceptorAddress>> parse_acceptor_list(const std::string& text);
+
+// Where to reach each acceptor of `configuration`: the address the configuration gives (an
+// operator's membership change names its new members' there), else the one in `known` (the
+// program's --safekeepers or --peers). The ids of those with neither go to `unreachable`.
+std::vector<AcceptorAddress> configured_acceptors(const consensus::Configuration& configuration,
+                                                  const std::vector<AcceptorAddress>& known,
+                                                  std::vector<consensus::NodeId>& unreachable);
 
 // The items of a comma-separated list, empty items included.
 std::vector<std::string> split_list(const std::string& text);

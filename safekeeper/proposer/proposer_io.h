@@ -31,11 +31,17 @@ class ProposerIo {
   // is appended, once the uncommitted WAL leaves room for it.
   virtual std::vector<std::uint8_t> read_wal(consensus::Lsn from, std::size_t max_bytes) = 0;
 
-  // Reports. Commit LSNs arrive in increasing order.
+  // Reports. Commit LSNs arrive in increasing order. on_elected comes once per proposer: again
+  // after a restart() (a new term, whose start may be below what was taken: the driver proposes
+  // that part again itself, so the source is never asked twice for the same WAL).
   virtual void on_elected(consensus::Term term, consensus::Lsn term_start_lsn) = 0;
   virtual void on_commit(consensus::Lsn commit_lsn) = 0;
   // Another proposer took over: nothing this one appends from now on can commit.
   virtual void on_fenced(consensus::Term term) = 0;
+  // An acceptor is at `newer`, a configuration of a higher generation (a membership change):
+  // nothing this proposer appends can commit any more. To go on, the runner connects to
+  // `newer`'s acceptors and calls ProposerDriver::restart(newer), outside this call.
+  virtual void on_superseded(const consensus::Configuration& newer) = 0;
 };
 
 }  // namespace sk::proposer

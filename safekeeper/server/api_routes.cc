@@ -8,11 +8,13 @@
 
 #include <boost/json.hpp>
 
+#include "safekeeper/log/log.h"
 #include "safekeeper/metrics/prometheus_text.h"
 #include "safekeeper/pgwal/segment_name.h"
 #include "safekeeper/server/api_json.h"
 #include "safekeeper/server/branch_requests.h"
 #include "safekeeper/server/branch_routes.h"
+#include "safekeeper/server/configuration_json.h"
 #include "safekeeper/server/route_access.h"
 #include "safekeeper/storage/wal_digest.h"
 
@@ -59,6 +61,7 @@ json::object timeline_json(const Timeline& timeline, std::uint64_t wal_bytes_on_
       {"flush_lsn", timeline.flush_lsn().to_string()},
       {"commit_lsn", state.commit_lsn.to_string()},
       {"truncate_lsn", state.truncate_lsn.to_string()},
+      {"configuration", configuration_json(state.configuration)},
       {"wal_bytes_on_disk", wal_bytes_on_disk},
       {"status", timeline.failure() ? "failed" : "active"},
   };
@@ -228,6 +231,15 @@ void ApiRoutes::handle(ApiRequest request, Respond respond) {
       path[5] == "digest") {
     if (only_get()) {
       get_digest(request, path[2], path[4], std::move(respond));
+    }
+    return;
+  }
+  if (path.size() == 6 && path[0] == "v1" && path[1] == "tenants" && path[3] == "timelines" &&
+      path[5] == "configuration") {
+    if (request.method == "PUT") {
+      set_configuration(request, path[2], path[4], std::move(respond));
+    } else {
+      method_not_allowed("PUT");
     }
     return;
   }
@@ -511,6 +523,45 @@ void ApiRoutes::get_timeline(const ApiRequest& request, const std::string& tenan
           respond(json_response(200, object));
         });
       });
+}
+
+void ApiRoutes::set_configuration(const ApiRequest& request, const std::string& tenant,
+                                  const std::string& timeline, Respond respond) {
+  auto parsed_key = parse_timeline_key(tenant, timeline);
+  if (!parsed_key) {
+    respond(error_response(parsed_key.error(), request.request_id));
+    return;
+  }
+  auto configuration = parse_configuration_body(request.body);
+  if (!configuration) {
+    respond(error_response(configuration.error(), request.request_id));
+    return;
+  }
+  const storage::TimelineKey key = *parsed_key;
+  worker_.post([this, key, configuration = std::move(*configuration),
+                request_id = request.request_id, respond = std::move(respond)]() mutable {
+    Timeline* found = node_.timeline(key);
+    if (found == nullptr) {
+      respond_on_io(
+          std::move(respond),
+          error_response(Error(ErrorCode::kNotFound,
+                               "timeline " + storage::timeline_name(key) + " is not hosted here"),
+                         request_id));
+      return;
+    }
+    const consensus::Configuration before = found->acceptor().state().configuration;
+    if (Status set = found->set_configuration(configuration); !set) {
+      respond_on_io(std::move(respond), error_response(set.error(), request_id));
+      return;
+    }
+    if (before != configuration) {
+      log_info("timeline " + storage::timeline_name(key) + ": configuration " +
+               (before.none() ? std::string("none") : before.describe()) + " -> " +
+               configuration.describe());
+    }
+    respond_on_io(std::move(respond),
+                  json_response(200, timeline_json(*found, node_.wal_bytes_on_disk(key))));
+  });
 }
 
 void ApiRoutes::get_wal_segment(const ApiRequest& request, const std::string& tenant,

@@ -123,6 +123,10 @@ class ApiRoutes {
                     const std::string& timeline, Respond respond);
   void get_digest(const ApiRequest& request, const std::string& tenant, const std::string& timeline,
                   Respond respond);
+  // PUT .../configuration: an operator's membership change on this node's acceptor (the
+  // Acceptor's rules: generations only grow); answers the timeline as GET does.
+  void set_configuration(const ApiRequest& request, const std::string& tenant,
+                         const std::string& timeline, Respond respond);
   void get_wal_segment(const ApiRequest& request, const std::string& tenant,
                        const std::string& timeline, const std::string& file_name, Respond respond);
   void get_metrics(Respond respond);

@@ -20,6 +20,9 @@ auth::Need route_need(std::string_view method, const std::vector<std::string>& p
     return auth::Need::admin();
   }
   const bool reads = method == "GET" || method == "HEAD";
+  if (!reads && path.size() == 6 && path[5] == "configuration") {
+    return auth::Need::admin();  // Membership is the operator's, not the tenant's.
+  }
   return reads ? auth::Need::read(*tenant) : auth::Need::write(*tenant);
 }
 

@@ -135,6 +135,23 @@ Status Timeline::submit(consensus::NodeId from, const consensus::Message& messag
   return {};
 }
 
+Status Timeline::set_configuration(const consensus::Configuration& configuration) {
+  if (failure_) {
+    return *failure_;
+  }
+  Result<consensus::Ready> ready = acceptor_.set_configuration(configuration);
+  if (!ready) {
+    return ready.error();
+  }
+  // Not within a batch (the worker runs it between rounds): apply() saves the changed state at
+  // once, so it is durable when this returns.
+  SK_CHECK(replies_.empty() && ready->messages.empty());
+  if (Status applied = apply(std::move(*ready), 0); !applied) {
+    return fail(applied.error());
+  }
+  return {};
+}
+
 Status Timeline::apply(consensus::Ready ready, std::uint64_t tag) {
   if (ready.truncate_wal_at) {
     if (Status s = wal_.truncate(*ready.truncate_wal_at); !s) {
@@ -158,7 +175,8 @@ Status Timeline::apply(consensus::Ready ready, std::uint64_t tag) {
   if (ready.persist) {
     const bool same_promise = ready.persist->term == durable_state_.term &&
                               ready.persist->history == durable_state_.history &&
-                              ready.persist->identity == durable_state_.identity;
+                              ready.persist->identity == durable_state_.identity &&
+                              ready.persist->configuration == durable_state_.configuration;
     if (same_promise) {
       deferred_state_ = std::move(ready.persist);
     } else {

@@ -7,7 +7,8 @@
 //   * a truncation at once (the WAL store makes it durable);
 //   * WAL writes appended, synced at commit_batch() when a Ready of the batch asked for it
 //     (must_sync; the acceptor asks with every write, only a test mutation does not);
-//   * a state change of term or history persisted at once, after syncing the WAL written so
+//   * a state change of term, history or configuration persisted at once, after syncing the WAL
+//   written so
 //     far: WAL that a later Ready writes under the new history must never be durable while the
 //     old history is what a restart would read (the truncate-then-adopt order of ready.h);
 //   * a change of commit or truncate LSN only: deferred, the latest recorded once per batch in
@@ -71,6 +72,9 @@ class Timeline {
   // from the acceptor (malformed message, another timeline) changes nothing: the caller closes
   // that connection. A storage error stops the timeline.
   Status submit(consensus::NodeId from, const consensus::Message& message, std::uint64_t tag = 0);
+  // An operator's membership change (consensus::Acceptor::set_configuration), durable when it
+  // returns. Between batches only. Refusals change nothing; a storage error stops the timeline.
+  Status set_configuration(const consensus::Configuration& configuration);
   // Makes the batch durable and returns its replies in order, ReadWalResponses filled in.
   Result<std::vector<TaggedReply>> commit_batch();
 

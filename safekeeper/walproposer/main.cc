@@ -71,6 +71,8 @@ struct Options {
   std::optional<Lsn> start_lsn;
   std::size_t max_buffer_bytes = std::size_t{64} << 20;
   bool sync_safekeepers = false;
+  // --sync-safekeepers --wait-for: these must hold the log and know it committed too.
+  std::vector<NodeId> wait_for;
 };
 
 Options parse(int argc, char** argv) {
@@ -90,7 +92,10 @@ Options parse(int argc, char** argv) {
       .value("max-buffer-mib", "M", "WAL received and not yet proposed before reading pauses (64)")
       .toggle("sync-safekeepers",
               "no primary: get elected, make a majority hold the most advanced log in the new "
-              "term, print the LSN where it ends, exit 0");
+              "term, print the LSN where it ends, exit 0")
+      .value("wait-for", "ID,...",
+             "with --sync-safekeepers: also wait until these safekeepers hold that log and "
+             "know it is committed (new members catching up in a membership change)");
   flags.parse(argc, argv);
 
   Options o;
@@ -112,6 +117,19 @@ Options parse(int argc, char** argv) {
     o.start_lsn = Lsn::parse(*v);
     if (!o.start_lsn || o.start_lsn->value() % 8 != 0) {
       flags.usage_error("--start-lsn: '" + *v + "' is not an 8-byte aligned LSN (X/X)");
+    }
+  }
+  if (auto ids = flags.get("wait-for")) {
+    for (const std::string& item : proposer::split_list(*ids)) {
+      char* end = nullptr;
+      const unsigned long long id = std::strtoull(item.c_str(), &end, 10);
+      if (item.empty() || *end != '\0' || id == 0) {
+        flags.usage_error("--wait-for: '" + item + "' is not a safekeeper id");
+      }
+      o.wait_for.emplace_back(id);
+    }
+    if (!flags.has("sync-safekeepers")) {
+      flags.usage_error("--wait-for goes with --sync-safekeepers");
     }
   }
   if (auto mib = flags.get_unsigned("max-buffer-mib", true)) {
@@ -327,6 +345,9 @@ class Walproposer final : public proposer::ProposerIo {
       finish_sync_when_committed();
       return;
     }
+    if (wal_) {
+      return;  // A restart's new term: the stream goes on; the driver proposes what it lacks.
+    }
     const Lsn from = std::max(term_start_lsn, identity_.timeline_start_lsn);
     pgwal::WalDecoderOptions decoding;
     decoding.seg_size_bytes = primary_.seg_size_bytes;
@@ -351,6 +372,19 @@ class Walproposer final : public proposer::ProposerIo {
               "; this primary's commits after " + committed_.to_string() +
               " are no longer acknowledged");
     stop(kExitFenced);
+  }
+  void on_superseded(const consensus::Configuration& newer) override {
+    log_info("the safekeepers moved to configuration " + newer.describe() +
+             "; continuing under it in a new term");
+    boost::asio::post(io_, [this, newer] {
+      std::vector<NodeId> unreachable;
+      links_.restart(proposer::configured_acceptors(newer, options_.safekeepers, unreachable));
+      for (NodeId id : unreachable) {
+        log_warn("no address for safekeeper " + std::to_string(id.value()) + " of configuration " +
+                 newer.describe() + " (neither in it nor in --safekeepers): it counts as down");
+      }
+      driver_->restart(newer);
+    });
   }
 
  private:
@@ -501,6 +535,12 @@ class Walproposer final : public proposer::ProposerIo {
     if (proposer.commit_lsn() < *sync_target_ ||
         proposer.commit_lsn_known_by_quorum() < *sync_target_) {
       return;
+    }
+    for (NodeId id : options_.wait_for) {
+      const std::optional<Lsn> known = proposer.streaming_commit_lsn(id);
+      if (!known || *known < *sync_target_) {
+        return;
+      }
     }
     log_info("a majority holds the log up to " + sync_target_->to_string() +
              " and knows it is committed");

@@ -188,11 +188,11 @@ int main(int argc, char** argv) {
     }
     using Guard = ExploreOptions::MembershipChange::Guard;
     Guard guard = Guard::kWalAndTerm;
-    if (auto text = flags.get("change-guard")) {
-      if (*text != "none" && *text != "wal" && *text != "wal-and-term") {
+    if (auto name = flags.get("change-guard")) {
+      if (*name != "none" && *name != "wal" && *name != "wal-and-term") {
         flags.usage_error("--change-guard takes none, wal or wal-and-term");
       }
-      guard = *text == "none" ? Guard::kNone : *text == "wal" ? Guard::kWal : Guard::kWalAndTerm;
+      guard = *name == "none" ? Guard::kNone : *name == "wal" ? Guard::kWal : Guard::kWalAndTerm;
     }
     options.change = ExploreOptions::MembershipChange{(*configurations)[0].members,
                                                       (*configurations)[0].new_members, guard};

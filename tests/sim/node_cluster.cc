@@ -178,6 +178,11 @@ class NodeCluster::SimProposer final : public proposer::ProposerIo {
     cluster_.trace(
         [&] { return "  " + number(id_.value()) + " fenced in t" + number(term.value()); });
   }
+  void on_superseded(const Configuration& newer) override {
+    // This simulation never changes a configuration (membership changes are the explorer's,
+    // tests/model), so no acceptor can show a newer one.
+    SK_CHECK_MSG(false, "proposer " + number(id_.value()) + " superseded by " + newer.describe());
+  }
 
  private:
   NodeCluster& cluster_;

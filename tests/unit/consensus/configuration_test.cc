@@ -181,5 +181,29 @@ TEST(ConfigurationTest, Validate_RefusesEmptyUnsortedOrRepeatedSets) {
   EXPECT_FALSE(validate(Configuration{Generation(1), ids({1, 2}), ids({3, 3})}).has_value());
 }
 
+TEST(ConfigurationTest, Addresses_AreOfAcceptorsAndFollowTheSetThroughAChange) {
+  Configuration start = Configuration::of(ids({1, 2, 3}));
+  start.addresses = {{NodeId(1), "a:1"}, {NodeId(3), "c:3"}};
+  EXPECT_TRUE(validate(start).has_value());
+
+  Configuration joint = start_change(start, ids({1, 2, 4})).value();
+  EXPECT_EQ(joint.addresses, start.addresses);
+  joint.addresses.emplace(NodeId(4), "d:4");
+  EXPECT_TRUE(validate(joint).has_value());
+  EXPECT_NE(joint.digest(), start_change(start, ids({1, 2, 4})).value().digest());
+
+  const std::map<NodeId, std::string> new_set{{NodeId(1), "a:1"}, {NodeId(4), "d:4"}};
+  EXPECT_EQ(finish_change(joint).value().addresses, new_set);
+  const std::map<NodeId, std::string> old_set{{NodeId(1), "a:1"}, {NodeId(3), "c:3"}};
+  EXPECT_EQ(abort_change(joint).value().addresses, old_set);
+
+  Configuration stranger = start;
+  stranger.addresses.emplace(NodeId(9), "z:9");
+  EXPECT_EQ(validate(stranger).error().code(), ErrorCode::kInvalidArgument);
+  Configuration blank = start;
+  blank.addresses[NodeId(2)] = "";
+  EXPECT_EQ(validate(blank).error().code(), ErrorCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace sk::consensus

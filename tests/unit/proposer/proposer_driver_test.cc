@@ -1,6 +1,7 @@
 // ProposerDriver against three in-memory Acceptors and a recording ProposerIo: WAL pulled from
 // the source while there is room under max_uncommitted_bytes, a record larger than the room held
-// until commits make it, reports in order, and fencing reported once.
+// until commits make it, reports in order, fencing reported once, and a restart under a newer
+// configuration that proposes again the WAL the old term did not commit.
 #include "safekeeper/proposer/proposer_driver.h"
 
 #include <deque>
@@ -42,6 +43,10 @@ class RecordingIo final : public ProposerIo {
     EXPECT_FALSE(fenced.has_value()) << "fencing reported twice";
     fenced = term;
   }
+  void on_superseded(const Configuration& newer) override {
+    EXPECT_FALSE(superseded.has_value()) << "superseding reported twice";
+    superseded = newer;
+  }
 
   std::deque<std::pair<NodeId, Message>> sent;
   std::deque<std::size_t> records;  // Sizes of the records the source will hand over.
@@ -50,12 +55,14 @@ class RecordingIo final : public ProposerIo {
   std::optional<Term> elected;
   std::vector<Lsn> commits;
   std::optional<Term> fenced;
+  std::optional<Configuration> superseded;
 };
 
 class ProposerDriverTest : public ::testing::Test {
  protected:
   ProposerDriverTest() {
-    for (std::uint64_t id = 1; id <= 3; ++id) {
+    // Node 4 is outside the first configuration: a new member for the membership change.
+    for (std::uint64_t id = 1; id <= 4; ++id) {
       acceptors_.emplace_back(NodeId(id), AcceptorState::for_new_timeline(test_identity()), kStart);
     }
   }
@@ -80,7 +87,14 @@ class ProposerDriverTest : public ::testing::Test {
         continue;
       }
       Result<Ready> ready = acceptors_[to.value() - 1].step(kProposer, message);
-      ASSERT_TRUE(ready.has_value()) << ready.error().to_string();
+      if (refusals_disconnect_) {
+        if (!ready) {  // As the server does: an error frame, then the connection closes.
+          driver.on_disconnected(to);
+          continue;
+        }
+      } else {
+        ASSERT_TRUE(ready.has_value()) << ready.error().to_string();
+      }
       for (const Outbound& out : ready->messages) {
         driver.on_message(to, out.message);
       }
@@ -104,6 +118,7 @@ class ProposerDriverTest : public ::testing::Test {
 
   RecordingIo io_;
   std::vector<Acceptor> acceptors_;
+  bool refusals_disconnect_ = false;
   std::deque<std::pair<NodeId, Message>> parked_;
 };
 
@@ -151,6 +166,61 @@ TEST_F(ProposerDriverTest, AHigherTermAtTheAcceptors_FencesTheDriver_ReportedOnc
   EXPECT_EQ(*io_.fenced, ours);
   EXPECT_EQ(driver.proposer().phase(), ProposerPhase::kFenced);
   EXPECT_EQ(io_.commits.size(), commits_before) << "the record appended after fencing commits";
+}
+
+TEST_F(ProposerDriverTest, Superseded_RestartsUnderTheNewerConfiguration_AndLosesNoTakenWal) {
+  ProposerDriver driver(config(1 << 20), io_);
+  elect(driver);
+  const Term first_term = driver.proposer().term();
+  const Lsn start = driver.proposer().end_lsn();
+  io_.records = {100, 100};
+  driver.on_wal_available();
+  exchange(driver);
+  ASSERT_EQ(driver.proposer().commit_lsn(), start.plus_bytes(200));
+  // 100 more bytes are taken from the source and sent, but no acceptor receives them.
+  io_.records = {100};
+  driver.on_wal_available();
+  exchange(driver, /*answer_appends=*/false);
+  parked_.clear();
+  ASSERT_EQ(driver.proposer().end_lsn(), start.plus_bytes(300));
+
+  // The operator moves every acceptor to {1,2,3} -> {1,2,4}, with node 4's address.
+  Configuration joint =
+      start_change(config(1).configuration, {NodeId(1), NodeId(2), NodeId(4)}).value();
+  joint.addresses.emplace(NodeId(4), "sk-4:5454");
+  for (Acceptor& acceptor : acceptors_) {
+    ASSERT_TRUE(acceptor.set_configuration(joint).has_value());
+  }
+  refusals_disconnect_ = true;
+  driver.on_disconnected(NodeId(1));  // Its next greeting shows the newer generation.
+  exchange(driver);
+  ASSERT_TRUE(io_.superseded.has_value());
+  EXPECT_EQ(*io_.superseded, joint);
+  EXPECT_EQ(driver.proposer().phase(), ProposerPhase::kSuperseded);
+
+  io_.elected.reset();
+  driver.restart(*io_.superseded);
+  EXPECT_EQ(driver.proposer().configuration(), joint);
+  for (int ticks = 0; ticks < 100 && !io_.elected; ++ticks) {
+    exchange(driver);
+    driver.tick();
+  }
+  exchange(driver);
+  ASSERT_TRUE(io_.elected.has_value());
+  EXPECT_GT(*io_.elected, first_term);
+  EXPECT_EQ(driver.proposer().term_start_lsn(), start.plus_bytes(200));
+  driver.tick();
+  exchange(driver);
+  // The 100 bytes the old term never got acknowledged are proposed again by the driver, not
+  // read again from the source, and commit under the joint configuration.
+  EXPECT_EQ(driver.proposer().end_lsn(), start.plus_bytes(300));
+  EXPECT_EQ(driver.proposer().commit_lsn(), start.plus_bytes(300));
+  EXPECT_EQ(acceptors_[0].flush_lsn(), start.plus_bytes(300));
+  ASSERT_FALSE(io_.commits.empty());
+  EXPECT_EQ(io_.commits.back(), start.plus_bytes(300));
+  for (std::size_t i = 1; i < io_.commits.size(); ++i) {
+    EXPECT_LT(io_.commits[i - 1], io_.commits[i]);
+  }
 }
 
 }  // namespace

@@ -194,11 +194,12 @@ void PrintTo(const RoundTripCase& c, std::ostream* out) {  // NOLINT(readability
   *out << c.name;
 }
 
-// g7 {1,2,3} -> {1,2,4}.
+// g7 {1,2,3} -> {1,2,4}, with the new member's address.
 consensus::Configuration joint_configuration() {
   return consensus::Configuration{consensus::Generation(7),
                                   {NodeId(1), NodeId(2), NodeId(3)},
-                                  {NodeId(1), NodeId(2), NodeId(4)}};
+                                  {NodeId(1), NodeId(2), NodeId(4)},
+                                  {{NodeId(4), "sk-4.example:5454"}}};
 }
 
 std::vector<RoundTripCase> round_trip_cases() {

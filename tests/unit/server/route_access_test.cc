@@ -35,6 +35,7 @@ TEST(RouteAccessTest, EachRouteNeedsItsScope) {
       {"POST", "/v1/tenants/" + t + "/timelines", Kind::kTenantWrite},
       {"HEAD", "/v1/tenants/" + t + "/timelines/x/wal/000000010000000000000001", Kind::kTenantRead},
       {"DELETE", "/v1/tenants/" + t + "/timelines/x", Kind::kTenantWrite},
+      {"PUT", "/v1/tenants/" + t + "/timelines/x/configuration", Kind::kAdmin},
       {"POST", "/v1/tenants/" + t + "/branches?x=1", Kind::kTenantWrite},
       {"DELETE", "/v1/tenants/" + t + "/snapshots/s", Kind::kTenantWrite},
       {"GET", "/v1/tenants/not-hex/branches", Kind::kAdmin},

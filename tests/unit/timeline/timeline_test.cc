@@ -201,6 +201,40 @@ TEST_F(TimelineTest, NewHistory_IsSavedBeforeWalWrittenUnderIt) {
   EXPECT_EQ((*reopened)->acceptor().state().history, kTerm1History);
 }
 
+// g1 {1,2,3} -> {1,2,4}: a change that keeps this node (1).
+Configuration joint_keeping_this_node() {
+  return Configuration{Generation(1),
+                       {NodeId(1), NodeId(2), NodeId(3)},
+                       {NodeId(1), NodeId(2), NodeId(4)},
+                       {{NodeId(4), "sk-4:5454"}}};
+}
+
+TEST_F(TimelineTest, SetConfiguration_IsDurableWhenItReturns_AndARefusalChangesNothing) {
+  ASSERT_TRUE(timeline_->set_configuration(joint_keeping_this_node()).has_value());
+  EXPECT_EQ(timeline_->durable_state().configuration, joint_keeping_this_node());
+  auto reopened =
+      Timeline::open(kNode, storage::key_of(timeline_->durable_state()), control_, wal_);
+  ASSERT_TRUE(reopened.has_value()) << reopened.error().to_string();
+  EXPECT_EQ((*reopened)->acceptor().state().configuration, joint_keeping_this_node());
+
+  Status older = timeline_->set_configuration(Configuration::of({NodeId(1), NodeId(2)}));
+  ASSERT_FALSE(older.has_value());
+  EXPECT_EQ(older.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_FALSE(timeline_->failure().has_value());
+  EXPECT_EQ(timeline_->durable_state().configuration, joint_keeping_this_node());
+}
+
+TEST_F(TimelineTest, ConfigurationAdoptedFromAGreeting_IsSavedBeforeTheReplyLeaves) {
+  submit_ok(ProposerGreeting{kProposer, test_identity(), joint_keeping_this_node()});
+  // A configuration is a promise too (older generations are refused from now on): saved at once,
+  // not deferred with the commit LSN.
+  EXPECT_EQ(timeline_->durable_state().configuration, joint_keeping_this_node());
+  auto saved = control_.load(storage::key_of(timeline_->durable_state()));
+  ASSERT_TRUE(saved.has_value() && saved->has_value());
+  EXPECT_EQ((*saved)->configuration, joint_keeping_this_node());
+  commit_ok();
+}
+
 TEST_F(TimelineTest, ReadWal_RepliesCarryTheBytes) {
   elect_term_1();
   submit_ok(append(0, 300));
