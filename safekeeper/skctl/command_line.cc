@@ -104,6 +104,13 @@ const std::vector<CommandSpec>& commands() {
        "start a read replica of a branch"},
       {"replica", "stop", "", {"--pgdata"}, {}, "stop a replica"},
       {"connection-string", "", "BRANCH", {}, {}, "print the libpq URI of a branch's compute"},
+      {"safekeeper",
+       "add",
+       "HOST:PORT",
+       {},
+       {"--replacing", "--timeout"},
+       "add the running safekeeper whose HTTP API is at HOST:PORT to every timeline"},
+      {"safekeeper", "remove", "ID", {}, {"--timeout"}, "take safekeeper ID out of every timeline"},
       {"token",
        "keygen",
        "",
@@ -161,6 +168,10 @@ std::string usage() {
       "  --read-only                  compute start: a read-only server at --branch\n"
       "                               NAME@LSN|@TIMESTAMP (time travel; no branch is made)\n"
       "  --snapshot-every SIZE        compute start: a snapshot every SIZE of WAL (1GB; 0: none)\n"
+      "  --replacing ID               safekeeper add: take ID out in the same change (a lost\n"
+      "                               node replaced: 3 nodes stay 3)\n"
+      "  --timeout DURATION           safekeeper add/remove: how long each timeline may take to\n"
+      "                               catch up (default 10m); run again to resume\n"
       "  --durability quorum|local    quorum (default): the safekeepers keep every commit,\n"
       "                               PostgreSQL runs with fsync and full_page_writes off;\n"
       "                               local: PostgreSQL's own defaults as well\n"

@@ -14,7 +14,7 @@
 namespace sk::skctl {
 
 struct Invocation {
-  std::string group;    // "tenant", "branch", "snapshot", "compute", "replica", "connection-string"
+  std::string group;    // "tenant", "branch", ..., "safekeeper", "token", "connection-string"
   std::string verb;     // "create", "list", ...; empty for connection-string
   std::string operand;  // The (first) positional argument some commands take (a name).
   std::map<std::string, std::string> flags;  // "--parent" -> "main@0/16B3748"

@@ -15,6 +15,7 @@
 #include <boost/json/value.hpp>
 #include <unistd.h>
 
+#include "branchmgr/duration.h"
 #include "safekeeper/auth/token.h"
 #include "safekeeper/cli/command_line.h"
 #include "safekeeper/http/http_client.h"
@@ -24,6 +25,7 @@
 #include "safekeeper/skctl/compute.h"
 #include "safekeeper/skctl/compute_passwords.h"
 #include "safekeeper/skctl/local_process.h"
+#include "safekeeper/skctl/membership.h"
 #include "safekeeper/skctl/schema_diff.h"
 #include "safekeeper/skctl/snapshot_agent.h"
 #include "safekeeper/skctl/snapshot_store.h"
@@ -563,6 +565,52 @@ Result<std::string> token_to_send(const Invocation& inv) {
   return env_or("SKCTL_TOKEN", "");
 }
 
+// safekeeper add HOST:PORT [--replacing ID] | remove ID: membership.h.
+int safekeeper_command(const Context& c) {
+  const Invocation& inv = c.invocation;
+  MembershipChange change;
+  auto node_id = [](const std::string& text) -> std::optional<consensus::NodeId> {
+    char* end = nullptr;
+    const unsigned long long id = std::strtoull(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || id == 0) {
+      return std::nullopt;
+    }
+    return consensus::NodeId(id);
+  };
+  const std::string removed = inv.verb == "add" ? inv.flag("--replacing") : inv.operand;
+  if (inv.verb == "add") {
+    change.add_http = inv.operand;
+  }
+  if (!removed.empty()) {
+    auto id = node_id(removed);
+    if (!id) {
+      return fail(Error(ErrorCode::kInvalidArgument, "\"" + removed + "\" is not a safekeeper id"));
+    }
+    change.remove.push_back(*id);
+  }
+  if (inv.has("--timeout")) {
+    auto seconds = branchmgr::parse_duration(inv.flag("--timeout"));
+    if (!seconds || *seconds == 0) {
+      return fail(Error(ErrorCode::kInvalidArgument, "--timeout \"" + inv.flag("--timeout") +
+                                                         "\" is not a duration (90s, 10m)"));
+    }
+    change.timeout = std::chrono::seconds(*seconds);
+  }
+  auto walproposer = find_walproposer(c.local.walproposer);
+  if (!walproposer) {
+    return fail(walproposer.error());
+  }
+  change.walproposer = *walproposer;
+  std::error_code ec;
+  fs::create_directories(c.local.home, ec);
+  change.log = c.local.home / "membership.log";
+  Status done = change_membership(c.api, change, [](const std::string& line) {
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+  });
+  return done ? 0 : fail(done.error());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -613,6 +661,9 @@ int main(int argc, char** argv) {
             inv.flag("--output") == "json"};
   if (inv.group == "tenant") {
     return tenant_command(c);
+  }
+  if (inv.group == "safekeeper") {
+    return safekeeper_command(c);
   }
   auto tenant = resolve_tenant(c);
   if (!tenant) {
