@@ -115,15 +115,12 @@ Result<ClusterView> look_at_cluster(const ApiClient& api, const MembershipChange
       return Error(ErrorCode::kUnavailable, "the safekeeper to add does not answer at " +
                                                 change.add_http + ": " + added.error().message());
     }
-    for (const Member& member : view.reachable) {
-      if (member.id == added->id) {
-        return Error(ErrorCode::kInvalidArgument,
-                     "node " + std::to_string(added->id.value()) + " at " + change.add_http +
-                         " answers as a node already named by --safekeepers");
-      }
-    }
     view.added = *added;
-    view.reachable.push_back(*added);
+    // Named by --safekeepers too when a change is run again: already among the reachable.
+    if (std::none_of(view.reachable.begin(), view.reachable.end(),
+                     [&](const Member& member) { return member.id == added->id; })) {
+      view.reachable.push_back(*added);
+    }
   }
   if (view.started_with.empty()) {  // Nodes without --peers: the ones named.
     for (const Member& member : view.reachable) {
@@ -281,6 +278,15 @@ Status change_timeline(const ApiClient& api, const MembershipChange& change,
   if (cluster.added) {
     added.push_back(cluster.added->id);
   }
+  const bool done_before =
+      !current.joint() &&
+      std::all_of(added.begin(), added.end(), [&](NodeId id) { return current.contains(id); }) &&
+      std::none_of(change.remove.begin(), change.remove.end(),
+                   [&](NodeId id) { return current.contains(id); });
+  if (done_before) {  // The same command run again.
+    report("timeline " + timeline.name() + ": already at " + current.describe());
+    return {};
+  }
   auto target = changed_members(current.members, added, change.remove);
   if (!target) {
     return Error(target.error().code(),
@@ -294,11 +300,13 @@ Status change_timeline(const ApiClient& api, const MembershipChange& change,
                        ": run that one again to finish it");
     }
     joint = current;
-  } else if (current.members == *target) {
-    report("timeline " + timeline.name() + ": already at " + current.describe());
-    return {};
   } else {
-    joint = start_change(current, *target).value();
+    auto started = start_change(current, *target);
+    if (!started) {
+      return Error(started.error().code(),
+                   "timeline " + timeline.name() + ": " + started.error().message());
+    }
+    joint = std::move(*started);
   }
   for (NodeId id : joint.acceptors()) {
     if (auto it = cluster.proposer_addresses.find(id); it != cluster.proposer_addresses.end()) {

@@ -42,8 +42,15 @@ Lsn lsn_field(const json::value& object, const char* name) {
 
 void ClusterTest::SetUp() {
   ASSERT_FALSE(dir_.path().empty());
-  cluster_.emplace(dir_.path(), 3, with_branch_log());
-  for (int i = 0; i < 3; ++i) {
+  const int size = cluster_size();
+  const bool spare = last_node_is_a_spare();
+  cluster_.emplace(dir_.path(), size, with_branch_log() && !spare);
+  if (spare) {
+    for (int i = 0; i < size; ++i) {
+      cluster_->node(i).extra_flags = {"--peers", first_nodes_flag(i + 1 < size ? size - 1 : size)};
+    }
+  }
+  for (int i = 0; i < (spare ? size - 1 : size); ++i) {
     ASSERT_TRUE(cluster_->start(i)) << cluster_->logs();
   }
 }
@@ -66,6 +73,68 @@ ChildProcess ClusterTest::start_loadgen(const std::vector<std::string>& extra,
                                    proposer_id};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return ChildProcess::spawn(argv, dir_.path() / log_name);
+}
+
+std::string ClusterTest::proposer_address(int i) const {
+  return "127.0.0.1:" + std::to_string(cluster_->node(i).proposer_port);
+}
+
+std::string ClusterTest::http_address(int i) const {
+  return "127.0.0.1:" + std::to_string(cluster_->node(i).http_port);
+}
+
+std::string ClusterTest::first_nodes_flag(int count) const {
+  std::string flag;
+  for (int i = 0; i < count; ++i) {
+    flag += (i == 0 ? "" : ",") + std::to_string(i + 1) + "=" + proposer_address(i);
+  }
+  return flag;
+}
+
+std::optional<int> ClusterTest::run_skctl(const std::vector<int>& nodes,
+                                          const std::vector<std::string>& args,
+                                          const std::string& log_name) {
+  std::string addresses;
+  for (int i : nodes) {
+    addresses += (addresses.empty() ? "" : ",") + http_address(i);
+  }
+  std::vector<std::string> argv = {skctl_binary(),
+                                   "--safekeepers",
+                                   addresses,
+                                   "--walproposer",
+                                   walproposer_binary(),
+                                   "--home",
+                                   (dir_.path() / "skctl").string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ChildProcess process = ChildProcess::spawn(argv, dir_.path() / log_name);
+  return process.wait_exit(std::chrono::minutes(2));
+}
+
+std::string ClusterTest::configuration_body(int generation, const std::vector<int>& members,
+                                            const std::vector<int>& new_members) const {
+  json::array m;
+  json::array n;
+  json::object addresses;
+  for (const auto* set : {&members, &new_members}) {
+    for (int i : *set) {
+      (set == &members ? m : n).push_back(i + 1);
+      addresses[std::to_string(i + 1)] = proposer_address(i);
+    }
+  }
+  return json::serialize(json::object{{"generation", generation},
+                                      {"members", std::move(m)},
+                                      {"new_members", std::move(n)},
+                                      {"addresses", std::move(addresses)}});
+}
+
+std::string ClusterTest::configuration_at(int i, const std::string& path) {
+  auto reply = cluster_->http(i, "GET", path);
+  if (!reply || reply->status != 200 || !reply->body.is_object() ||
+      reply->body.as_object().if_contains("configuration") == nullptr ||
+      reply->body.at("configuration").is_null()) {
+    return "";
+  }
+  return json::serialize(reply->body.at("configuration"));
 }
 
 std::string ClusterTest::digest(int i, Lsn from, Lsn until) {

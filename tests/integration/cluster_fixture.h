@@ -41,6 +41,12 @@ class ClusterTest : public ::testing::Test {
   void SetUp() override;
   // Whether the nodes run the branch log (--peers); tests of the branch API say yes.
   virtual bool with_branch_log() const { return false; }
+  // How many nodes the cluster has; SetUp starts all of them unless the fixture has a spare.
+  virtual int cluster_size() const { return 3; }
+  // For the membership tests: the last node is a spare, not started by SetUp, that replaces a
+  // lost one. The others run the branch log as a cluster of their own (--peers naming them); the
+  // spare's --peers names them and itself, as an operator starts a new machine.
+  virtual bool last_node_is_a_spare() const { return false; }
 
   // sk-loadgen on the fixture's timeline with `extra` flags, logging to <dir>/<log_name>.
   // `safekeepers` overrides where it connects (e.g. through proxies).
@@ -60,6 +66,22 @@ class ClusterTest : public ::testing::Test {
   ChildProcess start_sync(const std::string& log_name);
   // The LSN a sync printed: the one line of its log that is nothing but an LSN.
   std::optional<consensus::Lsn> printed_lsn(const std::string& log_name);
+  // Node i's proposer and HTTP ports as "127.0.0.1:PORT".
+  std::string proposer_address(int i) const;
+  std::string http_address(int i) const;
+  // "1=host:port,..." of the first `count` nodes' proposer ports (a --safekeepers flag).
+  std::string first_nodes_flag(int count) const;
+  // skctl on the nodes `nodes` (0-based) with `args`, to its end (2 minutes at most); its exit
+  // code, its output in <dir>/<log_name>.
+  std::optional<int> run_skctl(const std::vector<int>& nodes, const std::vector<std::string>& args,
+                               const std::string& log_name);
+  // A consensus configuration as the API shows and takes it, naming every acceptor's proposer
+  // port (0-based node indexes).
+  std::string configuration_body(int generation, const std::vector<int>& members,
+                                 const std::vector<int>& new_members = {}) const;
+  // The consensus configuration node i shows for the timeline at `path`, as JSON ("" if
+  // unreachable or none).
+  std::string configuration_at(int i, const std::string& path);
   // Every node's timeline state as JSON, one line each, for failure messages.
   std::string states();
   // Node i's commit or flush LSN over HTTP; 0/0 if unreachable.

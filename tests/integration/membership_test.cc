@@ -25,72 +25,9 @@ using Clock = std::chrono::steady_clock;
 
 class MembershipTest : public ClusterTest {
  protected:
-  // Nodes 1-3 form the cluster (--peers); node 4, the replacement, is started by the test and
-  // knows the cluster and itself.
-  void SetUp() override {
-    cluster_.emplace(dir_.path(), 4);
-    std::string first_three;
-    for (int i = 0; i < 3; ++i) {
-      first_three += (i == 0 ? "" : ",") + std::to_string(i + 1) + "=" + proposer_address(i);
-    }
-    const std::string all_four = first_three + ",4=" + proposer_address(3);
-    for (int i = 0; i < 4; ++i) {
-      cluster_->node(i).extra_flags = {"--peers", i < 3 ? first_three : all_four};
-    }
-    for (int i = 0; i < 3; ++i) {
-      ASSERT_TRUE(cluster_->start(i)) << cluster_->logs();
-    }
-  }
-
-  std::string proposer_address(int i) const {
-    return "127.0.0.1:" + std::to_string(cluster_->node(i).proposer_port);
-  }
-  std::string http_address(int i) const {
-    return "127.0.0.1:" + std::to_string(cluster_->node(i).http_port);
-  }
-  // skctl against the nodes `nodes` (0-based), to its end; its exit code, output in `log_name`.
-  std::optional<int> skctl(const std::vector<int>& nodes, const std::vector<std::string>& args,
-                           const std::string& log_name) {
-    std::string addresses;
-    for (int i : nodes) {
-      addresses += (addresses.empty() ? "" : ",") + http_address(i);
-    }
-    std::vector<std::string> argv = {skctl_binary(),
-                                     "--safekeepers",
-                                     addresses,
-                                     "--walproposer",
-                                     walproposer_binary(),
-                                     "--home",
-                                     (dir_.path() / "skctl").string()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    ChildProcess process = ChildProcess::spawn(argv, dir_.path() / log_name);
-    return process.wait_exit(std::chrono::seconds(120));
-  }
-  // A configuration body naming every acceptor's proposer port (0-based node indexes).
-  std::string configuration(int generation, const std::vector<int>& members,
-                            const std::vector<int>& new_members) const {
-    json::array m;
-    json::array n;
-    json::object addresses;
-    for (const auto* set : {&members, &new_members}) {
-      for (int i : *set) {
-        (set == &members ? m : n).push_back(i + 1);
-        addresses[std::to_string(i + 1)] = proposer_address(i);
-      }
-    }
-    return json::serialize(json::object{{"generation", generation},
-                                        {"members", std::move(m)},
-                                        {"new_members", std::move(n)},
-                                        {"addresses", std::move(addresses)}});
-  }
-  // The configuration node i shows for a timeline ("" if unreachable or none).
-  std::string configuration_at(int i, const std::string& path) {
-    auto reply = cluster_->http(i, "GET", path);
-    if (!reply || reply->status != 200 || reply->body.at("configuration").is_null()) {
-      return "";
-    }
-    return json::serialize(reply->body.at("configuration"));
-  }
+  // Nodes 1-3 form the cluster; node 4, the replacement, is started by the test.
+  int cluster_size() const override { return 4; }
+  bool last_node_is_a_spare() const override { return true; }
 };
 
 // "... caught up ... in N ms" lines of skctl's output, summed.
@@ -105,8 +42,7 @@ long long catch_up_ms(const std::string& output) {
 }
 
 TEST_F(MembershipTest, LostNodeReplacedUnderLoad_NothingAcknowledgedIsLost) {
-  const std::string first_three =
-      "1=" + proposer_address(0) + ",2=" + proposer_address(1) + ",3=" + proposer_address(2);
+  const std::string first_three = first_nodes_flag(3);
   ChildProcess loadgen =
       start_loadgen({"--bytes", std::to_string(40 << 20), "--rate-mbps", "4", "--wait-all", "1"},
                     "loadgen.log", "1000", first_three);
@@ -122,7 +58,7 @@ TEST_F(MembershipTest, LostNodeReplacedUnderLoad_NothingAcknowledgedIsLost) {
   ASSERT_TRUE(cluster_->start(3)) << cluster_->logs();
 
   const auto add_began = Clock::now();
-  ASSERT_EQ(skctl({0, 1, 2}, {"safekeeper", "add", http_address(3)}, "add.log"),
+  ASSERT_EQ(run_skctl({0, 1, 2}, {"safekeeper", "add", http_address(3)}, "add.log"),
             std::optional<int>(0))
       << file_text(dir_.path() / "add.log") << states() << cluster_->logs();
   const auto add_ms =
@@ -132,7 +68,8 @@ TEST_F(MembershipTest, LostNodeReplacedUnderLoad_NothingAcknowledgedIsLost) {
   EXPECT_GE(added_at, start.plus_bytes(4 << 20)) << "node 4 counts before it caught up";
 
   const auto remove_began = Clock::now();
-  ASSERT_EQ(skctl({0, 1, 3}, {"safekeeper", "remove", "3"}, "remove.log"), std::optional<int>(0))
+  ASSERT_EQ(run_skctl({0, 1, 3}, {"safekeeper", "remove", "3"}, "remove.log"),
+            std::optional<int>(0))
       << file_text(dir_.path() / "remove.log") << states() << cluster_->logs();
   const auto remove_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - remove_began).count();
@@ -147,7 +84,7 @@ TEST_F(MembershipTest, LostNodeReplacedUnderLoad_NothingAcknowledgedIsLost) {
 
   // Every node of the new set is at {1,2,4} on both timelines (generation 4: joint, {1,2,3,4},
   // joint, {1,2,4}), and the branch log commits through it.
-  const std::string final_configuration = configuration(4, {0, 1, 3}, {});
+  const std::string final_configuration = configuration_body(4, {0, 1, 3}, {});
   const std::string branch_log_path =
       "/v1/tenants/" + std::string(32, '0') + "/timelines/" + std::string(32, '0');
   for (int i : {0, 1, 3}) {
@@ -171,12 +108,45 @@ TEST_F(MembershipTest, LostNodeReplacedUnderLoad_NothingAcknowledgedIsLost) {
       catch_up_ms(add_output), static_cast<long long>(remove_ms), add_output.c_str());
 }
 
+TEST_F(MembershipTest, IdleTimeline_IsBroughtToTheNewMemberByASync) {
+  // A run that ends before the change: nothing proposes on its timeline any more.
+  ChildProcess loadgen = start_loadgen({"--bytes", std::to_string(2 << 20), "--wait-all", "1"},
+                                       "loadgen.log", "1000", first_nodes_flag(3));
+  ASSERT_EQ(loadgen.wait_exit(std::chrono::seconds(60)), std::optional<int>(0))
+      << file_text(dir_.path() / "loadgen.log");
+  cluster_->kill(2);
+  std::filesystem::remove_all(cluster_->node(2).data_dir);
+  ASSERT_TRUE(cluster_->start(3)) << cluster_->logs();
+
+  ASSERT_EQ(
+      run_skctl({0, 1, 2}, {"safekeeper", "add", http_address(3), "--replacing", "3"}, "add.log"),
+      std::optional<int>(0))
+      << file_text(dir_.path() / "add.log") << states() << cluster_->logs();
+  // One joint step, {1,2,3} -> {1,2,4}; node 4 holds the whole run, which it got from the sync
+  // skctl ran (its log is in skctl's home).
+  expect_run_held_by("loadgen.log", {0, 1, 3});
+  for (int i : {0, 1, 3}) {
+    EXPECT_EQ(configuration_at(i, timeline_path()), configuration_body(2, {0, 1, 3}, {}))
+        << "node " << i + 1;
+  }
+  const std::string sync_log = file_text(dir_.path() / "skctl" / "membership.log");
+  EXPECT_NE(sync_log.find("configuration g1 {1,2,3} -> {1,2,4}"), std::string::npos) << sync_log;
+  // Run again, it finds nothing to do.
+  ASSERT_EQ(
+      run_skctl({0, 1, 3}, {"safekeeper", "add", http_address(3), "--replacing", "3"}, "again.log"),
+      std::optional<int>(0))
+      << file_text(dir_.path() / "again.log");
+  EXPECT_NE(file_text(dir_.path() / "again.log").find("already at g2 {1,2,4}"), std::string::npos)
+      << file_text(dir_.path() / "again.log");
+}
+
 TEST_F(MembershipTest, BadConfigurations_AreRefusedAndChangeNothing) {
-  ChildProcess loadgen = start_loadgen({"--bytes", std::to_string(1 << 20)}, "loadgen.log");
+  ChildProcess loadgen = start_loadgen({"--bytes", std::to_string(1 << 20)}, "loadgen.log", "1000",
+                                       first_nodes_flag(3));
   ASSERT_EQ(loadgen.wait_exit(std::chrono::seconds(60)), std::optional<int>(0))
       << file_text(dir_.path() / "loadgen.log");
   const std::string path = timeline_path() + "/configuration";
-  ASSERT_EQ(cluster_->http(0, "PUT", path, configuration(2, {0, 1, 3}, {}))->status, 200);
+  ASSERT_EQ(cluster_->http(0, "PUT", path, configuration_body(2, {0, 1, 3}, {}))->status, 200);
   struct Case {
     std::string body;
     int status;
@@ -185,8 +155,8 @@ TEST_F(MembershipTest, BadConfigurations_AreRefusedAndChangeNothing) {
       {"{", 400},
       {R"({"generation": 3, "members": [2, 1]})", 400},
       {R"({"generation": 3, "members": [1], "addresses": {"9": "h:1"}})", 400},
-      {configuration(1, {0, 1, 2}, {}), 412},  // A lower generation.
-      {configuration(2, {0, 1, 2}, {}), 412},  // Another set under the same generation.
+      {configuration_body(1, {0, 1, 2}, {}), 412},  // A lower generation.
+      {configuration_body(2, {0, 1, 2}, {}), 412},  // Another set under the same generation.
   };
   for (const Case& c : cases) {
     auto reply = cluster_->http(0, "PUT", path, c.body);
@@ -196,14 +166,14 @@ TEST_F(MembershipTest, BadConfigurations_AreRefusedAndChangeNothing) {
   auto unknown = cluster_->http(0, "PUT",
                                 "/v1/tenants/" + std::string(kTenant) + "/timelines/" +
                                     std::string(32, 'f') + "/configuration",
-                                configuration(3, {0}, {}));
+                                configuration_body(3, {0}, {}));
   ASSERT_TRUE(unknown.has_value());
   EXPECT_EQ(unknown->status, 404);
   auto state = timeline(0);
   ASSERT_TRUE(state.has_value());
-  EXPECT_EQ(json::serialize(state->at("configuration")), configuration(2, {0, 1, 3}, {}));
+  EXPECT_EQ(json::serialize(state->at("configuration")), configuration_body(2, {0, 1, 3}, {}));
   // The same configuration again is fine (an operator's retry).
-  EXPECT_EQ(cluster_->http(0, "PUT", path, configuration(2, {0, 1, 3}, {}))->status, 200);
+  EXPECT_EQ(cluster_->http(0, "PUT", path, configuration_body(2, {0, 1, 3}, {}))->status, 200);
 }
 
 }  // namespace
