@@ -106,9 +106,20 @@ Result<Ready> Acceptor::handle_greeting(NodeId from, const ProposerGreeting& gre
                           std::to_string(ours.wal_seg_size_bytes));
   }
   Ready ready;
+  const Configuration& offered = greeting.configuration;
+  // One generation names one set: a proposer of another set under ours was configured apart
+  // from the change that made ours (a node started with a different --peers), and quorums of
+  // the two need not meet.
+  if (!state_.configuration.none() && offered.generation == state_.configuration.generation &&
+      (offered.members != state_.configuration.members ||
+       offered.new_members != state_.configuration.new_members)) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "a proposer of configuration " + offered.describe() + ", but acceptor " +
+                     std::to_string(node_id_.value()) + " is at " +
+                     state_.configuration.describe() + " under the same generation");
+  }
   // A proposer of a higher generation that counts this acceptor brings the configuration to an
   // acceptor that missed the switch (a new member, one that was down).
-  const Configuration& offered = greeting.configuration;
   if (offered.generation > state_.configuration.generation && offered.contains(node_id_)) {
     if (Status valid = validate(offered); !valid) {
       return Error(ErrorCode::kMalformedMessage,

@@ -247,23 +247,8 @@ void AcceptorLinks::Impl::write(Link& link) {
 }
 
 void AcceptorLinks::Impl::fail(Link& link, const Error& why, bool was_connected, bool notify) {
-  ++link.generation;  // Every callback of the old connection is now stale.
-  if (link.stream) {
-    boost::system::error_code ignored;
-    link.stream->socket().close(ignored);
-  }
-  if (link.resolver) {
-    link.resolver->cancel();
-  }
-  if (link.connect_timer) {
-    link.connect_timer->cancel();
-  }
-  link.writing = false;
-  link.output.clear();
+  close(link);  // Every callback of the old connection is now stale.
   link.state = State::kWaiting;
-  if (was_connected) {
-    ++stats.disconnects;
-  }
   link.retry_timer = std::make_unique<asio::steady_timer>(io, reconnect_delay);
   const std::uint64_t generation = link.generation;
   link.retry_timer->async_wait(

@@ -25,6 +25,11 @@ using consensus::Lsn;
 
 namespace {
 
+Error not_hosted(const storage::TimelineKey& key) {
+  return Error(ErrorCode::kNotFound,
+               "timeline " + storage::timeline_name(key) + " is not hosted here");
+}
+
 // The timeline a path names, or the error about its first bad id.
 Result<storage::TimelineKey> parse_timeline_key(const std::string& tenant,
                                                 const std::string& timeline) {
@@ -474,7 +479,7 @@ void ApiRoutes::delete_timeline(const ApiRequest& request, const std::string& te
       refusal = Error(ErrorCode::kFailedPrecondition,
                       name + " is branch '" + branch->name + "': delete the branch instead");
     } else if (node_.timeline(key) == nullptr && !node_.broken().contains(key)) {
-      refusal = Error(ErrorCode::kNotFound, name + " is not hosted here");
+      refusal = not_hosted(key);
     }
     if (refusal) {
       respond_on_io(std::move(respond), error_response(*refusal, request_id));
@@ -499,13 +504,11 @@ void ApiRoutes::get_timeline(const ApiRequest& request, const std::string& tenan
         Timeline* found = node_.timeline(key);
         if (found == nullptr) {
           const auto broken = node_.broken().find(key);
-          const Error error =
-              broken != node_.broken().end()
-                  ? Error(broken->second.code(),
-                          "timeline " + storage::timeline_name(key) +
-                              " could not be opened: " + broken->second.message())
-                  : Error(ErrorCode::kNotFound,
-                          "timeline " + storage::timeline_name(key) + " is not hosted here");
+          const Error error = broken != node_.broken().end()
+                                  ? Error(broken->second.code(),
+                                          "timeline " + storage::timeline_name(key) +
+                                              " could not be opened: " + broken->second.message())
+                                  : not_hosted(key);
           respond_on_io(std::move(respond), error_response(error, request_id));
           return;
         }
@@ -542,11 +545,7 @@ void ApiRoutes::set_configuration(const ApiRequest& request, const std::string& 
                 request_id = request.request_id, respond = std::move(respond)]() mutable {
     Timeline* found = node_.timeline(key);
     if (found == nullptr) {
-      respond_on_io(
-          std::move(respond),
-          error_response(Error(ErrorCode::kNotFound,
-                               "timeline " + storage::timeline_name(key) + " is not hosted here"),
-                         request_id));
+      respond_on_io(std::move(respond), error_response(not_hosted(key), request_id));
       return;
     }
     const consensus::Configuration before = found->acceptor().state().configuration;
@@ -632,11 +631,7 @@ void ApiRoutes::get_digest(const ApiRequest& request, const std::string& tenant,
                 respond = std::move(respond)]() mutable {
     const Timeline* found = node_.timeline(key);
     if (found == nullptr) {
-      respond_on_io(
-          std::move(respond),
-          error_response(Error(ErrorCode::kNotFound,
-                               "timeline " + storage::timeline_name(key) + " is not hosted here"),
-                         request_id));
+      respond_on_io(std::move(respond), error_response(not_hosted(key), request_id));
       return;
     }
     if (Status durable = found->check_durable_range(from, until); !durable) {

@@ -250,6 +250,23 @@ TEST_F(AcceptorTest, Greeting_OfAHigherGenerationCountingUs_IsAdoptedDurably_Oth
   EXPECT_EQ(only_message<AcceptorGreeting>(ready).configuration, joint_g1());
 }
 
+TEST_F(AcceptorTest, Greeting_OfAnotherSetUnderOurGeneration_IsRefused) {
+  disk_.apply(acceptor().set_configuration(joint_g1()).value());
+  Configuration other = joint_g1();
+  other.new_members = {kAcceptorId, NodeId(2), NodeId(5)};
+  Result<Ready> refused = step(ProposerGreeting{kProposerId, test_identity(), other});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(refused.error().message().find("under the same generation"), std::string::npos)
+      << refused.error().message();
+  // The same sets with addresses (a proposer that learnt them from a greeting) are ours.
+  Configuration with_addresses = joint_g1();
+  with_addresses.addresses.emplace(NodeId(4), "sk-4:5454");
+  const auto greeting = only_message<AcceptorGreeting>(
+      step_ok(ProposerGreeting{kProposerId, test_identity(), with_addresses}));
+  EXPECT_EQ(greeting.configuration, joint_g1());
+}
+
 // --- Greeting -------------------------------------------------------------------------------
 
 TEST_F(AcceptorTest, Greeting_SameTimeline_RepliesWithIdAndTerm) {
