@@ -61,9 +61,14 @@ Result<Ready> Acceptor::set_configuration(const Configuration& configuration) {
   const Configuration& current = state_.configuration;
   if (configuration.generation < current.generation ||
       (configuration.generation == current.generation && configuration != current)) {
+    const bool only_addresses = configuration.generation == current.generation &&
+                                configuration.members == current.members &&
+                                configuration.new_members == current.new_members;
     return Error(ErrorCode::kFailedPrecondition,
                  "configuration " + configuration.describe() + " does not follow " +
-                     current.describe() + ": generations only grow, and one names one set");
+                     current.describe() +
+                     (only_addresses ? ": the same sets with other addresses"
+                                     : ": generations only grow, and one names one set"));
   }
   Ready ready;
   if (configuration != current) {

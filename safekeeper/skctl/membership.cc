@@ -307,10 +307,11 @@ Status change_timeline(const ApiClient& api, const MembershipChange& change,
                    "timeline " + timeline.name() + ": " + started.error().message());
     }
     joint = std::move(*started);
-  }
-  for (NodeId id : joint.acceptors()) {
-    if (auto it = cluster.proposer_addresses.find(id); it != cluster.proposer_addresses.end()) {
-      joint.addresses.emplace(id, it->second);
+    // Resumed, a joint configuration is set again exactly as it was first made.
+    for (NodeId id : joint.acceptors()) {
+      if (auto it = cluster.proposer_addresses.find(id); it != cluster.proposer_addresses.end()) {
+        joint.addresses.emplace(id, it->second);
+      }
     }
   }
   // 1. The timeline on the new member, with the identity the others hold.

@@ -140,6 +140,46 @@ TEST_F(MembershipTest, IdleTimeline_IsBroughtToTheNewMemberByASync) {
       << file_text(dir_.path() / "again.log");
 }
 
+TEST_F(MembershipTest, AChangeStoppedAtTheJointConfiguration_IsFinishedByRunningItAgain) {
+  ChildProcess loadgen = start_loadgen({"--bytes", std::to_string(1 << 20), "--wait-all", "1"},
+                                       "loadgen.log", "1000", first_nodes_flag(3));
+  ASSERT_EQ(loadgen.wait_exit(std::chrono::seconds(60)), std::optional<int>(0))
+      << file_text(dir_.path() / "loadgen.log");
+  cluster_->kill(2);
+  std::filesystem::remove_all(cluster_->node(2).data_dir);
+  ASSERT_TRUE(cluster_->start(3)) << cluster_->logs();
+  // An earlier skctl stopped after setting the joint configuration (its machine went away).
+  ASSERT_EQ(cluster_
+                ->http(3, "POST", "/v1/tenants/" + std::string(kTenant) + "/timelines",
+                       R"({"timeline_id": ")" + std::string(kTimeline) + R"(", "start_lsn": ")" +
+                           kStartLsn + R"(", "system_id": "7300000000000000001"})")
+                ->status,
+            201);
+  // Made by another tool: only the new member's address in it.
+  const std::string joint =
+      R"({"generation":1,"members":[1,2,3],"new_members":[1,2,4],"addresses":{"4":")" +
+      proposer_address(3) + R"("}})";
+  for (int i : {0, 1, 3}) {
+    ASSERT_EQ(cluster_->http(i, "PUT", timeline_path() + "/configuration", joint)->status, 200);
+  }
+
+  ASSERT_EQ(
+      run_skctl({0, 1, 2}, {"safekeeper", "add", http_address(3), "--replacing", "3"}, "add.log"),
+      std::optional<int>(0))
+      << file_text(dir_.path() / "add.log") << states() << cluster_->logs();
+  expect_run_held_by("loadgen.log", {0, 1, 3});
+  // Set again exactly as it was made: the addresses it had, no others.
+  const std::string done =
+      R"({"generation":2,"members":[1,2,4],"new_members":[],"addresses":{"4":")" +
+      proposer_address(3) + R"("}})";
+  for (int i : {0, 1, 3}) {
+    EXPECT_EQ(configuration_at(i, timeline_path()), done) << "node " << i + 1;
+  }
+  EXPECT_NE(file_text(dir_.path() / "add.log").find("g1 {1,2,3} -> {1,2,4} -> g2 {1,2,4}"),
+            std::string::npos)
+      << file_text(dir_.path() / "add.log");
+}
+
 TEST_F(MembershipTest, BadConfigurations_AreRefusedAndChangeNothing) {
   ChildProcess loadgen = start_loadgen({"--bytes", std::to_string(1 << 20)}, "loadgen.log", "1000",
                                        first_nodes_flag(3));

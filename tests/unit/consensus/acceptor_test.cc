@@ -198,6 +198,12 @@ TEST_F(AcceptorTest, SetConfiguration_NeverGoesBack_NorNamesAnotherSetUnderOneGe
   auto same_generation = acceptor().set_configuration(other);
   ASSERT_FALSE(same_generation.has_value());
   EXPECT_EQ(same_generation.error().code(), ErrorCode::kFailedPrecondition);
+  Configuration readdressed = joint_g1();
+  readdressed.addresses.emplace(NodeId(4), "sk-4:5454");
+  auto other_addresses = acceptor().set_configuration(readdressed);
+  ASSERT_FALSE(other_addresses.has_value());
+  EXPECT_NE(other_addresses.error().message().find("other addresses"), std::string::npos)
+      << other_addresses.error().message();
   auto malformed = acceptor().set_configuration(Configuration{Generation(2), {}, {}});
   ASSERT_FALSE(malformed.has_value());
   EXPECT_EQ(malformed.error().code(), ErrorCode::kInvalidArgument);
