@@ -28,6 +28,22 @@ class MembershipTest : public ClusterTest {
   // Nodes 1-3 form the cluster; node 4, the replacement, is started by the test.
   int cluster_size() const override { return 4; }
   bool last_node_is_a_spare() const override { return true; }
+
+  // Node 3's disk is lost: killed, its data directory removed; node 4 is started in its place.
+  void lose_node_3_start_node_4() {
+    cluster_->kill(2);
+    std::filesystem::remove_all(cluster_->node(2).data_dir);
+    ASSERT_TRUE(cluster_->start(3)) << cluster_->logs();
+  }
+  // A run of `bytes` on nodes 1-3 that ends (nothing proposes on the timeline after it), then
+  // node 3 lost and node 4 started.
+  void idle_timeline_then_node_3_lost(std::uint64_t bytes) {
+    ChildProcess loadgen = start_loadgen({"--bytes", std::to_string(bytes), "--wait-all", "1"},
+                                         "loadgen.log", "1000", first_nodes_flag(3));
+    ASSERT_EQ(loadgen.wait_exit(std::chrono::seconds(60)), std::optional<int>(0))
+        << file_text(dir_.path() / "loadgen.log");
+    lose_node_3_start_node_4();
+  }
 };
 
 // "... caught up ... in N ms" lines of skctl's output, summed.
@@ -52,10 +68,7 @@ TEST_F(MembershipTest, LostNodeReplacedUnderLoad_NothingAcknowledgedIsLost) {
       std::chrono::seconds(60)))
       << file_text(dir_.path() / "loadgen.log") << states();
 
-  // Node 3's disk is lost; node 4 is started in its place.
-  cluster_->kill(2);
-  std::filesystem::remove_all(cluster_->node(2).data_dir);
-  ASSERT_TRUE(cluster_->start(3)) << cluster_->logs();
+  ASSERT_NO_FATAL_FAILURE(lose_node_3_start_node_4());
 
   const auto add_began = Clock::now();
   ASSERT_EQ(run_skctl({0, 1, 2}, {"safekeeper", "add", http_address(3)}, "add.log"),
@@ -109,14 +122,7 @@ TEST_F(MembershipTest, LostNodeReplacedUnderLoad_NothingAcknowledgedIsLost) {
 }
 
 TEST_F(MembershipTest, IdleTimeline_IsBroughtToTheNewMemberByASync) {
-  // A run that ends before the change: nothing proposes on its timeline any more.
-  ChildProcess loadgen = start_loadgen({"--bytes", std::to_string(2 << 20), "--wait-all", "1"},
-                                       "loadgen.log", "1000", first_nodes_flag(3));
-  ASSERT_EQ(loadgen.wait_exit(std::chrono::seconds(60)), std::optional<int>(0))
-      << file_text(dir_.path() / "loadgen.log");
-  cluster_->kill(2);
-  std::filesystem::remove_all(cluster_->node(2).data_dir);
-  ASSERT_TRUE(cluster_->start(3)) << cluster_->logs();
+  ASSERT_NO_FATAL_FAILURE(idle_timeline_then_node_3_lost(2 << 20));
 
   ASSERT_EQ(
       run_skctl({0, 1, 2}, {"safekeeper", "add", http_address(3), "--replacing", "3"}, "add.log"),
@@ -141,13 +147,7 @@ TEST_F(MembershipTest, IdleTimeline_IsBroughtToTheNewMemberByASync) {
 }
 
 TEST_F(MembershipTest, AChangeStoppedAtTheJointConfiguration_IsFinishedByRunningItAgain) {
-  ChildProcess loadgen = start_loadgen({"--bytes", std::to_string(1 << 20), "--wait-all", "1"},
-                                       "loadgen.log", "1000", first_nodes_flag(3));
-  ASSERT_EQ(loadgen.wait_exit(std::chrono::seconds(60)), std::optional<int>(0))
-      << file_text(dir_.path() / "loadgen.log");
-  cluster_->kill(2);
-  std::filesystem::remove_all(cluster_->node(2).data_dir);
-  ASSERT_TRUE(cluster_->start(3)) << cluster_->logs();
+  ASSERT_NO_FATAL_FAILURE(idle_timeline_then_node_3_lost(1 << 20));
   // An earlier skctl stopped after setting the joint configuration (its machine went away).
   ASSERT_EQ(cluster_
                 ->http(3, "POST", "/v1/tenants/" + std::string(kTenant) + "/timelines",
