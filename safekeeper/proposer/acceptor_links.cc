@@ -41,6 +41,9 @@ struct AcceptorLinks::Impl : std::enable_shared_from_this<AcceptorLinks::Impl> {
     std::unique_ptr<asio::steady_timer> retry_timer;
     std::unique_ptr<tcp::resolver> resolver;  // The host is resolved again on every connect.
     std::unique_ptr<asio::steady_timer> connect_timer;
+    // A send came while waiting to reconnect: connect as soon as the wait ends, rather than at
+    // the proposer's next resend.
+    bool wanted = false;
   };
 
   Impl(asio::io_context& io_context, proto::TimelineKey timeline, AcceptorLinkHandlers h,
@@ -92,6 +95,7 @@ std::shared_ptr<const std::string> AcceptorLinks::Impl::encoded(const consensus:
 
 void AcceptorLinks::Impl::connect(Link& link) {
   link.state = State::kConnecting;
+  link.wanted = false;
   const std::uint64_t generation = ++link.generation;
   link.stream = std::make_unique<tls::OptionalTlsStream>(tcp::socket(io));
   link.reader = proto::FrameReader();
@@ -255,6 +259,9 @@ void AcceptorLinks::Impl::fail(Link& link, const Error& why, bool was_connected,
       [self = shared_from_this(), &link, generation](boost::system::error_code ec) {
         if (!ec && !self->closed && generation == link.generation) {
           link.state = State::kIdle;
+          if (link.wanted) {
+            self->connect(link);
+          }
         }
       });
   if (was_connected && notify) {
@@ -288,8 +295,10 @@ void AcceptorLinks::send(consensus::NodeId acceptor, const consensus::Message& m
     case Impl::State::kIdle:
       impl_->connect(link);  // This message is dropped; on_connected starts the session.
       return;
-    case Impl::State::kConnecting:
     case Impl::State::kWaiting:
+      link.wanted = true;
+      return;
+    case Impl::State::kConnecting:
       return;
     case Impl::State::kConnected:
       break;
@@ -324,6 +333,7 @@ void AcceptorLinks::Impl::close(Link& link) {
     link.connect_timer->cancel();
   }
   link.writing = false;
+  link.wanted = false;
   link.output.clear();  // in_write stays: an aborted write may still hold its buffers.
 }
 

@@ -4,7 +4,8 @@
 // lets the driver begin a fresh session there (a greeting first, as the server requires). An
 // acceptor's host may be a name: it is resolved again on every connect. A connect that fails, or
 // has not finished (TLS handshake included) within 2 s, waits `reconnect_delay` before the next
-// attempt. A broken connection calls on_disconnected().
+// attempt; a send that came during that wait starts the next attempt when it ends. A broken
+// connection calls on_disconnected().
 //
 // Threads: all on the io_context's thread. Asio stays out of this header.
 #pragma once
