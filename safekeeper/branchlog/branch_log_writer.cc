@@ -40,13 +40,8 @@ struct BranchLogWriter::Impl final : proposer::ProposerIo, std::enable_shared_fr
         options(std::move(writer_options)),
         tick_timer(io_context),
         restart_timer(io_context),
-        jitter(std::random_device{}()) {
-    std::vector<consensus::NodeId> members;
-    for (const proposer::AcceptorAddress& peer : options.peers) {
-      members.push_back(peer.id);
-    }
-    configuration = consensus::Configuration::of(std::move(members));
-  }
+        jitter(std::random_device{}()),
+        configuration(proposer::plain_configuration(options.peers)) {}
 
   asio::io_context& io;
   BranchLogWriterOptions options;

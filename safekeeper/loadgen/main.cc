@@ -243,11 +243,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "sk-loadgen: the timeline could not be created everywhere; going on\n");
     }
   }
-  std::vector<NodeId> acceptors;
-  for (const auto& sk : options.safekeepers) {
-    acceptors.push_back(sk.id);
-  }
-  config.configuration = consensus::Configuration::of(std::move(acceptors));
+  config.configuration = proposer::plain_configuration(options.safekeepers);
   proposer::use_network_timing(config);
   config.jitter_seed = options.proposer_id ^ static_cast<std::uint64_t>(::getpid());
 

@@ -121,6 +121,14 @@ Result<std::vector<AcceptorAddress>> parse_acceptor_list(const std::string& text
   return out;
 }
 
+consensus::Configuration plain_configuration(const std::vector<AcceptorAddress>& acceptors) {
+  std::vector<consensus::NodeId> ids;
+  for (const AcceptorAddress& acceptor : acceptors) {
+    ids.push_back(acceptor.id);
+  }
+  return consensus::Configuration::of(std::move(ids));
+}
+
 std::vector<AcceptorAddress> configured_acceptors(const consensus::Configuration& configuration,
                                                   const std::vector<AcceptorAddress>& known,
                                                   std::vector<consensus::NodeId>& unreachable) {

@@ -18,6 +18,10 @@ namespace sk::proposer {
 // `id=host:port,id=host:port,...`; kInvalidArgument naming the bad item.
 Result<std::vector<AcceptorAddress>> parse_acceptor_list(const std::string& text);
 
+// Generation 0 of these acceptors' ids: the configuration a proposer assumes from its list
+// (--safekeepers, --peers) until an acceptor shows a newer one.
+consensus::Configuration plain_configuration(const std::vector<AcceptorAddress>& acceptors);
+
 // Where to reach each acceptor of `configuration`: the address the configuration gives (an
 // operator's membership change names its new members' there), else the one in `known` (the
 // program's --safekeepers or --peers). The ids of those with neither go to `unreachable`.

@@ -302,11 +302,7 @@ class Walproposer final : public proposer::ProposerIo {
     consensus::ProposerConfig config;
     config.proposer_id = NodeId(options.proposer_id);
     config.identity = identity;
-    std::vector<NodeId> acceptors;
-    for (const auto& sk : options.safekeepers) {
-      acceptors.push_back(sk.id);
-    }
-    config.configuration = consensus::Configuration::of(std::move(acceptors));
+    config.configuration = proposer::plain_configuration(options.safekeepers);
     proposer::use_network_timing(config);
     config.jitter_seed = options.proposer_id ^ static_cast<std::uint64_t>(::getpid());
     driver_.emplace(config, *this);
